@@ -1,0 +1,1 @@
+//! Canonical model (being written).
