@@ -1,0 +1,396 @@
+//! [`HttpClient`] and [`HttpConfig`]: sending a [`Request`] with auth, rate limiting,
+//! retries and tracing.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cartograph_connector::{Error, ErrorKind, Result};
+use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+use tokio::time::Instant;
+use tracing::Instrument as _;
+
+use crate::auth::Authenticator;
+use crate::limit::RateLimiter;
+use crate::policy::VendorPolicy;
+use crate::request::{Request, Response};
+use crate::retry::RetryPolicy;
+use crate::url::BaseUrl;
+
+/// The `User-Agent` sent unless configured otherwise.
+pub const DEFAULT_USER_AGENT: &str = concat!("cartograph/", env!("CARGO_PKG_VERSION"));
+
+/// Settings of an [`HttpClient`].
+#[derive(Clone)]
+pub struct HttpConfig {
+    /// Every request path is joined to this (keeping its path prefix).
+    pub base_url: BaseUrl,
+    /// Puts credentials on each attempt.
+    pub auth: Arc<dyn Authenticator>,
+    /// When and how long to retry.
+    pub retry: RetryPolicy,
+    /// The account's request limiter, shared by every client of the account.
+    pub rate_limit: Option<Arc<RateLimiter>>,
+    /// Timeout of one attempt, connect to last body byte (default 30 s).
+    pub timeout: Duration,
+    /// Connect timeout (default 10 s; applies only to clients built by [`HttpClient::new`]).
+    pub connect_timeout: Duration,
+    /// The `User-Agent` header (applies only to clients built by [`HttpClient::new`]).
+    pub user_agent: String,
+}
+
+impl HttpConfig {
+    /// Settings with the defaults: [`RetryPolicy::default`], no rate limiter, 30 s timeout,
+    /// 10 s connect timeout, [`DEFAULT_USER_AGENT`].
+    pub fn new(base_url: BaseUrl, auth: Arc<dyn Authenticator>) -> Self {
+        Self {
+            base_url,
+            auth,
+            retry: RetryPolicy::default(),
+            rate_limit: None,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+        }
+    }
+
+    /// Sets the retry policy.
+    #[must_use]
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets the shared rate limiter.
+    #[must_use]
+    pub fn with_rate_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
+        self.rate_limit = Some(limiter);
+        self
+    }
+
+    /// Sets the per-attempt timeout.
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the connect timeout.
+    #[must_use]
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets the `User-Agent`.
+    #[must_use]
+    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+}
+
+impl fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpConfig")
+            .field("base_url", &self.base_url)
+            .field("auth", &self.auth.scheme())
+            .field("retry", &self.retry)
+            .field("rate_limit", &self.rate_limit)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("user_agent", &self.user_agent)
+            .finish()
+    }
+}
+
+/// Sends [`Request`]s to one vendor account. Cheap to clone.
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: HttpConfig,
+    policy: Arc<dyn VendorPolicy>,
+    http: reqwest::Client,
+}
+
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("connector", &self.inner.policy.connector())
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A failed attempt and whether the vendor certainly did not act on it.
+struct Failure {
+    error: Error,
+    unprocessed: bool,
+}
+
+impl Failure {
+    fn unprocessed(error: Error) -> Self {
+        Self {
+            error,
+            unprocessed: true,
+        }
+    }
+}
+
+impl HttpClient {
+    /// A client with its own `reqwest::Client` (timeouts and user agent from `config`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`] when the HTTP client cannot be built.
+    pub fn new(config: HttpConfig, policy: Arc<dyn VendorPolicy>) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.connect_timeout)
+            .user_agent(config.user_agent.clone())
+            .build()
+            .map_err(|err| {
+                Error::new(ErrorKind::Config, "cannot build HTTP client")
+                    .with_connector(policy.connector())
+                    .with_source(err.without_url())
+            })?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                policy,
+                http,
+            }),
+        })
+    }
+
+    /// Uses a shared `reqwest::Client` instead of the client's own (the per-attempt
+    /// timeout still applies; connect timeout and user agent are the shared client's).
+    #[must_use]
+    pub fn with_http_client(self, http: reqwest::Client) -> Self {
+        let inner = Inner {
+            config: self.inner.config.clone(),
+            policy: Arc::clone(&self.inner.policy),
+            http,
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &HttpConfig {
+        &self.inner.config
+    }
+
+    /// The vendor policy.
+    pub fn policy(&self) -> &Arc<dyn VendorPolicy> {
+        &self.inner.policy
+    }
+
+    /// The base URL.
+    pub fn base_url(&self) -> &BaseUrl {
+        &self.inner.config.base_url
+    }
+
+    /// Sends a request: waits for the rate limiter, authenticates, retries per the
+    /// [`RetryPolicy`] (a non-replayable request only after a 429 or a failed connect),
+    /// renews credentials once after a 401, and returns the first success.
+    ///
+    /// # Errors
+    /// The last attempt's error, carrying connector, operation, status and vendor request id.
+    pub async fn send(&self, request: Request) -> Result<Response> {
+        self.send_inner(&request)
+            .await
+            .map_err(|err| self.context(err, &request))
+    }
+
+    /// [`HttpClient::send`], then decodes the JSON body (see [`Response::json`]).
+    ///
+    /// # Errors
+    /// As for [`HttpClient::send`] and [`Response::json`].
+    pub async fn send_json<T: serde::de::DeserializeOwned>(&self, request: Request) -> Result<T> {
+        self.send(request).await?.json()
+    }
+
+    fn context(&self, mut err: Error, request: &Request) -> Error {
+        if err.connector().is_empty() {
+            err = err.with_connector(self.inner.policy.connector());
+        }
+        if err.operation().is_empty() && !request.operation_name().is_empty() {
+            err = err.with_operation(request.operation_cow());
+        }
+        err
+    }
+
+    async fn send_inner(&self, request: &Request) -> Result<Response> {
+        let config = &self.inner.config;
+        let url = config
+            .base_url
+            .join_with_query(request.path(), request.query_pairs())?;
+        let body = request.body_bytes()?;
+        let replayable = request.is_replayable();
+        let mut backoff = config.retry.backoff();
+        let mut refreshed = false;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            if let Some(limiter) = &config.rate_limit {
+                limiter.acquire().await;
+            }
+            let span = tracing::info_span!(
+                "http.request",
+                connector = self.inner.policy.connector(),
+                operation = request.operation_name(),
+                method = %request.method(),
+                path = url.path(),
+                attempt,
+                status = tracing::field::Empty,
+                latency_ms = tracing::field::Empty,
+            );
+            let outcome = self
+                .attempt(request, &url, body.as_ref(), &span)
+                .instrument(span.clone())
+                .await;
+            let Failure { error, unprocessed } = match outcome {
+                Ok(response) => return Ok(response),
+                Err(failure) => failure,
+            };
+            let error = self.context(error, request);
+            if error.status() == Some(401) && !refreshed {
+                refreshed = true;
+                if config.auth.refresh_after_unauthorized().await? {
+                    tracing::debug!(parent: &span, "credentials renewed after 401, retrying once");
+                    continue;
+                }
+                return Err(error);
+            }
+            if !(replayable || unprocessed) || attempt >= config.retry.max_attempts {
+                return Err(error);
+            }
+            let Some(delay) = backoff
+                .next()
+                .and_then(|base| config.retry.delay_for(&error, base))
+            else {
+                return Err(error);
+            };
+            tracing::warn!(
+                parent: &span,
+                kind = %error.kind(),
+                status = error.status(),
+                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                "request failed, retrying"
+            );
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        request: &Request,
+        url: &::url::Url,
+        body: Option<&bytes::Bytes>,
+        span: &tracing::Span,
+    ) -> Result<Response, Failure> {
+        let inner = &*self.inner;
+        let started = Instant::now();
+        let mut headers = request.headers().clone();
+        headers
+            .entry(ACCEPT)
+            .or_insert(HeaderValue::from_static("application/json"));
+        if body.is_some() {
+            headers
+                .entry(CONTENT_TYPE)
+                .or_insert(HeaderValue::from_static("application/json"));
+        }
+        inner
+            .config
+            .auth
+            .apply(&mut headers)
+            .await
+            .map_err(Failure::unprocessed)?;
+        let mut builder = inner
+            .http
+            .request(request.method().clone(), url.clone())
+            .headers(headers)
+            .timeout(inner.config.timeout);
+        if let Some(body) = body {
+            builder = builder.body(body.clone());
+        }
+        let result = builder.send().await;
+        let response = match result {
+            Ok(response) => response,
+            Err(err) => {
+                record_latency(span, started);
+                return Err(transport_failure(err));
+            }
+        };
+        let status = response.status().as_u16();
+        span.record("status", status);
+        let headers = response.headers().clone();
+        if let (Some(limiter), Some(signal)) = (
+            &inner.config.rate_limit,
+            inner.policy.rate_limit_signal(&headers),
+        ) {
+            limiter.observe(signal);
+        }
+        let body = response.bytes().await.map_err(|err| Failure {
+            error: transport_error(err),
+            unprocessed: false,
+        });
+        record_latency(span, started);
+        let body = body?;
+        if inner.policy.is_success(status) {
+            tracing::debug!("response");
+            return Ok(Response::new(status, headers, body)
+                .with_context(inner.policy.connector(), request.operation_cow()));
+        }
+        let mut error = inner.policy.classify(status, &headers, &body);
+        if error.status().is_none() {
+            error = error.with_status(status);
+        }
+        if error.request_id().is_none() {
+            if let Some(id) = inner.policy.request_id(&headers) {
+                error = error.with_request_id(id);
+            }
+        }
+        tracing::debug!(kind = %error.kind(), "error response");
+        Err(Failure {
+            error,
+            unprocessed: status == 429,
+        })
+    }
+}
+
+fn record_latency(span: &tracing::Span, started: Instant) {
+    span.record(
+        "latency_ms",
+        u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    );
+}
+
+fn transport_failure(err: reqwest::Error) -> Failure {
+    let unprocessed = err.is_connect();
+    Failure {
+        error: transport_error(err),
+        unprocessed,
+    }
+}
+
+/// Maps a transport error to Timeout or Network, without the URL (it may hold a query
+/// string with credentials).
+fn transport_error(err: reqwest::Error) -> Error {
+    let (kind, message) = if err.is_timeout() {
+        (ErrorKind::Timeout, "request timed out")
+    } else if err.is_connect() {
+        (ErrorKind::Network, "connection failed")
+    } else if err.is_builder() {
+        (ErrorKind::Config, "invalid request")
+    } else if err.is_body() || err.is_decode() {
+        (ErrorKind::Network, "reading the response failed")
+    } else {
+        (ErrorKind::Network, "request failed")
+    };
+    Error::new(kind, message).with_source(err.without_url())
+}
