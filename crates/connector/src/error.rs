@@ -103,7 +103,7 @@ impl fmt::Display for ErrorKind {
 /// assert_eq!(err.retry_after(), Some(Duration::from_millis(1500)));
 /// assert_eq!(
 ///     err.to_string(),
-///     "bigcommerce list_orders: rate_limited: too many requests (HTTP 429)"
+///     "bigcommerce list_orders: rate_limited: too many requests (HTTP 429, retry after 1500 ms)"
 /// );
 /// ```
 pub struct Error {

@@ -1,1 +1,5 @@
-//! (being written)
+#![doc = include_str!("../README.md")]
+
+pub mod conformance;
+pub mod generate;
+pub mod memory;
