@@ -39,8 +39,7 @@ async fn record_under_contention(
     for handle in handles {
         handle.await.expect("task finished");
     }
-    let starts = starts.lock().expect("not poisoned").clone();
-    starts
+    starts.lock().expect("not poisoned").clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

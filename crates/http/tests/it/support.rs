@@ -14,7 +14,7 @@ use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// Retries that do not slow the suite down.
-pub fn fast_retry(attempts: u32) -> RetryPolicy {
+pub(crate) fn fast_retry(attempts: u32) -> RetryPolicy {
     RetryPolicy::default()
         .with_max_attempts(attempts)
         .with_delays(Duration::from_millis(5), Duration::from_millis(20))
@@ -22,18 +22,22 @@ pub fn fast_retry(attempts: u32) -> RetryPolicy {
 }
 
 /// A client for `base` with the given auth and retry policy.
-pub fn client_for(base: &str, auth: Arc<dyn Authenticator>, retry: RetryPolicy) -> HttpClient {
+pub(crate) fn client_for(
+    base: &str,
+    auth: Arc<dyn Authenticator>,
+    retry: RetryPolicy,
+) -> HttpClient {
     let config = HttpConfig::new(BaseUrl::parse(base).expect("valid base"), auth).with_retry(retry);
     HttpClient::new(config, Arc::new(DefaultPolicy::new("test"))).expect("client")
 }
 
 /// A client for the mock server, no auth.
-pub fn client(server: &MockServer, retry: RetryPolicy) -> HttpClient {
+pub(crate) fn client(server: &MockServer, retry: RetryPolicy) -> HttpClient {
     client_for(&server.uri(), Arc::new(NoAuth), retry)
 }
 
 /// A mock that fails the test (on drop of the server) if any unexpected request arrives.
-pub async fn catch_all(server: &MockServer) {
+pub(crate) async fn catch_all(server: &MockServer) {
     Mock::given(any())
         .respond_with(ResponseTemplate::new(599))
         .with_priority(u8::MAX)
@@ -45,10 +49,10 @@ pub async fn catch_all(server: &MockServer) {
 
 /// Authenticator that counts attempts (one `apply` per attempt).
 #[derive(Debug, Default)]
-pub struct CountingAuth(pub AtomicUsize);
+pub(crate) struct CountingAuth(pub(crate) AtomicUsize);
 
 impl CountingAuth {
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.0.load(Ordering::SeqCst)
     }
 }
@@ -63,10 +67,10 @@ impl Authenticator for CountingAuth {
 
 /// A `tracing` writer into a shared buffer.
 #[derive(Clone, Default)]
-pub struct Captured(pub Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Captured(pub(crate) Arc<Mutex<Vec<u8>>>);
 
 impl Captured {
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().expect("not poisoned")).into_owned()
     }
 }
@@ -83,7 +87,7 @@ impl io::Write for Captured {
 }
 
 /// Installs a TRACE-level subscriber writing into the returned buffer, for this thread.
-pub fn capture_tracing() -> (Captured, tracing::subscriber::DefaultGuard) {
+pub(crate) fn capture_tracing() -> (Captured, tracing::subscriber::DefaultGuard) {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
