@@ -225,3 +225,35 @@ async fn token_endpoint_refusal_is_unauthorized() {
     assert_eq!(err.vendor_code(), Some("invalid_client"));
     assert!(!format!("{err:?}").contains("cs-SECRET"));
 }
+
+#[tokio::test]
+async fn concurrent_unauthorized_responses_share_one_refresh() {
+    let (auth_server, api) = (MockServer::start().await, MockServer::start().await);
+    catch_all(&api).await;
+    Mock::given(method("POST"))
+        .respond_with(token("at-1", 3600))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&auth_server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(token("at-2", 3600).set_delay(Duration::from_millis(300)))
+        .expect(1)
+        .mount(&auth_server)
+        .await;
+    mount_api(&api, "at-1", 401, 5).await;
+    mount_api(&api, "at-2", 200, 5).await;
+    let oauth = Arc::new(OAuth2::new(client_credentials(&auth_server)).expect("oauth"));
+    oauth.access_token().await.expect("first token");
+    let client = client_for(&api.uri(), oauth, fast_retry(1));
+    let mut calls = Vec::new();
+    for _ in 0..5 {
+        let client = client.clone();
+        calls.push(tokio::spawn(async move {
+            client.send(Request::get("/p/orders")).await
+        }));
+    }
+    for call in calls {
+        assert_eq!(call.await.expect("task").expect("retried").status, 200);
+    }
+}
