@@ -1,1 +1,1 @@
-//! (being written)
+//! Declarative field mapping (being written).

@@ -1,0 +1,382 @@
+//! The incremental metrics engine.
+
+use std::collections::BTreeMap;
+
+use cartograph_model::{CommerceEvent, Decimal, Order, Refund, Timestamp};
+use rustc_hash::FxHashMap;
+
+use super::{
+    CustomerMetrics, MetricsConfig, MetricsError, average, average_gap, cancelled_time,
+    customer_key, fixed, top_names, version_time,
+};
+
+/// What applying an event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The state changed (or was confirmed) with this version.
+    Applied,
+    /// The event carried an older version than the one stored.
+    Stale,
+    /// The event does not affect metrics.
+    Ignored,
+}
+
+#[derive(Debug, Clone)]
+struct OrderEntry {
+    customer: Option<u32>,
+    version: Timestamp,
+    paid: bool,
+    created_at: Timestamp,
+    cancelled_at: Option<Timestamp>,
+    total: Decimal,
+    categories: Vec<(u32, Decimal)>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct OrderSlot {
+    entry: Option<OrderEntry>,
+    /// Refund ids attached to this order.
+    refunds: Vec<u32>,
+}
+
+#[derive(Debug, Clone)]
+struct RefundEntry {
+    order: u32,
+    amount: Decimal,
+    at: Timestamp,
+}
+
+#[derive(Debug, Clone, Default)]
+struct CustomerState {
+    paid: u64,
+    gross: Decimal,
+    refunded: Decimal,
+    paid_dates: BTreeMap<Timestamp, u32>,
+    cancel_dates: BTreeMap<Timestamp, u32>,
+    refund_dates: BTreeMap<Timestamp, u32>,
+    categories: Vec<(u32, Decimal)>,
+}
+
+fn bump(set: &mut BTreeMap<Timestamp, u32>, at: Timestamp, add: bool) {
+    if add {
+        *set.entry(at).or_insert(0) += 1;
+    } else if let Some(n) = set.get_mut(&at) {
+        *n -= 1;
+        if *n == 0 {
+            set.remove(&at);
+        }
+    }
+}
+
+/// String interner: stable small ids for customer, order, refund and category keys.
+#[derive(Debug, Clone, Default)]
+struct Interner {
+    ids: FxHashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+}
+
+impl Interner {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.ids.insert(name.into(), id);
+        self.names.push(name.into());
+        id
+    }
+
+    fn get(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+
+    fn name(&self, id: u32) -> &str {
+        self.names.get(id as usize).map_or("", |n| n)
+    }
+}
+
+/// Incremental customer metrics over a stream of orders and refunds.
+///
+/// ```
+/// use cartograph_core::metrics::{MetricsConfig, MetricsEngine, Rates, sample};
+/// use cartograph_model::Currency;
+///
+/// let mut engine = MetricsEngine::new(MetricsConfig::new(Rates::new(Currency::USD)));
+/// for order in sample::orders(100, 10, 7) {
+///     engine.upsert_order(&order)?;
+/// }
+/// let key = cartograph_core::metrics::customer_key(&sample::orders(1, 10, 7)[0]).unwrap();
+/// let m = engine.metrics(&key).unwrap();
+/// assert!(m.paid_order_count >= 1);
+/// # Ok::<(), cartograph_core::metrics::MetricsError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct MetricsEngine {
+    config: MetricsConfig,
+    customer_keys: Interner,
+    customers: Vec<CustomerState>,
+    order_keys: Interner,
+    orders: Vec<OrderSlot>,
+    refund_keys: Interner,
+    refunds: Vec<Option<RefundEntry>>,
+    categories: Interner,
+}
+
+impl MetricsEngine {
+    /// An empty engine.
+    pub fn new(config: MetricsConfig) -> Self {
+        Self {
+            config,
+            customer_keys: Interner::default(),
+            customers: Vec::new(),
+            order_keys: Interner::default(),
+            orders: Vec::new(),
+            refund_keys: Interner::default(),
+            refunds: Vec::new(),
+            categories: Interner::default(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &MetricsConfig {
+        &self.config
+    }
+
+    /// Applies a commerce event: orders and refunds update metrics, the rest is ignored.
+    pub fn apply(&mut self, event: &CommerceEvent) -> Result<Outcome, MetricsError> {
+        use cartograph_model::CommerceEventKind as K;
+        match &event.kind {
+            K::OrderPlaced { order }
+            | K::OrderUpdated { order }
+            | K::OrderStatusChanged { order, .. }
+            | K::OrderCancelled { order } => self.upsert_order(order),
+            K::OrderRefunded { refund, order } => {
+                if let Some(order) = order {
+                    self.upsert_order(order)?;
+                }
+                self.upsert_refund(refund)
+            }
+            _ => Ok(Outcome::Ignored),
+        }
+    }
+
+    /// Adds or replaces an order owned by its default [`customer_key`](super::customer_key).
+    pub fn upsert_order(&mut self, order: &Order) -> Result<Outcome, MetricsError> {
+        let key = customer_key(order);
+        self.upsert_order_for(key.as_deref(), order)
+    }
+
+    /// Adds or replaces an order owned by `customer` (a key from identity resolution);
+    /// `None` keeps the order unattributed.
+    pub fn upsert_order_for(
+        &mut self,
+        customer: Option<&str>,
+        order: &Order,
+    ) -> Result<Outcome, MetricsError> {
+        let order_key = order.source.to_string();
+        let version = version_time(order);
+        if let Some(existing) = self
+            .order_keys
+            .get(&order_key)
+            .and_then(|id| self.orders[id as usize].entry.as_ref())
+        {
+            if version < existing.version {
+                return Ok(Outcome::Stale);
+            }
+        }
+        let paid = order.is_revenue();
+        let total = if paid {
+            self.config
+                .rates
+                .to_base(&order.total)
+                .map(|m| m.round_to_minor())
+                .map_err(|source| MetricsError::Conversion {
+                    record: order_key.clone(),
+                    field: "total",
+                    source,
+                })?
+                .amount()
+        } else {
+            Decimal::ZERO
+        };
+        let mut categories: Vec<(u32, Decimal)> = Vec::new();
+        if paid {
+            for line in &order.line_items {
+                if let Some(cat) = line.categories.last() {
+                    let id = self.categories.id(cat);
+                    match categories.iter_mut().find(|(c, _)| *c == id) {
+                        Some((_, q)) => *q += line.quantity,
+                        None => categories.push((id, line.quantity)),
+                    }
+                }
+            }
+        }
+        let customer = customer.map(|k| self.customer_id(k));
+        let entry = OrderEntry {
+            customer,
+            version,
+            paid,
+            created_at: order.created_at,
+            cancelled_at: order.status.is_cancelled().then(|| cancelled_time(order)),
+            total,
+            categories,
+        };
+        let oid = self.order_id(&order_key);
+        self.contribute(oid, false);
+        self.orders[oid as usize].entry = Some(entry);
+        self.contribute(oid, true);
+        Ok(Outcome::Applied)
+    }
+
+    /// Adds or replaces a refund (by its source id). A refund of an order not seen yet is
+    /// kept and counted once the order arrives.
+    pub fn upsert_refund(&mut self, refund: &Refund) -> Result<Outcome, MetricsError> {
+        let key = refund.source.to_string();
+        let amount = self
+            .config
+            .rates
+            .to_base(&refund.amount)
+            .map(|m| m.round_to_minor())
+            .map_err(|source| MetricsError::Conversion {
+                record: key.clone(),
+                field: "amount",
+                source,
+            })?
+            .amount();
+        let oid = self.order_id(&refund.order.to_string());
+        let rid = self.refund_keys.id(&key);
+        if self.refunds.len() <= rid as usize {
+            self.refunds.resize(rid as usize + 1, None);
+        }
+        // Detach the old version (possibly from another order), then attach the new one.
+        if let Some(old) = self.refunds[rid as usize].clone() {
+            self.contribute(old.order, false);
+            self.orders[old.order as usize].refunds.retain(|r| *r != rid);
+            self.contribute(old.order, true);
+        }
+        self.contribute(oid, false);
+        self.refunds[rid as usize] = Some(RefundEntry {
+            order: oid,
+            amount,
+            at: refund.created_at,
+        });
+        self.orders[oid as usize].refunds.push(rid);
+        self.contribute(oid, true);
+        Ok(Outcome::Applied)
+    }
+
+    /// The metrics of one customer, `None` when no order names them.
+    pub fn metrics(&self, customer: &str) -> Option<CustomerMetrics> {
+        let id = self.customer_keys.get(customer)?;
+        Some(self.build(&self.customers[id as usize]))
+    }
+
+    /// Every customer's metrics, by key, in key order.
+    pub fn all(&self) -> BTreeMap<String, CustomerMetrics> {
+        self.customers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let key = self
+                    .customer_keys
+                    .name(u32::try_from(i).unwrap_or(u32::MAX));
+                (key.to_owned(), self.build(s))
+            })
+            .collect()
+    }
+
+    /// Visits every customer's metrics without building the sorted map.
+    pub fn for_each(&self, mut f: impl FnMut(&str, CustomerMetrics)) {
+        for (i, s) in self.customers.iter().enumerate() {
+            let key = self
+                .customer_keys
+                .name(u32::try_from(i).unwrap_or(u32::MAX));
+            f(key, self.build(s));
+        }
+    }
+
+    /// Number of customers with at least one order.
+    pub fn customer_count(&self) -> usize {
+        self.customers.len()
+    }
+
+    fn customer_id(&mut self, key: &str) -> u32 {
+        let id = self.customer_keys.id(key);
+        if self.customers.len() <= id as usize {
+            self.customers.resize_with(id as usize + 1, CustomerState::default);
+        }
+        id
+    }
+
+    fn order_id(&mut self, key: &str) -> u32 {
+        let id = self.order_keys.id(key);
+        if self.orders.len() <= id as usize {
+            self.orders.resize_with(id as usize + 1, OrderSlot::default);
+        }
+        id
+    }
+
+    /// Adds (`add`) or removes an order's whole contribution from its customer.
+    fn contribute(&mut self, oid: u32, add: bool) {
+        let slot = &self.orders[oid as usize];
+        let Some(entry) = &slot.entry else { return };
+        let Some(cid) = entry.customer else { return };
+        let state = &mut self.customers[cid as usize];
+        let sign = |d: Decimal| if add { d } else { -d };
+        for rid in &slot.refunds {
+            if let Some(r) = &self.refunds[*rid as usize] {
+                bump(&mut state.refund_dates, r.at, add);
+                if entry.paid {
+                    state.refunded += sign(r.amount);
+                }
+            }
+        }
+        if let Some(at) = entry.cancelled_at {
+            bump(&mut state.cancel_dates, at, add);
+        }
+        if !entry.paid {
+            return;
+        }
+        if add {
+            state.paid += 1;
+        } else {
+            state.paid -= 1;
+        }
+        state.gross += sign(entry.total);
+        bump(&mut state.paid_dates, entry.created_at, add);
+        for (cat, qty) in &entry.categories {
+            match state.categories.iter_mut().find(|(c, _)| c == cat) {
+                Some((_, q)) => *q += sign(*qty),
+                None => state.categories.push((*cat, sign(*qty))),
+            }
+        }
+        state.categories.retain(|(_, q)| !q.is_zero());
+    }
+
+    fn build(&self, s: &CustomerState) -> CustomerMetrics {
+        let base = self.config.base();
+        let ltv = fixed(s.gross - s.refunded, base);
+        let first = s.paid_dates.keys().next().copied();
+        let last = s.paid_dates.keys().next_back().copied();
+        let weights = s
+            .categories
+            .iter()
+            .map(|(c, q)| (self.categories.name(*c), *q))
+            .collect();
+        CustomerMetrics {
+            paid_order_count: s.paid,
+            gross_revenue: fixed(s.gross, base),
+            refunded: fixed(s.refunded, base),
+            lifetime_value: ltv,
+            average_order_value: average(ltv, s.paid),
+            first_order_at: first,
+            last_order_at: last,
+            average_days_between_orders: first
+                .zip(last)
+                .and_then(|(f, l)| average_gap(f, l, s.paid)),
+            top_categories: top_names(weights, self.config.top()),
+            last_refund_at: s.refund_dates.keys().next_back().copied(),
+            last_cancelled_at: s.cancel_dates.keys().next_back().copied(),
+        }
+    }
+}

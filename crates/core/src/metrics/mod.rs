@@ -1,0 +1,195 @@
+//! Customer metrics from orders and refunds: paid order count, lifetime value net of refunds,
+//! average order value, first and last order dates, average days between orders, most
+//! purchased categories, and population-wide RFM scores and value tiers.
+//!
+//! All amounts are exact decimals in one base currency (converted with host-provided
+//! [`Rates`], rounded to the base currency's minor units per order). [`MetricsEngine`]
+//! updates incrementally from one order or refund at a time; [`recompute`] computes the
+//! same metrics from scratch, and the two always agree (a property test checks it).
+//!
+//! Rules, in one place:
+//! - an order is *paid* when [`Order::is_revenue`] holds (not incomplete, cancelled, declined,
+//!   awaiting payment or archived);
+//! - the latest version of an order wins: a version whose `updated_at` (else `created_at`) is
+//!   older than the stored one is ignored; equal times let the later arrival win;
+//! - refunds subtract from lifetime value only when their order is paid; every refund counts
+//!   for "last refund at";
+//! - an order belongs to the customer named by [`customer_key`] (its customer account, else
+//!   its normalized email) unless the host passes its own key (after identity resolution);
+//! - average order value is lifetime value / paid orders, rounded to minor units;
+//! - top categories weigh the most specific category of each paid line by quantity; ties
+//!   break by name.
+
+use cartograph_model::{Currency, Decimal, Money, Order, Timestamp};
+use serde::{Deserialize, Serialize};
+
+mod engine;
+mod population;
+mod rates;
+mod recompute;
+pub mod sample;
+
+pub use engine::{MetricsEngine, Outcome};
+pub use population::{Population, Rfm, TierConfig, ValueTier};
+pub use rates::{RateError, Rates};
+pub use recompute::recompute;
+
+/// Settings for metric computation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricsConfig {
+    /// Exchange rates; their base is the metrics currency.
+    pub rates: Rates,
+    /// How many top categories to keep (1 to 3; default 3).
+    #[serde(default = "default_top")]
+    pub top_categories: usize,
+}
+
+const fn default_top() -> usize {
+    3
+}
+
+impl MetricsConfig {
+    /// Metrics in `rates.base`, keeping three top categories.
+    pub fn new(rates: Rates) -> Self {
+        Self {
+            rates,
+            top_categories: default_top(),
+        }
+    }
+
+    /// The base currency.
+    pub fn base(&self) -> Currency {
+        self.rates.base
+    }
+
+    pub(crate) fn top(&self) -> usize {
+        self.top_categories.clamp(1, 3)
+    }
+}
+
+/// Why an order or refund could not be counted. The engine's state is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MetricsError {
+    /// The amount could not be converted into the base currency.
+    #[error("{record}: field {field}: {source}")]
+    Conversion {
+        /// The record (`system/kind/id`).
+        record: String,
+        /// The field.
+        field: &'static str,
+        /// Why.
+        source: RateError,
+    },
+    /// A sum left the decimal range.
+    #[error("{record}: metric overflow")]
+    Overflow {
+        /// The record.
+        record: String,
+    },
+}
+
+/// One customer's metrics, all money in the base currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerMetrics {
+    /// Number of paid orders.
+    pub paid_order_count: u64,
+    /// Sum of paid order totals.
+    pub gross_revenue: Money,
+    /// Sum of refunds on paid orders.
+    pub refunded: Money,
+    /// Gross revenue minus refunds.
+    pub lifetime_value: Money,
+    /// Lifetime value / paid orders (minor units), `None` without paid orders.
+    pub average_order_value: Option<Money>,
+    /// First paid order.
+    pub first_order_at: Option<Timestamp>,
+    /// Last paid order.
+    pub last_order_at: Option<Timestamp>,
+    /// Average days between paid orders (two places), `None` below two orders.
+    pub average_days_between_orders: Option<Decimal>,
+    /// Most purchased categories, most first.
+    pub top_categories: Vec<String>,
+    /// Most recent refund on any of the customer's orders.
+    pub last_refund_at: Option<Timestamp>,
+    /// Most recent cancelled or declined order.
+    pub last_cancelled_at: Option<Timestamp>,
+}
+
+impl CustomerMetrics {
+    /// Metrics of a customer without orders.
+    pub fn empty(base: Currency) -> Self {
+        Self {
+            paid_order_count: 0,
+            gross_revenue: fixed(Decimal::ZERO, base),
+            refunded: fixed(Decimal::ZERO, base),
+            lifetime_value: fixed(Decimal::ZERO, base),
+            average_order_value: None,
+            first_order_at: None,
+            last_order_at: None,
+            average_days_between_orders: None,
+            top_categories: Vec::new(),
+            last_refund_at: None,
+            last_cancelled_at: None,
+        }
+    }
+}
+
+/// The default owner key of an order: its customer account (`system/customer/id`), else
+/// `email:` + its normalized email; `None` for an anonymous order.
+pub fn customer_key(order: &Order) -> Option<String> {
+    order.customer.as_ref().map(ToString::to_string).or_else(|| {
+        order
+            .email
+            .as_ref()
+            .map(|e| format!("email:{}", e.normalized()))
+    })
+}
+
+/// When a version of an order was written (its `updated_at`, else `created_at`).
+pub(crate) fn version_time(order: &Order) -> Timestamp {
+    order.updated_at.unwrap_or(order.created_at)
+}
+
+/// When an order was cancelled (its last update, else its creation).
+pub(crate) fn cancelled_time(order: &Order) -> Timestamp {
+    order.updated_at.unwrap_or(order.created_at)
+}
+
+/// Average days between the first and last of `count` orders, two places.
+pub(crate) fn average_gap(first: Timestamp, last: Timestamp, count: u64) -> Option<Decimal> {
+    if count < 2 {
+        return None;
+    }
+    let millis = Decimal::from(last.unix_millis() - first.unix_millis());
+    let days = millis.checked_div(Decimal::from(86_400_000_i64 * i64::try_from(count - 1).ok()?))?;
+    Some(days.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero))
+}
+
+/// Lifetime value / count, rounded to the currency's minor units.
+pub(crate) fn average(ltv: Money, count: u64) -> Option<Money> {
+    if count == 0 {
+        return None;
+    }
+    let avg = ltv.amount().checked_div(Decimal::from(count))?;
+    let rounded = Money::new(avg, ltv.currency()).round_to_minor();
+    Some(fixed(rounded.amount(), ltv.currency()))
+}
+
+/// Sorts category weights (most first, then by name) and keeps `n` names.
+pub(crate) fn top_names(mut weights: Vec<(&str, Decimal)>, n: usize) -> Vec<String> {
+    weights.retain(|(_, w)| *w > Decimal::ZERO);
+    weights.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    weights.into_iter().take(n).map(|(c, _)| c.to_owned()).collect()
+}
+
+/// `amount` at the currency's minor-unit scale (amounts here are already whole minor units,
+/// so this only normalizes the scale).
+pub(crate) fn fixed(amount: Decimal, currency: Currency) -> Money {
+    let mut d = if amount.is_zero() { Decimal::ZERO } else { amount };
+    d.rescale(currency.minor_units());
+    Money::new(d, currency)
+}
+
+#[cfg(test)]
+mod tests;
