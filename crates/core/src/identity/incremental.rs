@@ -1,0 +1,301 @@
+//! Incremental resolution against an index of known people.
+
+use rustc_hash::FxHashMap;
+
+use crate::normalize::PhoneCache;
+
+use super::batch::email_hash;
+use super::blocking::keys;
+use super::features::{Features, FieldIssue, prepare, prepare_phone};
+use super::person::{Candidate, Decision, PersonId, StoredLink};
+use super::record::IdentityRecord;
+use super::rules::RuleSet;
+
+/// Most recent records read from one block for one lookup.
+const MAX_PER_BLOCK: usize = 1024;
+
+struct Person {
+    id: PersonId,
+    records: Vec<u32>,
+    emails: Vec<u64>,
+}
+
+/// An index of known people for incremental resolution.
+///
+/// ```
+/// use cartograph_core::identity::{Decision, IdentityIndex, IdentityRecord, RuleSet};
+///
+/// let mut index = IdentityIndex::new(RuleSet::default());
+/// let jane = IdentityRecord::new("bc-1").with_email("jane@example.com").with_name("Jane", "Doe");
+/// assert_eq!(index.resolve_and_insert(&jane), Decision::New);
+///
+/// let guest = IdentityRecord::new("order-9").with_email(" JANE@example.com");
+/// match index.resolve(&guest) {
+///     Decision::Match { person, rule, .. } => {
+///         assert_eq!(person.as_str(), "bc-1");
+///         assert_eq!(rule, "same_email");
+///     }
+///     other => panic!("{other:?}"),
+/// }
+///
+/// // persist and rebuild
+/// let links = index.links();
+/// let rebuilt = IdentityIndex::from_links(RuleSet::default(), links);
+/// assert_eq!(rebuilt.len(), 1);
+/// ```
+pub struct IdentityIndex {
+    rules: RuleSet,
+    raw: Vec<Option<IdentityRecord>>,
+    features: Vec<Features>,
+    person_of: Vec<u32>,
+    persons: Vec<Person>,
+    by_person: FxHashMap<PersonId, u32>,
+    by_record: FxHashMap<String, u32>,
+    blocks: FxHashMap<u64, Vec<u32>>,
+    phones: PhoneCache,
+    issues: Vec<FieldIssue>,
+}
+
+impl std::fmt::Debug for IdentityIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityIndex")
+            .field("people", &self.persons.len())
+            .field("records", &self.by_record.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl IdentityIndex {
+    /// An empty index.
+    pub fn new(rules: RuleSet) -> Self {
+        Self {
+            rules,
+            raw: Vec::new(),
+            features: Vec::new(),
+            person_of: Vec::new(),
+            persons: Vec::new(),
+            by_person: FxHashMap::default(),
+            by_record: FxHashMap::default(),
+            blocks: FxHashMap::default(),
+            phones: PhoneCache::new(),
+            issues: Vec::new(),
+        }
+    }
+
+    /// Rebuilds an index from stored links (as returned by [`IdentityIndex::links`]).
+    pub fn from_links(rules: RuleSet, links: impl IntoIterator<Item = StoredLink>) -> Self {
+        let mut index = Self::new(rules);
+        for link in links {
+            index.insert(&link.record, &link.person);
+        }
+        index
+    }
+
+    /// The number of people.
+    pub fn len(&self) -> usize {
+        self.persons.iter().filter(|p| !p.records.is_empty()).count()
+    }
+
+    /// Whether the index knows nobody.
+    pub fn is_empty(&self) -> bool {
+        self.by_record.is_empty()
+    }
+
+    /// The person a record id was assigned to.
+    pub fn person_of_record(&self, record_id: &str) -> Option<&PersonId> {
+        let idx = *self.by_record.get(record_id)?;
+        Some(&self.persons[self.person_of[idx as usize] as usize].id)
+    }
+
+    /// Fields ignored so far (invalid emails, unparsable phones), oldest first.
+    pub fn take_issues(&mut self) -> Vec<FieldIssue> {
+        std::mem::take(&mut self.issues)
+    }
+
+    fn features(&mut self, record: &IdentityRecord) -> Features {
+        let mut f = prepare(record, &mut self.issues);
+        f.phone = prepare_phone(
+            record,
+            self.rules.default_region.as_deref(),
+            &mut self.phones,
+            &mut self.issues,
+        );
+        f
+    }
+
+    /// Decides who `record` is, without changing the index (except the phone cache).
+    ///
+    /// The strongest rule that matches decides. One person at that rule is a `Match`; several
+    /// are `Ambiguous`; none is `New`. A person whose emails or first names the record would
+    /// conflict with (the chaining guards of batch resolution) is not a candidate. A record id
+    /// already in the index is compared with the others, not with its own older version.
+    pub fn resolve(&mut self, record: &IdentityRecord) -> Decision {
+        let f = self.features(record);
+        let own = self.by_record.get(&record.id).copied();
+        let mut buf = Vec::new();
+        keys(&f, &mut buf);
+        let mut candidates: Vec<u32> = Vec::new();
+        for (k, _) in &buf {
+            if let Some(list) = self.blocks.get(k) {
+                let from = list.len().saturating_sub(MAX_PER_BLOCK);
+                candidates.extend(&list[from..]);
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let email = email_hash(&f);
+        let mut best: FxHashMap<u32, (u16, f32)> = FxHashMap::default();
+        for c in candidates {
+            if Some(c) == own || self.raw[c as usize].is_none() {
+                continue;
+            }
+            let Some((rule, score)) = self.rules.evaluate(&f, &self.features[c as usize]) else {
+                continue;
+            };
+            let p = self.person_of[c as usize];
+            let e = best.entry(p).or_insert((rule, score));
+            if (rule, -score) < (e.0, -e.1) {
+                *e = (rule, score);
+            }
+        }
+        let mut hits: Vec<(u16, f32, &PersonId)> = best
+            .into_iter()
+            .filter(|(p, (rule, _))| self.admits(*p, &f, email, *rule))
+            .map(|(p, (r, s))| (r, s, &self.persons[p as usize].id))
+            .collect();
+        let Some(top) = hits.iter().map(|h| h.0).min() else {
+            return Decision::New;
+        };
+        hits.retain(|h| h.0 == top);
+        hits.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.2.cmp(b.2)));
+        let rule = self.rules.rules[top as usize].name.clone();
+        if hits.len() == 1 {
+            return Decision::Match { person: hits[0].2.clone(), rule, score: hits[0].1 };
+        }
+        Decision::Ambiguous {
+            candidates: hits
+                .into_iter()
+                .map(|(_, score, person)| Candidate { person: person.clone(), rule: rule.clone(), score })
+                .collect(),
+        }
+    }
+
+    /// The batch guards applied to one person.
+    fn admits(&self, person: u32, f: &Features, email: Option<u64>, rule: u16) -> bool {
+        let p = &self.persons[person as usize];
+        let r = &self.rules.rules[rule as usize];
+        if let Some(e) = email
+            && !r.allow_distinct_emails
+            && p.emails.iter().any(|x| *x != e)
+        {
+            return false;
+        }
+        p.records
+            .iter()
+            .all(|&i| self.rules.names_compatible(f, &self.features[i as usize]))
+    }
+
+    /// Adds (or replaces, by `id`) a record and assigns it to `person`, creating the person
+    /// when unknown. No guard is checked: this is also how a reviewed decision is applied.
+    pub fn insert(&mut self, record: &IdentityRecord, person: &PersonId) {
+        if let Some(old) = self.by_record.get(&record.id).copied() {
+            self.raw[old as usize] = None;
+            let p = self.person_of[old as usize] as usize;
+            self.persons[p].records.retain(|r| *r != old);
+            self.recompute_emails(p);
+        }
+        let f = self.features(record);
+        #[allow(clippy::cast_possible_truncation)]
+        let idx = self.features.len() as u32;
+        let mut buf = Vec::new();
+        keys(&f, &mut buf);
+        for (k, _) in buf {
+            self.blocks.entry(k).or_default().push(idx);
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        let p = *self.by_person.entry(person.clone()).or_insert_with(|| {
+            self.persons.push(Person { id: person.clone(), records: Vec::new(), emails: Vec::new() });
+            (self.persons.len() - 1) as u32
+        });
+        if let Some(e) = email_hash(&f)
+            && !self.persons[p as usize].emails.contains(&e)
+        {
+            self.persons[p as usize].emails.push(e);
+        }
+        self.persons[p as usize].records.push(idx);
+        self.features.push(f);
+        self.raw.push(Some(record.clone()));
+        self.person_of.push(p);
+        self.by_record.insert(record.id.clone(), idx);
+    }
+
+    fn recompute_emails(&mut self, p: usize) {
+        let mut emails: Vec<u64> = Vec::new();
+        for &r in &self.persons[p].records {
+            if let Some(e) = email_hash(&self.features[r as usize])
+                && !emails.contains(&e)
+            {
+                emails.push(e);
+            }
+        }
+        self.persons[p].emails = emails;
+    }
+
+    /// Resolves and applies: a `Match` joins the person, `New` creates a person whose id is
+    /// the record's `id` (suffixed `#2`, `#3`, ... if taken); `Ambiguous` changes nothing.
+    pub fn resolve_and_insert(&mut self, record: &IdentityRecord) -> Decision {
+        let decision = self.resolve(record);
+        match &decision {
+            Decision::Match { person, .. } => {
+                let person = person.clone();
+                self.insert(record, &person);
+            }
+            Decision::New => {
+                let mut id = PersonId::new(record.id.clone());
+                let mut n = 2;
+                while self.by_person.contains_key(&id) {
+                    id = PersonId::new(format!("{}#{n}", record.id));
+                    n += 1;
+                }
+                self.insert(record, &id);
+            }
+            Decision::Ambiguous { .. } => {}
+        }
+        decision
+    }
+
+    /// Moves every record of `from` to `into` (a reviewed merge).
+    pub fn merge(&mut self, from: &PersonId, into: &PersonId) {
+        let records: Vec<IdentityRecord> = self
+            .by_person
+            .get(from)
+            .map(|&p| {
+                self.persons[p as usize]
+                    .records
+                    .iter()
+                    .filter_map(|&r| self.raw[r as usize].clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for r in &records {
+            self.insert(r, into);
+        }
+    }
+
+    /// Every record with its person, sorted by record id: what to persist.
+    pub fn links(&self) -> Vec<StoredLink> {
+        let mut out: Vec<StoredLink> = self
+            .raw
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                r.as_ref().map(|record| StoredLink {
+                    person: self.persons[self.person_of[i] as usize].id.clone(),
+                    record: record.clone(),
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.record.id.cmp(&b.record.id));
+        out
+    }
+}
