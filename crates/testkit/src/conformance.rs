@@ -1,1 +1,3 @@
-//! (being written)
+//! Conformance suites: one `async fn` per contract, run by every implementation.
+pub mod commerce_source;
+mod support;

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
 pub mod conformance;
+pub mod fixtures;
 pub mod generate;
 pub mod memory;
