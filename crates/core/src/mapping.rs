@@ -1,1 +1,0 @@
-//! Declarative field mapping (being written).

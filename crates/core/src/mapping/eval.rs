@@ -1,0 +1,561 @@
+//! Evaluation of compiled expressions and conversion into CRM property values.
+
+use std::borrow::Cow;
+
+use cartograph_model::{
+    AttributeValue, Decimal, Money, PropertyDefinition, PropertyType, PropertyValue, Timestamp,
+    parse_decimal,
+};
+use rust_decimal::RoundingStrategy;
+use time::Date;
+use time::format_description::well_known::Iso8601;
+
+use super::Input;
+use super::compile::{Cmp, Expr, Op, Root, Step, Term};
+use super::error::{FieldErrorReason as R, cut};
+use super::parse::Lit;
+use super::schema::{Obj, Value, custom};
+use crate::metrics::Rates;
+
+type Res<'a> = Result<Value<'a>, R>;
+
+fn root<'a>(root: Root, input: &Input<'a>) -> Value<'a> {
+    let obj = match root {
+        Root::Customer => input.customer.map(Obj::Customer),
+        Root::Order => input.order.map(Obj::Order),
+        Root::LineItem => input.line_item.map(Obj::LineItem),
+        Root::Refund => input.refund.map(Obj::Refund),
+        Root::Product => input.product.map(Obj::Product),
+        Root::Cart => input.cart.map(Obj::Cart),
+        Root::Metrics => input.metrics.map(Obj::Metrics),
+        Root::Status => input.status.map(Obj::Status),
+    };
+    obj.map_or(Value::Null, Value::Obj)
+}
+
+fn step<'a>(v: Value<'a>, s: &'a Step) -> Value<'a> {
+    match v {
+        Value::Null => Value::Null,
+        Value::List(items) => {
+            if let Step::Index(i) = s {
+                return items.into_iter().nth(*i).unwrap_or(Value::Null);
+            }
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                match step(item, s) {
+                    Value::Null => {}
+                    Value::List(inner) => out.extend(inner),
+                    x => out.push(x),
+                }
+            }
+            Value::List(out)
+        }
+        Value::Obj(o) => match s {
+            Step::Get(g) => g.read(o),
+            Step::Custom(key) => custom(&o)
+                .and_then(|c| c.get(key))
+                .map_or(Value::Null, Value::Attr),
+            _ => Value::Null,
+        },
+        Value::Money(m) => match s {
+            Step::Amount => Value::Num(m.amount()),
+            Step::Currency => Value::Str(Cow::Owned(m.currency().code().to_owned())),
+            _ => Value::Null,
+        },
+        _ => Value::Null,
+    }
+}
+
+/// Turns a custom attribute into a plain value (localized text stays an attribute).
+pub(crate) fn concrete(v: Value<'_>) -> Value<'_> {
+    let Value::Attr(a) = v else { return v };
+    match a {
+        AttributeValue::String(s) | AttributeValue::Enum(s) => Value::Str(Cow::Borrowed(s)),
+        AttributeValue::Number(n) => Value::Num(*n),
+        AttributeValue::Bool(b) => Value::Bool(*b),
+        AttributeValue::Date(d) => Value::Date(*d),
+        AttributeValue::DateTime(t) => Value::DateTime(*t),
+        AttributeValue::Money(m) => Value::Money(*m),
+        AttributeValue::Localized(_) => v,
+        AttributeValue::List(items) => {
+            Value::List(items.iter().map(|i| concrete(Value::Attr(i))).collect())
+        }
+        AttributeValue::Json(serde_json::Value::Null) => Value::Null,
+        AttributeValue::Json(j) => Value::Str(Cow::Owned(j.to_string())),
+    }
+}
+
+fn lit(l: &Lit) -> Value<'_> {
+    match l {
+        Lit::Str(s) => Value::Str(Cow::Borrowed(s)),
+        Lit::Num(n) => Value::Num(*n),
+        Lit::Bool(b) => Value::Bool(*b),
+        Lit::Null => Value::Null,
+    }
+}
+
+/// Evaluates an expression.
+pub(crate) fn eval<'a>(expr: &'a Expr, input: &Input<'a>, rates: Option<&'a Rates>) -> Res<'a> {
+    let mut v = match &expr.term {
+        Term::Path { root: r, steps } => {
+            let mut v = root(*r, input);
+            for s in steps {
+                v = step(v, s);
+            }
+            v
+        }
+        Term::Lit(l) => lit(l),
+        Term::Concat(parts) => concat(None, parts, input, rates)?,
+        Term::Coalesce(parts) => {
+            let mut out = Value::Null;
+            for p in parts {
+                let v = eval(p, input, rates)?;
+                if !is_empty(&v) {
+                    out = v;
+                    break;
+                }
+            }
+            out
+        }
+    };
+    for (op, lift) in &expr.ops {
+        v = concrete(v);
+        v = match v {
+            Value::List(items) if *lift => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    match apply(op, concrete(item), input, rates)? {
+                        Value::Null => {}
+                        x => out.push(x),
+                    }
+                }
+                Value::List(out)
+            }
+            other => apply(op, other, input, rates)?,
+        };
+    }
+    Ok(v)
+}
+
+fn is_empty(v: &Value<'_>) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Str(s) => s.is_empty(),
+        Value::List(l) => l.is_empty(),
+        _ => false,
+    }
+}
+
+/// Text of a scalar for `concat`, `join`, `string` and comparisons.
+fn text<'a>(v: &Value<'a>) -> Option<Cow<'a, str>> {
+    Some(match v {
+        Value::Str(s) => s.clone(),
+        Value::Num(n) => Cow::Owned(n.normalize().to_string()),
+        Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+        Value::Date(d) => Cow::Owned(iso_date(*d)),
+        Value::DateTime(t) => Cow::Owned(t.to_rfc3339()),
+        Value::Money(m) => Cow::Owned(m.amount().normalize().to_string()),
+        _ => return None,
+    })
+}
+
+fn iso_date(d: Date) -> String {
+    d.format(&Iso8601::DATE).unwrap_or_else(|_| d.to_string())
+}
+
+fn concat<'a>(
+    first: Option<Value<'a>>,
+    parts: &'a [Expr],
+    input: &Input<'a>,
+    rates: Option<&'a Rates>,
+) -> Res<'a> {
+    let mut out = String::new();
+    let mut any = false;
+    if let Some(t) = first.as_ref().and_then(text) {
+        out.push_str(&t);
+        any = true;
+    }
+    for p in parts {
+        let v = concrete(eval(p, input, rates)?);
+        if let Some(t) = text(&v) {
+            out.push_str(&t);
+            any = any || !matches!(p.term, Term::Lit(_)) || !p.ops.is_empty();
+        }
+    }
+    // A concatenation of constants around missing values is missing.
+    Ok(if any {
+        Value::Str(Cow::Owned(out))
+    } else {
+        Value::Null
+    })
+}
+
+fn lit_eq(v: &Value<'_>, l: &Lit) -> bool {
+    match (v, l) {
+        (Value::Null, Lit::Null) => true,
+        (Value::Num(a), Lit::Num(b)) => a == b,
+        (Value::Money(a), Lit::Num(b)) => a.amount() == *b,
+        (Value::Bool(a), Lit::Bool(b)) => a == b,
+        (v, Lit::Str(s)) => text(v).is_some_and(|t| t == s.as_str()),
+        _ => false,
+    }
+}
+
+fn parse_datetime(s: &str) -> Result<Timestamp, R> {
+    if let Ok(t) = Timestamp::parse_rfc3339(s) {
+        return Ok(t);
+    }
+    if let Ok(ms) = s.trim().parse::<i64>() {
+        if let Ok(t) = Timestamp::from_unix_millis(ms) {
+            return Ok(t);
+        }
+    }
+    parse_date(s).map(Timestamp::start_of_day).map_err(|_| R::Parse {
+        value: cut(s),
+        expected: "datetime",
+    })
+}
+
+fn parse_date(s: &str) -> Result<Date, R> {
+    Date::parse(s.trim(), &Iso8601::DATE).map_err(|_| R::Parse {
+        value: cut(s),
+        expected: "date",
+    })
+}
+
+fn type_err(expected: &str, v: &Value<'_>) -> R {
+    R::Type {
+        expected: expected.to_owned(),
+        found: v.type_name().to_owned(),
+    }
+}
+
+#[allow(clippy::too_many_lines)]
+fn apply<'a>(op: &'a Op, v: Value<'a>, input: &Input<'a>, rates: Option<&'a Rates>) -> Res<'a> {
+    if matches!(v, Value::Null)
+        && !matches!(
+            op,
+            Op::Default(_) | Op::Count | Op::Present | Op::Concat(_) | Op::Eq(_) | Op::Ne(_)
+        )
+    {
+        return Ok(Value::Null);
+    }
+    Ok(match op {
+        Op::Trim => match v {
+            Value::Str(Cow::Borrowed(s)) => Value::Str(Cow::Borrowed(s.trim())),
+            Value::Str(Cow::Owned(s)) => Value::Str(Cow::Owned(s.trim().to_owned())),
+            other => return Err(type_err("string", &other)),
+        },
+        Op::Lower | Op::Upper => match v {
+            Value::Str(s) => {
+                let lower = matches!(op, Op::Lower);
+                let done = if lower {
+                    !s.chars().any(char::is_uppercase)
+                } else {
+                    !s.chars().any(char::is_lowercase)
+                };
+                if done {
+                    Value::Str(s)
+                } else if lower {
+                    Value::Str(Cow::Owned(s.to_lowercase()))
+                } else {
+                    Value::Str(Cow::Owned(s.to_uppercase()))
+                }
+            }
+            other => return Err(type_err("string", &other)),
+        },
+        Op::Default(l) => {
+            if is_empty(&v) {
+                lit(l)
+            } else {
+                v
+            }
+        }
+        Op::Concat(parts) => concat(Some(v), parts, input, rates)?,
+        Op::Map {
+            name,
+            table,
+            fallback,
+        } => {
+            let key = text(&v).ok_or_else(|| type_err("string", &v))?;
+            match table.get(key.as_ref()).or(fallback.as_ref()) {
+                Some(out) => Value::Str(Cow::Borrowed(out)),
+                None => {
+                    return Err(R::Unmapped {
+                        map: name.clone(),
+                        value: cut(&key),
+                    });
+                }
+            }
+        }
+        Op::IsoDate => match v {
+            Value::Date(d) => Value::Str(Cow::Owned(iso_date(d))),
+            Value::DateTime(t) => Value::Str(Cow::Owned(iso_date(t.date()))),
+            other => return Err(type_err("date", &other)),
+        },
+        Op::Rfc3339 => match v {
+            Value::Date(d) => Value::Str(Cow::Owned(Timestamp::start_of_day(d).to_rfc3339())),
+            Value::DateTime(t) => Value::Str(Cow::Owned(t.to_rfc3339())),
+            other => return Err(type_err("datetime", &other)),
+        },
+        Op::EpochMs => match v {
+            Value::Date(d) => Value::Num(Decimal::from(Timestamp::start_of_day(d).unix_millis())),
+            Value::DateTime(t) => Value::Num(Decimal::from(t.unix_millis())),
+            other => return Err(type_err("datetime", &other)),
+        },
+        Op::ToDate => match v {
+            Value::Date(d) => Value::Date(d),
+            Value::DateTime(t) => Value::Date(t.date()),
+            Value::Str(s) => Value::Date(parse_date(&s).or_else(|_| parse_datetime(&s).map(|t| t.date()))?),
+            other => return Err(type_err("date", &other)),
+        },
+        Op::ToDateTime => match v {
+            Value::Date(d) => Value::DateTime(Timestamp::start_of_day(d)),
+            Value::DateTime(t) => Value::DateTime(t),
+            Value::Str(s) => Value::DateTime(parse_datetime(&s)?),
+            Value::Num(n) => {
+                let ms = i64::try_from(n.trunc().mantissa()).map_err(|_| R::Overflow)?;
+                Value::DateTime(Timestamp::from_unix_millis(ms).map_err(|_| R::Overflow)?)
+            }
+            other => return Err(type_err("datetime", &other)),
+        },
+        Op::Decimal(scale) => match v {
+            Value::Num(n) => {
+                let mut r = n.round_dp_with_strategy(*scale, RoundingStrategy::MidpointAwayFromZero);
+                r.rescale(*scale);
+                Value::Num(r)
+            }
+            other => return Err(type_err("number", &other)),
+        },
+        Op::Amount => match v {
+            Value::Money(m) => Value::Num(m.amount()),
+            other => return Err(type_err("money", &other)),
+        },
+        Op::CurrencyCode => match v {
+            Value::Money(m) => Value::Str(Cow::Owned(m.currency().code().to_owned())),
+            other => return Err(type_err("money", &other)),
+        },
+        Op::MinorUnits => match v {
+            Value::Money(m) => Value::Num(Decimal::from(m.round_to_minor().to_minor()?)),
+            other => return Err(type_err("money", &other)),
+        },
+        Op::Convert(to) => match v {
+            Value::Money(m) => {
+                let rates = rates.ok_or(R::NoRates)?;
+                Value::Money(rates.convert(&m, to.unwrap_or(rates.base))?)
+            }
+            other => return Err(type_err("money", &other)),
+        },
+        Op::Sum => sum(v)?,
+        Op::Count => Value::Num(Decimal::from(match &v {
+            Value::List(l) => l.len() as u64,
+            Value::Null => 0,
+            _ => 1,
+        })),
+        Op::First => match v {
+            Value::List(l) => l.into_iter().next().unwrap_or(Value::Null),
+            x => x,
+        },
+        Op::Last => match v {
+            Value::List(l) => l.into_iter().next_back().unwrap_or(Value::Null),
+            x => x,
+        },
+        Op::Join(sep) => match v {
+            Value::List(items) => {
+                let mut out = String::new();
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(sep);
+                    }
+                    out.push_str(&text(item).ok_or_else(|| type_err("string", item))?);
+                }
+                if items.is_empty() { Value::Null } else { Value::Str(Cow::Owned(out)) }
+            }
+            x => x,
+        },
+        Op::Distinct => match v {
+            Value::List(items) => {
+                let mut out: Vec<Value<'a>> = Vec::with_capacity(items.len());
+                for item in items {
+                    if !out.contains(&item) {
+                        out.push(item);
+                    }
+                }
+                Value::List(out)
+            }
+            x => x,
+        },
+        Op::Eq(l) => Value::Bool(lit_eq(&v, l)),
+        Op::Ne(l) => Value::Bool(!lit_eq(&v, l)),
+        Op::In(ls) => Value::Bool(ls.iter().any(|l| lit_eq(&v, l))),
+        Op::Compare(c, n) => {
+            let x = match v {
+                Value::Num(x) => x,
+                Value::Money(m) => m.amount(),
+                other => return Err(type_err("number", &other)),
+            };
+            Value::Bool(match c {
+                Cmp::Gt => x > *n,
+                Cmp::Gte => x >= *n,
+                Cmp::Lt => x < *n,
+                Cmp::Lte => x <= *n,
+            })
+        }
+        Op::Present => Value::Bool(!is_empty(&v)),
+        Op::Not => match v {
+            Value::Bool(b) => Value::Bool(!b),
+            other => return Err(type_err("bool", &other)),
+        },
+        Op::And(e) | Op::Or(e) => {
+            let Value::Bool(a) = v else { return Err(type_err("bool", &v)) };
+            let and = matches!(op, Op::And(_));
+            if and != a {
+                return Ok(Value::Bool(a));
+            }
+            match concrete(eval(e, input, rates)?) {
+                Value::Bool(b) => Value::Bool(b),
+                Value::Null => Value::Bool(false),
+                other => return Err(type_err("bool", &other)),
+            }
+        }
+        Op::If(a, b) => match v {
+            Value::Bool(true) => lit(a),
+            Value::Bool(false) => lit(b),
+            other => return Err(type_err("bool", &other)),
+        },
+        Op::ToString => text(&v).map_or(Value::Null, Value::Str),
+        Op::ToNumber => match v {
+            Value::Num(n) => Value::Num(n),
+            Value::Str(s) => Value::Num(parse_decimal(&s).map_err(|_| R::Parse {
+                value: cut(&s),
+                expected: "number",
+            })?),
+            other => return Err(type_err("number", &other)),
+        },
+        Op::Localized(langs) => localized(v, langs)?,
+    })
+}
+
+fn sum(v: Value<'_>) -> Res<'_> {
+    let Value::List(items) = v else { return Ok(v) };
+    let mut num: Option<Decimal> = None;
+    let mut money: Option<Money> = None;
+    for item in items {
+        match item {
+            Value::Num(n) => num = Some(num.unwrap_or_default().checked_add(n).ok_or(R::Overflow)?),
+            Value::Money(m) => money = Some(match money {
+                Some(acc) => acc.checked_add(&m)?,
+                None => m,
+            }),
+            other => return Err(type_err("number", &other)),
+        }
+    }
+    Ok(match (num, money) {
+        (Some(_), Some(_)) => return Err(R::Type { expected: "number".into(), found: "money".into() }),
+        (Some(n), None) => Value::Num(n),
+        (None, Some(m)) => Value::Money(m),
+        (None, None) => Value::Num(Decimal::ZERO),
+    })
+}
+
+/// Picks a localized text: each requested tag exactly, then its language prefix (`de-CH`
+/// -> `de`), case-insensitively.
+fn localized<'a>(v: Value<'a>, langs: &[String]) -> Res<'a> {
+    let map = match v {
+        Value::Attr(AttributeValue::Localized(m)) => m,
+        Value::Str(s) => return Ok(Value::Str(s)),
+        other => return Err(type_err("localized", &other)),
+    };
+    let find = |tag: &str| {
+        map.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(tag))
+            .map(|(_, v)| Value::Str(Cow::Borrowed(v.as_str())))
+    };
+    for tag in langs {
+        if let Some(v) = find(tag) {
+            return Ok(v);
+        }
+    }
+    for tag in langs {
+        if let Some((prefix, _)) = tag.split_once('-') {
+            if let Some(v) = find(prefix) {
+                return Ok(v);
+            }
+        }
+    }
+    Err(R::NoLanguage(langs.to_vec()))
+}
+
+fn option_ok(def: &PropertyDefinition, value: &str) -> Result<(), R> {
+    if def.options.is_empty() || def.options.iter().any(|o| o.value == value) {
+        Ok(())
+    } else {
+        Err(R::NotAnOption { value: cut(value) })
+    }
+}
+
+/// Converts a value into the property's type; `None` for a missing value.
+pub(crate) fn finalize(v: Value<'_>, def: &PropertyDefinition) -> Result<Option<PropertyValue>, R> {
+    let v = concrete(v);
+    if matches!(v, Value::Null) {
+        return Ok(None);
+    }
+    let kind = def.kind;
+    let expected = || format!("{kind:?}").to_lowercase();
+    let wrong = |v: &Value<'_>| R::Type {
+        expected: expected(),
+        found: v.type_name().to_owned(),
+    };
+    Ok(Some(match kind {
+        PropertyType::String => match &v {
+            Value::List(_) | Value::Money(_) | Value::Obj(_) | Value::Attr(_) => return Err(wrong(&v)),
+            _ => PropertyValue::String(text(&v).ok_or_else(|| wrong(&v))?.into_owned()),
+        },
+        PropertyType::Number => match v {
+            Value::Num(n) => PropertyValue::Number(n),
+            Value::Str(s) => PropertyValue::Number(parse_decimal(&s).map_err(|_| R::Parse {
+                value: cut(&s),
+                expected: "number",
+            })?),
+            other => return Err(wrong(&other)),
+        },
+        PropertyType::Bool => match v {
+            Value::Bool(b) => PropertyValue::Bool(b),
+            Value::Str(s) if s == "true" || s == "false" => PropertyValue::Bool(s == "true"),
+            other => return Err(wrong(&other)),
+        },
+        PropertyType::Date => match v {
+            Value::Date(d) => PropertyValue::Date(d),
+            Value::DateTime(t) => PropertyValue::Date(t.date()),
+            Value::Str(s) => PropertyValue::Date(parse_date(&s)?),
+            other => return Err(wrong(&other)),
+        },
+        PropertyType::DateTime => match v {
+            Value::DateTime(t) => PropertyValue::DateTime(t),
+            Value::Date(d) => PropertyValue::DateTime(Timestamp::start_of_day(d)),
+            Value::Str(s) => PropertyValue::DateTime(parse_datetime(&s)?),
+            other => return Err(wrong(&other)),
+        },
+        PropertyType::Enumeration => match &v {
+            Value::Str(_) | Value::Bool(_) | Value::Num(_) => {
+                let t = text(&v).ok_or_else(|| wrong(&v))?;
+                option_ok(def, &t)?;
+                PropertyValue::Enumeration(t.into_owned())
+            }
+            _ => return Err(wrong(&v)),
+        },
+        PropertyType::MultiEnumeration => {
+            let items = match v {
+                Value::List(items) => items,
+                one => vec![one],
+            };
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                let t = text(&concrete(item.clone())).ok_or_else(|| wrong(&item))?;
+                option_ok(def, &t)?;
+                out.push(t.into_owned());
+            }
+            PropertyValue::MultiEnumeration(out)
+        }
+    }))
+}
