@@ -1,0 +1,149 @@
+//! v4 associations: default type (`batch/associate/default`) and labelled
+//! (`batch/create` with a `USER_DEFINED` type id from the config).
+
+use std::collections::BTreeMap;
+
+use cartograph_connector::{Error, ErrorKind, RecordOutcome, Result};
+use cartograph_http::Request;
+use cartograph_model::Association;
+
+use super::{HubSpotClient, copy_error, is_data_error};
+use crate::error::{CONNECTOR, batch_error};
+use crate::map::object_type;
+use crate::wire::{
+    AssociationResult, AssociationSpec, BatchInput, BatchResponse, DefaultAssociationInput,
+    LabelledAssociationInput, ObjectId,
+};
+
+impl HubSpotClient {
+    /// Links `(from id, to id)` pairs with the default association type, or the
+    /// `USER_DEFINED` type `type_id`; one result per pair.
+    pub(crate) async fn associate_pairs(
+        &self,
+        from: &str,
+        to: &str,
+        pairs: &[(String, String)],
+        type_id: Option<u32>,
+        operation: &'static str,
+    ) -> Result<Vec<Result<(), Error>>> {
+        let mut out = Vec::with_capacity(pairs.len());
+        let base = self.paths.associations(from, to);
+        for chunk in pairs.chunks(self.batch_size()) {
+            let request = match type_id {
+                None => Request::post(format!("{base}/batch/associate/default")).serialize_json(
+                    &BatchInput {
+                        inputs: chunk
+                            .iter()
+                            .map(|(f, t)| DefaultAssociationInput {
+                                from: ObjectId { id: f.clone() },
+                                to: ObjectId { id: t.clone() },
+                            })
+                            .collect(),
+                    },
+                )?,
+                Some(id) => Request::post(format!("{base}/batch/create")).serialize_json(
+                    &BatchInput {
+                        inputs: chunk
+                            .iter()
+                            .map(|(f, t)| LabelledAssociationInput {
+                                from: ObjectId { id: f.clone() },
+                                to: ObjectId { id: t.clone() },
+                                types: vec![AssociationSpec {
+                                    association_category: "USER_DEFINED".into(),
+                                    association_type_id: id,
+                                }],
+                            })
+                            .collect(),
+                    },
+                )?,
+            };
+            // Associating twice is harmless: safe to replay.
+            let answer = self
+                .send(request.operation(operation).retry_safe(true))
+                .await;
+            let response = match answer {
+                Ok(r) => r,
+                Err(err) if is_data_error(&err) => {
+                    out.extend(chunk.iter().map(|_| Err(copy_error(&err))));
+                    continue;
+                }
+                Err(err) => return Err(err),
+            };
+            let status = response.status;
+            let body: BatchResponse<AssociationResult> = response.json()?;
+            for (f, t) in chunk {
+                let linked = body.results.is_empty() && body.errors.is_empty()
+                    || body.results.iter().any(|r| {
+                        (&r.from.id == f && &r.to.id == t) || (&r.from.id == t && &r.to.id == f)
+                    });
+                if linked {
+                    out.push(Ok(()));
+                } else {
+                    let error = body.errors.iter().find(|e| {
+                        e.context.values().flatten().any(|v| v == f || v == t)
+                    });
+                    out.push(Err(match error.or(body.errors.first()) {
+                        Some(e) => batch_error(e, status, None, operation),
+                        None => Error::new(ErrorKind::Other, "association not confirmed")
+                            .with_connector(CONNECTOR)
+                            .with_operation(operation),
+                    }));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Links records; one outcome per association, keyed `from_type:id->to_type:id`.
+    ///
+    /// # Errors
+    /// The call failed before anything was written.
+    pub async fn associate(&self, associations: &[Association]) -> Result<Vec<RecordOutcome>> {
+        const OP: &str = "associate";
+        let key_of = |a: &Association| {
+            format!("{}:{}->{}:{}", a.from.object, a.from.id, a.to.object, a.to.id)
+        };
+        let mut outcomes: Vec<Option<RecordOutcome>> = associations.iter().map(|_| None).collect();
+        let mut groups: BTreeMap<(String, String, Option<u32>), Vec<usize>> = BTreeMap::new();
+        for (i, a) in associations.iter().enumerate() {
+            let type_id = match &a.label {
+                None => None,
+                Some(label) => match self.config.mapping.association_labels.get(label) {
+                    Some(id) => Some(*id),
+                    None => {
+                        let key = key_of(a);
+                        outcomes[i] = Some(RecordOutcome::failed(
+                            &key,
+                            Error::invalid_field(&key, "label", format!("association label {label:?} is not configured"))
+                                .with_connector(CONNECTOR)
+                                .with_operation(OP),
+                        ));
+                        continue;
+                    }
+                },
+            };
+            groups
+                .entry((object_type(&a.from.object), object_type(&a.to.object), type_id))
+                .or_default()
+                .push(i);
+        }
+        for ((from, to, type_id), members) in groups {
+            let pairs: Vec<(String, String)> = members
+                .iter()
+                .map(|&i| (associations[i].from.id.clone(), associations[i].to.id.clone()))
+                .collect();
+            let results = self.associate_pairs(&from, &to, &pairs, type_id, OP).await?;
+            for (&i, result) in members.iter().zip(results) {
+                let key = key_of(&associations[i]);
+                outcomes[i] = Some(match result {
+                    Ok(()) => RecordOutcome::created(&key, associations[i].from.id.clone()),
+                    Err(err) => RecordOutcome::failed(&key, err.with_record(key.clone())),
+                });
+            }
+        }
+        Ok(outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| RecordOutcome::unchanged("", None)))
+            .collect())
+    }
+}

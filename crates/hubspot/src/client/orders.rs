@@ -1,0 +1,301 @@
+//! Orders (deals or the commerce `orders` object), their line items and products, all
+//! idempotent through unique-value properties (`batch/upsert` with `idProperty`).
+
+use std::collections::{BTreeMap, HashMap};
+
+use cartograph_connector::{Error, ErrorKind, RecordOutcome, Result, WriteStatus};
+use cartograph_model::{ContactRef, OrderObject, OrderRecord, ProductRecord};
+
+use super::{HubSpotClient, Slot, copy_error, outcome};
+use crate::error::CONNECTOR;
+use crate::map::format_properties;
+use crate::wire::UpsertInput;
+
+const OP: &str = "record_orders";
+
+impl HubSpotClient {
+    /// Resolves contact references to record ids (emails looked up, lowercased).
+    pub(crate) async fn contact_ids(
+        &self,
+        refs: &[&ContactRef],
+        operation: &'static str,
+    ) -> Result<HashMap<String, String>> {
+        let emails: Vec<String> = refs
+            .iter()
+            .filter_map(|r| match r {
+                ContactRef::Email(e) => Some(e.normalized().to_owned()),
+                ContactRef::CrmId(_) => None,
+            })
+            .collect();
+        let mut map = HashMap::new();
+        if !emails.is_empty() {
+            let found = self
+                .batch_read(
+                    "contacts",
+                    Some("email"),
+                    &emails,
+                    &["email".into(), "hs_additional_emails".into(), "hubspot_owner_id".into()],
+                    operation,
+                )
+                .await?;
+            for o in found {
+                if let Some(e) = o.prop("email") {
+                    map.insert(e.to_lowercase(), o.id.clone());
+                }
+                for e in o.prop("hs_additional_emails").unwrap_or("").split(';') {
+                    if !e.trim().is_empty() {
+                        map.entry(e.trim().to_lowercase()).or_insert_with(|| o.id.clone());
+                    }
+                }
+            }
+        }
+        Ok(map)
+    }
+
+    /// Record ids of records by a unique property value.
+    pub(crate) async fn ids_by_unique(
+        &self,
+        object: &str,
+        property: &str,
+        values: &[String],
+        operation: &'static str,
+    ) -> Result<HashMap<String, String>> {
+        if values.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let found = self
+            .batch_read(object, Some(property), values, &[property.to_owned()], operation)
+            .await?;
+        Ok(found
+            .into_iter()
+            .filter_map(|o| o.prop(property).map(|v| (v.to_owned(), o.id.clone())))
+            .collect())
+    }
+
+    /// Records orders with their line items and associations; idempotent by order key.
+    ///
+    /// # Errors
+    /// The whole call failed before anything was written.
+    pub async fn record_orders(&self, orders: &[OrderRecord]) -> Result<Vec<RecordOutcome>> {
+        let m = &self.config.mapping;
+        let mut outcomes: Vec<Option<RecordOutcome>> = orders.iter().map(|_| None).collect();
+        let contact_refs: Vec<&ContactRef> = orders.iter().filter_map(|o| o.contact.as_ref()).collect();
+        let contacts = self.contact_ids(&contact_refs, OP).await?;
+        let product_keys: Vec<String> = orders
+            .iter()
+            .flat_map(|o| o.line_items.iter().filter_map(|l| l.product_key.clone()))
+            .collect();
+        let products = self
+            .ids_by_unique("products", &m.product_id_property, &product_keys, OP)
+            .await?;
+
+        // Per object type: the orders to upsert and their contact ids.
+        let mut plan: BTreeMap<&'static str, Vec<(usize, Option<String>)>> = BTreeMap::new();
+        let mut inputs: BTreeMap<&'static str, Vec<UpsertInput>> = BTreeMap::new();
+        for (i, order) in orders.iter().enumerate() {
+            if order.key.trim().is_empty() {
+                outcomes[i] = Some(RecordOutcome::failed(&order.key, Error::invalid_field(&order.key, "key", "order key is empty").with_connector(CONNECTOR).with_operation(OP)));
+                continue;
+            }
+            let contact_id = match &order.contact {
+                None => None,
+                Some(ContactRef::CrmId(id)) => Some(id.clone()),
+                Some(ContactRef::Email(e)) => match contacts.get(e.normalized()) {
+                    Some(id) => Some(id.clone()),
+                    None => {
+                        outcomes[i] = Some(RecordOutcome::failed(
+                            &order.key,
+                            Error::new(ErrorKind::NotFound, "the order's contact is not in HubSpot yet")
+                                .with_connector(CONNECTOR)
+                                .with_operation(OP)
+                                .with_record(order.key.clone())
+                                .with_field("contact")
+                                .with_retryable(true),
+                        ));
+                        continue;
+                    }
+                },
+            };
+            let mut properties = match format_properties(&order.key, &order.properties) {
+                Ok(p) => p,
+                Err(err) => {
+                    outcomes[i] = Some(RecordOutcome::failed(&order.key, err.with_operation(OP)));
+                    continue;
+                }
+            };
+            properties.insert(m.order_id_property.clone(), order.key.clone());
+            let object = match m.order_object.unwrap_or(order.object) {
+                OrderObject::Deal => {
+                    properties.entry("dealname".into()).or_insert_with(|| format!("Order {}", order.key));
+                    properties.entry("pipeline".into()).or_insert_with(|| m.deal_pipeline.clone());
+                    properties.entry("dealstage".into()).or_insert_with(|| m.deal_stage.clone());
+                    "0-3"
+                }
+                OrderObject::Order => {
+                    properties.entry("hs_order_name".into()).or_insert_with(|| format!("Order {}", order.key));
+                    if let Some(p) = &m.order_pipeline {
+                        properties.entry("hs_pipeline".into()).or_insert_with(|| p.clone());
+                    }
+                    if let Some(s) = &m.order_stage {
+                        properties.entry("hs_pipeline_stage".into()).or_insert_with(|| s.clone());
+                    }
+                    "orders"
+                }
+            };
+            plan.entry(object).or_default().push((i, contact_id));
+            inputs.entry(object).or_default().push(UpsertInput {
+                id: order.key.clone(),
+                id_property: Some(m.order_id_property.clone()),
+                object_write_trace_id: None,
+                properties,
+            });
+        }
+
+        for (object, members) in plan {
+            let batch = inputs.remove(object).unwrap_or_default();
+            let slots = self.upsert_all(object, &m.order_id_property, batch, OP).await?;
+            let mut written: Vec<(usize, String, Option<String>)> = Vec::new();
+            for ((i, contact), slot) in members.into_iter().zip(slots) {
+                if let Ok(o) = &slot {
+                    written.push((i, o.id.clone(), contact));
+                }
+                outcomes[i] = Some(outcome(&orders[i].key, slot));
+            }
+            self.finish_orders(object, orders, &written, &products, &mut outcomes).await?;
+        }
+        Ok(outcomes
+            .into_iter()
+            .zip(orders)
+            .map(|(o, r)| o.unwrap_or_else(|| RecordOutcome::unchanged(&r.key, None)))
+            .collect())
+    }
+
+    /// Line items and associations of written orders; a failure marks the order failed
+    /// (keeping its id: a retry upserts the same record again).
+    async fn finish_orders(
+        &self,
+        object: &str,
+        orders: &[OrderRecord],
+        written: &[(usize, String, Option<String>)],
+        products: &HashMap<String, String>,
+        outcomes: &mut [Option<RecordOutcome>],
+    ) -> Result<()> {
+        let m = &self.config.mapping;
+        let mut items = Vec::new();
+        let mut owners = Vec::new();
+        for (i, order_id, _) in written {
+            let order = &orders[*i];
+            for line in &order.line_items {
+                let mut properties = match format_properties(&format!("{}:{}", order.key, line.key), &line.properties) {
+                    Ok(p) => p,
+                    Err(err) => {
+                        fail(outcomes, *i, order_id, err.with_operation(OP));
+                        continue;
+                    }
+                };
+                let line_key = format!("{}:{}", order.key, line.key);
+                properties.insert(m.line_item_id_property.clone(), line_key.clone());
+                if let Some(pid) = line.product_key.as_ref().and_then(|k| products.get(k)) {
+                    properties.insert("hs_product_id".into(), pid.clone());
+                }
+                items.push(UpsertInput {
+                    id: line_key,
+                    id_property: Some(m.line_item_id_property.clone()),
+                    object_write_trace_id: None,
+                    properties,
+                });
+                owners.push((*i, order_id.clone()));
+            }
+        }
+        let mut line_links = Vec::new();
+        let mut line_owners = Vec::new();
+        if !items.is_empty() {
+            let slots: Vec<Slot> = self.upsert_all("line_items", &m.line_item_id_property, items, OP).await?;
+            for ((i, order_id), slot) in owners.into_iter().zip(slots) {
+                match slot {
+                    Ok(line) => {
+                        line_links.push((order_id.clone(), line.id));
+                        line_owners.push((i, order_id));
+                    }
+                    Err(err) => fail(outcomes, i, &order_id, err),
+                }
+            }
+        }
+        let mut contact_links = Vec::new();
+        let mut contact_owners = Vec::new();
+        for (i, order_id, contact) in written {
+            if let Some(contact) = contact {
+                contact_links.push((order_id.clone(), contact.clone()));
+                contact_owners.push((*i, order_id.clone()));
+            }
+        }
+        for (to, links, owners) in [
+            ("contacts", contact_links, contact_owners),
+            ("line_items", line_links, line_owners),
+        ] {
+            if links.is_empty() {
+                continue;
+            }
+            let results = self.associate_pairs(object, to, &links, None, OP).await?;
+            for ((i, order_id), result) in owners.into_iter().zip(results) {
+                if let Err(err) = result {
+                    fail(outcomes, i, &order_id, err);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates or updates products by the unique product-id property.
+    ///
+    /// # Errors
+    /// The whole call failed before anything was written.
+    pub async fn upsert_products(&self, products: &[ProductRecord]) -> Result<Vec<RecordOutcome>> {
+        const OP: &str = "upsert_products";
+        let property = &self.config.mapping.product_id_property;
+        let mut outcomes: Vec<Option<RecordOutcome>> = products.iter().map(|_| None).collect();
+        let mut inputs = Vec::new();
+        let mut idx = Vec::new();
+        for (i, p) in products.iter().enumerate() {
+            match format_properties(&p.key, &p.properties) {
+                Ok(mut props) => {
+                    props.insert(property.clone(), p.key.clone());
+                    inputs.push(UpsertInput {
+                        id: p.key.clone(),
+                        id_property: Some(property.clone()),
+                        object_write_trace_id: None,
+                        properties: props,
+                    });
+                    idx.push(i);
+                }
+                Err(err) => outcomes[i] = Some(RecordOutcome::failed(&p.key, err.with_operation(OP))),
+            }
+        }
+        if !inputs.is_empty() {
+            let slots = self.upsert_all("products", property, inputs, OP).await?;
+            for (i, slot) in idx.into_iter().zip(slots) {
+                outcomes[i] = Some(outcome(&products[i].key, slot));
+            }
+        }
+        Ok(outcomes
+            .into_iter()
+            .zip(products)
+            .map(|(o, p)| o.unwrap_or_else(|| RecordOutcome::unchanged(&p.key, None)))
+            .collect())
+    }
+}
+
+/// Marks order `i` failed (first failure wins), keeping the record id.
+fn fail(outcomes: &mut [Option<RecordOutcome>], i: usize, order_id: &str, err: Error) {
+    if let Some(o) = &outcomes[i] {
+        if matches!(o.status, WriteStatus::Failed(_)) {
+            return;
+        }
+    }
+    let key = outcomes[i].as_ref().map(|o| o.key.clone()).unwrap_or_default();
+    outcomes[i] = Some(RecordOutcome {
+        id: Some(order_id.to_owned()),
+        status: WriteStatus::Failed(copy_error(&err).with_record(key.clone())),
+        key,
+    });
+}

@@ -1,0 +1,165 @@
+//! [`HubSpot`]: the `CrmSink` and `CrmSource` implementations (glue only).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use cartograph_connector::{
+    Capabilities, CrmSink, CrmSource, EnrollmentMethod, Error, ErrorKind, ListRequest, Page,
+    RecordOutcome, Result, Stream, WebhookRequest,
+};
+use cartograph_http::RateLimiter;
+use cartograph_model::{
+    Association, ContactUpsert, CrmContact, CrmEvent, EnrollmentRequest, IdentityKeys,
+    MembershipChange, OrderRecord, ProductRecord, PropertyDefinition, TaskRequest,
+};
+
+use crate::client::HubSpotClient;
+use crate::config::{HubSpotConfig, MAX_BATCH};
+use crate::error::CONNECTOR;
+use crate::signature::verify_v3;
+use crate::webhook::{decode_events, to_crm_events};
+
+/// The HubSpot connector: a [`CrmSink`] and a [`CrmSource`] for one portal.
+#[derive(Clone, Debug)]
+pub struct HubSpot {
+    client: HubSpotClient,
+}
+
+impl HubSpot {
+    /// A connector with its own rate limiter.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`] when the config is invalid.
+    pub fn new(config: HubSpotConfig) -> Result<Self> {
+        Ok(Self {
+            client: HubSpotClient::new(config)?,
+        })
+    }
+
+    /// A connector sharing the portal's limiter with other clients of the same portal.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`] when the config is invalid.
+    pub fn with_rate_limiter(config: HubSpotConfig, limiter: Arc<RateLimiter>) -> Result<Self> {
+        Ok(Self {
+            client: HubSpotClient::with_rate_limiter(config, limiter)?,
+        })
+    }
+
+    /// The underlying client.
+    pub fn client(&self) -> &HubSpotClient {
+        &self.client
+    }
+
+    /// The custom properties the connector itself relies on (unique-value upsert keys for
+    /// orders, line items, products and tasks); pass them to `ensure_properties` once.
+    pub fn required_properties(&self) -> Vec<PropertyDefinition> {
+        crate::required_properties(self.client.config())
+    }
+}
+
+fn caps() -> Capabilities {
+    Capabilities {
+        list: vec![Stream::Contacts, Stream::ListMemberships],
+        delta: vec![Stream::Contacts],
+        webhooks: true,
+        webhook_signatures: true,
+        max_batch: MAX_BATCH,
+        orders: true,
+        products: true,
+        tasks: true,
+        enrollment: vec![
+            EnrollmentMethod::TriggerProperty,
+            EnrollmentMethod::List,
+            EnrollmentMethod::Workflow,
+        ],
+        property_definitions: true,
+        ..Capabilities::default()
+    }
+}
+
+#[async_trait]
+impl CrmSink for HubSpot {
+    fn name(&self) -> &str {
+        CONNECTOR
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        let mut c = caps();
+        c.max_batch = self.client.config().batch_size;
+        if !self.client.config().legacy_workflow_enrollment {
+            c.enrollment.retain(|m| *m != EnrollmentMethod::Workflow);
+        }
+        c
+    }
+
+    async fn find_contacts(&self, keys: &[IdentityKeys]) -> Result<Vec<Option<CrmContact>>> {
+        self.client.find_contacts(keys).await
+    }
+
+    async fn upsert_contacts(&self, contacts: &[ContactUpsert]) -> Result<Vec<RecordOutcome>> {
+        self.client.upsert_contacts(contacts).await
+    }
+
+    async fn record_orders(&self, orders: &[OrderRecord]) -> Result<Vec<RecordOutcome>> {
+        self.client.record_orders(orders).await
+    }
+
+    async fn upsert_products(&self, products: &[ProductRecord]) -> Result<Vec<RecordOutcome>> {
+        self.client.upsert_products(products).await
+    }
+
+    async fn associate(&self, associations: &[Association]) -> Result<Vec<RecordOutcome>> {
+        self.client.associate(associations).await
+    }
+
+    async fn create_tasks(&self, tasks: &[TaskRequest]) -> Result<Vec<RecordOutcome>> {
+        self.client.create_tasks(tasks).await
+    }
+
+    async fn enroll(&self, requests: &[EnrollmentRequest]) -> Result<Vec<RecordOutcome>> {
+        self.client.enroll(requests).await
+    }
+
+    async fn ensure_properties(
+        &self,
+        definitions: &[PropertyDefinition],
+    ) -> Result<Vec<RecordOutcome>> {
+        self.client.ensure_properties(definitions).await
+    }
+}
+
+#[async_trait]
+impl CrmSource for HubSpot {
+    fn name(&self) -> &str {
+        CONNECTOR
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CrmSink::capabilities(self)
+    }
+
+    async fn list_contacts(&self, request: &ListRequest) -> Result<Page<CrmContact>> {
+        self.client.list_contacts(request).await
+    }
+
+    async fn list_memberships(
+        &self,
+        list_id: &str,
+        request: &ListRequest,
+    ) -> Result<Page<MembershipChange>> {
+        self.client.list_memberships(list_id, request).await
+    }
+
+    fn parse_webhook(&self, request: &WebhookRequest) -> Result<Vec<CrmEvent>> {
+        let config = self.client.config();
+        let secret = config.client_secret.as_ref().ok_or_else(|| {
+            Error::new(ErrorKind::Config, "client_secret is needed to verify webhooks")
+                .with_connector(CONNECTOR)
+                .with_operation("parse_webhook")
+        })?;
+        verify_v3(secret.expose(), request, config.webhook_tolerance)?;
+        let events = decode_events(&request.body)?;
+        to_crm_events(events, config.app_id.as_deref())
+    }
+}

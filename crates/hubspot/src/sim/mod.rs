@@ -1,0 +1,1 @@
+//! The stateful HubSpot portal simulator (being written).
