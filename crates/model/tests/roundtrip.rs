@@ -1,4 +1,5 @@
 //! Every model type survives a serde round trip unchanged.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 
