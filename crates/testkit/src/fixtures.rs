@@ -15,8 +15,8 @@ mod build;
 
 use cartograph_connector::Stream;
 use cartograph_model::{
-    CrmObjectType, EnrollmentTarget, PropertyDefinition, PropertyMap, PropertyType,
-    PropertyValue, RecordKind, SourceRef,
+    CrmObjectType, EnrollmentTarget, PropertyDefinition, PropertyMap, PropertyType, PropertyValue,
+    RecordKind, SourceRef,
 };
 
 pub use build::SeedBuilder;
@@ -204,7 +204,10 @@ impl Default for CrmFixture {
             contact_property: "firstname".into(),
             unknown_property: "cartograph_no_such_property".into(),
             order_properties: [
-                ("dealname".to_owned(), PropertyValue::String("Order #1".into())),
+                (
+                    "dealname".to_owned(),
+                    PropertyValue::String("Order #1".into()),
+                ),
                 ("amount".to_owned(), PropertyValue::Number(10.into())),
             ]
             .into(),

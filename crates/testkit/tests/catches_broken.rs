@@ -10,8 +10,8 @@ use cartograph_connector::{
     async_trait,
 };
 use cartograph_model::{
-    ContactUpsert, CrmContact, Customer, EnrollmentRequest, IdentityKeys, Order, OrderRecord,
-    Origin, Product, PropertyDefinition, Refund, TaskRequest,
+    ContactUpsert, CrmContact, Customer, EmailAddress, EnrollmentRequest, IdentityKeys, Order,
+    OrderRecord, Origin, Product, PropertyDefinition, Refund, TaskRequest,
 };
 use cartograph_testkit::conformance::{commerce_source, crm_sink};
 use cartograph_testkit::fixtures::{CrmFixture, Seed};
@@ -77,7 +77,7 @@ impl BrokenSource {
 
 #[async_trait]
 impl CommerceSource for BrokenSource {
-    fn name(&self) -> &str {
+    fn name(&self) -> &'static str {
         "broken"
     }
 
@@ -86,7 +86,11 @@ impl CommerceSource for BrokenSource {
     }
 
     async fn list_customers(&self, request: &ListRequest) -> Result<Page<Customer>> {
-        Ok(self.fix_page(self.inner.list_customers(&self.fix_request(request)).await?))
+        Ok(self.fix_page(
+            self.inner
+                .list_customers(&self.fix_request(request))
+                .await?,
+        ))
     }
 
     async fn list_orders(&self, request: &ListRequest) -> Result<Page<Order>> {
@@ -105,7 +109,10 @@ impl CommerceSource for BrokenSource {
     // trait's Unsupported default.
     async fn list_carts(&self, request: &ListRequest) -> Result<Page<cartograph_model::Cart>> {
         if matches!(self.bug, SourceBug::ClaimCartsButRefuse) {
-            return Err(cartograph_connector::Error::unsupported("broken", "list_carts"));
+            return Err(cartograph_connector::Error::unsupported(
+                "broken",
+                "list_carts",
+            ));
         }
         Ok(self.fix_page(self.inner.list_carts(&self.fix_request(request)).await?))
     }
@@ -140,7 +147,10 @@ impl CommerceSource for BrokenSource {
 async fn listing_suite_catches_a_duplicated_page_item() {
     let seed = Seed::default();
     let src = BrokenSource::new(&seed, SourceBug::DuplicateFirstItem);
-    let msg = panic_message(commerce_source::lists_every_record_exactly_once(&src, &seed)).await;
+    let msg = panic_message(commerce_source::lists_every_record_exactly_once(
+        &src, &seed,
+    ))
+    .await;
     assert!(msg.contains("more than once"), "{msg}");
 }
 
@@ -148,7 +158,10 @@ async fn listing_suite_catches_a_duplicated_page_item() {
 async fn listing_suite_catches_a_gap() {
     let seed = Seed::default();
     let src = BrokenSource::new(&seed, SourceBug::DropLastPage);
-    let msg = panic_message(commerce_source::lists_every_record_exactly_once(&src, &seed)).await;
+    let msg = panic_message(commerce_source::lists_every_record_exactly_once(
+        &src, &seed,
+    ))
+    .await;
     assert!(msg.contains("missing"), "{msg}");
 }
 
@@ -158,9 +171,10 @@ async fn since_suite_catches_an_ignored_since() {
     let src = BrokenSource::new(&seed, SourceBug::IgnoreSince);
     // Listing everything still passes: the bug is only visible with `since`.
     commerce_source::lists_every_record_exactly_once(&src, &seed).await;
-    let msg =
-        panic_message(commerce_source::since_returns_records_modified_at_or_after(&src, &seed))
-            .await;
+    let msg = panic_message(commerce_source::since_returns_records_modified_at_or_after(
+        &src, &seed,
+    ))
+    .await;
     assert!(msg.contains("before since"), "{msg}");
 }
 
@@ -168,7 +182,10 @@ async fn since_suite_catches_an_ignored_since() {
 async fn capability_suite_catches_a_declared_stream_that_is_unsupported() {
     let seed = Seed::default();
     let src = BrokenSource::new(&seed, SourceBug::ClaimCartsButRefuse);
-    let msg = panic_message(commerce_source::unsupported_operations_match_capabilities(&src)).await;
+    let msg = panic_message(commerce_source::unsupported_operations_match_capabilities(
+        &src,
+    ))
+    .await;
     assert!(msg.contains("list_carts"), "{msg}");
 }
 
@@ -206,7 +223,7 @@ impl BrokenSink {
 
 #[async_trait]
 impl CrmSink for BrokenSink {
-    fn name(&self) -> &str {
+    fn name(&self) -> &'static str {
         "broken-crm"
     }
 
@@ -228,7 +245,8 @@ impl CrmSink for BrokenSink {
             .zip(keys)
             .map(|(c, k)| {
                 c.filter(|c| {
-                    c.email.as_ref().map(|e| e.as_str()) == k.email.as_ref().map(|e| e.as_str())
+                    c.email.as_ref().map(EmailAddress::as_str)
+                        == k.email.as_ref().map(EmailAddress::as_str)
                 })
             })
             .collect())
@@ -302,7 +320,10 @@ async fn crm_suite_catches_a_retried_order_created_twice() {
 async fn crm_suite_catches_unknown_properties_accepted() {
     let sink = BrokenSink::new(SinkBug::IgnoreUnknownProperties);
     let fx = CrmFixture::default();
-    let msg = panic_message(crm_sink::unknown_property_fails_only_that_record(&sink, &fx)).await;
+    let msg = panic_message(crm_sink::unknown_property_fails_only_that_record(
+        &sink, &fx,
+    ))
+    .await;
     assert!(msg.contains("unknown property"), "{msg}");
 }
 
@@ -318,7 +339,9 @@ async fn crm_suite_catches_an_oversized_batch_accepted() {
 async fn crm_suite_catches_a_case_sensitive_lookup() {
     let sink = BrokenSink::new(SinkBug::CaseSensitiveLookup);
     let fx = CrmFixture::default();
-    let msg =
-        panic_message(crm_sink::lookup_finds_contact_by_email_case_insensitively(&sink, &fx)).await;
+    let msg = panic_message(crm_sink::lookup_finds_contact_by_email_case_insensitively(
+        &sink, &fx,
+    ))
+    .await;
     assert!(msg.contains("case-insensitive"), "{msg}");
 }

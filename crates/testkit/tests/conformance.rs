@@ -22,7 +22,12 @@ async fn memory_commerce_passes_the_commerce_source_suite() {
 
 #[tokio::test]
 async fn memory_commerce_passes_with_numeric_ids_and_a_larger_seed() {
-    let seed = Seed::builder().numeric_ids(true).customers(40).orders(60).refunds(10).build();
+    let seed = Seed::builder()
+        .numeric_ids(true)
+        .customers(40)
+        .orders(60)
+        .refunds(10)
+        .build();
     commerce_source::run_all(&shop(&seed, 7), &seed).await;
 }
 

@@ -85,18 +85,28 @@ async fn retried_orders_and_tasks_are_recorded_once() {
     let order = OrderRecord {
         key: "memory/order/1".into(),
         object: OrderObject::Deal,
-        contact: Some(ContactRef::Email(EmailAddress::new("BUYER@example.com").unwrap())),
+        contact: Some(ContactRef::Email(
+            EmailAddress::new("BUYER@example.com").unwrap(),
+        )),
         properties: [("amount".to_owned(), PropertyValue::Number(5.into()))].into(),
         line_items: Vec::new(),
         origin: Origin::Historical,
     };
-    crm.record_orders(std::slice::from_ref(&order)).await.unwrap();
-    let retry = crm.record_orders(std::slice::from_ref(&order)).await.unwrap();
+    crm.record_orders(std::slice::from_ref(&order))
+        .await
+        .unwrap();
+    let retry = crm
+        .record_orders(std::slice::from_ref(&order))
+        .await
+        .unwrap();
     assert!(matches!(retry[0].status, WriteStatus::Unchanged));
     let orders = crm.orders();
     assert_eq!(orders.len(), 1);
     assert_eq!(orders[0].versions, 1);
-    assert_eq!(orders[0].contact_id, crm.contacts().first().map(|c| c.crm_id.clone()));
+    assert_eq!(
+        orders[0].contact_id,
+        crm.contacts().first().map(|c| c.crm_id.clone())
+    );
 }
 
 #[tokio::test]
@@ -127,11 +137,18 @@ async fn injected_faults_fail_calls_then_clear() {
     let crm = MemoryCrm::new();
     crm.faults().fail_next(2, ErrorKind::Unavailable);
     for _ in 0..2 {
-        let err = crm.upsert_contacts(&[contact("a", "a@example.com")]).await.unwrap_err();
+        let err = crm
+            .upsert_contacts(&[contact("a", "a@example.com")])
+            .await
+            .unwrap_err();
         assert!(err.is_retryable());
         assert_eq!(err.status(), Some(503));
     }
-    assert!(crm.upsert_contacts(&[contact("a", "a@example.com")]).await.is_ok());
+    assert!(
+        crm.upsert_contacts(&[contact("a", "a@example.com")])
+            .await
+            .is_ok()
+    );
 
     crm.faults()
         .rate_limit_next("find_contacts", 1, Duration::from_millis(250));
@@ -141,7 +158,10 @@ async fn injected_faults_fail_calls_then_clear() {
 
     crm.faults().fail_record("bad", ErrorKind::Invalid);
     let out = crm
-        .upsert_contacts(&[contact("bad", "b@example.com"), contact("good", "c@example.com")])
+        .upsert_contacts(&[
+            contact("bad", "b@example.com"),
+            contact("good", "c@example.com"),
+        ])
         .await
         .unwrap();
     assert_eq!(out[0].error().unwrap().kind(), ErrorKind::Invalid);
@@ -202,7 +222,11 @@ async fn a_status_change_shows_in_the_next_delta_and_hydrates_from_a_webhook() {
     )]);
     let notes = shop.parse_webhook(&request).unwrap();
     assert_eq!(notes[0].topic, "order/status_changed");
-    let event = shop.hydrate(&notes[0], Origin::Live).await.unwrap().unwrap();
+    let event = shop
+        .hydrate(&notes[0], Origin::Live)
+        .await
+        .unwrap()
+        .unwrap();
     match event.kind {
         CommerceEventKind::OrderStatusChanged { from, to, .. } => {
             assert_eq!(from, Some(OrderStatus::AwaitingFulfillment));
@@ -217,13 +241,21 @@ async fn webhook_secret_and_malformed_bodies_are_typed_errors() {
     let shop = MemoryCommerce::builder().webhook_secret("s3cret").build();
     let mut request = shop.webhook_request(&[]);
     assert!(shop.parse_webhook(&request).unwrap().is_empty());
-    request.headers.retain(|(k, _)| k != "x-memory-webhook-secret");
-    assert_eq!(shop.parse_webhook(&request).unwrap_err().kind(), ErrorKind::Signature);
+    request
+        .headers
+        .retain(|(k, _)| k != "x-memory-webhook-secret");
+    assert_eq!(
+        shop.parse_webhook(&request).unwrap_err().kind(),
+        ErrorKind::Signature
+    );
 
     let open = MemoryCommerce::new();
     let mut bad = open.webhook_request(&[]);
     bad.body = b"{\"events\": 5}".to_vec();
-    assert_eq!(open.parse_webhook(&bad).unwrap_err().kind(), ErrorKind::Decode);
+    assert_eq!(
+        open.parse_webhook(&bad).unwrap_err().kind(),
+        ErrorKind::Decode
+    );
 }
 
 #[tokio::test]
@@ -241,12 +273,19 @@ async fn seed_covers_mixed_ids_currencies_and_guests() {
     let ids = seed.ids(cartograph_connector::Stream::Customers);
     assert!(ids.iter().any(|id| id.parse::<u64>().is_err()));
     assert!(ids.iter().any(|id| id.starts_with('0')));
-    let currencies: std::collections::BTreeSet<_> =
-        seed.orders.iter().map(|o| o.currency.code().to_owned()).collect();
+    let currencies: std::collections::BTreeSet<_> = seed
+        .orders
+        .iter()
+        .map(|o| o.currency.code().to_owned())
+        .collect();
     assert!(currencies.contains("JPY") && currencies.len() >= 3);
     for o in seed.orders.iter().filter(|o| o.currency.code() == "JPY") {
         assert!(o.total.amount().fract().is_zero(), "JPY has no minor units");
     }
     assert!(seed.orders.iter().any(|o| o.customer.is_none()));
-    assert!(seed.customers.iter().all(|c| c.email.as_ref().unwrap().as_str() != c.email.as_ref().unwrap().normalized()));
+    assert!(
+        seed.customers
+            .iter()
+            .all(|c| c.email.as_ref().unwrap().as_str() != c.email.as_ref().unwrap().normalized())
+    );
 }

@@ -46,7 +46,11 @@ pub async fn lists_every_record_exactly_once(src: &dyn CommerceSource, seed: &Se
                 );
                 *seen.entry(r.id.as_str()).or_default() += 1;
             }
-            let duplicates: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).map(|(id, _)| *id).collect();
+            let duplicates: Vec<_> = seen
+                .iter()
+                .filter(|(_, n)| **n > 1)
+                .map(|(id, _)| *id)
+                .collect();
             assert!(
                 duplicates.is_empty(),
                 "conformance [{name}] listing {} with limit {limit} returned ids more than once: {duplicates:?}",
@@ -65,7 +69,11 @@ pub async fn lists_every_record_exactly_once(src: &dyn CommerceSource, seed: &Se
 }
 
 /// Lists the whole stream and picks a `since` in the middle of the modification times.
-async fn middle_since(src: &dyn CommerceSource, stream: Stream, seed: &Seed) -> Option<(Timestamp, Vec<(String, Timestamp)>)> {
+async fn middle_since(
+    src: &dyn CommerceSource,
+    stream: Stream,
+    seed: &Seed,
+) -> Option<(Timestamp, Vec<(String, Timestamp)>)> {
     let name = src.name().to_owned();
     let all = drain_rows(src, stream, &ListRequest::all(), seed.ids(stream).len()).await;
     let mut times: Vec<(String, Timestamp)> = all
@@ -103,7 +111,13 @@ pub async fn since_returns_records_modified_at_or_after(src: &dyn CommerceSource
             .filter(|(_, at)| *at >= since)
             .map(|(id, _)| id.as_str())
             .collect();
-        let rows = drain_rows(src, stream, &ListRequest::since(since).with_limit(2), all.len()).await;
+        let rows = drain_rows(
+            src,
+            stream,
+            &ListRequest::since(since).with_limit(2),
+            all.len(),
+        )
+        .await;
         let mut got = BTreeSet::new();
         for r in &rows {
             let at = r.modified.unwrap_or(Timestamp::UNIX_EPOCH);
@@ -138,7 +152,13 @@ pub async fn since_lists_oldest_first(src: &dyn CommerceSource, seed: &Seed) {
             continue;
         };
         let earliest = all[0].1;
-        let rows = drain_rows(src, stream, &ListRequest::since(earliest).with_limit(2), all.len()).await;
+        let rows = drain_rows(
+            src,
+            stream,
+            &ListRequest::since(earliest).with_limit(2),
+            all.len(),
+        )
+        .await;
         for pair in rows.windows(2) {
             assert!(
                 pair[0].modified <= pair[1].modified,
@@ -170,7 +190,10 @@ pub async fn get_by_id_returns_seeded_record(src: &dyn CommerceSource, seed: &Se
     for c in &seed.customers {
         match src.get_customer(&c.source.id).await {
             Ok(Some(got)) => {
-                assert_eq!(got.source.id, c.source.id, "conformance [{name}] get_customer id");
+                assert_eq!(
+                    got.source.id, c.source.id,
+                    "conformance [{name}] get_customer id"
+                );
                 assert_eq!(
                     got.email.as_ref().map(|e| e.normalized().to_owned()),
                     c.email.as_ref().map(|e| e.normalized().to_owned()),
@@ -188,7 +211,10 @@ pub async fn get_by_id_returns_seeded_record(src: &dyn CommerceSource, seed: &Se
     for o in &seed.orders {
         match src.get_order(&o.source.id).await {
             Ok(Some(got)) => {
-                assert_eq!(got.source.id, o.source.id, "conformance [{name}] get_order id");
+                assert_eq!(
+                    got.source.id, o.source.id,
+                    "conformance [{name}] get_order id"
+                );
                 assert_eq!(
                     (got.currency, got.total),
                     (o.currency, o.total),
@@ -240,14 +266,23 @@ pub async fn get_missing_returns_none(src: &dyn CommerceSource) {
     let id = "999999991";
     let check = |what: &str, result: cartograph_connector::Result<bool>| match result {
         Ok(false) => {}
-        Ok(true) => panic!("conformance [{name}] get_{what}({id:?}) found a record that does not exist"),
+        Ok(true) => {
+            panic!("conformance [{name}] get_{what}({id:?}) found a record that does not exist")
+        }
         Err(e) if e.kind() == cartograph_connector::ErrorKind::Unsupported => {}
-        Err(e) => panic!("conformance [{name}] get_{what}({id:?}) must be Ok(None) for a missing id, got {e}"),
+        Err(e) => panic!(
+            "conformance [{name}] get_{what}({id:?}) must be Ok(None) for a missing id, got {e}"
+        ),
     };
     check("customer", src.get_customer(id).await.map(|r| r.is_some()));
     check("order", src.get_order(id).await.map(|r| r.is_some()));
     check("product", src.get_product(id).await.map(|r| r.is_some()));
-    check("cart", src.get_cart("00000000-0000-4000-8000-999999999999").await.map(|r| r.is_some()));
+    check(
+        "cart",
+        src.get_cart("00000000-0000-4000-8000-999999999999")
+            .await
+            .map(|r| r.is_some()),
+    );
     match src.get_order_refunds(id).await {
         Ok(refunds) => assert!(
             refunds.is_empty(),
@@ -256,7 +291,8 @@ pub async fn get_missing_returns_none(src: &dyn CommerceSource) {
         Err(e) => assert!(
             matches!(
                 e.kind(),
-                cartograph_connector::ErrorKind::NotFound | cartograph_connector::ErrorKind::Unsupported
+                cartograph_connector::ErrorKind::NotFound
+                    | cartograph_connector::ErrorKind::Unsupported
             ),
             "conformance [{name}] get_order_refunds of a missing order: {e}"
         ),
@@ -271,10 +307,15 @@ pub async fn order_refunds_belong_to_their_order(src: &dyn CommerceSource, seed:
         let refunds = match src.get_order_refunds(&r.order.id).await {
             Ok(refunds) => refunds,
             Err(e) if e.kind() == cartograph_connector::ErrorKind::Unsupported => return,
-            Err(e) => panic!("conformance [{name}] get_order_refunds({:?}) failed: {e}", r.order.id),
+            Err(e) => panic!(
+                "conformance [{name}] get_order_refunds({:?}) failed: {e}",
+                r.order.id
+            ),
         };
         assert!(
-            refunds.iter().any(|got| got.source.id == r.source.id && got.amount == r.amount),
+            refunds
+                .iter()
+                .any(|got| got.source.id == r.source.id && got.amount == r.amount),
             "conformance [{name}] get_order_refunds({:?}) lacks refund {:?} of {}",
             r.order.id,
             r.source.id,
@@ -311,7 +352,11 @@ pub async fn unsupported_operations_match_capabilities(src: &dyn CommerceSource)
             assert_unsupported(&name, &what, result);
         }
     }
-    let request = WebhookRequest::post("https://hooks.example/conformance", Vec::new(), b"{}".to_vec());
+    let request = WebhookRequest::post(
+        "https://hooks.example/conformance",
+        Vec::new(),
+        b"{}".to_vec(),
+    );
     let result = src.parse_webhook(&request);
     if caps.webhooks {
         if let Err(e) = result {

@@ -5,8 +5,8 @@
 use cartograph_connector::{CrmSink, ErrorKind, RecordOutcome, WriteStatus};
 use cartograph_model::{
     ContactRef, ContactUpsert, EmailAddress, EnrollmentRequest, EnrollmentTarget, IdentityKeys,
-    LineItemRecord, OrderObject, OrderRecord, Origin, PropertyValue, TaskKind,
-    TaskPriority, TaskRequest,
+    LineItemRecord, OrderObject, OrderRecord, Origin, PropertyValue, TaskKind, TaskPriority,
+    TaskRequest,
 };
 
 use super::support::{assert_outcome_keys, assert_unsupported, expect_supported, status};
@@ -52,17 +52,24 @@ async fn write(sink: &dyn CrmSink, inputs: &[ContactUpsert]) -> Vec<RecordOutcom
 async fn ensure_contact(sink: &dyn CrmSink, fx: &CrmFixture, contract: &str, n: usize) -> String {
     let name = sink.name().to_owned();
     let out = write(sink, &[upsert(fx, contract, n, "Ada")]).await;
-    assert!(out[0].is_ok(), "conformance [{name}] writing a valid contact failed: {}", status(&out[0]));
+    assert!(
+        out[0].is_ok(),
+        "conformance [{name}] writing a valid contact failed: {}",
+        status(&out[0])
+    );
     if let Some(id) = &out[0].id {
         return id.clone();
     }
-    let found = expect_supported(&name, "find_contacts", sink.find_contacts(&[by_email(&fx.email(contract, n))]).await);
-    found
-        .into_iter()
-        .next()
-        .flatten()
-        .map(|c| c.crm_id)
-        .unwrap_or_else(|| panic!("conformance [{name}] a written contact is not found by email"))
+    let found = expect_supported(
+        &name,
+        "find_contacts",
+        sink.find_contacts(&[by_email(&fx.email(contract, n))])
+            .await,
+    );
+    found.into_iter().next().flatten().map_or_else(
+        || panic!("conformance [{name}] a written contact is not found by email"),
+        |c| c.crm_id,
+    )
 }
 
 /// `find_contacts` finds a written contact by its email in another letter case, answers
@@ -70,10 +77,20 @@ async fn ensure_contact(sink: &dyn CrmSink, fx: &CrmFixture, contract: &str, n: 
 pub async fn lookup_finds_contact_by_email_case_insensitively(sink: &dyn CrmSink, fx: &CrmFixture) {
     let name = sink.name().to_owned();
     let id = ensure_contact(sink, fx, "lookup", 1).await;
-    let keys = [by_email(&fx.email("lookup", 404)), by_email(&lower(&fx.email("lookup", 1)))];
+    let keys = [
+        by_email(&fx.email("lookup", 404)),
+        by_email(&lower(&fx.email("lookup", 1))),
+    ];
     let found = expect_supported(&name, "find_contacts", sink.find_contacts(&keys).await);
-    assert_eq!(found.len(), 2, "conformance [{name}] find_contacts must answer once per input");
-    assert!(found[0].is_none(), "conformance [{name}] find_contacts found an unknown email");
+    assert_eq!(
+        found.len(),
+        2,
+        "conformance [{name}] find_contacts must answer once per input"
+    );
+    assert!(
+        found[0].is_none(),
+        "conformance [{name}] find_contacts found an unknown email"
+    );
     assert_eq!(
         found[1].as_ref().map(|c| c.crm_id.as_str()),
         Some(id.as_str()),
@@ -104,32 +121,61 @@ pub async fn upsert_twice_is_one_contact(sink: &dyn CrmSink, fx: &CrmFixture) {
 /// contacts get distinct ids.
 pub async fn outcomes_one_per_input_in_input_order(sink: &dyn CrmSink, fx: &CrmFixture) {
     let name = sink.name().to_owned();
-    let inputs = [upsert(fx, "order", 3, "C"), upsert(fx, "order", 1, "A"), upsert(fx, "order", 2, "B")];
+    let inputs = [
+        upsert(fx, "order", 3, "C"),
+        upsert(fx, "order", 1, "A"),
+        upsert(fx, "order", 2, "B"),
+    ];
     let out = write(sink, &inputs).await;
     let mut ids: Vec<_> = out.iter().filter_map(|o| o.id.clone()).collect();
     for o in &out {
-        assert!(o.is_ok(), "conformance [{name}] valid contact {} failed: {}", o.key, status(o));
+        assert!(
+            o.is_ok(),
+            "conformance [{name}] valid contact {} failed: {}",
+            o.key,
+            status(o)
+        );
     }
     let n = ids.len();
     ids.sort();
     ids.dedup();
-    assert_eq!(ids.len(), n, "conformance [{name}] distinct new contacts share an id");
+    assert_eq!(
+        ids.len(),
+        n,
+        "conformance [{name}] distinct new contacts share an id"
+    );
 }
 
 /// Two inputs for one contact in one batch (same email, different case) never create two
 /// contacts: at most one is `Created`, and any that succeed name the same id.
-pub async fn duplicate_inputs_in_batch_never_create_two_contacts(sink: &dyn CrmSink, fx: &CrmFixture) {
+pub async fn duplicate_inputs_in_batch_never_create_two_contacts(
+    sink: &dyn CrmSink,
+    fx: &CrmFixture,
+) {
     let name = sink.name().to_owned();
     let first = upsert(fx, "dupe", 1, "A");
     let mut second = upsert(fx, "dupe", 1, "B");
     second.key = fx.key("dupe", 2);
     second.identity.email = Some(lower(&fx.email("dupe", 1)));
     let out = write(sink, &[first, second]).await;
-    let created = out.iter().filter(|o| matches!(o.status, WriteStatus::Created)).count();
-    assert!(created <= 1, "conformance [{name}] two inputs for one email created {created} contacts");
-    let mut ids: Vec<_> = out.iter().filter(|o| o.is_ok()).filter_map(|o| o.id.clone()).collect();
+    let created = out
+        .iter()
+        .filter(|o| matches!(o.status, WriteStatus::Created))
+        .count();
+    assert!(
+        created <= 1,
+        "conformance [{name}] two inputs for one email created {created} contacts"
+    );
+    let mut ids: Vec<_> = out
+        .iter()
+        .filter(|o| o.is_ok())
+        .filter_map(|o| o.id.clone())
+        .collect();
     ids.dedup();
-    assert!(ids.len() <= 1, "conformance [{name}] two inputs for one email wrote different contacts {ids:?}");
+    assert!(
+        ids.len() <= 1,
+        "conformance [{name}] two inputs for one email wrote different contacts {ids:?}"
+    );
 }
 
 /// A batch larger than `Capabilities::max_batch` is refused as a whole with `Invalid`, and
@@ -142,11 +188,25 @@ pub async fn batch_over_max_is_refused(sink: &dyn CrmSink, fx: &CrmFixture) {
     }
     let inputs: Vec<_> = (0..=max).map(|n| upsert(fx, "max", n, "A")).collect();
     match sink.upsert_contacts(&inputs).await {
-        Err(e) => assert_eq!(e.kind(), ErrorKind::Invalid, "conformance [{name}] oversized batch: {e}"),
-        Ok(_) => panic!("conformance [{name}] a batch of {} (max {max}) must be refused", inputs.len()),
+        Err(e) => assert_eq!(
+            e.kind(),
+            ErrorKind::Invalid,
+            "conformance [{name}] oversized batch: {e}"
+        ),
+        Ok(_) => panic!(
+            "conformance [{name}] a batch of {} (max {max}) must be refused",
+            inputs.len()
+        ),
     }
-    let found = expect_supported(&name, "find_contacts", sink.find_contacts(&[by_email(&fx.email("max", 0))]).await);
-    assert!(found[0].is_none(), "conformance [{name}] a refused batch wrote contacts");
+    let found = expect_supported(
+        &name,
+        "find_contacts",
+        sink.find_contacts(&[by_email(&fx.email("max", 0))]).await,
+    );
+    assert!(
+        found[0].is_none(),
+        "conformance [{name}] a refused batch wrote contacts"
+    );
 }
 
 fn order(fx: &CrmFixture, contract: &str, contact: &EmailAddress) -> OrderRecord {
@@ -166,7 +226,11 @@ fn order(fx: &CrmFixture, contract: &str, contact: &EmailAddress) -> OrderRecord
 
 /// Retried outcomes must not create a second record: not `Created` again, same id.
 fn assert_retry(name: &str, what: &str, first: &RecordOutcome, retry: &RecordOutcome) {
-    assert!(first.is_ok(), "conformance [{name}] {what}: a valid record failed: {}", status(first));
+    assert!(
+        first.is_ok(),
+        "conformance [{name}] {what}: a valid record failed: {}",
+        status(first)
+    );
     assert!(
         matches!(retry.status, WriteStatus::Updated | WriteStatus::Unchanged),
         "conformance [{name}] {what}: retrying key {} must be Updated or Unchanged, got {}",
@@ -174,7 +238,10 @@ fn assert_retry(name: &str, what: &str, first: &RecordOutcome, retry: &RecordOut
         status(retry)
     );
     if let (Some(a), Some(b)) = (&first.id, &retry.id) {
-        assert_eq!(a, b, "conformance [{name}] {what}: a retry wrote a second record");
+        assert_eq!(
+            a, b,
+            "conformance [{name}] {what}: a retry wrote a second record"
+        );
     }
 }
 
@@ -187,9 +254,18 @@ pub async fn record_orders_is_idempotent_by_key(sink: &dyn CrmSink, fx: &CrmFixt
     let name = sink.name().to_owned();
     ensure_contact(sink, fx, "orders", 1).await;
     let record = order(fx, "orders", &fx.email("orders", 1));
-    let first = expect_supported(&name, "record_orders", sink.record_orders(std::slice::from_ref(&record)).await);
+    let first = expect_supported(
+        &name,
+        "record_orders",
+        sink.record_orders(std::slice::from_ref(&record)).await,
+    );
     let retry = expect_supported(&name, "record_orders", sink.record_orders(&[record]).await);
-    assert_outcome_keys(&name, "record_orders", &retry, &[fx.key("orders", 1).as_str()]);
+    assert_outcome_keys(
+        &name,
+        "record_orders",
+        &retry,
+        &[fx.key("orders", 1).as_str()],
+    );
     assert_retry(&name, "record_orders", &first[0], &retry[0]);
 }
 
@@ -211,7 +287,11 @@ pub async fn create_tasks_is_idempotent_by_key(sink: &dyn CrmSink, fx: &CrmFixtu
         order_key: None,
         owner_id: None,
     };
-    let first = expect_supported(&name, "create_tasks", sink.create_tasks(std::slice::from_ref(&task)).await);
+    let first = expect_supported(
+        &name,
+        "create_tasks",
+        sink.create_tasks(std::slice::from_ref(&task)).await,
+    );
     let retry = expect_supported(&name, "create_tasks", sink.create_tasks(&[task]).await);
     assert_retry(&name, "create_tasks", &first[0], &retry[0]);
 }
@@ -232,24 +312,44 @@ pub async fn historical_enrollments_do_not_enroll(sink: &dyn CrmSink, fx: &CrmFi
         reason: "conformance".into(),
         origin,
     };
-    let out = expect_supported(&name, "enroll", sink.enroll(&[request(1, Origin::Historical)]).await);
+    let out = expect_supported(
+        &name,
+        "enroll",
+        sink.enroll(&[request(1, Origin::Historical)]).await,
+    );
     assert!(
         matches!(out[0].status, WriteStatus::Unchanged),
         "conformance [{name}] a historical enrollment must be Unchanged (never enroll); got {}",
         status(&out[0])
     );
     let method_supported = match &fx.enrollment_target {
-        EnrollmentTarget::Workflow { .. } => caps.enrollment.contains(&cartograph_connector::EnrollmentMethod::Workflow),
-        EnrollmentTarget::List { .. } => caps.enrollment.contains(&cartograph_connector::EnrollmentMethod::List),
-        EnrollmentTarget::Campaign { .. } => caps.enrollment.contains(&cartograph_connector::EnrollmentMethod::Campaign),
-        EnrollmentTarget::Automation { .. } => caps.enrollment.contains(&cartograph_connector::EnrollmentMethod::Automation),
-        EnrollmentTarget::TriggerProperty { .. } => {
-            caps.enrollment.contains(&cartograph_connector::EnrollmentMethod::TriggerProperty)
-        }
+        EnrollmentTarget::Workflow { .. } => caps
+            .enrollment
+            .contains(&cartograph_connector::EnrollmentMethod::Workflow),
+        EnrollmentTarget::List { .. } => caps
+            .enrollment
+            .contains(&cartograph_connector::EnrollmentMethod::List),
+        EnrollmentTarget::Campaign { .. } => caps
+            .enrollment
+            .contains(&cartograph_connector::EnrollmentMethod::Campaign),
+        EnrollmentTarget::Automation { .. } => caps
+            .enrollment
+            .contains(&cartograph_connector::EnrollmentMethod::Automation),
+        EnrollmentTarget::TriggerProperty { .. } => caps
+            .enrollment
+            .contains(&cartograph_connector::EnrollmentMethod::TriggerProperty),
     };
     if method_supported {
-        let live = expect_supported(&name, "enroll", sink.enroll(&[request(2, Origin::Live)]).await);
-        assert!(live[0].is_ok(), "conformance [{name}] a live enrollment failed: {}", status(&live[0]));
+        let live = expect_supported(
+            &name,
+            "enroll",
+            sink.enroll(&[request(2, Origin::Live)]).await,
+        );
+        assert!(
+            live[0].is_ok(),
+            "conformance [{name}] a live enrollment failed: {}",
+            status(&live[0])
+        );
     }
 }
 
@@ -260,9 +360,21 @@ pub async fn ensure_properties_is_idempotent(sink: &dyn CrmSink, fx: &CrmFixture
     }
     let name = sink.name().to_owned();
     let def = fx.namespaced_property();
-    let first = expect_supported(&name, "ensure_properties", sink.ensure_properties(std::slice::from_ref(&def)).await);
-    assert!(first[0].is_ok(), "conformance [{name}] ensure_properties failed: {}", status(&first[0]));
-    let again = expect_supported(&name, "ensure_properties", sink.ensure_properties(&[def]).await);
+    let first = expect_supported(
+        &name,
+        "ensure_properties",
+        sink.ensure_properties(std::slice::from_ref(&def)).await,
+    );
+    assert!(
+        first[0].is_ok(),
+        "conformance [{name}] ensure_properties failed: {}",
+        status(&first[0])
+    );
+    let again = expect_supported(
+        &name,
+        "ensure_properties",
+        sink.ensure_properties(&[def]).await,
+    );
     assert!(
         matches!(again[0].status, WriteStatus::Unchanged),
         "conformance [{name}] ensuring an existing property again must be Unchanged; got {}",
@@ -275,8 +387,15 @@ pub async fn ensure_properties_is_idempotent(sink: &dyn CrmSink, fx: &CrmFixture
 pub async fn unknown_property_fails_only_that_record(sink: &dyn CrmSink, fx: &CrmFixture) {
     let name = sink.name().to_owned();
     let mut bad = upsert(fx, "unknown", 2, "B");
-    bad.properties.insert(fx.unknown_property.clone(), PropertyValue::String("x".into()));
-    let inputs = [upsert(fx, "unknown", 1, "A"), bad, upsert(fx, "unknown", 3, "C")];
+    bad.properties.insert(
+        fx.unknown_property.clone(),
+        PropertyValue::String("x".into()),
+    );
+    let inputs = [
+        upsert(fx, "unknown", 1, "A"),
+        bad,
+        upsert(fx, "unknown", 3, "C"),
+    ];
     let out = write(sink, &inputs).await;
     assert!(
         matches!(&out[1].status, WriteStatus::Failed(e) if e.kind() == ErrorKind::Invalid),
@@ -285,11 +404,21 @@ pub async fn unknown_property_fails_only_that_record(sink: &dyn CrmSink, fx: &Cr
         status(&out[1])
     );
     for o in [&out[0], &out[2]] {
-        assert!(o.is_ok(), "conformance [{name}] one bad record failed a good one: {}", status(o));
+        assert!(
+            o.is_ok(),
+            "conformance [{name}] one bad record failed a good one: {}",
+            status(o)
+        );
     }
-    let keys = [by_email(&fx.email("unknown", 1)), by_email(&fx.email("unknown", 3))];
+    let keys = [
+        by_email(&fx.email("unknown", 1)),
+        by_email(&fx.email("unknown", 3)),
+    ];
     let found = expect_supported(&name, "find_contacts", sink.find_contacts(&keys).await);
-    assert!(found.iter().all(Option::is_some), "conformance [{name}] the good records of a half-failed batch are missing");
+    assert!(
+        found.iter().all(Option::is_some),
+        "conformance [{name}] the good records of a half-failed batch are missing"
+    );
 }
 
 /// Operations outside the capabilities answer `Unsupported`; declared ones accept an empty
@@ -297,19 +426,35 @@ pub async fn unknown_property_fails_only_that_record(sink: &dyn CrmSink, fx: &Cr
 pub async fn unsupported_operations_match_capabilities(sink: &dyn CrmSink) {
     let name = sink.name().to_owned();
     let caps = sink.capabilities();
-    let check = |what: &str, declared: bool, result: cartograph_connector::Result<Vec<RecordOutcome>>| {
-        if declared {
-            let out = expect_supported(&name, what, result);
-            assert!(out.is_empty(), "conformance [{name}] {what} of an empty batch returned outcomes");
-        } else {
-            assert_unsupported(&name, what, result);
-        }
-    };
+    let check =
+        |what: &str, declared: bool, result: cartograph_connector::Result<Vec<RecordOutcome>>| {
+            if declared {
+                let out = expect_supported(&name, what, result);
+                assert!(
+                    out.is_empty(),
+                    "conformance [{name}] {what} of an empty batch returned outcomes"
+                );
+            } else {
+                assert_unsupported(&name, what, result);
+            }
+        };
     check("record_orders", caps.orders, sink.record_orders(&[]).await);
-    check("upsert_products", caps.products, sink.upsert_products(&[]).await);
+    check(
+        "upsert_products",
+        caps.products,
+        sink.upsert_products(&[]).await,
+    );
     check("create_tasks", caps.tasks, sink.create_tasks(&[]).await);
-    check("enroll", !caps.enrollment.is_empty(), sink.enroll(&[]).await);
-    check("ensure_properties", caps.property_definitions, sink.ensure_properties(&[]).await);
+    check(
+        "enroll",
+        !caps.enrollment.is_empty(),
+        sink.enroll(&[]).await,
+    );
+    check(
+        "ensure_properties",
+        caps.property_definitions,
+        sink.ensure_properties(&[]).await,
+    );
 }
 
 /// Runs every `CrmSink` contract.

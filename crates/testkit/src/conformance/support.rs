@@ -145,7 +145,12 @@ pub(crate) fn expect_supported<T>(name: &str, what: &str, result: Result<T>) -> 
 }
 
 /// Asserts outcomes are one per input key, in input order.
-pub(crate) fn assert_outcome_keys(name: &str, what: &str, outcomes: &[RecordOutcome], keys: &[&str]) {
+pub(crate) fn assert_outcome_keys(
+    name: &str,
+    what: &str,
+    outcomes: &[RecordOutcome],
+    keys: &[&str],
+) {
     let got: Vec<&str> = outcomes.iter().map(|o| o.key.as_str()).collect();
     assert_eq!(
         got, keys,

@@ -1,12 +1,11 @@
 //! [`MemoryCommerce`]: an in-memory commerce platform (source and writer).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, PoisonError};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use cartograph_connector::{Capabilities, EnrollmentMethod, Error, ErrorKind, Result, Stream};
 use cartograph_model::{
-    Brand, Cart, Category, Customer, CustomerGroup, Order, OrderStatus, Product, RawStatus,
-    Refund,
+    Brand, Cart, Category, Customer, CustomerGroup, Order, OrderStatus, Product, RawStatus, Refund,
 };
 
 use super::support::{Clock, Faults};
@@ -111,7 +110,8 @@ impl CommerceState {
             self.emails.remove(old.normalized());
         }
         if let Some(email) = &customer.email {
-            self.emails.insert(email.normalized().to_owned(), id.clone());
+            self.emails
+                .insert(email.normalized().to_owned(), id.clone());
         }
         self.customers.insert(id, customer);
         Ok(())
@@ -254,11 +254,17 @@ impl MemoryCommerce {
     }
 
     pub(crate) fn read(&self) -> RwLockReadGuard<'_, CommerceState> {
-        self.shared.state.read().unwrap_or_else(PoisonError::into_inner)
+        self.shared
+            .state
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn write(&self) -> RwLockWriteGuard<'_, CommerceState> {
-        self.shared.state.write().unwrap_or_else(PoisonError::into_inner)
+        self.shared
+            .state
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn not_found(&self, operation: &'static str, kind: &str, id: &str) -> Error {
@@ -316,12 +322,16 @@ impl MemoryCommerce {
 
     /// Adds or replaces a refund (by id), as is.
     pub fn insert_refund(&self, refund: Refund) {
-        self.write().refunds.insert(refund.source.id.clone(), refund);
+        self.write()
+            .refunds
+            .insert(refund.source.id.clone(), refund);
     }
 
     /// Adds or replaces a product (by id), as is.
     pub fn insert_product(&self, product: Product) {
-        self.write().products.insert(product.source.id.clone(), product);
+        self.write()
+            .products
+            .insert(product.source.id.clone(), product);
     }
 
     /// Adds or replaces a category (by id).
@@ -350,7 +360,11 @@ impl MemoryCommerce {
     ///
     /// # Errors
     /// `NotFound` for an unknown id; `Conflict` when the new email belongs to another customer.
-    pub fn update_customer(&self, id: &str, change: impl FnOnce(&mut Customer)) -> Result<Customer> {
+    pub fn update_customer(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut Customer),
+    ) -> Result<Customer> {
         let mut state = self.write();
         let mut customer = state
             .customers

@@ -3,12 +3,11 @@
 use std::collections::BTreeMap;
 
 use cartograph_connector::{
-    CommerceSource, Capabilities, Error, ListRequest, Page, Result, Stream, WebhookNotification,
+    Capabilities, CommerceSource, Error, ListRequest, Page, Result, Stream, WebhookNotification,
     WebhookRequest, async_trait,
 };
 use cartograph_model::{
-    Brand, Cart, Category, Customer, CustomerGroup, Order, OrderStatus, Product, Refund,
-    Timestamp,
+    Brand, Cart, Category, Customer, CustomerGroup, Order, OrderStatus, Product, Refund, Timestamp,
 };
 
 use super::commerce::{CommerceState, MemoryCommerce};
@@ -132,7 +131,13 @@ impl CommerceSource for MemoryCommerce {
     }
 
     async fn list_brands(&self, request: &ListRequest) -> Result<Page<Brand>> {
-        self.list("list_brands", Stream::Brands, request, |s| &s.brands, no_time)
+        self.list(
+            "list_brands",
+            Stream::Brands,
+            request,
+            |s| &s.brands,
+            no_time,
+        )
     }
 
     async fn list_customer_groups(&self, request: &ListRequest) -> Result<Page<CustomerGroup>> {
@@ -190,9 +195,14 @@ impl CommerceSource for MemoryCommerce {
     }
 
     fn parse_webhook(&self, request: &WebhookRequest) -> Result<Vec<WebhookNotification>> {
-        self.shared.faults.check(&self.shared.name, "parse_webhook")?;
+        self.shared
+            .faults
+            .check(&self.shared.name, "parse_webhook")?;
         if !self.shared.capabilities.webhooks {
-            return Err(Error::unsupported(self.shared.name.clone(), "parse_webhook"));
+            return Err(Error::unsupported(
+                self.shared.name.clone(),
+                "parse_webhook",
+            ));
         }
         webhook::parse(
             &self.shared.name,

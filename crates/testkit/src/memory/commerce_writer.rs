@@ -41,26 +41,33 @@ impl MemoryCommerce {
         if let Some(group) = &w.customer_group_id
             && !state.groups.contains_key(group)
         {
-            return fail(ErrorKind::Invalid, "customer_group_id", "no such customer group");
+            return fail(
+                ErrorKind::Invalid,
+                "customer_group_id",
+                "no such customer group",
+            );
         }
-        let (existing, id) = match &w.id {
-            Some(id) => match state.customers.get(id) {
+        let (existing, id) = if let Some(id) = &w.id {
+            match state.customers.get(id) {
                 Some(c) => (Some(c.clone()), id.clone()),
                 None => return fail(ErrorKind::NotFound, "id", "no such customer"),
-            },
-            None => {
-                let Some(email) = &w.email else {
-                    return fail(ErrorKind::Invalid, "email", "email is required to create");
-                };
-                if state.emails.contains_key(email.normalized()) {
-                    return fail(ErrorKind::Conflict, "email", "email already in use");
-                }
-                (None, state.next_id("cust"))
             }
+        } else {
+            let Some(email) = &w.email else {
+                return fail(ErrorKind::Invalid, "email", "email is required to create");
+            };
+            if state.emails.contains_key(email.normalized()) {
+                return fail(ErrorKind::Conflict, "email", "email already in use");
+            }
+            (None, state.next_id("cust"))
         };
         let before = existing.clone();
         let mut customer = existing.unwrap_or_else(|| {
-            Customer::new(SourceRef::new(name.clone(), RecordKind::Customer, id.clone()))
+            Customer::new(SourceRef::new(
+                name.clone(),
+                RecordKind::Customer,
+                id.clone(),
+            ))
         });
         apply(&mut customer, w);
         if before.as_ref() == Some(&customer) {
@@ -76,7 +83,8 @@ impl MemoryCommerce {
             Ok(()) => RecordOutcome::updated(w.key.clone(), id),
             Err(e) => RecordOutcome::failed(
                 w.key.clone(),
-                e.with_operation("upsert_customers").with_record(w.key.clone()),
+                e.with_operation("upsert_customers")
+                    .with_record(w.key.clone()),
             ),
         }
     }
@@ -153,7 +161,10 @@ impl CommerceWriter for MemoryCommerce {
             .with_status(400));
         }
         let mut state = self.write();
-        Ok(writes.iter().map(|w| self.write_one(&mut state, w)).collect())
+        Ok(writes
+            .iter()
+            .map(|w| self.write_one(&mut state, w))
+            .collect())
     }
 
     async fn create_customer_group(&self, name: &str) -> Result<CustomerGroup> {
@@ -167,7 +178,11 @@ impl CommerceWriter for MemoryCommerce {
         }
         let id = state.next_id("group");
         let group = CustomerGroup {
-            source: SourceRef::new(self.shared.name.clone(), RecordKind::CustomerGroup, id.clone()),
+            source: SourceRef::new(
+                self.shared.name.clone(),
+                RecordKind::CustomerGroup,
+                id.clone(),
+            ),
             name: name.to_owned(),
             is_default: false,
         };

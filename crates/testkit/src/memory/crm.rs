@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use cartograph_connector::{Capabilities, EnrollmentMethod, Error, ErrorKind, Result, Stream};
 use cartograph_model::{
     Association, CrmContact, CrmEventKind, CrmObjectType, EmailAddress, EnrollmentTarget,
-    FormSubmission, MembershipChange, OrderRecord, ProductRecord, PropertyDefinition,
-    PropertyMap, PropertyType, PropertyValue, TaskRequest, Timestamp,
+    FormSubmission, MembershipChange, OrderRecord, ProductRecord, PropertyDefinition, PropertyMap,
+    PropertyType, PropertyValue, TaskRequest, Timestamp,
 };
 
 use super::crm_source::MemoryCrmEvent;
@@ -168,17 +168,17 @@ impl CrmState {
         self.emails.get(email.normalized())
     }
 
-    pub(crate) fn event(
-        &mut self,
-        at: Timestamp,
-        own_app: Option<&str>,
-        kind: CrmEventKind,
-    ) {
+    pub(crate) fn event(&mut self, at: Timestamp, own_app: Option<&str>, kind: CrmEventKind) {
         let id = format!("mem-event-{}", self.events.len() + 1);
         self.events.push(MemoryCrmEvent {
             id,
             occurred_at: at,
-            change_source: if own_app.is_some() { "INTEGRATION" } else { "CRM_UI" }.to_owned(),
+            change_source: if own_app.is_some() {
+                "INTEGRATION"
+            } else {
+                "CRM_UI"
+            }
+            .to_owned(),
             source_id: own_app.map(str::to_owned),
             kind,
         });
@@ -244,15 +244,40 @@ pub(crate) fn text(value: &PropertyValue) -> Option<String> {
 const DEFAULT_PROPERTIES: &[(CrmObjectType, &[&str])] = &[
     (
         CrmObjectType::Contact,
-        &["email", "firstname", "lastname", "phone", "company", "city", "country", "lifecyclestage"],
+        &[
+            "email",
+            "firstname",
+            "lastname",
+            "phone",
+            "company",
+            "city",
+            "country",
+            "lifecyclestage",
+        ],
     ),
     (
         CrmObjectType::Deal,
-        &["dealname", "amount", "dealstage", "pipeline", "closedate", "deal_currency_code"],
+        &[
+            "dealname",
+            "amount",
+            "dealstage",
+            "pipeline",
+            "closedate",
+            "deal_currency_code",
+        ],
     ),
-    (CrmObjectType::Order, &["name", "amount", "status", "currency", "order_number"]),
-    (CrmObjectType::LineItem, &["name", "sku", "quantity", "price", "amount"]),
-    (CrmObjectType::Product, &["name", "sku", "price", "description"]),
+    (
+        CrmObjectType::Order,
+        &["name", "amount", "status", "currency", "order_number"],
+    ),
+    (
+        CrmObjectType::LineItem,
+        &["name", "sku", "quantity", "price", "amount"],
+    ),
+    (
+        CrmObjectType::Product,
+        &["name", "sku", "price", "description"],
+    ),
 ];
 
 /// Builds a [`MemoryCrm`].
@@ -329,8 +354,16 @@ impl MemoryCrmBuilder {
     /// Builds the CRM with the default property definitions.
     pub fn build(self) -> MemoryCrm {
         let capabilities = self.capabilities.unwrap_or_else(|| Capabilities {
-            list: vec![Stream::Contacts, Stream::FormSubmissions, Stream::ListMemberships],
-            delta: vec![Stream::Contacts, Stream::FormSubmissions, Stream::ListMemberships],
+            list: vec![
+                Stream::Contacts,
+                Stream::FormSubmissions,
+                Stream::ListMemberships,
+            ],
+            delta: vec![
+                Stream::Contacts,
+                Stream::FormSubmissions,
+                Stream::ListMemberships,
+            ],
             webhooks: true,
             webhook_signatures: self.webhook_secret.is_some(),
             max_batch: self.max_batch,
@@ -434,16 +467,24 @@ impl MemoryCrm {
     ///
     /// # Errors
     /// `Conflict` when a contact already has the email.
-    pub fn create_contact_as_user(&self, email: &EmailAddress, properties: PropertyMap) -> Result<String> {
+    pub fn create_contact_as_user(
+        &self,
+        email: &EmailAddress,
+        properties: &PropertyMap,
+    ) -> Result<String> {
         let now = self.shared.clock.now();
         let mut state = self.state();
         if let Some(id) = state.contact_by_email(email) {
-            return Err(Error::new(ErrorKind::Conflict, format!("contact {id} has this email"))
-                .with_connector(self.shared.name.clone())
-                .with_operation("create_contact_as_user"));
+            return Err(
+                Error::new(ErrorKind::Conflict, format!("contact {id} has this email"))
+                    .with_connector(self.shared.name.clone())
+                    .with_operation("create_contact_as_user"),
+            );
         }
         let id = state.next_id("contact");
-        state.emails.insert(email.normalized().to_owned(), id.clone());
+        state
+            .emails
+            .insert(email.normalized().to_owned(), id.clone());
         state.contacts.insert(
             id.clone(),
             CrmContact {
@@ -454,8 +495,12 @@ impl MemoryCrm {
                 updated_at: Some(now),
             },
         );
-        state.event(now, None, CrmEventKind::ContactCreated { crm_id: id.clone() });
-        state.set_properties(&id, &properties, now, None);
+        state.event(
+            now,
+            None,
+            CrmEventKind::ContactCreated { crm_id: id.clone() },
+        );
+        state.set_properties(&id, properties, now, None);
         Ok(id)
     }
 
@@ -464,7 +509,12 @@ impl MemoryCrm {
     ///
     /// # Errors
     /// `NotFound` for an unknown contact.
-    pub fn edit_contact_as_user(&self, crm_id: &str, property: &str, value: PropertyValue) -> Result<()> {
+    pub fn edit_contact_as_user(
+        &self,
+        crm_id: &str,
+        property: &str,
+        value: PropertyValue,
+    ) -> Result<()> {
         let now = self.shared.clock.now();
         let mut state = self.state();
         if !state.contacts.contains_key(crm_id) {
@@ -487,7 +537,13 @@ impl MemoryCrm {
         for email in contact.email.iter().chain(&contact.secondary_emails) {
             state.emails.remove(email.normalized());
         }
-        state.event(now, None, CrmEventKind::ContactDeleted { crm_id: crm_id.to_owned() });
+        state.event(
+            now,
+            None,
+            CrmEventKind::ContactDeleted {
+                crm_id: crm_id.to_owned(),
+            },
+        );
         true
     }
 

@@ -39,7 +39,10 @@ impl MemoryCrm {
                 .error(
                     ErrorKind::Invalid,
                     operation,
-                    format!("batch of {len} is over the maximum of {}", self.shared.max_batch),
+                    format!(
+                        "batch of {len} is over the maximum of {}",
+                        self.shared.max_batch
+                    ),
                 )
                 .with_status(400));
         }
@@ -58,9 +61,11 @@ impl MemoryCrm {
         if !self.shared.strict_properties {
             return None;
         }
-        let name = properties
-            .keys()
-            .find(|name| !state.properties.contains_key(&(object.clone(), (*name).clone())))?;
+        let name = properties.keys().find(|name| {
+            !state
+                .properties
+                .contains_key(&(object.clone(), (*name).clone()))
+        })?;
         Some(
             self.error(
                 ErrorKind::Invalid,
@@ -103,7 +108,11 @@ impl MemoryCrm {
         input: &ContactUpsert,
     ) -> std::result::Result<Target, Error> {
         let op = "upsert_contacts";
-        if let Some(err) = self.shared.faults.record_failure(&self.shared.name, op, &input.key) {
+        if let Some(err) = self
+            .shared
+            .faults
+            .record_failure(&self.shared.name, op, &input.key)
+        {
             return Err(err);
         }
         if let Some(err) = self.unknown_property(
@@ -146,7 +155,12 @@ impl MemoryCrm {
         })
     }
 
-    fn apply_upsert(&self, state: &mut CrmState, input: &ContactUpsert, target: Target) -> RecordOutcome {
+    fn apply_upsert(
+        &self,
+        state: &mut CrmState,
+        input: &ContactUpsert,
+        target: Target,
+    ) -> RecordOutcome {
         let now = self.shared.clock.now();
         let app = Some(self.shared.app_id.as_str());
         let (id, created) = match target {
@@ -167,7 +181,11 @@ impl MemoryCrm {
                         updated_at: Some(now),
                     },
                 );
-                state.event(now, app, CrmEventKind::ContactCreated { crm_id: id.clone() });
+                state.event(
+                    now,
+                    app,
+                    CrmEventKind::ContactCreated { crm_id: id.clone() },
+                );
                 (id, true)
             }
         };
@@ -297,9 +315,13 @@ impl CrmSink for MemoryCrm {
             };
             let problem = if dupes.contains_key(o.key.as_str()) {
                 Some(
-                    self.error(ErrorKind::Invalid, op, "the same order key twice in one batch")
-                        .with_vendor_code("DUPLICATE_INPUT")
-                        .with_record(o.key.clone()),
+                    self.error(
+                        ErrorKind::Invalid,
+                        op,
+                        "the same order key twice in one batch",
+                    )
+                    .with_vendor_code("DUPLICATE_INPUT")
+                    .with_record(o.key.clone()),
                 )
             } else {
                 self.shared
@@ -325,7 +347,9 @@ impl CrmSink for MemoryCrm {
             let outcome = match contact {
                 Err(e) => Self::failed(&mut state, &o.key, e),
                 Ok(contact_id) => match state.orders.get_mut(&o.key) {
-                    Some(existing) if existing.record == *o && existing.contact_id == contact_id => {
+                    Some(existing)
+                        if existing.record == *o && existing.contact_id == contact_id =>
+                    {
                         RecordOutcome::unchanged(o.key.clone(), Some(existing.crm_id.clone()))
                     }
                     Some(existing) => {
@@ -368,7 +392,13 @@ impl CrmSink for MemoryCrm {
                 .faults
                 .record_failure(&self.shared.name, op, &p.key)
                 .or_else(|| {
-                    self.unknown_property(&state, op, &p.key, &CrmObjectType::Product, &p.properties)
+                    self.unknown_property(
+                        &state,
+                        op,
+                        &p.key,
+                        &CrmObjectType::Product,
+                        &p.properties,
+                    )
                 });
             let outcome = if let Some(e) = problem {
                 Self::failed(&mut state, &p.key, e)
@@ -404,7 +434,10 @@ impl CrmSink for MemoryCrm {
         Ok(associations
             .iter()
             .map(|a| {
-                let key = format!("{}:{}->{}:{}", a.from.object, a.from.id, a.to.object, a.to.id);
+                let key = format!(
+                    "{}:{}->{}:{}",
+                    a.from.object, a.from.id, a.to.object, a.to.id
+                );
                 if state.associations.contains(a) {
                     RecordOutcome::unchanged(key, None)
                 } else {
@@ -422,10 +455,17 @@ impl CrmSink for MemoryCrm {
         let mut outcomes = Vec::with_capacity(tasks.len());
         for t in tasks {
             if let Some(existing) = state.tasks.get(&t.key) {
-                outcomes.push(RecordOutcome::unchanged(t.key.clone(), Some(existing.crm_id.clone())));
+                outcomes.push(RecordOutcome::unchanged(
+                    t.key.clone(),
+                    Some(existing.crm_id.clone()),
+                ));
                 continue;
             }
-            let contact = match self.shared.faults.record_failure(&self.shared.name, op, &t.key) {
+            let contact = match self
+                .shared
+                .faults
+                .record_failure(&self.shared.name, op, &t.key)
+            {
                 Some(e) => Err(e),
                 None => self.resolve(&state, op, &t.key, t.contact.as_ref()),
             };
@@ -470,7 +510,11 @@ impl CrmSink for MemoryCrm {
                 outcomes.push(RecordOutcome::unchanged(r.key.clone(), None));
                 continue;
             }
-            let contact = match self.shared.faults.record_failure(&self.shared.name, op, &r.key) {
+            let contact = match self
+                .shared
+                .faults
+                .record_failure(&self.shared.name, op, &r.key)
+            {
                 Some(e) => Err(e),
                 None => self.resolve(&state, op, &r.key, Some(&r.contact)),
             };
@@ -497,7 +541,11 @@ impl CrmSink for MemoryCrm {
         definitions: &[PropertyDefinition],
     ) -> Result<Vec<RecordOutcome>> {
         let op = "ensure_properties";
-        self.begin(op, self.shared.capabilities.property_definitions, definitions.len())?;
+        self.begin(
+            op,
+            self.shared.capabilities.property_definitions,
+            definitions.len(),
+        )?;
         let mut state = self.state();
         Ok(definitions
             .iter()

@@ -4,7 +4,9 @@ use cartograph_connector::{
     Capabilities, CrmSource, Error, ErrorKind, ListRequest, Page, Result, Stream, WebhookRequest,
     async_trait,
 };
-use cartograph_model::{CrmContact, CrmEvent, CrmEventKind, FormSubmission, MembershipChange, Timestamp};
+use cartograph_model::{
+    CrmContact, CrmEvent, CrmEventKind, FormSubmission, MembershipChange, Timestamp,
+};
 use serde::{Deserialize, Serialize};
 
 use super::crm::MemoryCrm;
@@ -187,19 +189,27 @@ impl CrmSource for MemoryCrm {
     }
 
     fn parse_webhook(&self, request: &WebhookRequest) -> Result<Vec<CrmEvent>> {
-        self.shared.faults.check(&self.shared.name, "parse_webhook")?;
+        self.shared
+            .faults
+            .check(&self.shared.name, "parse_webhook")?;
         let err = |kind, message: String| {
             Error::new(kind, message)
                 .with_connector(self.shared.name.clone())
                 .with_operation("parse_webhook")
         };
         if !self.shared.capabilities.webhooks {
-            return Err(Error::unsupported(self.shared.name.clone(), "parse_webhook"));
+            return Err(Error::unsupported(
+                self.shared.name.clone(),
+                "parse_webhook",
+            ));
         }
         if let Some(secret) = &self.shared.webhook_secret
             && request.header(CRM_SECRET_HEADER) != Some(secret.as_str())
         {
-            return Err(err(ErrorKind::Signature, "missing or wrong webhook secret".into()));
+            return Err(err(
+                ErrorKind::Signature,
+                "missing or wrong webhook secret".into(),
+            ));
         }
         let body: Body = serde_json::from_slice(&request.body)
             .map_err(|e| err(ErrorKind::Decode, format!("webhook body: {e}")))?;

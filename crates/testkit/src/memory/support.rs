@@ -143,11 +143,7 @@ impl Faults {
 
     /// How many times `operation` was called (including calls that failed).
     pub fn calls(&self, operation: &str) -> usize {
-        lock(&self.inner)
-            .calls
-            .get(operation)
-            .copied()
-            .unwrap_or(0)
+        lock(&self.inner).calls.get(operation).copied().unwrap_or(0)
     }
 
     /// Calls per operation.

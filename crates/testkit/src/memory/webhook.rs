@@ -23,8 +23,8 @@ pub const SECRET_HEADER: &str = "x-memory-webhook-secret";
 ///
 /// `resource` is a `RecordKind` name (`customer`, `order`, `cart`, `product`, ...); `action` and
 /// its extra fields are a `NotificationKind` (`created`, `updated`, `deleted`, `archived`,
-/// `status_changed` + `from`/`to`, `refunded` + `refund_id`, `abandoned` + `token`, `converted`
-/// + `order_id`, `other`). When the platform has a webhook secret, the request must carry it in
+/// `status_changed` with `from`/`to`, `refunded` with `refund_id`, `abandoned` with `token`,
+/// `converted` with `order_id`, `other`). When the platform has a webhook secret, the request must carry it in
 /// the [`SECRET_HEADER`] header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemoryWebhookEvent {
