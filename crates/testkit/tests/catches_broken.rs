@@ -6,14 +6,14 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
 use cartograph_connector::{
-    Capabilities, CommerceSource, CrmSink, ListRequest, Page, RecordOutcome, Result, WriteStatus,
-    async_trait,
+    Capabilities, CommerceSource, CommerceWriter, CrmSink, CrmSource, ListRequest, Page,
+    RecordOutcome, Result, WebhookRequest, WriteStatus, async_trait,
 };
 use cartograph_model::{
-    ContactUpsert, CrmContact, Customer, EmailAddress, EnrollmentRequest, IdentityKeys, Order,
-    OrderRecord, Origin, Product, PropertyDefinition, Refund, TaskRequest,
+    ContactUpsert, CrmContact, CrmEvent, Customer, CustomerWrite, EmailAddress, EnrollmentRequest,
+    IdentityKeys, Order, OrderRecord, Origin, Product, PropertyDefinition, Refund, TaskRequest,
 };
-use cartograph_testkit::conformance::{commerce_source, crm_sink};
+use cartograph_testkit::conformance::{commerce_source, commerce_writer, crm_sink, crm_source};
 use cartograph_testkit::fixtures::{CrmFixture, Seed};
 use cartograph_testkit::memory::{MemoryCommerce, MemoryCrm};
 use futures::FutureExt;
@@ -344,4 +344,72 @@ async fn crm_suite_catches_a_case_sensitive_lookup() {
     ))
     .await;
     assert!(msg.contains("case-insensitive"), "{msg}");
+}
+
+/// A writer whose email lookup is case-sensitive.
+struct CaseSensitiveWriter(MemoryCommerce);
+
+#[async_trait]
+impl CommerceWriter for CaseSensitiveWriter {
+    fn name(&self) -> &'static str {
+        "broken-writer"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CommerceWriter::capabilities(&self.0)
+    }
+
+    async fn find_customers_by_email(&self, emails: &[EmailAddress]) -> Result<Vec<Customer>> {
+        let found = self.0.find_customers_by_email(emails).await?;
+        Ok(found
+            .into_iter()
+            .filter(|c| {
+                emails
+                    .iter()
+                    .any(|e| c.email.as_ref().map(EmailAddress::as_str) == Some(e.as_str()))
+            })
+            .collect())
+    }
+
+    async fn upsert_customers(&self, writes: &[CustomerWrite]) -> Result<Vec<RecordOutcome>> {
+        self.0.upsert_customers(writes).await
+    }
+}
+
+#[tokio::test]
+async fn writer_suite_catches_a_case_sensitive_lookup() {
+    let writer = CaseSensitiveWriter(MemoryCommerce::new());
+    let msg = panic_message(commerce_writer::find_by_email_is_case_insensitive(&writer)).await;
+    assert!(msg.contains("case-insensitively"), "{msg}");
+}
+
+/// A CRM source that flags every webhook event as the integration's own write.
+struct EverythingIsOwn(MemoryCrm);
+
+#[async_trait]
+impl CrmSource for EverythingIsOwn {
+    fn name(&self) -> &'static str {
+        "broken-source"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CrmSource::capabilities(&self.0)
+    }
+
+    fn parse_webhook(&self, request: &WebhookRequest) -> Result<Vec<CrmEvent>> {
+        let mut events = self.0.parse_webhook(request)?;
+        for e in &mut events {
+            e.is_own_write = true;
+        }
+        Ok(events)
+    }
+}
+
+#[tokio::test]
+async fn crm_source_suite_catches_foreign_changes_flagged_as_own() {
+    let crm = MemoryCrm::new();
+    let source = EverythingIsOwn(crm.clone());
+    let fx = CrmFixture::default();
+    let msg = panic_message(crm_source::own_writes_are_flagged(&source, &crm, &crm, &fx)).await;
+    assert!(msg.contains("a person's change was flagged"), "{msg}");
 }
