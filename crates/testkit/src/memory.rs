@@ -12,14 +12,14 @@ mod commerce_writer;
 mod crm;
 mod crm_sink;
 mod crm_source;
+mod crm_state;
+mod crm_write;
 mod support;
 mod webhook;
 
 pub use commerce::{MemoryCommerce, MemoryCommerceBuilder};
-pub use crm::{
-    MemoryCrm, MemoryCrmBuilder, MemoryEnrollment, MemoryOrder, MemoryProduct, MemoryTask,
-    WriteCounts,
-};
+pub use crm::{MemoryCrm, MemoryCrmBuilder};
 pub use crm_source::{CRM_SECRET_HEADER, MemoryCrmEvent};
+pub use crm_state::{MemoryEnrollment, MemoryOrder, MemoryProduct, MemoryTask, WriteCounts};
 pub use support::{Clock, Faults};
 pub use webhook::{MemoryWebhookEvent, SECRET_HEADER};
