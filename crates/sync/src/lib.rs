@@ -1,9 +1,32 @@
 #![doc = include_str!("../README.md")]
 
+pub mod intake;
+pub mod observe;
 pub mod store;
+pub mod work;
+pub mod worker;
 
+pub use intake::{Intake, IntakeResponse};
+pub use observe::{CounterSnapshot, Counters};
 pub use store::{
     Checkpoint, DeadLetter, DeadLetterFilter, DeadLetterId, EnqueueOutcome, NewDeadLetter,
     NewQueuedEvent, QueueId, QueueStats, QueuedEvent, RecordLog, RunId, RunSummary, RunTotals,
     Store, StoreError, StoreResult,
 };
+pub use work::{ItemOutcome, WorkItem};
+pub use worker::{BatchReport, Handler, Worker, WorkerConfig};
+
+/// Serde for `Duration` as integer milliseconds (config files).
+pub(crate) mod serde_millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_millis)
+    }
+}

@@ -1,0 +1,240 @@
+//! Webhook intake: verify, enqueue durably, answer within milliseconds.
+//!
+//! A host's HTTP server hands the raw request to [`Intake::commerce`] or [`Intake::crm`] and
+//! answers with the returned [`IntakeResponse::status`]. Nothing is fetched here: thin
+//! notifications are hydrated later by a worker, so the vendor gets its answer as soon as the
+//! notification is committed.
+
+use std::sync::Arc;
+
+use cartograph_connector::{CommerceSource, CrmSource, Error, ErrorKind, WebhookRequest};
+use cartograph_model::Timestamp;
+use serde::Serialize;
+
+use crate::store::{EnqueueOutcome, NewDeadLetter, NewQueuedEvent, Store};
+use crate::work::WorkItem;
+
+/// What intake did with one webhook request, and the HTTP status to answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IntakeResponse {
+    /// HTTP status for the vendor: 200 when stored (or a known duplicate), 401 for a bad
+    /// signature, 503 when the store could not commit (the vendor will retry).
+    pub status: u16,
+    /// Notifications newly queued.
+    pub queued: usize,
+    /// Notifications already queued or processed (redeliveries).
+    pub duplicates: usize,
+    /// Echoes of this integration's own CRM writes, ignored by the loop guard.
+    pub echoes: usize,
+    /// Requests stored as dead letters because their body could not be parsed.
+    pub dead_lettered: usize,
+    /// Why the request was refused, when it was.
+    pub error: Option<String>,
+}
+
+impl IntakeResponse {
+    fn refused(status: u16, error: &Error) -> Self {
+        Self {
+            status,
+            queued: 0,
+            duplicates: 0,
+            echoes: 0,
+            dead_lettered: 0,
+            error: Some(error.to_string()),
+        }
+    }
+}
+
+/// Verifies webhooks and queues them durably.
+#[derive(Clone)]
+pub struct Intake {
+    store: Arc<dyn Store>,
+}
+
+impl std::fmt::Debug for Intake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Intake").finish_non_exhaustive()
+    }
+}
+
+impl Intake {
+    /// Intake writing to `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    /// Takes a commerce webhook: verifies it with the source's `parse_webhook` and queues
+    /// each notification under its dedupe key.
+    pub async fn commerce(
+        &self,
+        source: &dyn CommerceSource,
+        request: &WebhookRequest,
+    ) -> IntakeResponse {
+        match source.parse_webhook(request) {
+            Ok(notifications) => {
+                let items: Vec<_> = notifications
+                    .into_iter()
+                    .map(|n| {
+                        (
+                            format!("{}:{}", source.name(), n.id),
+                            WorkItem::CommerceNotification { notification: n },
+                        )
+                    })
+                    .collect();
+                self.enqueue(source.name(), items, 0).await
+            }
+            Err(error) => self.refuse(source.name(), request, &error).await,
+        }
+    }
+
+    /// Takes a CRM webhook: verifies and parses it with the CRM source, drops echoes of this
+    /// integration's own writes (loop guard), and queues the rest under their event ids.
+    pub async fn crm(&self, source: &dyn CrmSource, request: &WebhookRequest) -> IntakeResponse {
+        match source.parse_webhook(request) {
+            Ok(events) => {
+                let total = events.len();
+                let items: Vec<_> = events
+                    .into_iter()
+                    .filter(|e| !e.is_own_write)
+                    .map(|e| {
+                        let key = match &e.id {
+                            Some(id) => format!("{}:{id}", source.name()),
+                            None => format!(
+                                "{}:{}:{}",
+                                source.name(),
+                                e.occurred_at.unix_millis(),
+                                WorkItem::CrmEvent {
+                                    event: Box::new(e.clone())
+                                }
+                                .record()
+                            ),
+                        };
+                        (key, WorkItem::CrmEvent { event: Box::new(e) })
+                    })
+                    .collect();
+                let echoes = total - items.len();
+                if echoes > 0 {
+                    tracing::debug!(echoes, "ignored echoes of our own CRM writes");
+                }
+                self.enqueue(source.name(), items, echoes).await
+            }
+            Err(error) => self.refuse(source.name(), request, &error).await,
+        }
+    }
+
+    async fn enqueue(
+        &self,
+        source: &str,
+        items: Vec<(String, WorkItem)>,
+        echoes: usize,
+    ) -> IntakeResponse {
+        let now = Timestamp::now();
+        let mut events = Vec::with_capacity(items.len());
+        for (key, item) in items {
+            let payload = match serde_json::to_string(&item) {
+                Ok(p) => p,
+                Err(e) => {
+                    let error =
+                        Error::new(ErrorKind::Other, format!("cannot encode work item: {e}"));
+                    return IntakeResponse::refused(500, &error);
+                }
+            };
+            events.push(NewQueuedEvent {
+                key,
+                source: source.to_owned(),
+                kind: item.kind().to_owned(),
+                payload,
+                not_before: now,
+            });
+        }
+        match self.store.enqueue(&events).await {
+            Ok(outcomes) => {
+                let queued = outcomes
+                    .iter()
+                    .filter(|o| matches!(o, EnqueueOutcome::Queued(_)))
+                    .count();
+                IntakeResponse {
+                    status: 200,
+                    queued,
+                    duplicates: outcomes.len() - queued,
+                    echoes,
+                    dead_lettered: 0,
+                    error: None,
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "webhook intake could not commit to the store");
+                IntakeResponse::refused(503, &Error::new(ErrorKind::Unavailable, e.to_string()))
+            }
+        }
+    }
+
+    /// A request that failed verification or parsing. Bad signatures are refused (401) and
+    /// not stored: they are not the vendor's. A verified-looking request whose body cannot
+    /// be parsed is kept as a dead letter so nothing is lost, and acknowledged so the vendor
+    /// stops retrying a body that will never parse.
+    async fn refuse(
+        &self,
+        source: &str,
+        request: &WebhookRequest,
+        error: &Error,
+    ) -> IntakeResponse {
+        match error.kind() {
+            ErrorKind::Signature | ErrorKind::Unauthorized => {
+                tracing::warn!(source, error = %error, "webhook refused");
+                IntakeResponse::refused(401, error)
+            }
+            _ => {
+                let letter = NewDeadLetter {
+                    record: format!(
+                        "{source}/webhook/{}-{:016x}",
+                        request.received_at.unix_millis(),
+                        fnv1a(&request.body)
+                    ),
+                    stage: "intake".to_owned(),
+                    error_kind: error.kind().as_str().to_owned(),
+                    message: error.to_string(),
+                    attempts: 1,
+                    payload_kind: "raw_webhook".to_owned(),
+                    payload: raw_payload(request),
+                    source: source.to_owned(),
+                    at: request.received_at,
+                };
+                match self.store.add_dead_letter(&letter).await {
+                    Ok(_) => IntakeResponse {
+                        status: 200,
+                        queued: 0,
+                        duplicates: 0,
+                        echoes: 0,
+                        dead_lettered: 1,
+                        error: Some(error.to_string()),
+                    },
+                    Err(e) => IntakeResponse::refused(
+                        503,
+                        &Error::new(ErrorKind::Unavailable, e.to_string()),
+                    ),
+                }
+            }
+        }
+    }
+}
+
+/// The raw request as JSON text for a dead letter: method, URL, header names (values can hold
+/// shared secrets) and the body as text.
+fn raw_payload(request: &WebhookRequest) -> String {
+    serde_json::json!({
+        "method": request.method,
+        "url": request.url,
+        "header_names": request.headers.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+        "body": String::from_utf8_lossy(&request.body),
+        "received_at": request.received_at,
+    })
+    .to_string()
+}
+
+/// FNV-1a over the body: tells apart two bad deliveries that arrive in the same millisecond.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
