@@ -458,8 +458,8 @@ fn sum(v: Value<'_>) -> Res<'_> {
     })
 }
 
-/// Picks a localized text: each requested tag exactly, then its language prefix (`de-CH`
-/// -> `de`), case-insensitively.
+/// Picks a localized text: for each requested tag in order, the tag itself, then its
+/// language prefix (`de-CH` -> `de`), case-insensitively.
 fn localized<'a>(v: Value<'a>, langs: &[String]) -> Res<'a> {
     let map = match v {
         Value::Attr(AttributeValue::Localized(m)) => m,
@@ -475,12 +475,8 @@ fn localized<'a>(v: Value<'a>, langs: &[String]) -> Res<'a> {
         if let Some(v) = find(tag) {
             return Ok(v);
         }
-    }
-    for tag in langs {
-        if let Some((prefix, _)) = tag.split_once('-') {
-            if let Some(v) = find(prefix) {
-                return Ok(v);
-            }
+        if let Some(v) = tag.split_once('-').and_then(|(prefix, _)| find(prefix)) {
+            return Ok(v);
         }
     }
     Err(R::NoLanguage(langs.to_vec()))
