@@ -19,6 +19,8 @@ mod person;
 mod record;
 mod rules;
 #[cfg(test)]
+mod quality;
+#[cfg(test)]
 mod tests;
 
 pub use batch::{BatchStats, MatchEdge, Resolution, resolve_batch};

@@ -234,13 +234,16 @@ pub struct RuleSet {
     pub first_name_guard: f64,
     /// Phone region for records without a country (ISO alpha-2).
     pub default_region: Option<String>,
+    /// Fields that veto a match when both sides are set and differ (default: birth date:
+    /// a father and son with one name, address and phone). Rules on the external id ignore it.
+    pub conflicting: Vec<Field>,
 }
 
 impl Default for RuleSet {
     fn default() -> Self {
         use Comparison as C;
         use Field as F;
-        let first = C::with(F::FirstName, Method::Name { min: 0.88 });
+        let first = C::with(F::FirstName, Method::Name { min: 0.9 });
         let last = C::with(F::LastName, Method::JaroWinkler { min: 0.9 });
         let rule = |name: &str, all: Vec<Comparison>, allow: bool| MatchRule {
             name: name.to_owned(),
@@ -276,8 +279,9 @@ impl Default for RuleSet {
             ],
             max_block: 64,
             window: 12,
-            first_name_guard: 0.85,
+            first_name_guard: 0.9,
             default_region: None,
+            conflicting: vec![F::BirthDate],
         }
     }
 }
@@ -285,7 +289,14 @@ impl Default for RuleSet {
 impl RuleSet {
     /// The first rule matching the pair: (rule index, score).
     pub(crate) fn evaluate(&self, a: &Features, b: &Features) -> Option<(u16, f32)> {
+        let vetoed = self.conflicting.iter().any(|f| match (f.get(a), f.get(b)) {
+            (Some(x), Some(y)) => x != y,
+            _ => false,
+        });
         self.rules.iter().enumerate().find_map(|(i, r)| {
+            if vetoed && !r.all.iter().any(|c| c.field == Field::ExternalId) {
+                return None;
+            }
             #[allow(clippy::cast_possible_truncation)]
             r.score(a, b).map(|s| (i as u16, s as f32))
         })
