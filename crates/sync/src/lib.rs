@@ -1,12 +1,14 @@
 #![doc = include_str!("../README.md")]
 
 pub mod intake;
+pub mod modes;
 pub mod observe;
 pub mod store;
 pub mod work;
 pub mod worker;
 
 pub use intake::{Intake, IntakeResponse};
+pub use modes::{ListConfig, ListError, ListReport, Lister, version_key};
 pub use observe::{CounterSnapshot, Counters};
 pub use store::{
     Checkpoint, DeadLetter, DeadLetterFilter, DeadLetterId, EnqueueOutcome, NewDeadLetter,

@@ -4,3 +4,5 @@ pub mod conformance;
 pub mod fixtures;
 pub mod generate;
 pub mod memory;
+#[cfg(feature = "store")]
+pub mod store;

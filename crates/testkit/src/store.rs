@@ -1,0 +1,505 @@
+//! Conformance suite for `cartograph_sync::Store` implementations: one async function per
+//! contract, each panicking with a clear message on a violation. Run them all with
+//! [`run_all`], giving a factory that opens a fresh, empty store.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cartograph_model::Timestamp;
+use cartograph_sync::{
+    Checkpoint, DeadLetterFilter, EnqueueOutcome, NewDeadLetter, NewQueuedEvent, RecordLog,
+    RunTotals, Store,
+};
+
+fn at(seconds: i64) -> Timestamp {
+    Timestamp::from_unix_seconds(1_700_000_000 + seconds).expect("valid test time")
+}
+
+fn event(key: &str, not_before: Timestamp) -> NewQueuedEvent {
+    NewQueuedEvent {
+        key: key.to_owned(),
+        source: "test".to_owned(),
+        kind: "test_event".to_owned(),
+        payload: format!(r#"{{"key":"{key}"}}"#),
+        not_before,
+    }
+}
+
+fn letter(record: &str, stage: &str) -> NewDeadLetter {
+    NewDeadLetter {
+        record: record.to_owned(),
+        stage: stage.to_owned(),
+        error_kind: "invalid".to_owned(),
+        message: format!("{record} failed at {stage}"),
+        attempts: 1,
+        payload_kind: "test_event".to_owned(),
+        payload: format!(r#"{{"record":"{record}"}}"#),
+        source: "test".to_owned(),
+        at: at(0),
+    }
+}
+
+/// Checkpoints are saved per (source, stream) and read back unchanged.
+pub async fn checkpoints_round_trip(store: &dyn Store) {
+    assert_eq!(
+        store.checkpoint("bc", "orders").await.expect("read"),
+        None,
+        "empty store has no checkpoint"
+    );
+    let cp = Checkpoint {
+        since: Some(at(5)),
+        cursor: Some("page-2".into()),
+        backfill_done: false,
+        saved_at: Some(at(6)),
+    };
+    store
+        .save_checkpoint("bc", "orders", &cp)
+        .await
+        .expect("save");
+    store
+        .save_checkpoint(
+            "bc",
+            "customers",
+            &Checkpoint {
+                backfill_done: true,
+                ..Checkpoint::default()
+            },
+        )
+        .await
+        .expect("save");
+    assert_eq!(
+        store.checkpoint("bc", "orders").await.expect("read"),
+        Some(cp.clone())
+    );
+    let newer = Checkpoint {
+        since: Some(at(9)),
+        cursor: None,
+        backfill_done: true,
+        saved_at: Some(at(10)),
+    };
+    store
+        .save_checkpoint("bc", "orders", &newer)
+        .await
+        .expect("overwrite");
+    assert_eq!(
+        store.checkpoint("bc", "orders").await.expect("read"),
+        Some(newer),
+        "save must overwrite"
+    );
+    assert!(
+        store
+            .checkpoint("bc", "customers")
+            .await
+            .expect("read")
+            .expect("present")
+            .backfill_done
+    );
+}
+
+/// Enqueue de-duplicates by key, within a call, across calls, and against processed keys.
+pub async fn enqueue_deduplicates_by_key(store: &dyn Store) {
+    let out = store
+        .enqueue(&[event("a", at(0)), event("b", at(0)), event("a", at(0))])
+        .await
+        .expect("enqueue");
+    assert!(
+        matches!(out[0], EnqueueOutcome::Queued(_)),
+        "first a queued: {out:?}"
+    );
+    assert!(
+        matches!(out[1], EnqueueOutcome::Queued(_)),
+        "b queued: {out:?}"
+    );
+    assert_eq!(
+        out[2],
+        EnqueueOutcome::Duplicate,
+        "second a in the same call must be a duplicate"
+    );
+    assert_eq!(
+        store.enqueue(&[event("a", at(0))]).await.expect("enqueue")[0],
+        EnqueueOutcome::Duplicate
+    );
+    store
+        .mark_processed(&["done".to_owned()], at(0))
+        .await
+        .expect("mark");
+    assert_eq!(
+        store
+            .enqueue(&[event("done", at(0))])
+            .await
+            .expect("enqueue")[0],
+        EnqueueOutcome::Duplicate,
+        "an already processed key must not be queued again"
+    );
+    let stats = store.queue_stats(at(1)).await.expect("stats");
+    assert_eq!(stats.ready, 2, "{stats:?}");
+}
+
+/// Leases hand out due events oldest first, count attempts, and hide leased events until
+/// the lease expires.
+pub async fn lease_hides_events_until_expiry(store: &dyn Store) {
+    store
+        .enqueue(&[
+            event("e1", at(0)),
+            event("e2", at(0)),
+            event("later", at(100)),
+        ])
+        .await
+        .expect("enqueue");
+    let first = store
+        .lease("w1", 10, Duration::from_secs(30), at(1))
+        .await
+        .expect("lease");
+    let keys: Vec<_> = first.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["e1", "e2"],
+        "due events, oldest first; not-yet-due events stay"
+    );
+    assert!(first.iter().all(|e| e.attempts == 1));
+    assert!(first[0].payload.contains("e1"));
+    assert!(
+        store
+            .lease("w2", 10, Duration::from_secs(30), at(2))
+            .await
+            .expect("lease")
+            .is_empty(),
+        "leased events are hidden"
+    );
+    let stats = store.queue_stats(at(2)).await.expect("stats");
+    assert_eq!(
+        (stats.ready, stats.leased, stats.delayed),
+        (0, 2, 1),
+        "{stats:?}"
+    );
+    let again = store
+        .lease("w2", 10, Duration::from_secs(30), at(40))
+        .await
+        .expect("lease");
+    assert_eq!(again.len(), 2, "expired leases are taken again");
+    assert!(
+        again.iter().all(|e| e.attempts == 2),
+        "attempts counted per lease"
+    );
+    store
+        .complete(&again.iter().map(|e| e.id).collect::<Vec<_>>())
+        .await
+        .expect("complete");
+    let later = store
+        .lease("w3", 10, Duration::from_secs(30), at(200))
+        .await
+        .expect("lease");
+    assert_eq!(
+        later.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(),
+        ["later"]
+    );
+}
+
+/// Completing removes events and marks their keys processed; retry_later delays with the
+/// error recorded.
+pub async fn complete_and_retry(store: &dyn Store) {
+    store
+        .enqueue(&[event("c1", at(0)), event("c2", at(0))])
+        .await
+        .expect("enqueue");
+    let leased = store
+        .lease("w", 10, Duration::from_secs(30), at(0))
+        .await
+        .expect("lease");
+    store.complete(&[leased[0].id]).await.expect("complete");
+    assert_eq!(
+        store
+            .processed(&["c1".into(), "c2".into()])
+            .await
+            .expect("processed"),
+        vec![true, false]
+    );
+    store
+        .retry_later(leased[1].id, at(60), "HTTP 503")
+        .await
+        .expect("retry");
+    assert!(
+        store
+            .lease("w", 10, Duration::from_secs(30), at(30))
+            .await
+            .expect("lease")
+            .is_empty(),
+        "not due before next attempt"
+    );
+    let retried = store
+        .lease("w", 10, Duration::from_secs(30), at(61))
+        .await
+        .expect("lease");
+    assert_eq!(retried.len(), 1);
+    assert_eq!(retried[0].last_error.as_deref(), Some("HTTP 503"));
+    assert_eq!(retried[0].attempts, 2);
+    assert_eq!(store.queue_stats(at(61)).await.expect("stats").total(), 1);
+}
+
+/// Concurrent workers never hold the same event at once, and every event is handed out once.
+pub async fn concurrent_workers_never_share_an_event(store: Arc<dyn Store>) {
+    let events: Vec<_> = (0..400)
+        .map(|i| event(&format!("k{i:04}"), at(0)))
+        .collect();
+    for chunk in events.chunks(50) {
+        store.enqueue(chunk).await.expect("enqueue");
+    }
+    let mut tasks = Vec::new();
+    for w in 0..8 {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let batch = store
+                    .lease(&format!("w{w}"), 7, Duration::from_secs(600), at(1))
+                    .await
+                    .expect("lease");
+                if batch.is_empty() {
+                    break;
+                }
+                let ids: Vec<_> = batch.iter().map(|e| e.id).collect();
+                mine.extend(batch.into_iter().map(|e| e.key));
+                store.complete(&ids).await.expect("complete");
+            }
+            mine
+        }));
+    }
+    let mut seen = HashSet::new();
+    for task in tasks {
+        for key in task.await.expect("worker task") {
+            assert!(
+                seen.insert(key.clone()),
+                "event {key} was leased by two workers"
+            );
+        }
+    }
+    assert_eq!(seen.len(), 400, "every event handed out exactly once");
+}
+
+/// Links, CRM ids, metrics state and property hashes are stored per key and overwritten.
+pub async fn keyed_state_round_trips(store: &dyn Store) {
+    store
+        .save_links(&[
+            ("bc".into(), "7".into(), "p1".into()),
+            ("bc".into(), "8".into(), "p1".into()),
+            ("hs".into(), "7".into(), "p2".into()),
+        ])
+        .await
+        .expect("links");
+    store
+        .save_links(&[("bc".into(), "8".into(), "p3".into())])
+        .await
+        .expect("relink");
+    let mut links = store.load_links().await.expect("load");
+    links.sort();
+    assert_eq!(
+        links,
+        vec![
+            ("bc".to_owned(), "7".to_owned(), "p1".to_owned()),
+            ("bc".to_owned(), "8".to_owned(), "p3".to_owned()),
+            ("hs".to_owned(), "7".to_owned(), "p2".to_owned()),
+        ]
+    );
+    store
+        .save_crm_ids("hubspot", &[("p1".into(), "501".into())])
+        .await
+        .expect("crm ids");
+    assert_eq!(
+        store
+            .crm_ids("hubspot", &["p1".into(), "p2".into()])
+            .await
+            .expect("crm ids"),
+        vec![Some("501".to_owned()), None]
+    );
+    assert_eq!(
+        store
+            .crm_ids("salesforce", &["p1".into()])
+            .await
+            .expect("crm ids"),
+        vec![None],
+        "ids are per CRM"
+    );
+    store
+        .save_metrics(&[("p1".into(), r#"{"orders":1}"#.into())])
+        .await
+        .expect("metrics");
+    store
+        .save_metrics(&[("p1".into(), r#"{"orders":2}"#.into())])
+        .await
+        .expect("metrics");
+    assert_eq!(
+        store
+            .metrics(&["p1".into(), "p9".into()])
+            .await
+            .expect("metrics"),
+        vec![Some(r#"{"orders":2}"#.to_owned()), None]
+    );
+    store
+        .save_property_hashes("hubspot", &[("contact:p1".into(), "abc".into())])
+        .await
+        .expect("hashes");
+    assert_eq!(
+        store
+            .property_hashes("hubspot", &["contact:p1".into()])
+            .await
+            .expect("hashes"),
+        vec![Some("abc".to_owned())]
+    );
+    assert_eq!(
+        store
+            .property_hashes("other", &["contact:p1".into()])
+            .await
+            .expect("hashes"),
+        vec![None]
+    );
+}
+
+/// Dead letters: added, merged per (record, stage), listed with filters, inspected,
+/// replayed into the queue, discarded.
+pub async fn dead_letters_lifecycle(store: &dyn Store) {
+    let a = store
+        .add_dead_letter(&letter("order/1", "map"))
+        .await
+        .expect("add");
+    let again = store
+        .add_dead_letter(&NewDeadLetter {
+            message: "still broken".into(),
+            at: at(9),
+            ..letter("order/1", "map")
+        })
+        .await
+        .expect("add");
+    assert_eq!(a, again, "same record and stage is one letter");
+    let b = store
+        .add_dead_letter(&letter("order/2", "write"))
+        .await
+        .expect("add");
+    assert_eq!(store.dead_letter_count().await.expect("count"), 2);
+    let merged = store.dead_letter(a).await.expect("get").expect("present");
+    assert_eq!(merged.attempts, 2);
+    assert_eq!(merged.message, "still broken");
+    assert_eq!((merged.first_seen, merged.last_seen), (at(0), at(9)));
+    let only_write = store
+        .dead_letters(&DeadLetterFilter {
+            stage: Some("write".into()),
+            ..DeadLetterFilter::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(only_write.iter().map(|l| l.id).collect::<Vec<_>>(), vec![b]);
+    let paged = store
+        .dead_letters(&DeadLetterFilter {
+            after_id: Some(a),
+            limit: Some(10),
+            ..DeadLetterFilter::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(paged.iter().map(|l| l.id).collect::<Vec<_>>(), vec![b]);
+    let queued = store.replay_dead_letter(a, at(20)).await.expect("replay");
+    assert!(
+        store.dead_letter(a).await.expect("get").is_none(),
+        "replayed letter is removed"
+    );
+    let leased = store
+        .lease("w", 10, Duration::from_secs(5), at(21))
+        .await
+        .expect("lease");
+    assert_eq!(leased.len(), 1);
+    assert_eq!(leased[0].id, queued);
+    assert_eq!(leased[0].kind, "test_event");
+    assert!(leased[0].payload.contains("order/1"));
+    store.discard_dead_letter(b).await.expect("discard");
+    assert_eq!(store.dead_letter_count().await.expect("count"), 0);
+    assert!(
+        store.discard_dead_letter(b).await.is_err(),
+        "discarding twice is an error"
+    );
+}
+
+/// A queued event can be moved to the dead letters and is then no longer leased.
+pub async fn queued_events_can_be_dead_lettered(store: &dyn Store) {
+    store
+        .enqueue(&[event("bad", at(0))])
+        .await
+        .expect("enqueue");
+    let leased = store
+        .lease("w", 1, Duration::from_secs(5), at(0))
+        .await
+        .expect("lease");
+    let id = store
+        .dead_letter_queued(leased[0].id, &letter("bad", "hydrate"))
+        .await
+        .expect("dead letter");
+    assert!(
+        store
+            .lease("w", 1, Duration::from_secs(5), at(100))
+            .await
+            .expect("lease")
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .dead_letter(id)
+            .await
+            .expect("get")
+            .expect("present")
+            .stage,
+        "hydrate"
+    );
+    assert_eq!(
+        store.processed(&["bad".into()]).await.expect("processed"),
+        vec![false],
+        "dead-lettered is not processed"
+    );
+}
+
+/// The run log keeps runs, their totals and their per-record lines in order.
+pub async fn run_log_round_trips(store: &dyn Store) {
+    let run = store.start_run("backfill", at(0)).await.expect("start");
+    let lines: Vec<_> = (0..3)
+        .map(|i| RecordLog {
+            record: format!("order/{i}"),
+            stage: "write".into(),
+            outcome: "created".into(),
+            detail: format!("deal {i}"),
+            at: at(i),
+        })
+        .collect();
+    store.log_records(run, &lines).await.expect("log");
+    let open = store.run(run).await.expect("run").expect("present");
+    assert_eq!(open.mode, "backfill");
+    assert_eq!(open.finished_at, None);
+    let totals = RunTotals {
+        read: 3,
+        written: 3,
+        ..RunTotals::default()
+    };
+    store
+        .finish_run(run, &totals, at(10))
+        .await
+        .expect("finish");
+    let done = store.run(run).await.expect("run").expect("present");
+    assert_eq!(done.totals, totals);
+    assert_eq!(done.finished_at, Some(at(10)));
+    assert_eq!(store.run_records(run, 10).await.expect("records"), lines);
+    assert_eq!(store.run_records(run, 2).await.expect("records").len(), 2);
+    assert!(store.run(run + 1000).await.expect("run").is_none());
+}
+
+/// Runs every contract, each against a fresh store from `open`.
+pub async fn run_all<F>(mut open: F)
+where
+    F: FnMut() -> Arc<dyn Store>,
+{
+    checkpoints_round_trip(open().as_ref()).await;
+    enqueue_deduplicates_by_key(open().as_ref()).await;
+    lease_hides_events_until_expiry(open().as_ref()).await;
+    complete_and_retry(open().as_ref()).await;
+    concurrent_workers_never_share_an_event(open()).await;
+    keyed_state_round_trips(open().as_ref()).await;
+    dead_letters_lifecycle(open().as_ref()).await;
+    queued_events_can_be_dead_lettered(open().as_ref()).await;
+    run_log_round_trips(open().as_ref()).await;
+}
