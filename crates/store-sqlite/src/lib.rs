@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use cartograph_model::Timestamp;
 use cartograph_sync::{
-    Checkpoint, DeadLetter, DeadLetterFilter, DeadLetterId, EnqueueOutcome, NewDeadLetter,
+    Checkpoint, DeadLetter, DeadLetterFilter, DeadLetterId, EnqueueOutcome, Link, NewDeadLetter,
     NewQueuedEvent, QueueId, QueueStats, QueuedEvent, RecordLog, RunId, RunSummary, RunTotals,
     Store, StoreError, StoreResult,
 };
@@ -263,12 +263,12 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn save_links(&self, links: &[(String, String, String)]) -> StoreResult<()> {
+    async fn save_links(&self, links: &[Link]) -> StoreResult<()> {
         let links = links.to_vec();
         self.writer.call(move |c| ops::save_links(c, &links)).await
     }
 
-    async fn load_links(&self) -> StoreResult<Vec<(String, String, String)>> {
+    async fn load_links(&self) -> StoreResult<Vec<Link>> {
         self.writer.call(ops::load_links).await
     }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use cartograph_model::Timestamp;
 use cartograph_sync::{
-    Checkpoint, DeadLetter, DeadLetterFilter, DeadLetterId, EnqueueOutcome, NewDeadLetter,
+    Checkpoint, DeadLetter, DeadLetterFilter, DeadLetterId, EnqueueOutcome, Link, NewDeadLetter,
     NewQueuedEvent, QueueId, QueueStats, QueuedEvent, RecordLog, RunId, RunSummary, RunTotals,
     StoreError, StoreResult,
 };
@@ -309,28 +309,36 @@ pub(crate) fn get_values(
         .collect()
 }
 
-pub(crate) fn save_links(c: &Connection, links: &[(String, String, String)]) -> StoreResult<()> {
+pub(crate) fn save_links(c: &Connection, links: &[Link]) -> StoreResult<()> {
     let mut stmt = c
         .prepare_cached(
-            "INSERT INTO links (system, external_id, person) VALUES (?1, ?2, ?3)
-             ON CONFLICT (system, external_id) DO UPDATE SET person = excluded.person",
+            "INSERT INTO links (system, external_id, person, record) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (system, external_id) DO UPDATE SET
+                 person = excluded.person, record = excluded.record",
         )
         .map_err(|e| db(&e))?;
-    for (system, id, person) in links {
-        stmt.execute(params![system, id, person])
+    for l in links {
+        stmt.execute(params![l.system, l.external_id, l.person, l.record])
             .map_err(|e| db(&e))?;
     }
     Ok(())
 }
 
-pub(crate) fn load_links(c: &Connection) -> StoreResult<Vec<(String, String, String)>> {
+pub(crate) fn load_links(c: &Connection) -> StoreResult<Vec<Link>> {
     let mut stmt = c
         .prepare_cached(
-            "SELECT system, external_id, person FROM links ORDER BY system, external_id",
+            "SELECT system, external_id, person, record FROM links ORDER BY system, external_id",
         )
         .map_err(|e| db(&e))?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_map([], |r| {
+            Ok(Link {
+                system: r.get(0)?,
+                external_id: r.get(1)?,
+                person: r.get(2)?,
+                record: r.get(3)?,
+            })
+        })
         .map_err(|e| db(&e))?;
     rows.map(|r| r.map_err(|e| db(&e))).collect()
 }

@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
         system      TEXT NOT NULL,
         external_id TEXT NOT NULL,
         person      TEXT NOT NULL,
+        record      TEXT NOT NULL,
         PRIMARY KEY (system, external_id)
     ) WITHOUT ROWID;
     CREATE INDEX links_person ON links (person);

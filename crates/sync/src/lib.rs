@@ -11,7 +11,7 @@ pub use intake::{Intake, IntakeResponse};
 pub use modes::{ListConfig, ListError, ListReport, Lister, version_key};
 pub use observe::{CounterSnapshot, Counters};
 pub use store::{
-    Checkpoint, DeadLetter, DeadLetterFilter, DeadLetterId, EnqueueOutcome, NewDeadLetter,
+    Checkpoint, DeadLetter, DeadLetterFilter, DeadLetterId, EnqueueOutcome, Link, NewDeadLetter,
     NewQueuedEvent, QueueId, QueueStats, QueuedEvent, RecordLog, RunId, RunSummary, RunTotals,
     Store, StoreError, StoreResult,
 };

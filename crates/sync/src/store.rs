@@ -205,6 +205,20 @@ pub struct DeadLetterFilter {
     pub limit: Option<u32>,
 }
 
+/// A record resolved to a person: the identity link the pipeline persists so the identity
+/// index can be rebuilt after a restart.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Link {
+    /// The record's system.
+    pub system: String,
+    /// The record's id in that system (e.g. `customer/7` or `order/100`).
+    pub external_id: String,
+    /// The person it belongs to.
+    pub person: String,
+    /// The identity record as last seen (JSON text), for rebuilding the index.
+    pub record: String,
+}
+
 /// Id of a run in the run log.
 pub type RunId = i64;
 
@@ -323,12 +337,11 @@ pub trait Store: Send + Sync {
 
     // ---- identity links and CRM record ids ----
 
-    /// Links store records (`system`, external id) to a person id; replaces earlier links of
-    /// the same record.
-    async fn save_links(&self, links: &[(String, String, String)]) -> StoreResult<()>;
+    /// Links records to people; replaces earlier links of the same (`system`, external id).
+    async fn save_links(&self, links: &[Link]) -> StoreResult<()>;
 
-    /// Every stored link as (`system`, external id, person id), to rebuild an identity index.
-    async fn load_links(&self) -> StoreResult<Vec<(String, String, String)>>;
+    /// Every stored link, ordered by system and external id, to rebuild an identity index.
+    async fn load_links(&self) -> StoreResult<Vec<Link>>;
 
     /// The CRM record ids of people in `crm`; one answer per person, in order.
     async fn crm_ids(&self, crm: &str, people: &[String]) -> StoreResult<Vec<Option<String>>>;

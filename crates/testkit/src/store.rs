@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use cartograph_model::Timestamp;
 use cartograph_sync::{
-    Checkpoint, DeadLetterFilter, EnqueueOutcome, NewDeadLetter, NewQueuedEvent, RecordLog,
+    Checkpoint, DeadLetterFilter, EnqueueOutcome, Link, NewDeadLetter, NewQueuedEvent, RecordLog,
     RunTotals, Store,
 };
 
@@ -23,6 +23,15 @@ fn event(key: &str, not_before: Timestamp) -> NewQueuedEvent {
         kind: "test_event".to_owned(),
         payload: format!(r#"{{"key":"{key}"}}"#),
         not_before,
+    }
+}
+
+fn link(system: &str, id: &str, person: &str) -> Link {
+    Link {
+        system: system.to_owned(),
+        external_id: id.to_owned(),
+        person: person.to_owned(),
+        record: format!(r#"{{"id":"{system}/{id}","person":"{person}"}}"#),
     }
 }
 
@@ -281,25 +290,24 @@ pub async fn concurrent_workers_never_share_an_event(store: Arc<dyn Store>) {
 pub async fn keyed_state_round_trips(store: &dyn Store) {
     store
         .save_links(&[
-            ("bc".into(), "7".into(), "p1".into()),
-            ("bc".into(), "8".into(), "p1".into()),
-            ("hs".into(), "7".into(), "p2".into()),
+            link("bc", "7", "p1"),
+            link("bc", "8", "p1"),
+            link("hs", "7", "p2"),
         ])
         .await
         .expect("links");
     store
-        .save_links(&[("bc".into(), "8".into(), "p3".into())])
+        .save_links(&[link("bc", "8", "p3")])
         .await
         .expect("relink");
-    let mut links = store.load_links().await.expect("load");
-    links.sort();
     assert_eq!(
-        links,
+        store.load_links().await.expect("load"),
         vec![
-            ("bc".to_owned(), "7".to_owned(), "p1".to_owned()),
-            ("bc".to_owned(), "8".to_owned(), "p3".to_owned()),
-            ("hs".to_owned(), "7".to_owned(), "p2".to_owned()),
-        ]
+            link("bc", "7", "p1"),
+            link("bc", "8", "p3"),
+            link("hs", "7", "p2")
+        ],
+        "links are replaced per (system, external id) and listed in key order"
     );
     store
         .save_crm_ids("hubspot", &[("p1".into(), "501".into())])
