@@ -1,10 +1,16 @@
 #![doc = include_str!("../README.md")]
 
+pub mod client;
 pub mod config;
+pub mod connector;
+mod cursor;
 pub mod error;
 pub mod map;
 pub mod webhook;
 pub mod wire;
+mod writer;
 
+pub use client::Client;
 pub use config::{BigCommerceConfig, BigCommerceConfigBuilder, WebhookConfig};
+pub use connector::{BigCommerce, capabilities};
 pub use error::BigCommercePolicy;

@@ -108,7 +108,8 @@ pub(crate) fn bad(record: &str, field: &str, reason: impl std::fmt::Display) -> 
         .with_field(field.to_owned())
 }
 
-pub(crate) fn currency(record: &str, field: &str, code: &str) -> Result<Currency> {
+/// An ISO 4217 code, or a decode error naming the record and field.
+pub fn currency(record: &str, field: &str, code: &str) -> Result<Currency> {
     Currency::new(code).map_err(|e| bad(record, field, e))
 }
 
@@ -174,8 +175,9 @@ pub fn v2_filter_time(t: Timestamp) -> String {
     t.to_rfc2822()
 }
 
-/// Parses a BigCommerce numeric id given as text (`SourceRef` ids are strings).
-pub(crate) fn numeric_id(record: &str, field: &str, id: &str) -> Result<u64> {
+/// Parses a BigCommerce numeric id given as text (`SourceRef` ids are strings); an
+/// [`ErrorKind::Invalid`] error naming the record and field otherwise.
+pub fn numeric_id(record: &str, field: &str, id: &str) -> Result<u64> {
     id.trim().parse::<u64>().map_err(|_| {
         Error::invalid_field(record.to_owned(), field.to_owned(), "not a BigCommerce id")
             .with_connector("bigcommerce")

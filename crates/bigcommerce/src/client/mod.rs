@@ -1,0 +1,112 @@
+//! [`Client`]: typed BigCommerce calls over the shared [`HttpClient`], returning wire types.
+//!
+//! Split by resource: customers (and groups, segments), orders (and refunds), catalog (and
+//! carts), hooks. Mapping to the canonical model happens in [`crate::connector`].
+
+mod catalog;
+mod customers;
+mod hooks;
+mod orders;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cartograph_connector::{ErrorKind, Result};
+use cartograph_http::{HeaderToken, HttpClient, HttpConfig, RateLimiter, Request, Secret};
+use serde::de::DeserializeOwned;
+
+use crate::config::BigCommerceConfig;
+use crate::error::BigCommercePolicy;
+use crate::wire::Collection;
+
+pub use customers::CustomerQuery;
+pub use orders::OrderQuery;
+
+/// Largest batch of customers per `POST`/`PUT /v3/customers`.
+pub const CUSTOMER_BATCH: usize = 10;
+/// Largest batch of shopper profiles per segment call.
+pub const SEGMENT_BATCH: usize = 50;
+/// Largest `limit` of v3 listings.
+pub const MAX_LIMIT: u32 = 250;
+
+/// Low-level BigCommerce API client. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Client {
+    http: HttpClient,
+    config: Arc<BigCommerceConfig>,
+}
+
+impl Client {
+    /// A client with its own connection pool, rate limiter and retry policy.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`] for invalid settings.
+    pub fn new(config: BigCommerceConfig) -> Result<Self> {
+        config.validate()?;
+        let auth = HeaderToken::new("X-Auth-Token", Secret::new(config.access_token.expose()))?;
+        let limiter = RateLimiter::shared(config.rate_limit)?;
+        let http_config = HttpConfig::new(config.api_root()?, Arc::new(auth))
+            .with_retry(config.retry.clone())
+            .with_rate_limiter(limiter)
+            .with_timeout(Duration::from_millis(config.timeout_ms))
+            .with_connect_timeout(Duration::from_millis(config.connect_timeout_ms));
+        let policy = BigCommercePolicy::new(config.retry.overload_delay);
+        let http = HttpClient::new(http_config, Arc::new(policy))?;
+        Ok(Self {
+            http,
+            config: Arc::new(config),
+        })
+    }
+
+    /// Uses a host-provided `reqwest::Client` (shared pool, custom TLS).
+    #[must_use]
+    pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = self.http.with_http_client(http);
+        self
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &BigCommerceConfig {
+        &self.config
+    }
+
+    /// The underlying HTTP client (for calls this crate does not wrap).
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    async fn json<T: DeserializeOwned>(&self, request: Request) -> Result<T> {
+        self.http.send(request).await?.json()
+    }
+
+    /// A v2 listing page: `None` when the API answers 204 (past the last page).
+    async fn v2_page<T: DeserializeOwned>(&self, request: Request) -> Result<Option<Vec<T>>> {
+        let response = self.http.send(request).await?;
+        if response.status == 204 || response.is_empty() {
+            return Ok(None);
+        }
+        response.json().map(Some)
+    }
+
+    /// A single record, `None` on 404.
+    async fn optional<T: DeserializeOwned>(&self, request: Request) -> Result<Option<T>> {
+        match self.http.send(request).await {
+            Ok(response) if response.status == 204 || response.is_empty() => Ok(None),
+            Ok(response) => response.json().map(Some),
+            Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    async fn collection<T: DeserializeOwned>(&self, request: Request) -> Result<Collection<T>> {
+        self.json(request).await
+    }
+}
+
+/// Joins ids for an `:in` filter.
+pub(crate) fn join_ids<T: ToString>(ids: &[T]) -> String {
+    ids.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}

@@ -1,0 +1,104 @@
+use cartograph_connector::{CommerceSource, ListRequest};
+use cartograph_model::Timestamp;
+use serde_json::json;
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::support::{self, customer, order};
+
+fn since() -> Timestamp {
+    Timestamp::parse_rfc3339("2024-05-14T09:34:00.750Z").unwrap()
+}
+
+#[tokio::test]
+async fn customer_delta_sends_full_timestamp_minus_overlap_sorted_ascending() {
+    let server = support::server().await;
+    Mock::given(method("GET"))
+        .and(path(support::path("/v3/customers")))
+        .and(query_param("date_modified:min", "2024-05-14T09:29:00Z"))
+        .and(query_param("sort", "date_modified:asc"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [customer(1, "2024-05-14T09:40:00Z")], "meta": {}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let bc = support::connector(&server);
+    let page = bc
+        .list_customers(&ListRequest::since(since()))
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert!(page.next.is_none());
+}
+
+#[tokio::test]
+async fn order_delta_sends_rfc2822_and_deduplicates_the_overlap() {
+    let server = support::server().await;
+    support::order_details(&server).await;
+    Mock::given(method("GET"))
+        .and(path(support::path("/v2/orders")))
+        .and(query_param(
+            "min_date_modified",
+            "Tue, 14 May 2024 09:29:00 +0000",
+        ))
+        .and(query_param("sort", "date_modified:asc"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            // In the overlap (before `since`).
+            order(1, "Tue, 14 May 2024 09:30:00 +0000"),
+            // After `since`.
+            order(2, "Tue, 14 May 2024 09:40:00 +0000")
+        ])))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let bc = support::connector(&server);
+    let first = bc.list_orders(&ListRequest::since(since())).await.unwrap();
+    let ids: Vec<_> = first.items.iter().map(|o| o.source.id.clone()).collect();
+    assert_eq!(ids, ["1", "2"], "the overlap reaches back for late records");
+    let second = bc.list_orders(&ListRequest::since(since())).await.unwrap();
+    let ids: Vec<_> = second.items.iter().map(|o| o.source.id.clone()).collect();
+    assert_eq!(
+        ids,
+        ["2"],
+        "overlap versions already delivered are not repeated"
+    );
+}
+
+#[tokio::test]
+async fn product_and_refund_deltas_use_full_timestamps() {
+    let server = support::server().await;
+    Mock::given(method("GET"))
+        .and(path(support::path("/v3/catalog/products")))
+        .and(query_param("date_modified:min", "2024-05-14T09:29:00Z"))
+        .and(query_param("sort", "date_modified"))
+        .and(query_param("direction", "asc"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [], "meta": {}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(support::path("/v3/orders/payment_actions/refunds")))
+        .and(query_param("created:min", "2024-05-14T09:29:00Z"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [
+            {"id": 5, "order_id": 9, "created": "2024-05-14T09:35:00Z", "total_amount": 3.5}
+        ], "meta": {}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(support::path("/v2/orders/9")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(order(9, "")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let bc = support::connector(&server);
+    assert!(
+        bc.list_products(&ListRequest::since(since()))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let refunds = bc.list_refunds(&ListRequest::since(since())).await.unwrap();
+    assert_eq!(refunds.items[0].amount.to_string(), "3.5 USD");
+}

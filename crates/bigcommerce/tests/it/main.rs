@@ -1,0 +1,9 @@
+//! wiremock tests of the BigCommerce connector: every unexpected request fails the test.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod delta;
+mod errors;
+mod paging;
+mod support;
+mod webhooks;
+mod writer;
