@@ -1,1 +1,336 @@
-//! The stateful HubSpot portal simulator (being written).
+//! A stateful HubSpot portal served over HTTP on `127.0.0.1` (feature `sim`).
+//!
+//! It answers the paths and shapes the connector uses (both `v3` and `2026-03` families):
+//! contacts unique by email (case-insensitive, secondary emails too), deals (`deals` and
+//! `0-3`), line items, products, orders, tasks, v4 associations, lists and memberships,
+//! property definitions and groups, legacy v2 enrollment and the OAuth token endpoint.
+//! Writes are validated like HubSpot does (unknown property -> 400
+//! `PROPERTY_DOESNT_EXIST`, wrong-typed value -> 207/400, more than 100 inputs -> 400, two
+//! inputs for one record -> 400), batches half-succeed with 207, search stops at 10,000
+//! results, every response carries the `X-HubSpot-RateLimit-*` headers of a per-portal
+//! limiter (scaled in time), and faults (429, 5xx, latency) can be injected, randomly with
+//! a seed or in order. Contact changes are posted as signed v3 webhooks to a registered
+//! URL.
+
+mod limits;
+mod meta;
+mod objects;
+mod routes;
+mod state;
+mod webhook;
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use cartograph_connector::{Error, ErrorKind, Result};
+use cartograph_http::Secret;
+use cartograph_model::Timestamp;
+
+pub use limits::Fault;
+pub use state::{SimList, SimProperty, SimRecord};
+
+use crate::config::{HubSpotAuth, HubSpotConfig, HubSpotConfigBuilder};
+
+/// Settings of a simulated portal.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Portal (hub) id.
+    pub portal_id: u64,
+    /// The app id put on API-made changes (`sourceId`).
+    pub app_id: String,
+    /// Accepted private-app token.
+    pub token: String,
+    /// App client secret (webhook signatures, OAuth).
+    pub client_secret: String,
+    /// OAuth client id.
+    pub client_id: String,
+    /// OAuth refresh token accepted by `/oauth/v1/token`.
+    pub refresh_token: String,
+    /// `expires_in` of issued OAuth tokens.
+    pub token_lifetime_secs: u64,
+    /// Requests per 10 s window.
+    pub burst: u32,
+    /// Requests per day.
+    pub daily: u32,
+    /// Time speed-up: the 10 s window lasts `10 s / time_scale`.
+    pub time_scale: f64,
+    /// Seed of random fault injection.
+    pub seed: u64,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            portal_id: 62_515,
+            app_id: "54321".into(),
+            token: "sim-private-app-token".into(),
+            client_secret: "sim-client-secret".into(),
+            client_id: "sim-client-id".into(),
+            refresh_token: "sim-refresh-token".into(),
+            token_lifetime_secs: 1800,
+            burst: 190,
+            daily: 1_000_000,
+            time_scale: 1.0,
+            seed: 7,
+        }
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: SimConfig,
+    pub(crate) portal: state::Portal,
+    pub(crate) limiter: limits::Limiter,
+    pub(crate) oauth_tokens: Vec<String>,
+    pub(crate) revoked: Vec<String>,
+    pub(crate) next_token: u64,
+    pub(crate) next_event: u64,
+    pub(crate) webhook_target: Option<String>,
+    pub(crate) log: Vec<(String, String, serde_json::Value)>,
+    pub(crate) deliveries: Vec<(String, bool)>,
+}
+
+pub(crate) struct Shared {
+    inner: Mutex<Inner>,
+    http: reqwest::Client,
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A running simulated portal; the server stops when this is dropped.
+pub struct HubSpotSim {
+    shared: Arc<Shared>,
+    base_url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for HubSpotSim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubSpotSim").field("base_url", &self.base_url).finish_non_exhaustive()
+    }
+}
+
+impl Drop for HubSpotSim {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl HubSpotSim {
+    /// Starts a portal with default settings on `127.0.0.1:0`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Network`] when the port cannot be bound.
+    pub async fn start() -> Result<Self> {
+        Self::start_with(SimConfig::default()).await
+    }
+
+    /// Starts a portal with `config`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Network`] when the port cannot be bound.
+    pub async fn start_with(config: SimConfig) -> Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| Error::new(ErrorKind::Network, format!("cannot bind simulator: {e}")))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::new(ErrorKind::Network, format!("no local address: {e}")))?;
+        let limiter = limits::Limiter::new(config.burst, config.daily, config.time_scale, config.seed);
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner {
+                config,
+                portal: state::Portal::new(),
+                limiter,
+                oauth_tokens: Vec::new(),
+                revoked: Vec::new(),
+                next_token: 0,
+                next_event: 0,
+                webhook_target: None,
+                log: Vec::new(),
+                deliveries: Vec::new(),
+            }),
+            http: reqwest::Client::new(),
+        });
+        let app = axum::Router::new()
+            .fallback(routes::handle)
+            .with_state(Arc::clone(&shared));
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self {
+            shared,
+            base_url: format!("http://{addr}"),
+            task,
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The settings.
+    pub fn config(&self) -> SimConfig {
+        self.shared.lock().config.clone()
+    }
+
+    /// A connector config pointing here with the private-app token, client secret and app
+    /// id of this portal.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`] (not expected).
+    pub fn connector_config(&self) -> Result<HubSpotConfigBuilder> {
+        let c = self.config();
+        Ok(HubSpotConfig::builder(HubSpotAuth::PrivateApp { token: Secret::new(c.token) })
+            .base_url(&self.base_url)?
+            .client_secret(Secret::new(c.client_secret))
+            .app_id(c.app_id))
+    }
+
+    /// Every record of an object type (`contacts`, `deals`, `0-3`...).
+    pub fn records(&self, object: &str) -> Vec<SimRecord> {
+        let object = state::canonical(object).unwrap_or("contacts");
+        self.shared
+            .lock()
+            .portal
+            .objects
+            .get(object)
+            .map(|o| o.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The contact whose primary email is `email` (case-insensitive).
+    pub fn contact_by_email(&self, email: &str) -> Option<SimRecord> {
+        let inner = self.shared.lock();
+        let id = inner.portal.find_by("contacts", "email", email)?;
+        inner.portal.objects.get("contacts")?.get(&id).cloned()
+    }
+
+    /// Creates a contact directly (no webhook), e.g. to seed data; returns its id.
+    pub fn insert(&self, object: &str, properties: &[(&str, &str)], modified: Option<Timestamp>) -> String {
+        let object = state::canonical(object).unwrap_or("contacts");
+        let props = properties.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let mut inner = self.shared.lock();
+        let (id, _, _) = inner.portal.write(object, None, &props, modified.unwrap_or_else(Timestamp::now));
+        id.to_string()
+    }
+
+    /// Adds a secondary email to a contact (`hs_additional_emails`).
+    pub fn add_secondary_email(&self, contact_id: &str, email: &str) {
+        let mut inner = self.shared.lock();
+        if let Some(r) = contact_id.parse().ok().and_then(|id: u64| inner.portal.objects.get_mut("contacts")?.get_mut(&id)) {
+            let list = r.properties.entry("hs_additional_emails".into()).or_default();
+            if !list.is_empty() {
+                list.push(';');
+            }
+            list.push_str(&email.to_lowercase());
+        }
+    }
+
+    /// Changes contact properties as a HubSpot user would (`changeSource: CRM_UI`), and
+    /// posts the webhook.
+    pub async fn update_contact_as_user(&self, contact_id: &str, properties: &[(&str, &str)]) {
+        let props = properties.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let change = {
+            let mut inner = self.shared.lock();
+            let Ok(id) = contact_id.parse::<u64>() else { return };
+            let (id, changed, created) = inner.portal.write("contacts", Some(id), &props, Timestamp::now());
+            routes::Change { object: "contacts".into(), id, created, changed }
+        };
+        webhook::emit(&self.shared, &[change], false).await;
+    }
+
+    /// Records associated with a record: `(to type, to id, association type id)`.
+    pub fn associations(&self, object: &str, id: &str) -> Vec<(String, String, u32)> {
+        let object = state::canonical(object).unwrap_or("contacts");
+        self.shared
+            .lock()
+            .portal
+            .associations
+            .iter()
+            .filter(|(f, fid, ..)| f == object && fid == id)
+            .map(|(_, _, t, tid, type_id)| (t.clone(), tid.clone(), *type_id))
+            .collect()
+    }
+
+    /// Creates a list (`MANUAL`, `SNAPSHOT` or `DYNAMIC`); returns its id.
+    pub fn create_list(&self, name: &str, processing_type: &str) -> String {
+        let mut inner = self.shared.lock();
+        let id = inner.portal.next_id().to_string();
+        inner.portal.lists.insert(id.clone(), SimList { name: name.into(), processing_type: processing_type.into(), members: Vec::new() });
+        id
+    }
+
+    /// Member record ids of a list, in join order.
+    pub fn list_members(&self, list_id: &str) -> Vec<String> {
+        self.shared.lock().portal.lists.get(list_id).map(|l| l.members.iter().map(|(m, _)| m.clone()).collect()).unwrap_or_default()
+    }
+
+    /// Legacy v2 enrollments `(workflow id, email)`.
+    pub fn enrollments(&self) -> Vec<(String, String)> {
+        self.shared.lock().portal.enrollments.clone()
+    }
+
+    /// A property definition.
+    pub fn property(&self, object: &str, name: &str) -> Option<SimProperty> {
+        let object = state::canonical(object)?;
+        self.shared.lock().portal.properties.get(object)?.get(name).cloned()
+    }
+
+    /// Defines a custom property directly (group `cartograph`).
+    pub fn define_property(&self, object: &str, name: &str, kind: &str, field_type: &str, options: &[&str], unique: bool) {
+        let Some(object) = state::canonical(object) else { return };
+        let mut inner = self.shared.lock();
+        inner.portal.groups.entry(object.into()).or_default().entry("cartograph".into()).or_insert_with(|| "Cartograph".into());
+        inner.portal.properties.entry(object.into()).or_default().insert(name.into(), SimProperty {
+            name: name.into(),
+            kind: kind.into(),
+            field_type: field_type.into(),
+            options: options.iter().map(|o| ((*o).to_owned(), (*o).to_owned())).collect(),
+            unique,
+            group: "cartograph".into(),
+            label: name.into(),
+            read_only: false,
+        });
+    }
+
+    /// Registers the URL contact changes are posted to.
+    pub fn set_webhook_target(&self, url: impl Into<String>) {
+        self.shared.lock().webhook_target = Some(url.into());
+    }
+
+    /// Webhook bodies posted so far and whether each got a 2xx.
+    pub fn deliveries(&self) -> Vec<(String, bool)> {
+        self.shared.lock().deliveries.clone()
+    }
+
+    /// Requests received: `(method, path?query, JSON body)`.
+    pub fn requests(&self) -> Vec<(String, String, serde_json::Value)> {
+        self.shared.lock().log.clone()
+    }
+
+    /// Answers the next `count` rate-limited requests with `fault`.
+    pub fn fail_next(&self, count: usize, fault: Fault) {
+        self.shared.lock().limiter.fail_next(count, fault);
+    }
+
+    /// Injects `fault` with `probability` per request (deterministic for a seed).
+    pub fn set_fault_rate(&self, probability: f64, fault: Fault) {
+        self.shared.lock().limiter.set_random(probability, fault);
+    }
+
+    /// Sets how many requests are left today.
+    pub fn set_daily_remaining(&self, remaining: u32) {
+        self.shared.lock().limiter.set_daily_remaining(remaining);
+    }
+
+    /// Makes an issued OAuth access token invalid (the next call gets a 401).
+    pub fn revoke_oauth_tokens(&self) {
+        let mut inner = self.shared.lock();
+        let tokens = inner.oauth_tokens.clone();
+        inner.revoked.extend(tokens);
+    }
+}
