@@ -24,12 +24,12 @@ pub const DEFAULT_SECRET_HEADER: &str = "X-Cartograph-Webhook-Secret";
 /// ```
 /// use cartograph_bigcommerce::BigCommerceConfig;
 ///
-/// let config = BigCommerceConfig::builder("abc123", "token")
+/// let config = BigCommerceConfig::builder("abc123", "tok-SECRET-1")
 ///     .base_url("http://127.0.0.1:4010")
 ///     .webhook_header_secret("shared-secret")
 ///     .build()?;
 /// assert_eq!(config.api_root()?.as_str(), "http://127.0.0.1:4010/stores/abc123");
-/// assert!(!format!("{config:?}").contains("token"));
+/// assert!(!format!("{config:?}").contains("tok-SECRET-1"));
 /// # Ok::<(), cartograph_connector::Error>(())
 /// ```
 #[derive(Clone, Deserialize)]
