@@ -252,7 +252,9 @@ async fn dated_flavour_works_against_the_simulator() {
     let hs = HubSpot::new(config.build().unwrap()).unwrap();
     hs.ensure_properties(&hs.required_properties()).await.unwrap();
     hs.upsert_contacts(&[contact("b", "buyer@example.com", &[])]).await.unwrap();
-    let out = hs.record_orders(&[order("o-9", OrderObject::Order)]).await.unwrap();
+    let mut o = order("o-9", OrderObject::Order);
+    o.properties = props(&[("hs_currency_code", "EUR"), ("hs_total_price", "125.50")]);
+    let out = hs.record_orders(&[o]).await.unwrap();
     assert!(out[0].is_ok(), "{:?}", out[0]);
     assert_eq!(sim.records("orders").len(), 1);
     assert!(sim.requests().iter().all(|(_, p, _)| !p.contains("/v3/") && !p.contains("/v4/")));
