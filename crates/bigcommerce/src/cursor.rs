@@ -72,12 +72,13 @@ impl Position {
     }
 }
 
-/// Remembers which record versions delta listings delivered, so the overlap window does
-/// not deliver them twice.
+/// De-duplicates delta listings.
 ///
-/// A record version (`id`, `updated_at`) already delivered is dropped when it lies in the
-/// overlap (before `since`) or was delivered earlier in the same run. Versions at or after
-/// `since` from a new run are delivered again: asking twice gives the same answer.
+/// A delta asks BigCommerce for a window that reaches back `delta_overlap_secs` before
+/// `since` (vendor filters truncate to seconds, and a date-only filter gets the current time
+/// of day appended), then keeps exactly the records modified at or after `since`, each
+/// version (`id`, `updated_at`) once per listing run even when pages shift under it. A new
+/// run with the same `since` gets the same answer.
 #[derive(Debug)]
 pub(crate) struct Dedupe {
     seen: HashMap<(Stream, String), (i64, u64)>,
@@ -106,10 +107,13 @@ impl Dedupe {
         let Some(updated) = updated else {
             return true;
         };
+        if updated < since {
+            return false;
+        }
         let key = (stream, id.to_owned());
         let version = updated.unix_millis();
         if let Some((seen_version, seen_run)) = self.seen.get(&key) {
-            if *seen_version == version && (updated < since || *seen_run == run) {
+            if *seen_version == version && *seen_run == run {
                 return false;
             }
         } else {
@@ -152,24 +156,25 @@ mod tests {
     }
 
     #[test]
-    fn overlap_versions_are_delivered_once_and_repeat_runs_see_new_records() {
+    fn overlap_is_cut_at_since_and_versions_come_once_per_run() {
         let t = |s| Timestamp::from_unix_seconds(s).unwrap();
         let mut d = Dedupe::new(10);
         let since = t(1000);
-        // Run 1 delivers a record in the overlap and one after `since`.
-        assert!(d.keep(Stream::Orders, "1", Some(t(990)), since, 1));
+        // The vendor window reached back before `since`: those records are not delivered.
+        assert!(!d.keep(Stream::Orders, "1", Some(t(990)), since, 1));
         assert!(d.keep(Stream::Orders, "2", Some(t(1005)), since, 1));
         // Same run, same version again (page shift): dropped.
         assert!(!d.keep(Stream::Orders, "2", Some(t(1005)), since, 1));
-        // Run 2 with the same since: overlap version dropped, post-since version kept.
-        assert!(!d.keep(Stream::Orders, "1", Some(t(990)), since, 2));
+        // A new run asking the same question gets the same answer.
         assert!(d.keep(Stream::Orders, "2", Some(t(1005)), since, 2));
-        // A newer version always passes.
-        assert!(d.keep(Stream::Orders, "1", Some(t(1010)), since, 2));
+        // A newer version in the same run passes.
+        assert!(d.keep(Stream::Orders, "2", Some(t(1010)), since, 2));
+        // Records without a modification time are never dropped.
+        assert!(d.keep(Stream::Orders, "3", None, since, 2));
         // Capacity bounds memory.
         let mut small = Dedupe::new(1);
-        assert!(small.keep(Stream::Orders, "a", Some(t(1)), since, 1));
-        assert!(small.keep(Stream::Orders, "b", Some(t(1)), since, 1));
-        assert!(small.keep(Stream::Orders, "a", Some(t(1)), since, 2));
+        assert!(small.keep(Stream::Orders, "a", Some(t(1001)), since, 1));
+        assert!(small.keep(Stream::Orders, "b", Some(t(1001)), since, 1));
+        assert!(small.keep(Stream::Orders, "a", Some(t(1001)), since, 1));
     }
 }

@@ -1,4 +1,4 @@
-use cartograph_connector::{CommerceSource, ListRequest};
+use cartograph_connector::{CommerceSource, ListRequest, drain};
 use cartograph_model::Timestamp;
 use serde_json::json;
 use wiremock::matchers::{method, path, query_param};
@@ -32,36 +32,63 @@ async fn customer_delta_sends_full_timestamp_minus_overlap_sorted_ascending() {
 }
 
 #[tokio::test]
-async fn order_delta_sends_rfc2822_and_deduplicates_the_overlap() {
+async fn order_delta_reaches_back_then_keeps_since_onwards_once_per_run() {
     let server = support::server().await;
     support::order_details(&server).await;
+    let pages = [
+        (
+            1,
+            json!([
+                // In the overlap the vendor window reaches back to (before `since`).
+                order(1, "Tue, 14 May 2024 09:30:00 +0000"),
+                order(2, "Tue, 14 May 2024 09:40:00 +0000")
+            ]),
+        ),
+        // Page shift: order 2 shows up again with the same version.
+        (
+            2,
+            json!([
+                order(2, "Tue, 14 May 2024 09:40:00 +0000"),
+                order(3, "Tue, 14 May 2024 09:41:00 +0000")
+            ]),
+        ),
+    ];
+    for (page, body) in pages {
+        Mock::given(method("GET"))
+            .and(path(support::path("/v2/orders")))
+            .and(query_param(
+                "min_date_modified",
+                "Tue, 14 May 2024 09:29:00 +0000",
+            ))
+            .and(query_param("sort", "date_modified:asc"))
+            .and(query_param("page", page.to_string()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .expect(2)
+            .mount(&server)
+            .await;
+    }
     Mock::given(method("GET"))
         .and(path(support::path("/v2/orders")))
-        .and(query_param(
-            "min_date_modified",
-            "Tue, 14 May 2024 09:29:00 +0000",
-        ))
-        .and(query_param("sort", "date_modified:asc"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
-            // In the overlap (before `since`).
-            order(1, "Tue, 14 May 2024 09:30:00 +0000"),
-            // After `since`.
-            order(2, "Tue, 14 May 2024 09:40:00 +0000")
-        ])))
+        .and(query_param("page", "3"))
+        .respond_with(ResponseTemplate::new(204))
         .expect(2)
         .mount(&server)
         .await;
     let bc = support::connector(&server);
-    let first = bc.list_orders(&ListRequest::since(since())).await.unwrap();
-    let ids: Vec<_> = first.items.iter().map(|o| o.source.id.clone()).collect();
-    assert_eq!(ids, ["1", "2"], "the overlap reaches back for late records");
-    let second = bc.list_orders(&ListRequest::since(since())).await.unwrap();
-    let ids: Vec<_> = second.items.iter().map(|o| o.source.id.clone()).collect();
-    assert_eq!(
-        ids,
-        ["2"],
-        "overlap versions already delivered are not repeated"
-    );
+    for _ in 0..2 {
+        let all = drain(&ListRequest::since(since()).with_limit(2), |r| {
+            let bc = &bc;
+            async move { bc.list_orders(&r).await }
+        })
+        .await
+        .unwrap();
+        let ids: Vec<_> = all.iter().map(|o| o.source.id.clone()).collect();
+        assert_eq!(
+            ids,
+            ["2", "3"],
+            "nothing before since, each version once per run"
+        );
+    }
 }
 
 #[tokio::test]
