@@ -46,6 +46,19 @@ impl HubSpot {
         })
     }
 
+    fn refuse_oversized(&self, operation: &'static str, len: usize) -> Result<()> {
+        let max = self.client.config().batch_size;
+        if len > max {
+            return Err(Error::new(
+                ErrorKind::Invalid,
+                format!("{len} inputs exceed the batch maximum of {max}; split the batch"),
+            )
+            .with_connector(CONNECTOR)
+            .with_operation(operation));
+        }
+        Ok(())
+    }
+
     /// The underlying client.
     pub fn client(&self) -> &HubSpotClient {
         &self.client
@@ -94,30 +107,37 @@ impl CrmSink for HubSpot {
     }
 
     async fn find_contacts(&self, keys: &[IdentityKeys]) -> Result<Vec<Option<CrmContact>>> {
+        self.refuse_oversized("find_contacts", keys.len())?;
         self.client.find_contacts(keys).await
     }
 
     async fn upsert_contacts(&self, contacts: &[ContactUpsert]) -> Result<Vec<RecordOutcome>> {
+        self.refuse_oversized("upsert_contacts", contacts.len())?;
         self.client.upsert_contacts(contacts).await
     }
 
     async fn record_orders(&self, orders: &[OrderRecord]) -> Result<Vec<RecordOutcome>> {
+        self.refuse_oversized("record_orders", orders.len())?;
         self.client.record_orders(orders).await
     }
 
     async fn upsert_products(&self, products: &[ProductRecord]) -> Result<Vec<RecordOutcome>> {
+        self.refuse_oversized("upsert_products", products.len())?;
         self.client.upsert_products(products).await
     }
 
     async fn associate(&self, associations: &[Association]) -> Result<Vec<RecordOutcome>> {
+        self.refuse_oversized("associate", associations.len())?;
         self.client.associate(associations).await
     }
 
     async fn create_tasks(&self, tasks: &[TaskRequest]) -> Result<Vec<RecordOutcome>> {
+        self.refuse_oversized("create_tasks", tasks.len())?;
         self.client.create_tasks(tasks).await
     }
 
     async fn enroll(&self, requests: &[EnrollmentRequest]) -> Result<Vec<RecordOutcome>> {
+        self.refuse_oversized("enroll", requests.len())?;
         self.client.enroll(requests).await
     }
 
@@ -125,6 +145,7 @@ impl CrmSink for HubSpot {
         &self,
         definitions: &[PropertyDefinition],
     ) -> Result<Vec<RecordOutcome>> {
+        self.refuse_oversized("ensure_properties", definitions.len())?;
         self.client.ensure_properties(definitions).await
     }
 }

@@ -75,6 +75,9 @@ impl Default for SimConfig {
     }
 }
 
+/// URL signed into webhook deliveries when no target is registered.
+pub const DEFAULT_WEBHOOK_URL: &str = "https://hooks.example.com/hubspot";
+
 pub(crate) struct Inner {
     pub(crate) config: SimConfig,
     pub(crate) portal: state::Portal,
@@ -86,6 +89,7 @@ pub(crate) struct Inner {
     pub(crate) webhook_target: Option<String>,
     pub(crate) log: Vec<(String, String, serde_json::Value)>,
     pub(crate) deliveries: Vec<(String, bool)>,
+    pub(crate) outbox: Vec<cartograph_connector::WebhookRequest>,
 }
 
 pub(crate) struct Shared {
@@ -151,6 +155,7 @@ impl HubSpotSim {
                 webhook_target: None,
                 log: Vec::new(),
                 deliveries: Vec::new(),
+                outbox: Vec::new(),
             }),
             http: reqwest::Client::new(),
         });
@@ -305,6 +310,12 @@ impl HubSpotSim {
     /// Webhook bodies posted so far and whether each got a 2xx.
     pub fn deliveries(&self) -> Vec<(String, bool)> {
         self.shared.lock().deliveries.clone()
+    }
+
+    /// Every webhook the portal built since the last call, signed for the registered target
+    /// (or [`DEFAULT_WEBHOOK_URL`]), as a host would receive it.
+    pub fn take_webhook_requests(&self) -> Vec<cartograph_connector::WebhookRequest> {
+        std::mem::take(&mut self.shared.lock().outbox)
     }
 
     /// Requests received: `(method, path?query, JSON body)`.

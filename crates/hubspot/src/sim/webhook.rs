@@ -9,11 +9,15 @@ use super::Shared;
 use super::routes::Change;
 use crate::signature::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_v3};
 
-/// Posts the events for `changes` (contacts only) when a target is registered.
+/// Builds the signed delivery for `changes` (contacts only), keeps it in the outbox and
+/// posts it when a target is registered.
 pub(crate) async fn emit(shared: &Shared, changes: &[Change], by_app: bool) {
     let (target, secret, body) = {
         let mut inner = shared.lock();
-        let Some(target) = inner.webhook_target.clone() else { return };
+        let target = inner
+            .webhook_target
+            .clone()
+            .unwrap_or_else(|| super::DEFAULT_WEBHOOK_URL.to_owned());
         let now = cartograph_model::Timestamp::now().unix_millis();
         let (source, source_id) = if by_app {
             ("INTEGRATION", inner.config.app_id.clone())
@@ -50,6 +54,20 @@ pub(crate) async fn emit(shared: &Shared, changes: &[Change], by_app: bool) {
     };
     let ts = cartograph_model::Timestamp::now().unix_millis().to_string();
     let signature = sign_v3(&secret, "POST", &target, body.as_bytes(), &ts);
+    shared.lock().outbox.push(cartograph_connector::WebhookRequest {
+        method: "POST".into(),
+        url: target.clone(),
+        headers: vec![
+            ("Content-Type".into(), "application/json".into()),
+            (SIGNATURE_HEADER.into(), signature.clone()),
+            (TIMESTAMP_HEADER.into(), ts.clone()),
+        ],
+        body: body.clone().into_bytes(),
+        received_at: cartograph_model::Timestamp::now(),
+    });
+    if shared.lock().webhook_target.is_none() {
+        return;
+    }
     let sent = shared
         .http
         .post(&target)

@@ -142,7 +142,7 @@ async fn contact_found_by_secondary_email_is_updated_by_id() {
 }
 
 #[tokio::test]
-async fn batches_are_split_at_100_inputs() {
+async fn more_than_batch_size_inputs_are_refused_and_lookups_are_chunked() {
     let server = server().await;
     Mock::given(method("POST")).and(path(READ))
         .respond_with(ResponseTemplate::new(200).set_body_json(batch(vec![])))
@@ -156,14 +156,22 @@ async fn batches_are_split_at_100_inputs() {
                 "objectWriteTraceId": i["objectWriteTraceId"], "properties": {"email": i["id"]}})).collect();
             ResponseTemplate::new(200).set_body_json(batch(results))
         })
-        .expect(2)
+        .expect(1)
         .mount(&server).await;
-    let contacts: Vec<_> = (0..150).map(|n| contact(&format!("k{n}"), &format!("u{n}@example.com"), &[])).collect();
-    let out = hubspot(&server).upsert_contacts(&contacts).await.unwrap();
+    let hs = hubspot(&server);
+    let too_many: Vec<_> = (0..101).map(|n| contact(&format!("k{n}"), &format!("u{n}@example.com"), &[])).collect();
+    assert_eq!(hs.upsert_contacts(&too_many).await.unwrap_err().kind(), ErrorKind::Invalid);
+    // 100 contacts with a secondary email each: 200 emails, looked up in two reads.
+    let contacts: Vec<_> = (0..100).map(|n| {
+        let mut c = contact(&format!("k{n}"), &format!("u{n}@example.com"), &[]);
+        c.identity.secondary_emails.push(email(&format!("alt{n}@example.com")));
+        c
+    }).collect();
+    let out = hs.upsert_contacts(&contacts).await.unwrap();
     assert!(out.iter().all(|o| matches!(o.status, WriteStatus::Created)));
-    assert_eq!(out[149].id.as_deref(), Some("id-u149@example.com"));
-    let sizes: Vec<usize> = bodies(&server, UPSERT).await.iter().map(|b| b["inputs"].as_array().unwrap().len()).collect();
-    assert_eq!(sizes, [100, 50]);
+    assert_eq!(out[99].id.as_deref(), Some("id-u99@example.com"));
+    let sizes: Vec<usize> = bodies(&server, READ).await.iter().map(|b| b["inputs"].as_array().unwrap().len()).collect();
+    assert_eq!(sizes, [100, 100]);
 }
 
 #[tokio::test]

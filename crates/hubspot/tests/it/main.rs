@@ -2,6 +2,7 @@
 //! conformance suites and the request-body spec check.
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc, missing_docs, unreachable_pub)]
 
+mod conformance;
 mod contacts;
 mod enroll;
 mod errors;
