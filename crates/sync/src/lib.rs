@@ -1,15 +1,23 @@
 #![doc = include_str!("../README.md")]
 
+pub mod dry_run;
+pub mod engine;
 pub mod intake;
 pub mod modes;
 pub mod observe;
+pub mod pipeline;
 pub mod store;
 pub mod work;
 pub mod worker;
 
+pub use dry_run::{DryRunSink, PlannedWrite};
+pub use engine::{
+    Engine, EngineConfig, EngineError, OrdersAs, QualityReport, Recipes, ReverseConfig,
+};
 pub use intake::{Intake, IntakeResponse};
 pub use modes::{ListConfig, ListError, ListReport, Lister, version_key};
 pub use observe::{CounterSnapshot, Counters};
+pub use pipeline::{BuildError, Pipeline, PipelineBuilder};
 pub use store::{
     Checkpoint, DeadLetter, DeadLetterFilter, DeadLetterId, EnqueueOutcome, Link, NewDeadLetter,
     NewQueuedEvent, QueueId, QueueStats, QueuedEvent, RecordLog, RunId, RunSummary, RunTotals,

@@ -1,0 +1,163 @@
+//! What the engine does with events: the recipes, as plain data with sensible defaults.
+
+use std::collections::BTreeMap;
+
+use cartograph_core::identity::RuleSet;
+use cartograph_core::mapping::MappingFile;
+use cartograph_core::metrics::{MetricsConfig, Rates, TierConfig};
+use cartograph_core::rules::RulesConfig;
+use cartograph_model::{Currency, Decimal, EnrollmentTarget, OrderObject, OrderStatus};
+use serde::{Deserialize, Serialize};
+
+/// Which orders become CRM order records (deals, opportunities, commerce orders).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrdersAs {
+    /// Every order (the default).
+    #[default]
+    All,
+    /// Only high-value or B2B orders (recipe 5 alone).
+    HighValueOnly,
+    /// None: orders only update contact metrics.
+    None,
+}
+
+/// Store-side writes driven by CRM changes (recipe 8): CRM property values, list
+/// memberships and form submissions that put a customer into a store customer group.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReverseConfig {
+    /// Contact property whose value picks the customer group (e.g. `ecom_customer_group`).
+    pub group_property: Option<String>,
+    /// Property value -> store customer group id.
+    #[serde(default)]
+    pub groups_by_value: BTreeMap<String, String>,
+    /// CRM list id -> store customer group id (joining the list assigns the group).
+    #[serde(default)]
+    pub groups_by_list: BTreeMap<String, String>,
+    /// CRM form id -> store customer group id (submitting the form assigns the group).
+    #[serde(default)]
+    pub groups_by_form: BTreeMap<String, String>,
+}
+
+/// The use cases the engine runs, each switchable and tunable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recipes {
+    /// Recipe 5 and the default order flow: which orders become CRM order records.
+    #[serde(default)]
+    pub orders_as: OrdersAs,
+    /// Recipe 5: an order at or above this total (in the metrics base currency) is
+    /// high-value: it always becomes an order record and opens a task for the owner.
+    pub high_value_threshold: Option<Decimal>,
+    /// Recipe 5: orders with a billing company (B2B) open a task for the owner.
+    #[serde(default)]
+    pub b2b_tasks: bool,
+    /// Recipe 2: order status -> enrollment (live events only).
+    #[serde(default)]
+    pub status_enrollments: BTreeMap<String, EnrollmentTarget>,
+    /// Recipe 3: enrollment when a cart is abandoned (live events only).
+    pub abandoned_cart_enrollment: Option<EnrollmentTarget>,
+    /// Recipe 7: open a task when an order is refunded.
+    #[serde(default = "yes")]
+    pub refund_tasks: bool,
+    /// Recipe 7: open a task when an order is cancelled.
+    #[serde(default = "yes")]
+    pub cancellation_tasks: bool,
+    /// Recipe 6: sync products.
+    #[serde(default = "yes")]
+    pub products: bool,
+    /// Recipe 8: CRM-to-store group assignment.
+    #[serde(default)]
+    pub reverse: ReverseConfig,
+}
+
+const fn yes() -> bool {
+    true
+}
+
+impl Default for Recipes {
+    fn default() -> Self {
+        Self {
+            orders_as: OrdersAs::All,
+            high_value_threshold: Some(Decimal::new(500, 0)),
+            b2b_tasks: true,
+            status_enrollments: BTreeMap::new(),
+            abandoned_cart_enrollment: None,
+            refund_tasks: true,
+            cancellation_tasks: true,
+            products: true,
+            reverse: ReverseConfig::default(),
+        }
+    }
+}
+
+impl Recipes {
+    /// The enrollment configured for an order reaching `status`.
+    pub fn enrollment_for(&self, status: OrderStatus) -> Option<&EnrollmentTarget> {
+        self.status_enrollments.get(status.as_str())
+    }
+}
+
+/// Everything the engine needs besides connectors and the store.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// The CRM's name for stored hashes and record ids (defaults to the sink's name).
+    pub crm: Option<String>,
+    /// Field mappings (e.g. `cartograph_core::mapping::defaults::hubspot()`).
+    pub mapping: MappingFile,
+    /// Mapping names inside `mapping`.
+    pub contact_mapping: String,
+    /// Order mapping name.
+    pub order_mapping: String,
+    /// Line item mapping name (`None` sends no line items).
+    pub line_item_mapping: Option<String>,
+    /// Product mapping name.
+    pub product_mapping: String,
+    /// The CRM object orders become.
+    pub order_object: OrderObject,
+    /// Identity match rules.
+    pub identity: RuleSet,
+    /// Metrics settings (base currency and exchange rates).
+    pub metrics: MetricsConfig,
+    /// Value tier cut points.
+    pub tiers: TierConfig,
+    /// Lifecycle, suppression and cart rules.
+    pub rules: RulesConfig,
+    /// The use cases.
+    pub recipes: Recipes,
+    /// Notifications hydrated at once per batch.
+    pub hydrate_concurrency: usize,
+}
+
+impl EngineConfig {
+    /// Defaults for a CRM mapping file, metrics in `base` with `rates`.
+    pub fn new(mapping: MappingFile, rates: Rates) -> Self {
+        Self {
+            crm: None,
+            mapping,
+            contact_mapping: "contact".into(),
+            order_mapping: "deal".into(),
+            line_item_mapping: Some("line_item".into()),
+            product_mapping: "product".into(),
+            order_object: OrderObject::Deal,
+            identity: RuleSet::default(),
+            metrics: MetricsConfig::new(rates),
+            tiers: TierConfig::default(),
+            rules: RulesConfig::default(),
+            recipes: Recipes::default(),
+            hydrate_concurrency: 8,
+        }
+    }
+
+    /// HubSpot's default mappings with metrics in `base` (add rates for other currencies).
+    pub fn hubspot(rates: Rates) -> Result<Self, cartograph_core::mapping::LoadError> {
+        Ok(Self::new(
+            cartograph_core::mapping::defaults::hubspot()?,
+            rates,
+        ))
+    }
+
+    /// The metrics base currency.
+    pub fn base(&self) -> Currency {
+        self.metrics.base()
+    }
+}

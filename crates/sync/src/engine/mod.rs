@@ -1,0 +1,278 @@
+//! The sync engine: turns commerce and CRM events into CRM and store writes through the pure
+//! core (identity resolution, mapping plans, metrics, lifecycle and suppression rules,
+//! change detection), and implements the worker's [`Handler`].
+//!
+//! One batch goes through five steps: hydrate notifications, resolve each record to a person,
+//! apply events to the person's ledger and plan the writes (the recipes), skip writes whose
+//! mapped properties did not change, then write in vendor-sized batches and settle each item
+//! by the outcomes of its writes.
+
+mod config;
+mod plan;
+mod quality;
+mod reverse;
+mod state;
+mod write;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use cartograph_connector::{CommerceSource, CommerceWriter, CrmSink, Error, ErrorKind};
+use cartograph_core::identity::{IdentityIndex, IdentityRecord, PersonId, StoredLink};
+use cartograph_core::mapping::{CompileErrors, Plan};
+use cartograph_model::{CommerceEvent, CrmEvent, Origin};
+
+pub use config::{EngineConfig, OrdersAs, Recipes, ReverseConfig};
+pub use quality::{LatencySummary, QualityReport};
+pub use state::PersonState;
+
+use crate::observe::Counters;
+use crate::store::{Store, StoreError};
+use crate::work::{ItemOutcome, WorkItem};
+use crate::worker::Handler;
+
+/// Why an engine could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// A mapping does not compile.
+    #[error("mapping does not compile: {0}")]
+    Mapping(#[from] CompileErrors),
+    /// The store could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Stored state could not be read back.
+    #[error("stored {what} is unreadable: {reason}")]
+    Corrupt {
+        /// What.
+        what: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+pub(crate) struct Plans {
+    pub(crate) contact: Plan,
+    pub(crate) order: Plan,
+    pub(crate) line_item: Option<Plan>,
+    pub(crate) product: Plan,
+}
+
+/// The engine. Build it with [`Engine::new`]; share it as `Arc<Engine>` between workers and
+/// listing modes.
+pub struct Engine {
+    pub(crate) source: Arc<dyn CommerceSource>,
+    pub(crate) writer: Option<Arc<dyn CommerceWriter>>,
+    pub(crate) sink: Arc<dyn CrmSink>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) config: EngineConfig,
+    pub(crate) crm: String,
+    pub(crate) plans: Plans,
+    pub(crate) index: Mutex<IdentityIndex>,
+    pub(crate) population: Mutex<plan::PopulationCache>,
+    pub(crate) quality: Mutex<quality::Quality>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("source", &self.source.name())
+            .field("crm", &self.crm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Builds an engine: compiles the mappings (every problem reported at once) and rebuilds
+    /// the identity index from the store's links.
+    pub async fn new(
+        source: Arc<dyn CommerceSource>,
+        writer: Option<Arc<dyn CommerceWriter>>,
+        sink: Arc<dyn CrmSink>,
+        store: Arc<dyn Store>,
+        counters: Arc<Counters>,
+        config: EngineConfig,
+    ) -> Result<Self, EngineError> {
+        let m = &config.mapping;
+        let plans = Plans {
+            contact: m.compile(&config.contact_mapping, &[])?,
+            order: m.compile(&config.order_mapping, &[])?,
+            line_item: config
+                .line_item_mapping
+                .as_deref()
+                .map(|name| m.compile(name, &[]))
+                .transpose()?,
+            product: m.compile(&config.product_mapping, &[])?,
+        };
+        let mut links = Vec::new();
+        for link in store.load_links().await? {
+            if link.record.is_empty() {
+                continue;
+            }
+            let record: IdentityRecord =
+                serde_json::from_str(&link.record).map_err(|e| EngineError::Corrupt {
+                    what: format!("identity link {}/{}", link.system, link.external_id),
+                    reason: e.to_string(),
+                })?;
+            links.push(StoredLink {
+                person: PersonId::new(link.person),
+                record,
+            });
+        }
+        let index = IdentityIndex::from_links(config.identity.clone(), links);
+        let crm = config.crm.clone().unwrap_or_else(|| sink.name().to_owned());
+        Ok(Self {
+            source,
+            writer,
+            sink,
+            store,
+            counters,
+            population: Mutex::new(plan::PopulationCache::new(config.tiers)),
+            quality: Mutex::new(quality::Quality::default()),
+            config,
+            crm,
+            plans,
+            index: Mutex::new(index),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// The property definitions the mappings write, to create in the CRM before syncing.
+    pub fn property_definitions(&self) -> Vec<cartograph_model::PropertyDefinition> {
+        self.config
+            .mapping
+            .properties
+            .iter()
+            .map(|p| p.definition.clone())
+            .collect()
+    }
+
+    /// Data-quality figures so far: match and duplicate rates, event latency, reconciliation.
+    pub fn quality_report(&self) -> QualityReport {
+        lock(&self.quality).report(self.config.base())
+    }
+
+    /// How many people the identity index knows.
+    pub fn people(&self) -> usize {
+        lock(&self.index).len()
+    }
+
+    async fn handle_commerce(
+        &self,
+        events: Vec<(usize, CommerceEvent)>,
+        out: &mut [Option<ItemOutcome>],
+    ) {
+        let planned = match self.plan(events).await {
+            Ok(planned) => planned,
+            Err(e) => {
+                let err =
+                    Error::new(ErrorKind::Unavailable, format!("store: {e}")).with_retryable(true);
+                for slot in out.iter_mut().filter(|s| s.is_none()) {
+                    *slot = Some(ItemOutcome::Retry {
+                        error: clone_error(&err),
+                    });
+                }
+                return;
+            }
+        };
+        self.write(planned, out).await;
+    }
+}
+
+#[async_trait]
+impl Handler for Engine {
+    async fn handle(&self, items: &[WorkItem]) -> Vec<ItemOutcome> {
+        let mut out: Vec<Option<ItemOutcome>> = items.iter().map(|_| None).collect();
+        let mut commerce = Vec::new();
+        let mut crm: Vec<(usize, CrmEvent)> = Vec::new();
+        let mut to_hydrate = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match item {
+                WorkItem::CommerceEvent { event } => commerce.push((i, (**event).clone())),
+                WorkItem::CommerceNotification { notification } => {
+                    to_hydrate.push((i, notification));
+                }
+                WorkItem::CrmEvent { event } => crm.push((i, (**event).clone())),
+            }
+        }
+        for chunk in to_hydrate.chunks(self.config.hydrate_concurrency.max(1)) {
+            let results = futures::future::join_all(
+                chunk
+                    .iter()
+                    .map(|(_, n)| self.source.hydrate(n, Origin::Live)),
+            )
+            .await;
+            for ((i, _), result) in chunk.iter().zip(results) {
+                match result {
+                    Ok(Some(event)) => {
+                        self.counters.add_read(1);
+                        commerce.push((*i, event));
+                    }
+                    // The resource is gone or needs nothing: done.
+                    Ok(None) => out[*i] = Some(ItemOutcome::Done),
+                    Err(error) => out[*i] = Some(ItemOutcome::from_error("hydrate", error)),
+                }
+            }
+        }
+        commerce.sort_by_key(|(i, _)| *i);
+        if !commerce.is_empty() {
+            self.handle_commerce(commerce, &mut out).await;
+        }
+        for (i, event) in crm {
+            out[i] = Some(self.handle_crm_event(&event).await);
+        }
+        out.into_iter()
+            .map(|o| o.unwrap_or(ItemOutcome::Done))
+            .collect()
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A copy of an error for fanning one failure out to several items.
+pub(crate) fn clone_error(e: &Error) -> Error {
+    let mut c = Error::new(e.kind(), e.message())
+        .with_connector(e.connector().to_owned())
+        .with_operation(e.operation().to_owned())
+        .with_retryable(e.is_retryable());
+    if let Some(s) = e.status() {
+        c = c.with_status(s);
+    }
+    if let Some(r) = e.retry_after() {
+        c = c.with_retry_after(r);
+    }
+    if let Some(id) = e.request_id() {
+        c = c.with_request_id(id.to_owned());
+    }
+    if let Some(code) = e.vendor_code() {
+        c = c.with_vendor_code(code.to_owned());
+    }
+    if let Some(record) = e.record() {
+        c = c.with_record(record.to_owned());
+    }
+    if let Some(field) = e.field() {
+        c = c.with_field(field.to_owned());
+    }
+    c
+}
+
+/// Keys of the engine's rows in the store's key-value metrics table.
+pub(crate) mod keys {
+    /// A person's ledger.
+    pub(crate) fn person(person: &str) -> String {
+        format!("person:{person}")
+    }
+    /// The person an order belongs to.
+    pub(crate) fn order_owner(order: &str) -> String {
+        format!("order-owner:{order}")
+    }
+}
+
+pub(crate) type Ledger = BTreeMap<String, PersonState>;

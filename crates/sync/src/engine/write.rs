@@ -1,0 +1,318 @@
+//! Writing a planned batch: skip what did not change, write the rest in vendor-sized
+//! batches (contacts first, so orders, tasks and enrollments find them), settle each item by
+//! the outcomes of its writes, and persist state for what succeeded.
+
+use std::collections::BTreeSet;
+
+use cartograph_connector::{RecordOutcome, Result as ConnectorResult, WriteStatus};
+use cartograph_core::change::fingerprint;
+use cartograph_core::reconcile::{Entry, RecordFields};
+use cartograph_model::{OrderRecord, Origin, PropertyMap, PropertyValue, Timestamp};
+
+use super::plan::{Pending, Planned};
+use super::{Engine, clone_error, lock};
+use crate::work::ItemOutcome;
+
+/// Per-item settlement: the first failure of any of its writes wins.
+struct Settle<'a> {
+    out: &'a mut [Option<ItemOutcome>],
+}
+
+impl Settle<'_> {
+    fn fail(&mut self, items: &BTreeSet<usize>, outcome: impl Fn() -> ItemOutcome) {
+        for &i in items {
+            if self.out[i].is_none() {
+                self.out[i] = Some(outcome());
+            }
+        }
+    }
+
+    fn retrying(&self, items: &BTreeSet<usize>) -> bool {
+        items.iter().any(|&i| {
+            matches!(
+                self.out[i],
+                Some(ItemOutcome::Retry { .. } | ItemOutcome::Park { .. })
+            )
+        })
+    }
+}
+
+fn order_fingerprint(record: &OrderRecord) -> String {
+    let mut all: PropertyMap = record.properties.clone();
+    for line in &record.line_items {
+        for (k, v) in &line.properties {
+            all.insert(format!("line_items[{}].{k}", line.key), v.clone());
+        }
+    }
+    if let Some(contact) = &record.contact {
+        all.insert(
+            "_contact".into(),
+            PropertyValue::String(format!("{contact:?}")),
+        );
+    }
+    fingerprint(&all).to_hex()
+}
+
+impl Engine {
+    pub(crate) async fn write(&self, planned: Planned, out: &mut [Option<ItemOutcome>]) {
+        let mut settle = Settle { out };
+        for (i, outcome) in planned.settled {
+            if settle.out[i].is_none() {
+                settle.out[i] = Some(outcome);
+            }
+        }
+        let crm = self.crm.clone();
+        let max = self.sink.capabilities().max_batch.max(1);
+
+        // Change detection: skip records whose mapped properties equal the last write.
+        let mut hash_keys = Vec::new();
+        let mut hashes = Vec::new();
+        for (person, c) in &planned.contacts {
+            let mut props = c.value.properties.clone();
+            if let Some(e) = &c.value.identity.email {
+                props.insert(
+                    "_email".into(),
+                    PropertyValue::String(e.as_str().to_owned()),
+                );
+            }
+            hash_keys.push(format!("contact:{person}"));
+            hashes.push(fingerprint(&props).to_hex());
+        }
+        let product_base = hash_keys.len();
+        for p in &planned.products {
+            hash_keys.push(format!("product:{}", p.value.key));
+            hashes.push(fingerprint(&p.value.properties).to_hex());
+        }
+        let order_base = hash_keys.len();
+        for o in &planned.orders {
+            hash_keys.push(format!("order:{}", o.value.key));
+            hashes.push(order_fingerprint(&o.value));
+        }
+        let stored = match self.store.property_hashes(&crm, &hash_keys).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read property hashes; writing everything");
+                vec![None; hash_keys.len()]
+            }
+        };
+        let unchanged = |idx: usize| stored.get(idx).and_then(Option::as_ref) == hashes.get(idx);
+
+        let mut written_hashes = Vec::new();
+        let mut crm_ids = Vec::new();
+
+        // 1. Contacts.
+        let mut contacts = Vec::new();
+        for (idx, (person, c)) in planned.contacts.into_iter().enumerate() {
+            if unchanged(idx) {
+                self.counters.add_unchanged(1);
+            } else {
+                contacts.push((idx, person, c));
+            }
+        }
+        for chunk in contacts.chunks(max) {
+            let inputs: Vec<_> = chunk.iter().map(|(_, _, c)| c.value.clone()).collect();
+            let result = self.sink.upsert_contacts(&inputs).await;
+            self.settle_chunk(
+                chunk.iter().map(|(_, _, c)| &c.items),
+                result,
+                &mut settle,
+                |pos, outcome| {
+                    let (idx, person, _) = &chunk[pos];
+                    written_hashes.push((hash_keys[*idx].clone(), hashes[*idx].clone()));
+                    if let Some(id) = &outcome.id {
+                        crm_ids.push((person.clone(), id.clone()));
+                    }
+                },
+            );
+        }
+
+        // 2. Products.
+        let products: Vec<_> = planned
+            .products
+            .into_iter()
+            .enumerate()
+            .filter(|(n, _)| {
+                let skip = unchanged(product_base + n);
+                if skip {
+                    self.counters.add_unchanged(1);
+                }
+                !skip
+            })
+            .collect();
+        for chunk in products.chunks(max) {
+            let inputs: Vec<_> = chunk.iter().map(|(_, p)| p.value.clone()).collect();
+            let result = self.sink.upsert_products(&inputs).await;
+            self.settle_chunk(
+                chunk.iter().map(|(_, p)| &p.items),
+                result,
+                &mut settle,
+                |pos, _| {
+                    let idx = product_base + chunk[pos].0;
+                    written_hashes.push((hash_keys[idx].clone(), hashes[idx].clone()));
+                },
+            );
+        }
+
+        // 3. Orders.
+        let fields = RecordFields::hubspot_deal();
+        let orders: Vec<_> = planned
+            .orders
+            .into_iter()
+            .enumerate()
+            .filter(|(n, _)| {
+                let skip = unchanged(order_base + n);
+                if skip {
+                    self.counters.add_unchanged(1);
+                }
+                !skip
+            })
+            .collect();
+        let mut crm_revenue = Vec::new();
+        for chunk in orders.chunks(max) {
+            let inputs: Vec<_> = chunk.iter().map(|(_, o)| o.value.clone()).collect();
+            let result = self.sink.record_orders(&inputs).await;
+            self.settle_chunk(
+                chunk.iter().map(|(_, o)| &o.items),
+                result,
+                &mut settle,
+                |pos, _| {
+                    let (n, order) = &chunk[pos];
+                    let idx = order_base + n;
+                    written_hashes.push((hash_keys[idx].clone(), hashes[idx].clone()));
+                    crm_revenue.push((
+                        Entry::from_record(&order.value, &fields),
+                        order.value.contact.is_some(),
+                    ));
+                },
+            );
+        }
+
+        // 4. Tasks and 5. enrollments (idempotent by key in the sink).
+        for chunk in planned.tasks.chunks(max) {
+            let inputs: Vec<_> = chunk.iter().map(|t| t.value.clone()).collect();
+            let result = self.sink.create_tasks(&inputs).await;
+            self.settle_chunk(
+                chunk.iter().map(|t| &t.items),
+                result,
+                &mut settle,
+                |_, _| {},
+            );
+        }
+        let live: Vec<&Pending<_>> = planned
+            .enrollments
+            .iter()
+            .filter(|e| e.value.origin == Origin::Live)
+            .collect();
+        for chunk in live.chunks(max) {
+            let inputs: Vec<_> = chunk.iter().map(|e| e.value.clone()).collect();
+            let result = self.sink.enroll(&inputs).await;
+            self.settle_chunk(
+                chunk.iter().map(|e| &e.items),
+                result,
+                &mut settle,
+                |_, _| {},
+            );
+        }
+
+        // Persist what succeeded. Failures here leave state to be rebuilt by a retry.
+        let now = Timestamp::now();
+        let persist = async {
+            self.store.save_links(&planned.links).await?;
+            self.store.save_metrics(&planned.owners).await?;
+            let ledgers: Vec<(String, String)> = planned
+                .ledgers
+                .iter()
+                .filter(|(_, _, _, items)| !settle.retrying(items))
+                .map(|(_, key, json, _)| (key.clone(), json.clone()))
+                .collect();
+            self.store.save_metrics(&ledgers).await?;
+            self.store
+                .save_property_hashes(&crm, &written_hashes)
+                .await?;
+            self.store.save_crm_ids(&crm, &crm_ids).await
+        };
+        if let Err(e) = persist.await {
+            tracing::error!(error = %e, "cannot persist sync state; the batch will be retried");
+            let err = cartograph_connector::Error::new(
+                cartograph_connector::ErrorKind::Unavailable,
+                format!("store: {e}"),
+            );
+            for slot in settle.out.iter_mut().filter(|s| s.is_none()) {
+                *slot = Some(ItemOutcome::Retry {
+                    error: clone_error(&err),
+                });
+            }
+            return;
+        }
+        let mut q = lock(&self.quality);
+        for entry in planned.revenue {
+            q.commerce_revenue(entry);
+        }
+        for (entry, with_contact) in crm_revenue {
+            q.orders_written += 1;
+            if with_contact {
+                q.orders_with_contact += 1;
+            }
+            if let Some(entry) = entry {
+                q.crm_revenue(entry);
+            }
+        }
+        for (i, at) in planned.event_times {
+            if settle.out[i].is_none() {
+                let ms = (now - at).whole_milliseconds();
+                q.latency(u64::try_from(ms).unwrap_or(0));
+            }
+        }
+    }
+
+    /// Settles one batch call: per-record failures fail that record's items; a whole-call
+    /// error fails every item of the chunk; `ok` runs for each record written or unchanged.
+    fn settle_chunk<'i>(
+        &self,
+        items: impl Iterator<Item = &'i BTreeSet<usize>>,
+        result: ConnectorResult<Vec<RecordOutcome>>,
+        settle: &mut Settle<'_>,
+        mut ok: impl FnMut(usize, &RecordOutcome),
+    ) {
+        let items: Vec<&BTreeSet<usize>> = items.collect();
+        match result {
+            Ok(outcomes) => {
+                for (pos, items) in items.iter().enumerate() {
+                    match outcomes.get(pos) {
+                        Some(outcome) => match &outcome.status {
+                            WriteStatus::Created | WriteStatus::Updated => {
+                                self.counters.add_written(1);
+                                ok(pos, outcome);
+                            }
+                            WriteStatus::Unchanged => {
+                                self.counters.add_unchanged(1);
+                                ok(pos, outcome);
+                            }
+                            WriteStatus::Failed(error) => {
+                                settle.fail(items, || {
+                                    ItemOutcome::from_error("write", clone_error(error))
+                                });
+                            }
+                        },
+                        None => settle.fail(items, || {
+                            ItemOutcome::from_error(
+                                "write",
+                                cartograph_connector::Error::new(
+                                    cartograph_connector::ErrorKind::Other,
+                                    "the CRM answered fewer outcomes than inputs",
+                                ),
+                            )
+                        }),
+                    }
+                }
+            }
+            Err(error) => {
+                for items in items {
+                    settle.fail(items, || {
+                        ItemOutcome::from_error("write", clone_error(&error))
+                    });
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! The pipeline builder: connectors, store, engine configuration and modes in a few lines.
+//!
+//! ```no_run
+//! # async fn demo(
+//! #     source: std::sync::Arc<dyn cartograph_connector::CommerceSource>,
+//! #     crm: std::sync::Arc<dyn cartograph_connector::CrmSink>,
+//! #     store: std::sync::Arc<dyn cartograph_sync::Store>,
+//! # ) -> Result<(), Box<dyn std::error::Error>> {
+//! use cartograph_connector::Stream;
+//! use cartograph_core::metrics::Rates;
+//! use cartograph_model::Currency;
+//! use cartograph_sync::{EngineConfig, Pipeline};
+//!
+//! let pipeline = Pipeline::builder()
+//!     .source(source)
+//!     .sink(crm)
+//!     .store(store)
+//!     .engine(EngineConfig::hubspot(Rates::new(Currency::USD))?)
+//!     .build()
+//!     .await?;
+//! pipeline.backfill(&[Stream::Customers, Stream::Orders, Stream::Refunds]).await?;
+//! pipeline.worker("w1").run_until_idle().await?;
+//! println!("{:?}", pipeline.counters());
+//! # Ok(())
+//! # }
+//! ```
+
+use std::sync::Arc;
+
+use cartograph_connector::{
+    CommerceSource, CommerceWriter, CrmSink, CrmSource, RecordOutcome, Stream, WriteStatus,
+};
+use cartograph_model::Timestamp;
+
+use crate::dry_run::DryRunSink;
+use crate::engine::{Engine, EngineConfig, EngineError, QualityReport};
+use crate::intake::Intake;
+use crate::modes::{ListConfig, ListError, ListReport, Lister};
+use crate::observe::{CounterSnapshot, Counters};
+use crate::store::{RunId, Store, StoreError};
+use crate::worker::{Worker, WorkerConfig};
+
+/// Why a pipeline could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// A required part is missing.
+    #[error("pipeline needs a {0}")]
+    Missing(&'static str),
+    /// The engine could not be built.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The CRM refused a property definition the mappings need.
+    #[error("CRM property {name} could not be ensured: {error}")]
+    Property {
+        /// The property.
+        name: String,
+        /// The CRM's error.
+        error: cartograph_connector::Error,
+    },
+    /// The CRM call failed as a whole.
+    #[error("ensuring CRM properties failed: {0}")]
+    Crm(cartograph_connector::Error),
+}
+
+/// Builds a [`Pipeline`].
+#[derive(Default)]
+pub struct PipelineBuilder {
+    source: Option<Arc<dyn CommerceSource>>,
+    writer: Option<Arc<dyn CommerceWriter>>,
+    sink: Option<Arc<dyn CrmSink>>,
+    crm_source: Option<Arc<dyn CrmSource>>,
+    store: Option<Arc<dyn Store>>,
+    engine: Option<EngineConfig>,
+    worker: WorkerConfig,
+    list: ListConfig,
+    dry_run: bool,
+    ensure_properties: bool,
+}
+
+impl std::fmt::Debug for PipelineBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipelineBuilder")
+            .field("dry_run", &self.dry_run)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PipelineBuilder {
+    /// The commerce source (required).
+    #[must_use]
+    pub fn source(mut self, source: Arc<dyn CommerceSource>) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// The commerce writer, for CRM-to-store flows.
+    #[must_use]
+    pub fn writer(mut self, writer: Arc<dyn CommerceWriter>) -> Self {
+        self.writer = Some(writer);
+        self
+    }
+
+    /// The CRM sink (required).
+    #[must_use]
+    pub fn sink(mut self, sink: Arc<dyn CrmSink>) -> Self {
+        self.sink = Some(sink);
+        self
+    }
+
+    /// The CRM source, for CRM webhooks and CRM-to-store flows.
+    #[must_use]
+    pub fn crm_source(mut self, source: Arc<dyn CrmSource>) -> Self {
+        self.crm_source = Some(source);
+        self
+    }
+
+    /// The durable store (required).
+    #[must_use]
+    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Mappings, identity rules, metrics, lifecycle rules and recipes (required).
+    #[must_use]
+    pub fn engine(mut self, config: EngineConfig) -> Self {
+        self.engine = Some(config);
+        self
+    }
+
+    /// Worker settings (batch size, leases, retries).
+    #[must_use]
+    pub fn worker_config(mut self, config: WorkerConfig) -> Self {
+        self.worker = config;
+        self
+    }
+
+    /// Listing settings (page size, delta overlap).
+    #[must_use]
+    pub fn list_config(mut self, config: ListConfig) -> Self {
+        self.list = config;
+        self
+    }
+
+    /// Computes and records every CRM write without making it (see [`Pipeline::dry_run_log`]).
+    #[must_use]
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// Whether `build` creates the mappings' custom properties in the CRM (default on).
+    #[must_use]
+    pub fn ensure_properties(mut self, ensure: bool) -> Self {
+        self.ensure_properties = ensure;
+        self
+    }
+
+    /// Builds the engine (compiling mappings, rebuilding the identity index from the store)
+    /// and makes sure the CRM has the properties the mappings write.
+    pub async fn build(self) -> Result<Pipeline, BuildError> {
+        let source = self.source.ok_or(BuildError::Missing("commerce source"))?;
+        let real_sink = self.sink.ok_or(BuildError::Missing("CRM sink"))?;
+        let store = self.store.ok_or(BuildError::Missing("store"))?;
+        let config = self
+            .engine
+            .ok_or(BuildError::Missing("engine configuration"))?;
+        let dry = self
+            .dry_run
+            .then(|| Arc::new(DryRunSink::new(Arc::clone(&real_sink))));
+        let sink: Arc<dyn CrmSink> = match &dry {
+            Some(d) => Arc::clone(d) as Arc<dyn CrmSink>,
+            None => real_sink,
+        };
+        let counters = Arc::new(Counters::default());
+        let engine = Arc::new(
+            Engine::new(
+                Arc::clone(&source),
+                self.writer,
+                Arc::clone(&sink),
+                Arc::clone(&store),
+                Arc::clone(&counters),
+                config,
+            )
+            .await?,
+        );
+        if self.ensure_properties && sink.capabilities().property_definitions {
+            let definitions = engine.property_definitions();
+            let outcomes = sink
+                .ensure_properties(&definitions)
+                .await
+                .map_err(BuildError::Crm)?;
+            for RecordOutcome { key, status, .. } in outcomes {
+                if let WriteStatus::Failed(error) = status {
+                    return Err(BuildError::Property { name: key, error });
+                }
+            }
+        }
+        Ok(Pipeline {
+            source,
+            crm_source: self.crm_source,
+            store,
+            engine,
+            counters,
+            worker: self.worker,
+            list: self.list,
+            dry,
+        })
+    }
+}
+
+/// A composed pipeline: modes, intake, workers and reports over one engine and store.
+pub struct Pipeline {
+    source: Arc<dyn CommerceSource>,
+    crm_source: Option<Arc<dyn CrmSource>>,
+    store: Arc<dyn Store>,
+    engine: Arc<Engine>,
+    counters: Arc<Counters>,
+    worker: WorkerConfig,
+    list: ListConfig,
+    dry: Option<Arc<DryRunSink>>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("source", &self.source.name())
+            .field("dry_run", &self.dry.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pipeline {
+    /// A builder.
+    pub fn builder() -> PipelineBuilder {
+        PipelineBuilder {
+            ensure_properties: true,
+            ..PipelineBuilder::default()
+        }
+    }
+
+    fn lister(&self) -> Lister {
+        Lister::new(
+            Arc::clone(&self.source),
+            Arc::clone(&self.store),
+            Arc::clone(&self.engine) as Arc<dyn crate::worker::Handler>,
+            Arc::clone(&self.counters),
+            self.list.clone(),
+        )
+    }
+
+    /// Backfill: full history of `streams`, marked historical (no automations fire),
+    /// resumable from its checkpoint. Logged as a run.
+    pub async fn backfill(&self, streams: &[Stream]) -> Result<ListReport, ListError> {
+        self.logged("backfill", self.lister().backfill(streams))
+            .await
+    }
+
+    /// Delta: what changed since the checkpoints, with an overlap window, de-duplicated.
+    pub async fn delta(&self, streams: &[Stream]) -> Result<ListReport, ListError> {
+        self.logged("delta", self.lister().delta(streams)).await
+    }
+
+    /// Catch-up: what changed since `since` (after downtime), as live records.
+    pub async fn catch_up(
+        &self,
+        streams: &[Stream],
+        since: Timestamp,
+    ) -> Result<ListReport, ListError> {
+        self.logged("catch_up", self.lister().catch_up(streams, since))
+            .await
+    }
+
+    async fn logged(
+        &self,
+        mode: &str,
+        run: impl std::future::Future<Output = Result<ListReport, ListError>>,
+    ) -> Result<ListReport, ListError> {
+        let before = self.counters.snapshot();
+        let id: RunId = self.store.start_run(mode, Timestamp::now()).await?;
+        let result = run.await;
+        let totals = self.counters.snapshot().since(&before).totals();
+        self.store.finish_run(id, &totals, Timestamp::now()).await?;
+        result
+    }
+
+    /// Webhook intake writing to this pipeline's store.
+    pub fn intake(&self) -> Intake {
+        Intake::new(Arc::clone(&self.store))
+    }
+
+    /// The commerce source (for [`Intake::commerce`]).
+    pub fn source(&self) -> &Arc<dyn CommerceSource> {
+        &self.source
+    }
+
+    /// The CRM source, when configured (for [`Intake::crm`]).
+    pub fn crm_source(&self) -> Option<&Arc<dyn CrmSource>> {
+        self.crm_source.as_ref()
+    }
+
+    /// A worker draining the queue through the engine. Run several for bounded concurrency.
+    pub fn worker(&self, name: &str) -> Worker {
+        Worker::new(
+            Arc::clone(&self.store),
+            Arc::clone(&self.engine) as Arc<dyn crate::worker::Handler>,
+            Arc::clone(&self.counters),
+            WorkerConfig {
+                name: name.to_owned(),
+                ..self.worker.clone()
+            },
+        )
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// Live counters.
+    pub fn counters(&self) -> CounterSnapshot {
+        self.counters.snapshot()
+    }
+
+    /// The data-quality report.
+    pub fn quality(&self) -> QualityReport {
+        self.engine.quality_report()
+    }
+
+    /// In a dry run, every write the pipeline would have made.
+    pub fn dry_run_log(&self) -> Option<Vec<crate::dry_run::PlannedWrite>> {
+        self.dry.as_ref().map(|d| d.log())
+    }
+
+    /// Dead letters waiting for an operator.
+    pub async fn dead_letter_count(&self) -> Result<u64, StoreError> {
+        self.store.dead_letter_count().await
+    }
+}
