@@ -1,0 +1,269 @@
+//! The pipeline end to end on the in-memory store and CRM from the testkit, on a SQLite
+//! store: backfill, live webhooks, recipes, dead letters, idempotence.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use cartograph_connector::{CommerceSource, CrmSink, NotificationKind, Stream};
+use cartograph_core::metrics::Rates;
+use cartograph_model::{
+    Currency, Customer, Decimal, EnrollmentTarget, OrderStatus, RecordKind, SourceRef, Timestamp,
+};
+use cartograph_store_sqlite::SqliteStore;
+use cartograph_sync::{DeadLetterFilter, EngineConfig, Pipeline, Store};
+use cartograph_testkit::fixtures::Seed;
+use cartograph_testkit::memory::{MemoryCommerce, MemoryCrm, MemoryWebhookEvent};
+
+fn rates() -> Rates {
+    Rates::new(Currency::USD)
+        .with_rate(Currency::EUR, Decimal::new(108, 2))
+        .with_rate(Currency::GBP, Decimal::new(127, 2))
+        .with_rate(Currency::JPY, Decimal::new(67, 4))
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    shop: MemoryCommerce,
+    crm: MemoryCrm,
+    store: Arc<dyn Store>,
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("p.sqlite")).unwrap());
+    World {
+        _dir: dir,
+        shop: MemoryCommerce::with_seed(&Seed::default()).unwrap(),
+        crm: MemoryCrm::new(),
+        store,
+    }
+}
+
+async fn pipeline(w: &World, config: EngineConfig) -> Pipeline {
+    Pipeline::builder()
+        .source(Arc::new(w.shop.clone()) as Arc<dyn CommerceSource>)
+        .writer(Arc::new(w.shop.clone()))
+        .sink(Arc::new(w.crm.clone()) as Arc<dyn CrmSink>)
+        .store(Arc::clone(&w.store))
+        .engine(config)
+        .build()
+        .await
+        .unwrap()
+}
+
+fn config() -> EngineConfig {
+    let mut c = EngineConfig::hubspot(rates()).unwrap();
+    c.recipes.status_enrollments.insert(
+        OrderStatus::Shipped.as_str().into(),
+        EnrollmentTarget::List {
+            id: "shipped-list".into(),
+        },
+    );
+    c
+}
+
+const STREAMS: [Stream; 4] = [
+    Stream::Customers,
+    Stream::Products,
+    Stream::Orders,
+    Stream::Refunds,
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_creates_one_contact_per_email_and_no_automations() {
+    let w = world();
+    let p = pipeline(&w, config()).await;
+    let report = p.backfill(&STREAMS).await.unwrap();
+    assert!(report.read > 0);
+    let emails: BTreeSet<String> = w
+        .shop
+        .customers()
+        .iter()
+        .filter_map(|c| c.email.as_ref().map(|e| e.normalized().to_owned()))
+        .chain(
+            w.shop
+                .orders()
+                .iter()
+                .filter_map(|o| o.email.as_ref().map(|e| e.normalized().to_owned())),
+        )
+        .collect();
+    let contacts = w.crm.contacts();
+    let contact_emails: BTreeSet<String> = contacts
+        .iter()
+        .filter_map(|c| c.email.as_ref().map(|e| e.normalized().to_owned()))
+        .collect();
+    assert_eq!(
+        contacts.len(),
+        contact_emails.len(),
+        "never two contacts for one email"
+    );
+    assert!(contact_emails.is_subset(&emails));
+    assert!(!contacts.is_empty());
+    assert!(w.crm.enrollments().is_empty(), "a backfill never enrolls");
+    assert!(w.crm.tasks().is_empty(), "a backfill never opens tasks");
+    let revenue_orders = w
+        .shop
+        .orders()
+        .iter()
+        .filter(|o| o.status != OrderStatus::Incomplete && !o.is_archived)
+        .count();
+    assert_eq!(
+        w.crm.orders().len(),
+        revenue_orders,
+        "one CRM order record per placed order"
+    );
+    assert!(w.crm.orders().iter().all(|o| o.versions == 1));
+    assert_eq!(
+        p.dead_letter_count().await.unwrap(),
+        0,
+        "{:?}",
+        w.store
+            .dead_letters(&DeadLetterFilter::default())
+            .await
+            .unwrap()
+    );
+
+    // Running everything again writes nothing new.
+    let before = w.crm.counts();
+    let again = p.backfill(&STREAMS).await.unwrap();
+    assert_eq!(again.read, 0, "a finished backfill is not listed again");
+    let delta = p.delta(&STREAMS).await.unwrap();
+    assert_eq!(
+        delta.handled, 0,
+        "the overlap window re-reads nothing new: {delta:?}"
+    );
+    assert_eq!(w.crm.counts(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_status_change_enrolls_and_refund_opens_a_task() {
+    let w = world();
+    let p = pipeline(&w, config()).await;
+    p.backfill(&STREAMS).await.unwrap();
+    let order = w
+        .shop
+        .orders()
+        .into_iter()
+        .find(|o| o.email.is_some() && o.status != OrderStatus::Shipped && o.is_revenue())
+        .unwrap();
+    w.shop
+        .update_order_status(&order.source.id, OrderStatus::Shipped)
+        .unwrap();
+    let req = w.shop.webhook_request(&[MemoryWebhookEvent::new(
+        "delivery-1",
+        RecordKind::Order,
+        order.source.id.clone(),
+        NotificationKind::StatusChanged {
+            from: None,
+            to: Some("shipped".into()),
+        },
+        Timestamp::now(),
+    )]);
+    let intake = p.intake();
+    let answer = intake.commerce(p.source().as_ref(), &req).await;
+    assert_eq!((answer.status, answer.queued), (200, 1));
+    let redelivered = intake.commerce(p.source().as_ref(), &req).await;
+    assert_eq!(redelivered.duplicates, 1, "same delivery id is a duplicate");
+    let done = p.worker("w1").run_until_idle().await.unwrap();
+    assert_eq!(done.completed, 1, "{done:?}");
+    let enrollments = w.crm.enrollments();
+    assert_eq!(enrollments.len(), 1);
+    assert_eq!(
+        enrollments[0].target,
+        EnrollmentTarget::List {
+            id: "shipped-list".into()
+        }
+    );
+
+    // Refund: task for the owner, suppression on the contact.
+    let refund = cartograph_model::Refund {
+        source: SourceRef::new(w.shop.name(), RecordKind::Refund, "rf-live-1"),
+        order: order.source.clone(),
+        amount: order.total,
+        items: vec![],
+        reason: Some("damaged".into()),
+        created_at: Timestamp::now(),
+    };
+    w.shop.insert_refund(refund);
+    let req = w.shop.webhook_request(&[MemoryWebhookEvent::new(
+        "delivery-2",
+        RecordKind::Order,
+        order.source.id.clone(),
+        NotificationKind::Refunded {
+            refund_id: Some("rf-live-1".into()),
+        },
+        Timestamp::now(),
+    )]);
+    assert_eq!(intake.commerce(p.source().as_ref(), &req).await.queued, 1);
+    p.worker("w1").run_until_idle().await.unwrap();
+    let tasks = w.crm.tasks();
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    assert!(tasks[0].request.subject.starts_with("Refund of"));
+    let contact = w
+        .crm
+        .contact_by_email(order.email.as_ref().unwrap().as_str())
+        .unwrap();
+    assert_eq!(
+        contact.properties.get("ecom_marketing_suppressed"),
+        Some(&cartograph_model::PropertyValue::Bool(true)),
+        "{:?}",
+        contact.properties
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_without_email_is_a_typed_dead_letter_and_the_run_goes_on() {
+    let w = world();
+    let mut nameless = Customer::new(SourceRef::new(
+        w.shop.name(),
+        RecordKind::Customer,
+        "no-email-1",
+    ));
+    nameless.first_name = Some("Anon".into());
+    nameless.updated_at = Some(Timestamp::now());
+    w.shop.insert_customer(nameless).unwrap();
+    let p = pipeline(&w, config()).await;
+    let report = p.backfill(&[Stream::Customers]).await.unwrap();
+    assert_eq!(report.dead_lettered, 1);
+    assert!(report.handled > 0, "the other customers were synced");
+    let letters = w
+        .store
+        .dead_letters(&DeadLetterFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].stage, "map");
+    assert_eq!(letters[0].error_kind, "invalid");
+    assert!(
+        letters[0].message.contains("field email"),
+        "{}",
+        letters[0].message
+    );
+    assert!(letters[0].record.ends_with("customer/no-email-1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_writes_nothing_but_reports_every_write() {
+    let w = world();
+    let p = Pipeline::builder()
+        .source(Arc::new(w.shop.clone()) as Arc<dyn CommerceSource>)
+        .sink(Arc::new(w.crm.clone()) as Arc<dyn CrmSink>)
+        .store(Arc::clone(&w.store))
+        .engine(config())
+        .dry_run(true)
+        .build()
+        .await
+        .unwrap();
+    p.backfill(&STREAMS).await.unwrap();
+    assert!(w.crm.contacts().is_empty(), "dry run wrote to the CRM");
+    let log = p.dry_run_log().unwrap();
+    assert!(
+        log.iter()
+            .any(|w| matches!(w, cartograph_sync::PlannedWrite::Contact(_)))
+    );
+    assert!(
+        log.iter()
+            .any(|w| matches!(w, cartograph_sync::PlannedWrite::Order(_)))
+    );
+}
