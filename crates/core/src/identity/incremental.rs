@@ -11,6 +11,9 @@ use super::person::{Candidate, Decision, PersonId, StoredLink};
 use super::record::IdentityRecord;
 use super::rules::RuleSet;
 
+/// The rule name reported when a known record id resolves to its current person.
+pub const SAME_RECORD: &str = "same_record";
+
 /// Most recent records read from one block for one lookup.
 const MAX_PER_BLOCK: usize = 1024;
 
@@ -128,7 +131,9 @@ impl IdentityIndex {
     /// The strongest rule that matches decides. One person at that rule is a `Match`; several
     /// are `Ambiguous`; none is `New`. A person whose emails or first names the record would
     /// conflict with (the chaining guards of batch resolution) is not a candidate. A record id
-    /// already in the index is compared with the others, not with its own older version.
+    /// already in the index is compared with the others, not with its own older version; it
+    /// stays with its person ([`SAME_RECORD`]) unless it now matches only other people, which
+    /// is `Ambiguous` (its current person listed first).
     pub fn resolve(&mut self, record: &IdentityRecord) -> Decision {
         let f = self.features(record);
         let own = self.by_record.get(&record.id).copied();
@@ -163,21 +168,35 @@ impl IdentityIndex {
             .filter(|(p, (rule, _))| self.admits(*p, &f, email, *rule))
             .map(|(p, (r, s))| (r, s, &self.persons[p as usize].id))
             .collect();
+        let current = own.map(|o| &self.persons[self.person_of[o as usize] as usize].id);
         let Some(top) = hits.iter().map(|h| h.0).min() else {
-            return Decision::New;
+            return current.map_or(Decision::New, |p| Decision::Match {
+                person: p.clone(),
+                rule: SAME_RECORD.to_owned(),
+                score: 1.0,
+            });
         };
         hits.retain(|h| h.0 == top);
         hits.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.2.cmp(b.2)));
         let rule = self.rules.rules[top as usize].name.clone();
-        if hits.len() == 1 {
-            return Decision::Match { person: hits[0].2.clone(), rule, score: hits[0].1 };
+        let mut candidates: Vec<Candidate> = hits
+            .into_iter()
+            .map(|(_, score, person)| Candidate { person: person.clone(), rule: rule.clone(), score })
+            .collect();
+        // a known record that now matches someone else is not moved silently
+        if let Some(p) = current
+            && candidates.iter().all(|c| &c.person != p)
+        {
+            candidates.insert(
+                0,
+                Candidate { person: p.clone(), rule: SAME_RECORD.to_owned(), score: 1.0 },
+            );
         }
-        Decision::Ambiguous {
-            candidates: hits
-                .into_iter()
-                .map(|(_, score, person)| Candidate { person: person.clone(), rule: rule.clone(), score })
-                .collect(),
+        if candidates.len() == 1 {
+            let c = candidates.remove(0);
+            return Decision::Match { person: c.person, rule: c.rule, score: c.score };
         }
+        Decision::Ambiguous { candidates }
     }
 
     /// The batch guards applied to one person.

@@ -19,13 +19,15 @@ mod person;
 mod record;
 mod rules;
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod quality;
 #[cfg(test)]
 mod tests;
 
 pub use batch::{BatchStats, MatchEdge, Resolution, resolve_batch};
 pub use features::FieldIssue;
-pub use incremental::IdentityIndex;
+pub use incremental::{IdentityIndex, SAME_RECORD};
 pub use links::{ExternalKey, LinkError, LinkGraph, PersonLinks};
 pub use person::{Candidate, Decision, PersonId, StoredLink};
 pub use record::IdentityRecord;
