@@ -443,7 +443,7 @@ pub fn capabilities() -> Capabilities {
         ],
         webhooks: true,
         webhook_signatures: true,
-        max_batch: crate::client::CUSTOMER_BATCH,
+        max_batch: crate::writer::MAX_UPSERT,
         customer_writes: true,
         customer_groups: true,
         segments: true,

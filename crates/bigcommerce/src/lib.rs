@@ -6,9 +6,11 @@ pub mod connector;
 mod cursor;
 pub mod error;
 pub mod map;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod webhook;
 pub mod wire;
-mod writer;
+pub mod writer;
 
 pub use client::Client;
 pub use config::{BigCommerceConfig, BigCommerceConfigBuilder, WebhookConfig};

@@ -12,6 +12,11 @@ use crate::connector::BigCommerce;
 use crate::map;
 use crate::wire;
 
+/// Most customers one `upsert_customers` call accepts (split into requests of
+/// [`CUSTOMER_BATCH`]); larger calls are refused whole so nothing is half-written by a
+/// runaway caller.
+pub const MAX_UPSERT: usize = 1_000;
+
 /// Emails per `email:in` lookup.
 const EMAIL_LOOKUP_BATCH: usize = 50;
 
@@ -143,6 +148,17 @@ impl CommerceWriter for BigCommerce {
     }
 
     async fn upsert_customers(&self, writes: &[CustomerWrite]) -> Result<Vec<RecordOutcome>> {
+        if writes.len() > MAX_UPSERT {
+            return Err(Error::new(
+                ErrorKind::Invalid,
+                format!(
+                    "{} customers in one call; at most {MAX_UPSERT} (sent {CUSTOMER_BATCH} per request)",
+                    writes.len()
+                ),
+            )
+            .with_connector("bigcommerce")
+            .with_operation("upsert_customers"));
+        }
         let mut outcomes: Vec<Option<RecordOutcome>> = writes.iter().map(|_| None).collect();
         let mut creates = Vec::new();
         let mut updates = Vec::new();
