@@ -3,16 +3,30 @@
 //! Keep commerce platforms and CRMs in sync. This facade re-exports the workspace crates;
 //! enable one feature per connector.
 //!
-//! | Module | Crate |
-//! |---|---|
-//! | [`model`] | `cartograph-model`: canonical records, money, time, CRM intents |
-//! | [`core`] | `cartograph-core`: pure normalization, identity, mapping, metrics, rules |
-//! | [`connector`] | `cartograph-connector`: traits, error, paging, capabilities |
-//! | [`http`] | `cartograph-http`: HTTP plumbing shared by connectors |
+//! | Module | Crate | Feature |
+//! |---|---|---|
+//! | [`model`] | `cartograph-model`: canonical records, money, time, CRM intents | always |
+//! | [`core`] | `cartograph-core`: pure normalization, identity, mapping, metrics, rules | always |
+//! | [`connector`] | `cartograph-connector`: traits, error, paging, capabilities | always |
+//! | [`http`] | `cartograph-http`: HTTP plumbing shared by connectors | always |
+//! | `sync` | `cartograph-sync`: pipelines, modes, queue, dead letters | `sync` (default) |
+//! | `store_sqlite` | `cartograph-store-sqlite`: the embedded default store | `sqlite` (default) |
+//! | `bigcommerce` | `cartograph-bigcommerce` | `bigcommerce` |
+//! | `hubspot` | `cartograph-hubspot` | `hubspot` |
 //!
-//! See `docs/architecture.md` in the repository for the whole picture.
+//! `sim` adds the vendor simulators of the enabled connectors, for tests. See
+//! `docs/architecture.md` in the repository for the whole picture.
 
 pub use cartograph_connector as connector;
 pub use cartograph_core as core;
 pub use cartograph_http as http;
 pub use cartograph_model as model;
+
+#[cfg(feature = "bigcommerce")]
+pub use cartograph_bigcommerce as bigcommerce;
+#[cfg(feature = "hubspot")]
+pub use cartograph_hubspot as hubspot;
+#[cfg(feature = "sqlite")]
+pub use cartograph_store_sqlite as store_sqlite;
+#[cfg(feature = "sync")]
+pub use cartograph_sync as sync;
