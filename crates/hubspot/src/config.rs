@@ -458,7 +458,10 @@ mod tests {
     #[test]
     fn offsets_parse() {
         assert_eq!(parse_offset("Z"), Some(UtcOffset::UTC));
-        assert_eq!(parse_offset("+05:30").map(|o| o.whole_minutes()), Some(330));
+        assert_eq!(
+            parse_offset("+05:30").map(UtcOffset::whole_minutes),
+            Some(330)
+        );
         assert_eq!(parse_offset("nope"), None);
     }
 }

@@ -175,9 +175,12 @@ impl CrmSource for HubSpot {
     fn parse_webhook(&self, request: &WebhookRequest) -> Result<Vec<CrmEvent>> {
         let config = self.client.config();
         let secret = config.client_secret.as_ref().ok_or_else(|| {
-            Error::new(ErrorKind::Config, "client_secret is needed to verify webhooks")
-                .with_connector(CONNECTOR)
-                .with_operation("parse_webhook")
+            Error::new(
+                ErrorKind::Config,
+                "client_secret is needed to verify webhooks",
+            )
+            .with_connector(CONNECTOR)
+            .with_operation("parse_webhook")
         })?;
         verify_v3(secret.expose(), request, config.webhook_tolerance)?;
         let events = decode_events(&request.body)?;

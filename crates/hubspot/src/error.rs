@@ -346,7 +346,9 @@ mod tests {
         let wait = err.retry_after().expect("until midnight");
         assert!(wait <= Duration::from_secs(86_400));
         let until = g.exhausted_until().expect("exhausted");
-        let local = until.to_offset_date_time().to_offset(UtcOffset::from_hms(2, 0, 0).expect("o"));
+        let local = until
+            .to_offset_date_time()
+            .to_offset(UtcOffset::from_hms(2, 0, 0).expect("o"));
         assert_eq!((local.hour(), local.minute()), (0, 0));
         assert_eq!(
             g.admit(Timestamp::now()).expect_err("parked").kind(),
@@ -385,6 +387,9 @@ mod tests {
         let now = Timestamp::now();
         g.admit(now).expect("1");
         g.admit(now).expect("2");
-        assert_eq!(g.admit(now).expect_err("3").kind(), ErrorKind::QuotaExhausted);
+        assert_eq!(
+            g.admit(now).expect_err("3").kind(),
+            ErrorKind::QuotaExhausted
+        );
     }
 }

@@ -29,9 +29,21 @@ pub fn required_properties(config: &HubSpotConfig) -> Vec<PropertyDefinition> {
     };
     [
         (order_object, &m.order_id_property, "Cartograph order id"),
-        (CrmObjectType::LineItem, &m.line_item_id_property, "Cartograph line item id"),
-        (CrmObjectType::Product, &m.product_id_property, "Cartograph product id"),
-        (CrmObjectType::Task, &m.task_key_property, "Cartograph task key"),
+        (
+            CrmObjectType::LineItem,
+            &m.line_item_id_property,
+            "Cartograph line item id",
+        ),
+        (
+            CrmObjectType::Product,
+            &m.product_id_property,
+            "Cartograph product id",
+        ),
+        (
+            CrmObjectType::Task,
+            &m.task_key_property,
+            "Cartograph task key",
+        ),
     ]
     .into_iter()
     .map(|(object, name, label)| PropertyDefinition {

@@ -62,7 +62,10 @@ pub fn format_value(record: &str, field: &str, value: &PropertyValue) -> Result<
 ///
 /// # Errors
 /// As for [`format_value`].
-pub fn format_properties(record: &str, properties: &PropertyMap) -> Result<BTreeMap<String, String>> {
+pub fn format_properties(
+    record: &str,
+    properties: &PropertyMap,
+) -> Result<BTreeMap<String, String>> {
     properties
         .iter()
         .map(|(name, value)| Ok((name.clone(), format_value(record, name, value)?)))
@@ -226,12 +229,19 @@ mod tests {
         for (value, want) in cases {
             assert_eq!(format_value("r", "f", &value).expect("ok"), want);
         }
-        let err = format_value("p-1", "tags", &PropertyValue::MultiEnumeration(vec!["a;b".into()]))
-            .expect_err("bad option");
+        let err = format_value(
+            "p-1",
+            "tags",
+            &PropertyValue::MultiEnumeration(vec!["a;b".into()]),
+        )
+        .expect_err("bad option");
         assert_eq!(err.record(), Some("p-1"));
         assert_eq!(err.field(), Some("tags"));
         let big = Decimal::from_str_exact("123456789012345678.000001").expect("d");
-        assert_eq!(format_value("r", "f", &PropertyValue::Number(big)).expect("ok"), "123456789012345678.000001");
+        assert_eq!(
+            format_value("r", "f", &PropertyValue::Number(big)).expect("ok"),
+            "123456789012345678.000001"
+        );
     }
 
     #[test]
@@ -245,7 +255,10 @@ mod tests {
         .expect("valid");
         let contact = contact_from_wire(&object);
         assert_eq!(contact.crm_id, "51");
-        assert_eq!(contact.email.as_ref().map(EmailAddress::as_str), Some("ada@example.com"));
+        assert_eq!(
+            contact.email.as_ref().map(EmailAddress::as_str),
+            Some("ada@example.com")
+        );
         assert_eq!(contact.secondary_emails.len(), 2);
         assert!(!contact.properties.contains_key("phone"));
         assert_eq!(
@@ -267,16 +280,25 @@ mod tests {
             description: None,
         };
         let body = property_create(&def, "cartograph");
-        assert_eq!((body.kind.as_str(), body.field_type.as_str()), ("string", "text"));
+        assert_eq!(
+            (body.kind.as_str(), body.field_type.as_str()),
+            ("string", "text")
+        );
         assert!(body.has_unique_value);
         assert_eq!(body.group_name, "cartograph");
         let multi = PropertyDefinition {
             kind: PropertyType::MultiEnumeration,
-            options: vec![PropertyOption { value: "a".into(), label: "A".into() }],
+            options: vec![PropertyOption {
+                value: "a".into(),
+                label: "A".into(),
+            }],
             ..def
         };
         let body = property_create(&multi, "g");
-        assert_eq!((body.kind.as_str(), body.field_type.as_str()), ("enumeration", "checkbox"));
+        assert_eq!(
+            (body.kind.as_str(), body.field_type.as_str()),
+            ("enumeration", "checkbox")
+        );
         assert_eq!(body.options.len(), 1);
         assert!(same_value(Some("10.0"), "10"));
         assert!(!same_value(None, "10"));

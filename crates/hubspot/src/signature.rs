@@ -60,7 +60,9 @@ fn digest(secret: &str, method: &str, uri: &str, body: &[u8], timestamp: &str) -
 fn decoded_uri(uri: &str) -> String {
     let mut out = uri.to_owned();
     for (encoded, plain) in DECODE {
-        out = out.replace(encoded, plain).replace(&encoded.to_lowercase(), plain);
+        out = out
+            .replace(encoded, plain)
+            .replace(&encoded.to_lowercase(), plain);
     }
     out
 }
@@ -142,7 +144,13 @@ mod tests {
     fn known_vector_round_trips() {
         let now = Timestamp::from_unix_millis(1_700_000_000_000).expect("ts");
         let url = "https://example.com/hubspot?portal=1";
-        let sig = sign_v3("s3cret", "POST", url, br#"[{"eventId":1}]"#, "1700000000000");
+        let sig = sign_v3(
+            "s3cret",
+            "POST",
+            url,
+            br#"[{"eventId":1}]"#,
+            "1700000000000",
+        );
         let req = request(url, &sig, 1_700_000_000_000, now);
         verify_v3("s3cret", &req, Duration::from_secs(300)).expect("valid");
         let err = verify_v3("other", &req, Duration::from_secs(300)).expect_err("bad key");

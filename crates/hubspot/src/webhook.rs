@@ -106,8 +106,8 @@ mod tests {
           {"eventId":101,"occurredAt":1700000000001,"subscriptionType":"contact.creation","objectId":"124","changeSource":"CRM_UI","sourceId":"userId:5"},
           {"eventId":102,"occurredAt":1700000000002,"subscriptionType":"deal.creation","objectId":9}
         ]"#;
-        let events = to_crm_events(decode_events(body).expect("decodes"), Some("54321"))
-            .expect("maps");
+        let events =
+            to_crm_events(decode_events(body).expect("decodes"), Some("54321")).expect("maps");
         assert_eq!(events.len(), 2);
         assert!(events[0].is_own_write);
         assert_eq!(events[0].change_source.as_deref(), Some("INTEGRATION"));
@@ -121,8 +121,10 @@ mod tests {
 
     #[test]
     fn decode_errors_name_the_path() {
-        let err = decode_events(br#"[{"eventId":1,"occurredAt":"x","subscriptionType":"a","objectId":1}]"#)
-            .expect_err("bad occurredAt");
+        let err = decode_events(
+            br#"[{"eventId":1,"occurredAt":"x","subscriptionType":"a","objectId":1}]"#,
+        )
+        .expect_err("bad occurredAt");
         assert_eq!(err.kind(), ErrorKind::Decode);
         assert_eq!(err.field(), Some("[0].occurredAt"));
     }

@@ -41,8 +41,8 @@ impl HubSpotClient {
                             .collect(),
                     },
                 )?,
-                Some(id) => Request::post(format!("{base}/batch/create")).serialize_json(
-                    &BatchInput {
+                Some(id) => {
+                    Request::post(format!("{base}/batch/create")).serialize_json(&BatchInput {
                         inputs: chunk
                             .iter()
                             .map(|(f, t)| LabelledAssociationInput {
@@ -54,8 +54,8 @@ impl HubSpotClient {
                                 }],
                             })
                             .collect(),
-                    },
-                )?,
+                    })?
+                }
             };
             // Associating twice is harmless: safe to replay.
             let answer = self
@@ -79,9 +79,10 @@ impl HubSpotClient {
                 if linked {
                     out.push(Ok(()));
                 } else {
-                    let error = body.errors.iter().find(|e| {
-                        e.context.values().flatten().any(|v| v == f || v == t)
-                    });
+                    let error = body
+                        .errors
+                        .iter()
+                        .find(|e| e.context.values().flatten().any(|v| v == f || v == t));
                     out.push(Err(match error.or(body.errors.first()) {
                         Some(e) => batch_error(e, status, None, operation),
                         None => Error::new(ErrorKind::Other, "association not confirmed")
@@ -101,7 +102,10 @@ impl HubSpotClient {
     pub async fn associate(&self, associations: &[Association]) -> Result<Vec<RecordOutcome>> {
         const OP: &str = "associate";
         let key_of = |a: &Association| {
-            format!("{}:{}->{}:{}", a.from.object, a.from.id, a.to.object, a.to.id)
+            format!(
+                "{}:{}->{}:{}",
+                a.from.object, a.from.id, a.to.object, a.to.id
+            )
         };
         let mut outcomes: Vec<Option<RecordOutcome>> = associations.iter().map(|_| None).collect();
         let mut groups: BTreeMap<(String, String, Option<u32>), Vec<usize>> = BTreeMap::new();
@@ -114,25 +118,40 @@ impl HubSpotClient {
                         let key = key_of(a);
                         outcomes[i] = Some(RecordOutcome::failed(
                             &key,
-                            Error::invalid_field(&key, "label", format!("association label {label:?} is not configured"))
-                                .with_connector(CONNECTOR)
-                                .with_operation(OP),
+                            Error::invalid_field(
+                                &key,
+                                "label",
+                                format!("association label {label:?} is not configured"),
+                            )
+                            .with_connector(CONNECTOR)
+                            .with_operation(OP),
                         ));
                         continue;
                     }
                 },
             };
             groups
-                .entry((object_type(&a.from.object), object_type(&a.to.object), type_id))
+                .entry((
+                    object_type(&a.from.object),
+                    object_type(&a.to.object),
+                    type_id,
+                ))
                 .or_default()
                 .push(i);
         }
         for ((from, to, type_id), members) in groups {
             let pairs: Vec<(String, String)> = members
                 .iter()
-                .map(|&i| (associations[i].from.id.clone(), associations[i].to.id.clone()))
+                .map(|&i| {
+                    (
+                        associations[i].from.id.clone(),
+                        associations[i].to.id.clone(),
+                    )
+                })
                 .collect();
-            let results = self.associate_pairs(&from, &to, &pairs, type_id, OP).await?;
+            let results = self
+                .associate_pairs(&from, &to, &pairs, type_id, OP)
+                .await?;
             for (&i, result) in members.iter().zip(results) {
                 let key = key_of(&associations[i]);
                 outcomes[i] = Some(match result {

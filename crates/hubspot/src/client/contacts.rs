@@ -135,9 +135,13 @@ impl HubSpotClient {
             if c.identity.email.is_none() && c.identity.crm_id.is_none() {
                 outcomes[i] = Some(RecordOutcome::failed(
                     &c.key,
-                    Error::invalid_field(&c.key, "identity.email", "a contact needs an email or a CRM id")
-                        .with_connector("hubspot")
-                        .with_operation(OP),
+                    Error::invalid_field(
+                        &c.key,
+                        "identity.email",
+                        "a contact needs an email or a CRM id",
+                    )
+                    .with_connector("hubspot")
+                    .with_operation(OP),
                 ));
                 formatted.push(None);
                 continue;
@@ -150,7 +154,9 @@ impl HubSpotClient {
                 }
             }
         }
-        let live: Vec<usize> = (0..contacts.len()).filter(|i| formatted[*i].is_some()).collect();
+        let live: Vec<usize> = (0..contacts.len())
+            .filter(|i| formatted[*i].is_some())
+            .collect();
         if live.is_empty() {
             return Ok(outcomes.into_iter().flatten().collect());
         }
@@ -259,14 +265,12 @@ impl HubSpotClient {
             .zip(upsert_groups)
             .chain(updated.into_iter().zip(update_groups))
         {
-            spread(&groups[g].members, contacts, slot, &mut outcomes);
+            spread(&groups[g].members, contacts, &slot, &mut outcomes);
         }
         Ok(outcomes
             .into_iter()
             .zip(contacts)
-            .map(|(o, c)| {
-                o.unwrap_or_else(|| RecordOutcome::unchanged(&c.key, None))
-            })
+            .map(|(o, c)| o.unwrap_or_else(|| RecordOutcome::unchanged(&c.key, None)))
             .collect())
     }
 }
@@ -282,11 +286,11 @@ struct Group {
 fn spread(
     members: &[usize],
     contacts: &[ContactUpsert],
-    slot: Slot,
+    slot: &Slot,
     outcomes: &mut [Option<RecordOutcome>],
 ) {
     for (n, &i) in members.iter().enumerate() {
-        let copy = match &slot {
+        let copy = match slot {
             Ok(o) => Ok(o.clone()),
             Err(e) => Err(copy_error(e)),
         };

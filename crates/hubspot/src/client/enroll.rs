@@ -30,7 +30,12 @@ impl HubSpotClient {
             }
             match &r.target {
                 EnrollmentTarget::Campaign { .. } | EnrollmentTarget::Automation { .. } => {
-                    outcomes[i] = Some(RecordOutcome::failed(&r.key, Error::unsupported(CONNECTOR, OP).with_record(r.key.clone()).with_field("target")));
+                    outcomes[i] = Some(RecordOutcome::failed(
+                        &r.key,
+                        Error::unsupported(CONNECTOR, OP)
+                            .with_record(r.key.clone())
+                            .with_field("target"),
+                    ));
                 }
                 EnrollmentTarget::Workflow { .. } if !self.config.legacy_workflow_enrollment => {
                     outcomes[i] = Some(RecordOutcome::failed(
@@ -56,14 +61,24 @@ impl HubSpotClient {
                         ids.insert(i, id.clone());
                     }
                     None => {
-                        outcomes[i] = Some(RecordOutcome::failed(&r.key, Error::new(ErrorKind::NotFound, "contact not in HubSpot yet").with_connector(CONNECTOR).with_operation(OP).with_record(r.key.clone()).with_field("contact").with_retryable(true)));
+                        outcomes[i] = Some(RecordOutcome::failed(
+                            &r.key,
+                            Error::new(ErrorKind::NotFound, "contact not in HubSpot yet")
+                                .with_connector(CONNECTOR)
+                                .with_operation(OP)
+                                .with_record(r.key.clone())
+                                .with_field("contact")
+                                .with_retryable(true),
+                        ));
                     }
                 },
             }
         }
-        self.enroll_by_property(requests, &ids, &mut outcomes).await?;
+        self.enroll_by_property(requests, &ids, &mut outcomes)
+            .await?;
         self.enroll_in_lists(requests, &ids, &mut outcomes).await?;
-        self.enroll_in_workflows(requests, &ids, &mut outcomes).await?;
+        self.enroll_in_workflows(requests, &ids, &mut outcomes)
+            .await?;
         Ok(outcomes
             .into_iter()
             .zip(requests)
@@ -78,9 +93,12 @@ impl HubSpotClient {
         outcomes: &mut [Option<RecordOutcome>],
     ) -> Result<()> {
         // One input per contact: a batch must never name a record twice.
-        let mut per_contact: BTreeMap<String, (Vec<usize>, BTreeMap<String, String>)> = BTreeMap::new();
+        let mut per_contact: BTreeMap<String, (Vec<usize>, BTreeMap<String, String>)> =
+            BTreeMap::new();
         for (i, r) in requests.iter().enumerate() {
-            let (EnrollmentTarget::TriggerProperty { name, value }, Some(id)) = (&r.target, ids.get(&i)) else {
+            let (EnrollmentTarget::TriggerProperty { name, value }, Some(id)) =
+                (&r.target, ids.get(&i))
+            else {
                 continue;
             };
             if outcomes[i].is_some() {
@@ -92,7 +110,9 @@ impl HubSpotClient {
                     entry.0.push(i);
                     entry.1.insert(name.clone(), v);
                 }
-                Err(err) => outcomes[i] = Some(RecordOutcome::failed(&r.key, err.with_operation(OP))),
+                Err(err) => {
+                    outcomes[i] = Some(RecordOutcome::failed(&r.key, err.with_operation(OP)));
+                }
             }
         }
         if per_contact.is_empty() {
@@ -101,7 +121,14 @@ impl HubSpotClient {
         let (members, inputs): (Vec<Vec<usize>>, Vec<UpdateInput>) = per_contact
             .into_iter()
             .map(|(id, (members, properties))| {
-                (members, UpdateInput { id, object_write_trace_id: None, properties })
+                (
+                    members,
+                    UpdateInput {
+                        id,
+                        object_write_trace_id: None,
+                        properties,
+                    },
+                )
             })
             .unzip();
         let slots = self.update_all("contacts", inputs, OP).await?;
@@ -125,7 +152,9 @@ impl HubSpotClient {
     ) -> Result<()> {
         let mut per_list: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, r) in requests.iter().enumerate() {
-            if let (EnrollmentTarget::List { id }, true, None) = (&r.target, ids.contains_key(&i), &outcomes[i]) {
+            if let (EnrollmentTarget::List { id }, true, None) =
+                (&r.target, ids.contains_key(&i), &outcomes[i])
+            {
                 per_list.entry(id.clone()).or_default().push(i);
             }
         }
@@ -139,9 +168,10 @@ impl HubSpotClient {
             let mut added = Vec::new();
             let mut missing = Vec::new();
             for chunk in record_ids.chunks(self.batch_size()) {
-                let request = Request::put(format!("{}/{list}/memberships/add", self.paths.lists()))
-                    .operation(OP)
-                    .serialize_json(&chunk)?;
+                let request =
+                    Request::put(format!("{}/{list}/memberships/add", self.paths.lists()))
+                        .operation(OP)
+                        .serialize_json(&chunk)?;
                 match self.send(request).await {
                     Ok(response) => {
                         let body: MembershipsUpdateResponse = response.json()?;
@@ -151,7 +181,10 @@ impl HubSpotClient {
                     Err(err) if is_data_error(&err) => {
                         for i in &members {
                             if chunk.contains(&ids[i]) {
-                                outcomes[*i] = Some(RecordOutcome::failed(&requests[*i].key, copy_error(&err).with_record(requests[*i].key.clone())));
+                                outcomes[*i] = Some(RecordOutcome::failed(
+                                    &requests[*i].key,
+                                    copy_error(&err).with_record(requests[*i].key.clone()),
+                                ));
                             }
                         }
                     }
@@ -167,7 +200,13 @@ impl HubSpotClient {
                 outcomes[i] = Some(if added.contains(&id) {
                     RecordOutcome::updated(key, id)
                 } else if missing.contains(&id) {
-                    RecordOutcome::failed(key, Error::new(ErrorKind::NotFound, "record is not in HubSpot").with_connector(CONNECTOR).with_operation(OP).with_record(key.clone()))
+                    RecordOutcome::failed(
+                        key,
+                        Error::new(ErrorKind::NotFound, "record is not in HubSpot")
+                            .with_connector(CONNECTOR)
+                            .with_operation(OP)
+                            .with_record(key.clone()),
+                    )
                 } else {
                     // Already a member: HubSpot ignores it.
                     RecordOutcome::unchanged(key, Some(id))
@@ -184,7 +223,11 @@ impl HubSpotClient {
         outcomes: &mut [Option<RecordOutcome>],
     ) -> Result<()> {
         let wanted: Vec<usize> = (0..requests.len())
-            .filter(|i| matches!(requests[*i].target, EnrollmentTarget::Workflow { .. }) && ids.contains_key(i) && outcomes[*i].is_none())
+            .filter(|i| {
+                matches!(requests[*i].target, EnrollmentTarget::Workflow { .. })
+                    && ids.contains_key(i)
+                    && outcomes[*i].is_none()
+            })
             .collect();
         if wanted.is_empty() {
             return Ok(());
@@ -198,16 +241,27 @@ impl HubSpotClient {
             .collect();
         for i in wanted {
             let r = &requests[i];
-            let EnrollmentTarget::Workflow { id: workflow } = &r.target else { continue };
+            let EnrollmentTarget::Workflow { id: workflow } = &r.target else {
+                continue;
+            };
             let Some(email) = emails.get(&ids[&i]) else {
-                outcomes[i] = Some(RecordOutcome::failed(&r.key, Error::new(ErrorKind::NotFound, "contact has no email").with_connector(CONNECTOR).with_operation(OP).with_record(r.key.clone())));
+                outcomes[i] = Some(RecordOutcome::failed(
+                    &r.key,
+                    Error::new(ErrorKind::NotFound, "contact has no email")
+                        .with_connector(CONNECTOR)
+                        .with_operation(OP)
+                        .with_record(r.key.clone()),
+                ));
                 continue;
             };
             let path = format!("/automation/v2/workflows/{workflow}/enrollments/contacts/{email}");
             match self.send(Request::post(path).operation(OP)).await {
                 Ok(_) => outcomes[i] = Some(RecordOutcome::updated(&r.key, ids[&i].clone())),
                 Err(err) if is_data_error(&err) => {
-                    outcomes[i] = Some(RecordOutcome::failed(&r.key, err.with_record(r.key.clone())));
+                    outcomes[i] = Some(RecordOutcome::failed(
+                        &r.key,
+                        err.with_record(r.key.clone()),
+                    ));
                 }
                 Err(err) => return Err(err),
             }

@@ -279,8 +279,10 @@ impl HubSpotClient {
                     ..input.clone()
                 })
                 .collect();
-            let keys: Vec<(usize, String)> =
-                chunk.iter().map(|(i, input)| (*i, input.id.clone())).collect();
+            let keys: Vec<(usize, String)> = chunk
+                .iter()
+                .map(|(i, input)| (*i, input.id.clone()))
+                .collect();
             match self
                 .batch_write_once(object, WriteKind::Upsert, batch, Vec::new(), operation)
                 .await
@@ -289,7 +291,8 @@ impl HubSpotClient {
                     written = true;
                     let id_prop = id_property.to_owned();
                     for (i, slot) in correlate(&keys, answer, operation, |o, key| {
-                        o.prop(&id_prop).is_some_and(|v| v.eq_ignore_ascii_case(key))
+                        o.prop(&id_prop)
+                            .is_some_and(|v| v.eq_ignore_ascii_case(key))
                     }) {
                         slots[i] = Some(slot);
                     }
@@ -338,8 +341,10 @@ impl HubSpotClient {
                     ..input.clone()
                 })
                 .collect();
-            let keys: Vec<(usize, String)> =
-                chunk.iter().map(|(i, input)| (*i, input.id.clone())).collect();
+            let keys: Vec<(usize, String)> = chunk
+                .iter()
+                .map(|(i, input)| (*i, input.id.clone()))
+                .collect();
             match self
                 .batch_write_once(object, WriteKind::Update, Vec::new(), batch, operation)
                 .await
@@ -472,7 +477,12 @@ pub(crate) fn correlate(
         for i in targets {
             slots.insert(
                 i,
-                Err(batch_error(error, status, correlation.as_deref(), operation)),
+                Err(batch_error(
+                    error,
+                    status,
+                    correlation.as_deref(),
+                    operation,
+                )),
             );
         }
     }
@@ -482,10 +492,13 @@ pub(crate) fn correlate(
                 Err(match unmatched.first() {
                     Some(error) => batch_error(error, status, correlation.as_deref(), operation),
                     None => {
-                        let mut e = Error::new(ErrorKind::Other, "HubSpot returned no result for this input")
-                            .with_connector(CONNECTOR)
-                            .with_operation(operation)
-                            .with_status(status);
+                        let mut e = Error::new(
+                            ErrorKind::Other,
+                            "HubSpot returned no result for this input",
+                        )
+                        .with_connector(CONNECTOR)
+                        .with_operation(operation)
+                        .with_status(status);
                         if let Some(c) = &correlation {
                             e = e.with_request_id(c.clone());
                         }

@@ -34,7 +34,11 @@ impl HubSpotClient {
                     "contacts",
                     Some("email"),
                     &emails,
-                    &["email".into(), "hs_additional_emails".into(), "hubspot_owner_id".into()],
+                    &[
+                        "email".into(),
+                        "hs_additional_emails".into(),
+                        "hubspot_owner_id".into(),
+                    ],
                     operation,
                 )
                 .await?;
@@ -44,7 +48,8 @@ impl HubSpotClient {
                 }
                 for e in o.prop("hs_additional_emails").unwrap_or("").split(';') {
                     if !e.trim().is_empty() {
-                        map.entry(e.trim().to_lowercase()).or_insert_with(|| o.id.clone());
+                        map.entry(e.trim().to_lowercase())
+                            .or_insert_with(|| o.id.clone());
                     }
                 }
             }
@@ -64,7 +69,13 @@ impl HubSpotClient {
             return Ok(HashMap::new());
         }
         let found = self
-            .batch_read(object, Some(property), values, &[property.to_owned()], operation)
+            .batch_read(
+                object,
+                Some(property),
+                values,
+                &[property.to_owned()],
+                operation,
+            )
             .await?;
         Ok(found
             .into_iter()
@@ -79,7 +90,8 @@ impl HubSpotClient {
     pub async fn record_orders(&self, orders: &[OrderRecord]) -> Result<Vec<RecordOutcome>> {
         let m = &self.config.mapping;
         let mut outcomes: Vec<Option<RecordOutcome>> = orders.iter().map(|_| None).collect();
-        let contact_refs: Vec<&ContactRef> = orders.iter().filter_map(|o| o.contact.as_ref()).collect();
+        let contact_refs: Vec<&ContactRef> =
+            orders.iter().filter_map(|o| o.contact.as_ref()).collect();
         let contacts = self.contact_ids(&contact_refs, OP).await?;
         let product_keys: Vec<String> = orders
             .iter()
@@ -94,7 +106,12 @@ impl HubSpotClient {
         let mut inputs: BTreeMap<&'static str, Vec<UpsertInput>> = BTreeMap::new();
         for (i, order) in orders.iter().enumerate() {
             if order.key.trim().is_empty() {
-                outcomes[i] = Some(RecordOutcome::failed(&order.key, Error::invalid_field(&order.key, "key", "order key is empty").with_connector(CONNECTOR).with_operation(OP)));
+                outcomes[i] = Some(RecordOutcome::failed(
+                    &order.key,
+                    Error::invalid_field(&order.key, "key", "order key is empty")
+                        .with_connector(CONNECTOR)
+                        .with_operation(OP),
+                ));
                 continue;
             }
             let contact_id = match &order.contact {
@@ -105,12 +122,15 @@ impl HubSpotClient {
                     None => {
                         outcomes[i] = Some(RecordOutcome::failed(
                             &order.key,
-                            Error::new(ErrorKind::NotFound, "the order's contact is not in HubSpot yet")
-                                .with_connector(CONNECTOR)
-                                .with_operation(OP)
-                                .with_record(order.key.clone())
-                                .with_field("contact")
-                                .with_retryable(true),
+                            Error::new(
+                                ErrorKind::NotFound,
+                                "the order's contact is not in HubSpot yet",
+                            )
+                            .with_connector(CONNECTOR)
+                            .with_operation(OP)
+                            .with_record(order.key.clone())
+                            .with_field("contact")
+                            .with_retryable(true),
                         ));
                         continue;
                     }
@@ -126,18 +146,30 @@ impl HubSpotClient {
             properties.insert(m.order_id_property.clone(), order.key.clone());
             let object = match m.order_object.unwrap_or(order.object) {
                 OrderObject::Deal => {
-                    properties.entry("dealname".into()).or_insert_with(|| format!("Order {}", order.key));
-                    properties.entry("pipeline".into()).or_insert_with(|| m.deal_pipeline.clone());
-                    properties.entry("dealstage".into()).or_insert_with(|| m.deal_stage.clone());
+                    properties
+                        .entry("dealname".into())
+                        .or_insert_with(|| format!("Order {}", order.key));
+                    properties
+                        .entry("pipeline".into())
+                        .or_insert_with(|| m.deal_pipeline.clone());
+                    properties
+                        .entry("dealstage".into())
+                        .or_insert_with(|| m.deal_stage.clone());
                     "0-3"
                 }
                 OrderObject::Order => {
-                    properties.entry("hs_order_name".into()).or_insert_with(|| format!("Order {}", order.key));
+                    properties
+                        .entry("hs_order_name".into())
+                        .or_insert_with(|| format!("Order {}", order.key));
                     if let Some(p) = &m.order_pipeline {
-                        properties.entry("hs_pipeline".into()).or_insert_with(|| p.clone());
+                        properties
+                            .entry("hs_pipeline".into())
+                            .or_insert_with(|| p.clone());
                     }
                     if let Some(s) = &m.order_stage {
-                        properties.entry("hs_pipeline_stage".into()).or_insert_with(|| s.clone());
+                        properties
+                            .entry("hs_pipeline_stage".into())
+                            .or_insert_with(|| s.clone());
                     }
                     "orders"
                 }
@@ -153,7 +185,9 @@ impl HubSpotClient {
 
         for (object, members) in plan {
             let batch = inputs.remove(object).unwrap_or_default();
-            let slots = self.upsert_all(object, &m.order_id_property, batch, OP).await?;
+            let slots = self
+                .upsert_all(object, &m.order_id_property, batch, OP)
+                .await?;
             let mut written: Vec<(usize, String, Option<String>)> = Vec::new();
             for ((i, contact), slot) in members.into_iter().zip(slots) {
                 if let Ok(o) = &slot {
@@ -161,7 +195,8 @@ impl HubSpotClient {
                 }
                 outcomes[i] = Some(outcome(&orders[i].key, slot));
             }
-            self.finish_orders(object, orders, &written, &products, &mut outcomes).await?;
+            self.finish_orders(object, orders, &written, &products, &mut outcomes)
+                .await?;
         }
         Ok(outcomes
             .into_iter()
@@ -186,10 +221,13 @@ impl HubSpotClient {
         for (i, order_id, _) in written {
             let order = &orders[*i];
             for line in &order.line_items {
-                let mut properties = match format_properties(&format!("{}:{}", order.key, line.key), &line.properties) {
+                let mut properties = match format_properties(
+                    &format!("{}:{}", order.key, line.key),
+                    &line.properties,
+                ) {
                     Ok(p) => p,
                     Err(err) => {
-                        fail(outcomes, *i, order_id, err.with_operation(OP));
+                        fail(outcomes, *i, order_id, &err.with_operation(OP));
                         continue;
                     }
                 };
@@ -210,14 +248,16 @@ impl HubSpotClient {
         let mut line_links = Vec::new();
         let mut line_owners = Vec::new();
         if !items.is_empty() {
-            let slots: Vec<Slot> = self.upsert_all("line_items", &m.line_item_id_property, items, OP).await?;
+            let slots: Vec<Slot> = self
+                .upsert_all("line_items", &m.line_item_id_property, items, OP)
+                .await?;
             for ((i, order_id), slot) in owners.into_iter().zip(slots) {
                 match slot {
                     Ok(line) => {
                         line_links.push((order_id.clone(), line.id));
                         line_owners.push((i, order_id));
                     }
-                    Err(err) => fail(outcomes, i, &order_id, err),
+                    Err(err) => fail(outcomes, i, &order_id, &err),
                 }
             }
         }
@@ -239,7 +279,7 @@ impl HubSpotClient {
             let results = self.associate_pairs(object, to, &links, None, OP).await?;
             for ((i, order_id), result) in owners.into_iter().zip(results) {
                 if let Err(err) = result {
-                    fail(outcomes, i, &order_id, err);
+                    fail(outcomes, i, &order_id, &err);
                 }
             }
         }
@@ -268,7 +308,9 @@ impl HubSpotClient {
                     });
                     idx.push(i);
                 }
-                Err(err) => outcomes[i] = Some(RecordOutcome::failed(&p.key, err.with_operation(OP))),
+                Err(err) => {
+                    outcomes[i] = Some(RecordOutcome::failed(&p.key, err.with_operation(OP)));
+                }
             }
         }
         if !inputs.is_empty() {
@@ -286,16 +328,19 @@ impl HubSpotClient {
 }
 
 /// Marks order `i` failed (first failure wins), keeping the record id.
-fn fail(outcomes: &mut [Option<RecordOutcome>], i: usize, order_id: &str, err: Error) {
+fn fail(outcomes: &mut [Option<RecordOutcome>], i: usize, order_id: &str, err: &Error) {
     if let Some(o) = &outcomes[i] {
         if matches!(o.status, WriteStatus::Failed(_)) {
             return;
         }
     }
-    let key = outcomes[i].as_ref().map(|o| o.key.clone()).unwrap_or_default();
+    let key = outcomes[i]
+        .as_ref()
+        .map(|o| o.key.clone())
+        .unwrap_or_default();
     outcomes[i] = Some(RecordOutcome {
         id: Some(order_id.to_owned()),
-        status: WriteStatus::Failed(copy_error(&err).with_record(key.clone())),
+        status: WriteStatus::Failed(copy_error(err).with_record(key.clone())),
         key,
     });
 }

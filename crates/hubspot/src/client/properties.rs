@@ -67,7 +67,10 @@ impl HubSpotClient {
         let mut outcomes: Vec<Option<RecordOutcome>> = definitions.iter().map(|_| None).collect();
         let mut by_object: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, def) in definitions.iter().enumerate() {
-            by_object.entry(object_type(&def.object)).or_default().push(i);
+            by_object
+                .entry(object_type(&def.object))
+                .or_default()
+                .push(i);
         }
         for (object, members) in by_object {
             let mut groups: Vec<String> = Vec::new();
@@ -97,16 +100,24 @@ impl HubSpotClient {
                     Some(p) if !type_matches(p, def.kind) => {
                         outcomes[i] = Some(RecordOutcome::failed(
                             &key,
-                            conflict(&key, &def.name, format!(
-                                "property exists as {}/{}, wanted {:?}",
-                                p.kind, p.field_type, def.kind
-                            )),
+                            conflict(
+                                &key,
+                                &def.name,
+                                format!(
+                                    "property exists as {}/{}, wanted {:?}",
+                                    p.kind, p.field_type, def.kind
+                                ),
+                            ),
                         ));
                     }
                     Some(p) if def.unique && !p.has_unique_value => {
                         outcomes[i] = Some(RecordOutcome::failed(
                             &key,
-                            conflict(&key, &def.name, "property exists without unique values (cannot be changed)".into()),
+                            conflict(
+                                &key,
+                                &def.name,
+                                "property exists without unique values (cannot be changed)".into(),
+                            ),
                         ));
                     }
                     Some(p) => {
@@ -115,11 +126,17 @@ impl HubSpotClient {
                 }
             }
             if !creates.is_empty() {
-                for chunk in creates.chunks(self.batch_size()).zip(create_idx.chunks(self.batch_size())) {
+                for chunk in creates
+                    .chunks(self.batch_size())
+                    .zip(create_idx.chunks(self.batch_size()))
+                {
                     let (inputs, idx) = chunk;
-                    let request = Request::post(format!("{}/batch/create", self.paths.properties(&object)))
-                        .operation(OP)
-                        .serialize_json(&BatchInput { inputs: inputs.to_vec() })?;
+                    let request =
+                        Request::post(format!("{}/batch/create", self.paths.properties(&object)))
+                            .operation(OP)
+                            .serialize_json(&BatchInput {
+                                inputs: inputs.to_vec(),
+                            })?;
                     let response = self.send(request).await?;
                     let status = response.status;
                     let body: BatchResponse<Property> = response.json()?;
@@ -133,13 +150,22 @@ impl HubSpotClient {
                             let error = body
                                 .errors
                                 .iter()
-                                .find(|e| e.context.get("name").is_some_and(|v| v.contains(&def.name)))
+                                .find(|e| {
+                                    e.context.get("name").is_some_and(|v| v.contains(&def.name))
+                                })
                                 .or_else(|| body.errors.first());
                             let err = error.map_or_else(
-                                || Error::new(ErrorKind::Other, "property not created").with_connector(CONNECTOR).with_operation(OP),
+                                || {
+                                    Error::new(ErrorKind::Other, "property not created")
+                                        .with_connector(CONNECTOR)
+                                        .with_operation(OP)
+                                },
                                 |e| batch_error(e, status, None, OP),
                             );
-                            RecordOutcome::failed(&key, err.with_record(key.clone()).with_field(def.name.clone()))
+                            RecordOutcome::failed(
+                                &key,
+                                err.with_record(key.clone()).with_field(def.name.clone()),
+                            )
                         });
                     }
                 }
@@ -158,7 +184,10 @@ impl HubSpotClient {
         def: &PropertyDefinition,
         key: &str,
     ) -> RecordOutcome {
-        if !matches!(def.kind, PropertyType::Enumeration | PropertyType::MultiEnumeration) {
+        if !matches!(
+            def.kind,
+            PropertyType::Enumeration | PropertyType::MultiEnumeration
+        ) {
             return RecordOutcome::unchanged(key, Some(def.name.clone()));
         }
         let missing: Vec<_> = def

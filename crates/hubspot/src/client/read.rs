@@ -29,7 +29,12 @@ pub struct SearchCursor {
 impl SearchCursor {
     /// Encodes as `v1|since|after|id,id`.
     pub fn encode(&self) -> Cursor {
-        Cursor::new(format!("v1|{}|{}|{}", self.since_ms, self.after, self.skip.join(",")))
+        Cursor::new(format!(
+            "v1|{}|{}|{}",
+            self.since_ms,
+            self.after,
+            self.skip.join(",")
+        ))
     }
 
     /// Decodes [`SearchCursor::encode`]'s form.
@@ -56,7 +61,11 @@ impl SearchCursor {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect();
-        Ok(Self { since_ms, after, skip })
+        Ok(Self {
+            since_ms,
+            after,
+            skip,
+        })
     }
 }
 
@@ -149,7 +158,11 @@ impl HubSpotClient {
                     })
                     .map(|o| o.id.clone())
                     .collect();
-                Some(SearchCursor { since_ms, after: 0, skip })
+                Some(SearchCursor {
+                    since_ms,
+                    after: 0,
+                    skip,
+                })
             }
         };
         Ok(Page {
@@ -169,9 +182,12 @@ impl HubSpotClient {
     ) -> Result<Page<MembershipChange>> {
         const OP: &str = "list_memberships";
         let limit = request.limit.unwrap_or(100).clamp(1, 250);
-        let mut http = Request::get(format!("{}/{list_id}/memberships/join-order", self.paths.lists()))
-            .operation(OP)
-            .query("limit", limit.to_string());
+        let mut http = Request::get(format!(
+            "{}/{list_id}/memberships/join-order",
+            self.paths.lists()
+        ))
+        .operation(OP)
+        .query("limit", limit.to_string());
         if let Some(c) = &request.cursor {
             http = http.query("after", c.as_str());
         }
@@ -196,7 +212,10 @@ impl HubSpotClient {
         }
         Ok(Page {
             items,
-            next: page.paging.and_then(|p| p.next).map(|n| Cursor::new(n.after)),
+            next: page
+                .paging
+                .and_then(|p| p.next)
+                .map(|n| Cursor::new(n.after)),
         })
     }
 }

@@ -48,7 +48,14 @@ impl HubSpotClient {
                 Some(ContactRef::Email(e)) => {
                     let found = by_email.get(e.normalized()).cloned();
                     if found.is_none() {
-                        outcomes[i] = Some(RecordOutcome::failed(&task.key, not_found(&task.key, "contact", "the task's contact is not in HubSpot yet")));
+                        outcomes[i] = Some(RecordOutcome::failed(
+                            &task.key,
+                            not_found(
+                                &task.key,
+                                "contact",
+                                "the task's contact is not in HubSpot yet",
+                            ),
+                        ));
                     }
                     found
                 }
@@ -57,12 +64,21 @@ impl HubSpotClient {
             if task.kind == TaskKind::Case {
                 outcomes[i] = Some(RecordOutcome::failed(
                     &task.key,
-                    Error::unsupported(CONNECTOR, OP).with_record(task.key.clone()).with_field("kind"),
+                    Error::unsupported(CONNECTOR, OP)
+                        .with_record(task.key.clone())
+                        .with_field("kind"),
                 ));
             }
             if let Some(order) = &task.order_key {
                 if outcomes[i].is_none() && !orders.contains_key(order) {
-                    outcomes[i] = Some(RecordOutcome::failed(&task.key, not_found(&task.key, "order_key", "the task's order is not in HubSpot yet")));
+                    outcomes[i] = Some(RecordOutcome::failed(
+                        &task.key,
+                        not_found(
+                            &task.key,
+                            "order_key",
+                            "the task's order is not in HubSpot yet",
+                        ),
+                    ));
                 }
             }
         }
@@ -76,11 +92,20 @@ impl HubSpotClient {
         let owners: HashMap<String, String> = if need_owner.is_empty() {
             HashMap::new()
         } else {
-            self.batch_read("contacts", None, &need_owner, &["hubspot_owner_id".into()], OP)
-                .await?
-                .into_iter()
-                .filter_map(|o| o.prop("hubspot_owner_id").map(|v| (o.id.clone(), v.to_owned())))
-                .collect()
+            self.batch_read(
+                "contacts",
+                None,
+                &need_owner,
+                &["hubspot_owner_id".into()],
+                OP,
+            )
+            .await?
+            .into_iter()
+            .filter_map(|o| {
+                o.prop("hubspot_owner_id")
+                    .map(|v| (o.id.clone(), v.to_owned()))
+            })
+            .collect()
         };
         let mut inputs = Vec::new();
         let mut idx = Vec::new();
@@ -92,7 +117,10 @@ impl HubSpotClient {
             p.insert(m.task_key_property.clone(), task.key.clone());
             p.insert("hs_task_subject".into(), task.subject.clone());
             p.insert("hs_task_body".into(), task.body.clone());
-            p.insert("hs_task_priority".into(), task_priority(task.priority).into());
+            p.insert(
+                "hs_task_priority".into(),
+                task_priority(task.priority).into(),
+            );
             p.insert("hs_task_status".into(), "NOT_STARTED".into());
             p.insert("hs_task_type".into(), "TODO".into());
             let due = task.due_at.unwrap_or_else(Timestamp::now);
@@ -115,7 +143,9 @@ impl HubSpotClient {
         if inputs.is_empty() {
             return Ok(finish(outcomes, tasks));
         }
-        let slots = self.upsert_all("tasks", &m.task_key_property, inputs, OP).await?;
+        let slots = self
+            .upsert_all("tasks", &m.task_key_property, inputs, OP)
+            .await?;
         let mut contact_links = Vec::new();
         let mut deal_links = Vec::new();
         let mut contact_owner = Vec::new();
@@ -133,7 +163,10 @@ impl HubSpotClient {
             }
             outcomes[i] = Some(outcome(&tasks[i].key, slot));
         }
-        for (to, links, owners) in [("contacts", contact_links, contact_owner), (order_object, deal_links, deal_owner)] {
+        for (to, links, owners) in [
+            ("contacts", contact_links, contact_owner),
+            (order_object, deal_links, deal_owner),
+        ] {
             if links.is_empty() {
                 continue;
             }
@@ -141,7 +174,8 @@ impl HubSpotClient {
             for (i, result) in owners.into_iter().zip(results) {
                 if let Err(err) = result {
                     let id = outcomes[i].as_ref().and_then(|o| o.id.clone());
-                    let mut failed = RecordOutcome::failed(&tasks[i].key, err.with_record(tasks[i].key.clone()));
+                    let mut failed =
+                        RecordOutcome::failed(&tasks[i].key, err.with_record(tasks[i].key.clone()));
                     failed.id = id;
                     outcomes[i] = Some(failed);
                 }

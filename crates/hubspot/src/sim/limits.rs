@@ -65,7 +65,11 @@ pub(crate) struct Headers {
 impl Limiter {
     /// `burst` requests per 10 s divided by `time_scale`, `daily` per day, faults seeded.
     pub(crate) fn new(burst: u32, daily: u32, time_scale: f64, seed: u64) -> Self {
-        let scale = if time_scale.is_finite() && time_scale > 0.0 { time_scale } else { 1.0 };
+        let scale = if time_scale.is_finite() && time_scale > 0.0 {
+            time_scale
+        } else {
+            1.0
+        };
         let window = Duration::from_secs(10).div_f64(scale);
         Self {
             burst,
@@ -97,7 +101,11 @@ impl Limiter {
 
     /// Decides one request.
     pub(crate) fn check(&mut self, now: Instant) -> Verdict {
-        while self.recent.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
+        while self
+            .recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
             self.recent.pop_front();
         }
         if let Some(fault) = self.queued.pop_front() {

@@ -112,7 +112,9 @@ pub struct HubSpotSim {
 
 impl std::fmt::Debug for HubSpotSim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HubSpotSim").field("base_url", &self.base_url).finish_non_exhaustive()
+        f.debug_struct("HubSpotSim")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -142,7 +144,8 @@ impl HubSpotSim {
         let addr = listener
             .local_addr()
             .map_err(|e| Error::new(ErrorKind::Network, format!("no local address: {e}")))?;
-        let limiter = limits::Limiter::new(config.burst, config.daily, config.time_scale, config.seed);
+        let limiter =
+            limits::Limiter::new(config.burst, config.daily, config.time_scale, config.seed);
         let shared = Arc::new(Shared {
             inner: Mutex::new(Inner {
                 config,
@@ -189,10 +192,12 @@ impl HubSpotSim {
     /// [`ErrorKind::Config`] (not expected).
     pub fn connector_config(&self) -> Result<HubSpotConfigBuilder> {
         let c = self.config();
-        Ok(HubSpotConfig::builder(HubSpotAuth::PrivateApp { token: Secret::new(c.token) })
-            .base_url(&self.base_url)?
-            .client_secret(Secret::new(c.client_secret))
-            .app_id(c.app_id))
+        Ok(HubSpotConfig::builder(HubSpotAuth::PrivateApp {
+            token: Secret::new(c.token),
+        })
+        .base_url(&self.base_url)?
+        .client_secret(Secret::new(c.client_secret))
+        .app_id(c.app_id))
     }
 
     /// Every record of an object type (`contacts`, `deals`, `0-3`...).
@@ -215,19 +220,39 @@ impl HubSpotSim {
     }
 
     /// Creates a contact directly (no webhook), e.g. to seed data; returns its id.
-    pub fn insert(&self, object: &str, properties: &[(&str, &str)], modified: Option<Timestamp>) -> String {
+    pub fn insert(
+        &self,
+        object: &str,
+        properties: &[(&str, &str)],
+        modified: Option<Timestamp>,
+    ) -> String {
         let object = state::canonical(object).unwrap_or("contacts");
-        let props = properties.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let props = properties
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         let mut inner = self.shared.lock();
-        let (id, _, _) = inner.portal.write(object, None, &props, modified.unwrap_or_else(Timestamp::now));
+        let (id, _, _) = inner.portal.write(
+            object,
+            None,
+            &props,
+            modified.unwrap_or_else(Timestamp::now),
+        );
         id.to_string()
     }
 
     /// Adds a secondary email to a contact (`hs_additional_emails`).
     pub fn add_secondary_email(&self, contact_id: &str, email: &str) {
         let mut inner = self.shared.lock();
-        if let Some(r) = contact_id.parse().ok().and_then(|id: u64| inner.portal.objects.get_mut("contacts")?.get_mut(&id)) {
-            let list = r.properties.entry("hs_additional_emails".into()).or_default();
+        if let Some(r) = contact_id
+            .parse()
+            .ok()
+            .and_then(|id: u64| inner.portal.objects.get_mut("contacts")?.get_mut(&id))
+        {
+            let list = r
+                .properties
+                .entry("hs_additional_emails".into())
+                .or_default();
             if !list.is_empty() {
                 list.push(';');
             }
@@ -238,12 +263,25 @@ impl HubSpotSim {
     /// Changes contact properties as a HubSpot user would (`changeSource: CRM_UI`), and
     /// posts the webhook.
     pub async fn update_contact_as_user(&self, contact_id: &str, properties: &[(&str, &str)]) {
-        let props = properties.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let props = properties
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         let change = {
             let mut inner = self.shared.lock();
-            let Ok(id) = contact_id.parse::<u64>() else { return };
-            let (id, changed, created) = inner.portal.write("contacts", Some(id), &props, Timestamp::now());
-            routes::Change { object: "contacts".into(), id, created, changed }
+            let Ok(id) = contact_id.parse::<u64>() else {
+                return;
+            };
+            let (id, changed, created) =
+                inner
+                    .portal
+                    .write("contacts", Some(id), &props, Timestamp::now());
+            routes::Change {
+                object: "contacts".into(),
+                id,
+                created,
+                changed,
+            }
         };
         webhook::emit(&self.shared, &[change], false).await;
     }
@@ -265,13 +303,26 @@ impl HubSpotSim {
     pub fn create_list(&self, name: &str, processing_type: &str) -> String {
         let mut inner = self.shared.lock();
         let id = inner.portal.next_id().to_string();
-        inner.portal.lists.insert(id.clone(), SimList { name: name.into(), processing_type: processing_type.into(), members: Vec::new() });
+        inner.portal.lists.insert(
+            id.clone(),
+            SimList {
+                name: name.into(),
+                processing_type: processing_type.into(),
+                members: Vec::new(),
+            },
+        );
         id
     }
 
     /// Member record ids of a list, in join order.
     pub fn list_members(&self, list_id: &str) -> Vec<String> {
-        self.shared.lock().portal.lists.get(list_id).map(|l| l.members.iter().map(|(m, _)| m.clone()).collect()).unwrap_or_default()
+        self.shared
+            .lock()
+            .portal
+            .lists
+            .get(list_id)
+            .map(|l| l.members.iter().map(|(m, _)| m.clone()).collect())
+            .unwrap_or_default()
     }
 
     /// Legacy v2 enrollments `(workflow id, email)`.
@@ -282,24 +333,57 @@ impl HubSpotSim {
     /// A property definition.
     pub fn property(&self, object: &str, name: &str) -> Option<SimProperty> {
         let object = state::canonical(object)?;
-        self.shared.lock().portal.properties.get(object)?.get(name).cloned()
+        self.shared
+            .lock()
+            .portal
+            .properties
+            .get(object)?
+            .get(name)
+            .cloned()
     }
 
     /// Defines a custom property directly (group `cartograph`).
-    pub fn define_property(&self, object: &str, name: &str, kind: &str, field_type: &str, options: &[&str], unique: bool) {
-        let Some(object) = state::canonical(object) else { return };
+    pub fn define_property(
+        &self,
+        object: &str,
+        name: &str,
+        kind: &str,
+        field_type: &str,
+        options: &[&str],
+        unique: bool,
+    ) {
+        let Some(object) = state::canonical(object) else {
+            return;
+        };
         let mut inner = self.shared.lock();
-        inner.portal.groups.entry(object.into()).or_default().entry("cartograph".into()).or_insert_with(|| "Cartograph".into());
-        inner.portal.properties.entry(object.into()).or_default().insert(name.into(), SimProperty {
-            name: name.into(),
-            kind: kind.into(),
-            field_type: field_type.into(),
-            options: options.iter().map(|o| ((*o).to_owned(), (*o).to_owned())).collect(),
-            unique,
-            group: "cartograph".into(),
-            label: name.into(),
-            read_only: false,
-        });
+        inner
+            .portal
+            .groups
+            .entry(object.into())
+            .or_default()
+            .entry("cartograph".into())
+            .or_insert_with(|| "Cartograph".into());
+        inner
+            .portal
+            .properties
+            .entry(object.into())
+            .or_default()
+            .insert(
+                name.into(),
+                SimProperty {
+                    name: name.into(),
+                    kind: kind.into(),
+                    field_type: field_type.into(),
+                    options: options
+                        .iter()
+                        .map(|o| ((*o).to_owned(), (*o).to_owned()))
+                        .collect(),
+                    unique,
+                    group: "cartograph".into(),
+                    label: name.into(),
+                    read_only: false,
+                },
+            );
     }
 
     /// Registers the URL contact changes are posted to.

@@ -50,6 +50,7 @@ fn inputs(body: &Value) -> Result<&Vec<Value>, Answer> {
     Ok(inputs)
 }
 
+#[allow(clippy::needless_pass_by_value)] // built inline by every caller
 fn error_entry(category: &str, message: &str, context: Value, details: Vec<Value>) -> Value {
     json!({"status": "error", "category": category, "message": message, "context": context, "errors": details})
 }
@@ -99,7 +100,9 @@ pub(crate) fn batch_write(
             return api_error(
                 400,
                 "VALIDATION_ERROR",
-                &format!("Unable to perform update/upsert by non-unique {object} property {id_property}"),
+                &format!(
+                    "Unable to perform update/upsert by non-unique {object} property {id_property}"
+                ),
                 vec![],
             );
         }
@@ -108,7 +111,10 @@ pub(crate) fn batch_write(
             Err(a) => return a,
         };
         let target = portal.find_by(object, id_property, id);
-        let key = target.map_or_else(|| format!("new:{}", id.to_lowercase()), |t| format!("id:{t}"));
+        let key = target.map_or_else(
+            || format!("new:{}", id.to_lowercase()),
+            |t| format!("id:{t}"),
+        );
         if !seen.insert(key) {
             return api_error(
                 400,
@@ -117,7 +123,10 @@ pub(crate) fn batch_write(
                 vec![],
             );
         }
-        let trace = input.get("objectWriteTraceId").and_then(Value::as_str).map(str::to_owned);
+        let trace = input
+            .get("objectWriteTraceId")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         plan.push((id.to_owned(), id_property.to_owned(), props, target, trace));
     }
     let mut results = Vec::new();
@@ -147,10 +156,17 @@ pub(crate) fn batch_write(
                 ));
                 continue;
             }
-            props.entry(id_property.clone()).or_insert_with(|| id.clone());
+            props
+                .entry(id_property.clone())
+                .or_insert_with(|| id.clone());
         }
         let (record, changed, created) = portal.write(object, target, &props, now);
-        changes.push(Change { object: object.to_owned(), id: record, created, changed });
+        changes.push(Change {
+            object: object.to_owned(),
+            id: record,
+            created,
+            changed,
+        });
         let mut out = portal.to_json(object, record, None).unwrap_or(Value::Null);
         if !update_only {
             out["new"] = json!(created);
@@ -164,7 +180,13 @@ pub(crate) fn batch_write(
 }
 
 /// `batch/create`.
-pub(crate) fn batch_create(portal: &mut Portal, object: &str, body: &Value, now: Timestamp, changes: &mut Vec<Change>) -> Answer {
+pub(crate) fn batch_create(
+    portal: &mut Portal,
+    object: &str,
+    body: &Value,
+    now: Timestamp,
+    changes: &mut Vec<Change>,
+) -> Answer {
     let inputs = match inputs(body) {
         Ok(i) => i,
         Err(a) => return a,
@@ -183,13 +205,26 @@ pub(crate) fn batch_create(portal: &mut Portal, object: &str, body: &Value, now:
             continue;
         }
         if object == "contacts" {
-            if let Some(existing) = props.get("email").and_then(|e| portal.find_by(object, "email", e)) {
-                errors.push(error_entry("CONFLICT", &format!("Contact already exists. Existing ID: {existing}"), context_for(trace, ""), vec![]));
+            if let Some(existing) = props
+                .get("email")
+                .and_then(|e| portal.find_by(object, "email", e))
+            {
+                errors.push(error_entry(
+                    "CONFLICT",
+                    &format!("Contact already exists. Existing ID: {existing}"),
+                    context_for(trace, ""),
+                    vec![],
+                ));
                 continue;
             }
         }
         let (id, changed, created) = portal.write(object, None, &props, now);
-        changes.push(Change { object: object.to_owned(), id, created, changed });
+        changes.push(Change {
+            object: object.to_owned(),
+            id,
+            created,
+            changed,
+        });
         results.push(portal.to_json(object, id, None).unwrap_or(Value::Null));
     }
     batch_answer(results, errors, 201)
@@ -201,11 +236,18 @@ pub(crate) fn batch_read(portal: &Portal, object: &str, body: &Value) -> Answer 
         Ok(i) => i,
         Err(a) => return a,
     };
-    let id_property = body.get("idProperty").and_then(Value::as_str).unwrap_or("hs_object_id");
+    let id_property = body
+        .get("idProperty")
+        .and_then(Value::as_str)
+        .unwrap_or("hs_object_id");
     let wanted: Vec<String> = body
         .get("properties")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     let mut results = Vec::new();
     let mut missing = Vec::new();
@@ -226,7 +268,10 @@ pub(crate) fn batch_read(portal: &Portal, object: &str, body: &Value) -> Answer 
     } else {
         vec![error_entry(
             "OBJECT_NOT_FOUND",
-            &format!("Could not get some {} objects, they may be deleted or not exist.", object.to_uppercase()),
+            &format!(
+                "Could not get some {} objects, they may be deleted or not exist.",
+                object.to_uppercase()
+            ),
             json!({"ids": missing}),
             vec![],
         )]
@@ -234,23 +279,47 @@ pub(crate) fn batch_read(portal: &Portal, object: &str, body: &Value) -> Answer 
     batch_answer(results, errors, 200)
 }
 
+#[allow(clippy::cast_precision_loss)] // simulator comparisons of epoch ms and amounts
 fn matches_filter(value: Option<&String>, filter: &Value, numeric: bool) -> bool {
-    let op = filter.get("operator").and_then(Value::as_str).unwrap_or("EQ");
-    let target = filter.get("value").and_then(|v| v.as_str().map(str::to_owned).or_else(|| Some(v.to_string())));
+    let op = filter
+        .get("operator")
+        .and_then(Value::as_str)
+        .unwrap_or("EQ");
+    let target = filter.get("value").and_then(|v| {
+        v.as_str()
+            .map(str::to_owned)
+            .or_else(|| Some(v.to_string()))
+    });
     let as_num = |s: &str| -> Option<f64> {
-        s.parse::<f64>().ok().or_else(|| Timestamp::parse_rfc3339(s).ok().map(|t| t.unix_millis() as f64))
+        s.parse::<f64>().ok().or_else(|| {
+            Timestamp::parse_rfc3339(s)
+                .ok()
+                .map(|t| t.unix_millis() as f64)
+        })
     };
     match op {
         "HAS_PROPERTY" => value.is_some_and(|v| !v.is_empty()),
         "NOT_HAS_PROPERTY" => value.is_none_or(String::is_empty),
         "IN" => {
-            let values: Vec<String> = filter.get("values").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_lowercase)).collect()).unwrap_or_default();
+            let values: Vec<String> = filter
+                .get("values")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_lowercase))
+                        .collect()
+                })
+                .unwrap_or_default();
             value.is_some_and(|v| values.contains(&v.to_lowercase()))
         }
         _ => {
-            let (Some(v), Some(t)) = (value, target) else { return op == "NEQ" };
+            let (Some(v), Some(t)) = (value, target) else {
+                return op == "NEQ";
+            };
             if numeric {
-                let (Some(a), Some(b)) = (as_num(v), as_num(&t)) else { return false };
+                let (Some(a), Some(b)) = (as_num(v), as_num(&t)) else {
+                    return false;
+                };
                 match op {
                     "EQ" => (a - b).abs() < f64::EPSILON,
                     "NEQ" => (a - b).abs() >= f64::EPSILON,
@@ -264,7 +333,9 @@ fn matches_filter(value: Option<&String>, filter: &Value, numeric: bool) -> bool
                 match op {
                     "EQ" => v.eq_ignore_ascii_case(&t),
                     "NEQ" => !v.eq_ignore_ascii_case(&t),
-                    "CONTAINS_TOKEN" => v.to_lowercase().contains(&t.to_lowercase().replace('*', "")),
+                    "CONTAINS_TOKEN" => v
+                        .to_lowercase()
+                        .contains(&t.to_lowercase().replace('*', "")),
                     "GT" => v.as_str() > t.as_str(),
                     "GTE" => v.as_str() >= t.as_str(),
                     "LT" => v.as_str() < t.as_str(),
@@ -284,16 +355,32 @@ pub(crate) fn search(portal: &Portal, object: &str, body: &Value) -> Answer {
     }
     let after: usize = body
         .get("after")
-        .and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_u64().map(|n| n.to_string())))
+        .and_then(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .or_else(|| v.as_u64().map(|n| n.to_string()))
+        })
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
     let limit = usize::try_from(limit).unwrap_or(10);
     if after + limit > SEARCH_CAP {
-        return api_error(400, "VALIDATION_ERROR", "Search results are limited to 10,000: narrow the query instead of paging past it", vec![]);
+        return api_error(
+            400,
+            "VALIDATION_ERROR",
+            "Search results are limited to 10,000: narrow the query instead of paging past it",
+            vec![],
+        );
     }
     let defs = portal.properties.get(object);
-    let numeric = |name: &str| defs.and_then(|d| d.get(name)).is_some_and(|p| matches!(p.kind.as_str(), "number" | "datetime" | "date"));
-    let groups: Vec<&Value> = body.get("filterGroups").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
+    let numeric = |name: &str| {
+        defs.and_then(|d| d.get(name))
+            .is_some_and(|p| matches!(p.kind.as_str(), "number" | "datetime" | "date"))
+    };
+    let groups: Vec<&Value> = body
+        .get("filterGroups")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
     let Some(records) = portal.objects.get(object) else {
         return api_error(404, "OBJECT_NOT_FOUND", "unknown object type", vec![]);
     };
@@ -311,30 +398,66 @@ pub(crate) fn search(portal: &Portal, object: &str, body: &Value) -> Answer {
                 })
         })
         .collect();
-    let sort = body.get("sorts").and_then(Value::as_array).and_then(|s| s.first()).map(|s| match s {
-        Value::String(name) => name.strip_prefix('-').map_or((name.clone(), false), |n| (n.to_owned(), true)),
-        other => (
-            other.get("propertyName").and_then(Value::as_str).unwrap_or("hs_object_id").to_owned(),
-            other.get("direction").and_then(Value::as_str) == Some("DESCENDING"),
-        ),
-    });
+    let sort = body
+        .get("sorts")
+        .and_then(Value::as_array)
+        .and_then(|s| s.first())
+        .map(|s| match s {
+            Value::String(name) => name
+                .strip_prefix('-')
+                .map_or((name.clone(), false), |n| (n.to_owned(), true)),
+            other => (
+                other
+                    .get("propertyName")
+                    .and_then(Value::as_str)
+                    .unwrap_or("hs_object_id")
+                    .to_owned(),
+                other.get("direction").and_then(Value::as_str) == Some("DESCENDING"),
+            ),
+        });
     let (sort_by, descending) = sort.unwrap_or_else(|| ("hs_object_id".into(), false));
     let key = |r: &super::state::SimRecord| -> (i128, String) {
         let v = r.properties.get(&sort_by).cloned().unwrap_or_default();
-        let n = v.parse::<i128>().ok().or_else(|| Timestamp::parse_rfc3339(&v).ok().map(|t| i128::from(t.unix_millis()))).unwrap_or(i128::MIN);
+        let n = v
+            .parse::<i128>()
+            .ok()
+            .or_else(|| {
+                Timestamp::parse_rfc3339(&v)
+                    .ok()
+                    .map(|t| i128::from(t.unix_millis()))
+            })
+            .unwrap_or(i128::MIN);
         (n, v)
     };
-    hits.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.id.len().cmp(&b.id.len()).then(a.id.cmp(&b.id))));
+    hits.sort_by(|a, b| {
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| a.id.len().cmp(&b.id.len()).then(a.id.cmp(&b.id)))
+    });
     if descending {
         hits.reverse();
     }
-    let wanted: Vec<String> = body.get("properties").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_else(|| vec!["email".into(), modified_property(object).into()]);
+    let wanted: Vec<String> = body
+        .get("properties")
+        .and_then(Value::as_array)
+        .map_or_else(
+            || vec!["email".into(), modified_property(object).into()],
+            |a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            },
+        );
     let total = hits.len();
     let page: Vec<Value> = hits
         .iter()
         .skip(after)
         .take(limit)
-        .filter_map(|r| r.id.parse().ok().and_then(|id| portal.to_json(object, id, Some(&wanted))))
+        .filter_map(|r| {
+            r.id.parse()
+                .ok()
+                .and_then(|id| portal.to_json(object, id, Some(&wanted)))
+        })
         .collect();
     let mut out = json!({"total": total, "results": page});
     if after + limit < total {

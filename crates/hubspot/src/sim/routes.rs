@@ -31,7 +31,10 @@ impl Answer {
 
     /// An empty answer.
     pub(crate) fn empty(status: u16) -> Self {
-        Self { status, body: Value::Null }
+        Self {
+            status,
+            body: Value::Null,
+        }
     }
 }
 
@@ -63,9 +66,11 @@ pub(crate) fn invalid_body(message: &str) -> Answer {
 }
 
 /// 200/201 or 207 batch answer.
+#[allow(clippy::needless_pass_by_value)] // callers hand over their vectors
 pub(crate) fn batch_answer(results: Vec<Value>, errors: Vec<Value>, ok: u16) -> Answer {
     let now = Timestamp::now().to_rfc3339();
-    let mut body = json!({"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now});
+    let mut body =
+        json!({"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now});
     if errors.is_empty() {
         Answer::json(ok, body)
     } else {
@@ -77,9 +82,20 @@ pub(crate) fn batch_answer(results: Vec<Value>, errors: Vec<Value>, ok: u16) -> 
 
 fn fault_answer(fault: Fault) -> Answer {
     match fault {
-        Fault::TenSecondly => Answer::json(429, json!({"status": "error", "message": "You have reached your ten_secondly_rolling limit.", "errorType": "RATE_LIMIT", "correlationId": uuid::Uuid::new_v4().to_string(), "policyName": "TEN_SECONDLY_ROLLING", "groupName": "sim"})),
-        Fault::Daily => Answer::json(429, json!({"status": "error", "message": "You have reached your daily limit.", "errorType": "RATE_LIMIT", "correlationId": uuid::Uuid::new_v4().to_string(), "policyName": "DAILY", "groupName": "sim"})),
-        Fault::ServerError(status) => api_error(status, "INTERNAL_ERROR", "internal error (injected)", vec![]),
+        Fault::TenSecondly => Answer::json(
+            429,
+            json!({"status": "error", "message": "You have reached your ten_secondly_rolling limit.", "errorType": "RATE_LIMIT", "correlationId": uuid::Uuid::new_v4().to_string(), "policyName": "TEN_SECONDLY_ROLLING", "groupName": "sim"}),
+        ),
+        Fault::Daily => Answer::json(
+            429,
+            json!({"status": "error", "message": "You have reached your daily limit.", "errorType": "RATE_LIMIT", "correlationId": uuid::Uuid::new_v4().to_string(), "policyName": "DAILY", "groupName": "sim"}),
+        ),
+        Fault::ServerError(status) => api_error(
+            status,
+            "INTERNAL_ERROR",
+            "internal error (injected)",
+            vec![],
+        ),
         Fault::Latency(_) => Answer::empty(200),
     }
 }
@@ -87,60 +103,138 @@ fn fault_answer(fault: Fault) -> Answer {
 /// Splits `/crm/v3/x/...` and `/crm/x/2026-03/...` into (family, rest).
 fn family<'a>(segments: &'a [&'a str]) -> Option<(&'a str, &'a [&'a str])> {
     match segments {
-        ["crm", "v3", family @ ("objects" | "properties" | "lists"), rest @ ..] => Some((family, rest)),
+        [
+            "crm",
+            "v3",
+            family @ ("objects" | "properties" | "lists"),
+            rest @ ..,
+        ]
+        | [
+            "crm",
+            family @ ("objects" | "properties" | "lists" | "associations"),
+            "2026-03",
+            rest @ ..,
+        ] => Some((family, rest)),
         ["crm", "v4", "associations", rest @ ..] => Some(("associations", rest)),
-        ["crm", family @ ("objects" | "properties" | "lists" | "associations"), "2026-03", rest @ ..] => Some((family, rest)),
         _ => None,
     }
 }
 
-fn dispatch(shared: &Shared, method: &Method, uri: &Uri, body: &Value, changes: &mut Vec<super::routes::Change>) -> Answer {
+fn dispatch(
+    shared: &Shared,
+    method: &Method,
+    uri: &Uri,
+    body: &Value,
+    changes: &mut Vec<super::routes::Change>,
+) -> Answer {
     let path = uri.path().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let query: Vec<(String, String)> = url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).into_owned().collect();
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
     let now = Timestamp::now();
     let mut inner = shared.lock();
     let portal = &mut inner.portal;
     let m = method.as_str();
-    if let ["automation", "v2", "workflows", wid, "enrollments", "contacts", email] = segments.as_slice() {
-        return if m == "POST" { meta::enroll_v2(portal, wid, email) } else { api_error(405, "VALIDATION_ERROR", "method not allowed", vec![]) };
+    if let [
+        "automation",
+        "v2",
+        "workflows",
+        wid,
+        "enrollments",
+        "contacts",
+        email,
+    ] = segments.as_slice()
+    {
+        return if m == "POST" {
+            meta::enroll_v2(portal, wid, email)
+        } else {
+            api_error(405, "VALIDATION_ERROR", "method not allowed", vec![])
+        };
     }
     let Some((fam, rest)) = family(&segments) else {
-        return api_error(404, "OBJECT_NOT_FOUND", &format!("no route for {path}"), vec![]);
+        return api_error(
+            404,
+            "OBJECT_NOT_FOUND",
+            &format!("no route for {path}"),
+            vec![],
+        );
     };
     match (fam, rest) {
         ("lists", rest) => meta::lists(portal, m, rest, &query, body, now),
         ("associations", [from, to, "batch", op @ ..]) if m == "POST" => {
-            let (Some(from), Some(to)) = (canonical(from), canonical(to)) else { return api_error(400, "VALIDATION_ERROR", "unknown object type", vec![]) };
+            let (Some(from), Some(to)) = (canonical(from), canonical(to)) else {
+                return api_error(400, "VALIDATION_ERROR", "unknown object type", vec![]);
+            };
             match op {
                 ["associate", "default"] => meta::associations(portal, from, to, "default", body),
                 ["create"] => meta::associations(portal, from, to, "create", body),
-                _ => api_error(404, "OBJECT_NOT_FOUND", "no such associations endpoint", vec![]),
+                _ => api_error(
+                    404,
+                    "OBJECT_NOT_FOUND",
+                    "no such associations endpoint",
+                    vec![],
+                ),
             }
         }
         ("properties", [object, rest @ ..]) => match canonical(object) {
             Some(object) => meta::properties(portal, m, object, rest, body),
-            None => api_error(400, "VALIDATION_ERROR", &format!("Unable to infer object type from: {object}"), vec![]),
+            None => api_error(
+                400,
+                "VALIDATION_ERROR",
+                &format!("Unable to infer object type from: {object}"),
+                vec![],
+            ),
         },
         ("objects", [object, rest @ ..]) => {
-            let Some(object) = canonical(object) else { return api_error(400, "VALIDATION_ERROR", &format!("Unable to infer object type from: {object}"), vec![]) };
+            let Some(object) = canonical(object) else {
+                return api_error(
+                    400,
+                    "VALIDATION_ERROR",
+                    &format!("Unable to infer object type from: {object}"),
+                    vec![],
+                );
+            };
             match (m, rest) {
-                ("POST", ["batch", "upsert"]) => objects::batch_write(portal, object, body, false, now, changes),
-                ("POST", ["batch", "update"]) => objects::batch_write(portal, object, body, true, now, changes),
-                ("POST", ["batch", "create"]) => objects::batch_create(portal, object, body, now, changes),
+                ("POST", ["batch", "upsert"]) => {
+                    objects::batch_write(portal, object, body, false, now, changes)
+                }
+                ("POST", ["batch", "update"]) => {
+                    objects::batch_write(portal, object, body, true, now, changes)
+                }
+                ("POST", ["batch", "create"]) => {
+                    objects::batch_create(portal, object, body, now, changes)
+                }
                 ("POST", ["batch", "read"]) => objects::batch_read(portal, object, body),
                 ("POST", ["search"]) => objects::search(portal, object, body),
                 ("GET", [id]) => {
-                    let id_property = query.iter().find(|(k, _)| k == "idProperty").map_or("hs_object_id", |(_, v)| v.as_str());
-                    match portal.find_by(object, id_property, id).and_then(|n| portal.to_json(object, n, None)) {
+                    let id_property = query
+                        .iter()
+                        .find(|(k, _)| k == "idProperty")
+                        .map_or("hs_object_id", |(_, v)| v.as_str());
+                    match portal
+                        .find_by(object, id_property, id)
+                        .and_then(|n| portal.to_json(object, n, None))
+                    {
                         Some(v) => Answer::json(200, v),
                         None => api_error(404, "OBJECT_NOT_FOUND", "Object not found", vec![]),
                     }
                 }
-                _ => api_error(404, "OBJECT_NOT_FOUND", &format!("no route for {m} {path}"), vec![]),
+                _ => api_error(
+                    404,
+                    "OBJECT_NOT_FOUND",
+                    &format!("no route for {m} {path}"),
+                    vec![],
+                ),
             }
         }
-        _ => api_error(404, "OBJECT_NOT_FOUND", &format!("no route for {m} {path}"), vec![]),
+        _ => api_error(
+            404,
+            "OBJECT_NOT_FOUND",
+            &format!("no route for {m} {path}"),
+            vec![],
+        ),
     }
 }
 
@@ -153,31 +247,70 @@ fn token_endpoint(shared: &Shared, body: &[u8]) -> Answer {
         && field("client_secret").as_deref() == Some(inner.config.client_secret.as_str())
         && field("refresh_token").as_deref() == Some(inner.config.refresh_token.as_str());
     if !ok {
-        return Answer::json(400, json!({"status": "BAD_REFRESH_TOKEN", "message": "missing or unknown refresh token", "error": "invalid_grant", "error_description": "missing or unknown refresh token"}));
+        return Answer::json(
+            400,
+            json!({"status": "BAD_REFRESH_TOKEN", "message": "missing or unknown refresh token", "error": "invalid_grant", "error_description": "missing or unknown refresh token"}),
+        );
     }
     inner.next_token += 1;
     let token = format!("sim-oauth-{}", inner.next_token);
     inner.oauth_tokens.push(token.clone());
-    Answer::json(200, json!({"token_type": "bearer", "access_token": token, "refresh_token": inner.config.refresh_token, "expires_in": inner.config.token_lifetime_secs}))
+    Answer::json(
+        200,
+        json!({"token_type": "bearer", "access_token": token, "refresh_token": inner.config.refresh_token, "expires_in": inner.config.token_lifetime_secs}),
+    )
 }
 
 /// The single handler every request goes through.
-pub(crate) async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let parsed: Value = if body.is_empty() { Value::Null } else { serde_json::from_slice(&body).unwrap_or(Value::Null) };
-    shared.lock().log.push((method.to_string(), uri.to_string(), parsed.clone()));
+pub(crate) async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let parsed: Value = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&body).unwrap_or(Value::Null)
+    };
+    shared
+        .lock()
+        .log
+        .push((method.to_string(), uri.to_string(), parsed.clone()));
     if uri.path() == "/oauth/v1/token" && method == Method::POST {
         return respond(&shared, token_endpoint(&shared, &body), false);
     }
-    let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_owned);
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
     let authorized = {
         let inner = shared.lock();
-        bearer.is_some_and(|b| b == inner.config.token || inner.oauth_tokens.iter().any(|t| *t == b) && !inner.revoked.contains(&b))
+        bearer.is_some_and(|b| {
+            b == inner.config.token
+                || inner.oauth_tokens.contains(&b) && !inner.revoked.contains(&b)
+        })
     };
     if !authorized {
-        return respond(&shared, api_error(401, "INVALID_AUTHENTICATION", "Authentication credentials not found.", vec![]), false);
+        return respond(
+            &shared,
+            api_error(
+                401,
+                "INVALID_AUTHENTICATION",
+                "Authentication credentials not found.",
+                vec![],
+            ),
+            false,
+        );
     }
     if !body.is_empty() && parsed.is_null() {
-        return respond(&shared, invalid_body("Invalid input JSON: the body is not JSON"), true);
+        return respond(
+            &shared,
+            invalid_body("Invalid input JSON: the body is not JSON"),
+            true,
+        );
     }
     let verdict = shared.lock().limiter.check(tokio::time::Instant::now());
     match verdict {
@@ -212,7 +345,10 @@ fn respond(shared: &Shared, answer: Answer, limited: bool) -> Response {
             ("x-hubspot-ratelimit-remaining", u64::from(l.remaining)),
             ("x-hubspot-ratelimit-interval-milliseconds", l.interval_ms),
             ("x-hubspot-ratelimit-daily", u64::from(l.daily)),
-            ("x-hubspot-ratelimit-daily-remaining", u64::from(l.daily_remaining)),
+            (
+                "x-hubspot-ratelimit-daily-remaining",
+                u64::from(l.daily_remaining),
+            ),
         ] {
             h.insert(name, HeaderValue::from(value));
         }

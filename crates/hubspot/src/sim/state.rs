@@ -99,7 +99,10 @@ fn prop(name: &str, kind: &str, field: &str, options: &[&str]) -> SimProperty {
         name: name.into(),
         kind: kind.into(),
         field_type: field.into(),
-        options: options.iter().map(|o| ((*o).to_owned(), (*o).to_owned())).collect(),
+        options: options
+            .iter()
+            .map(|o| ((*o).to_owned(), (*o).to_owned()))
+            .collect(),
         unique: false,
         group: "hubspot_defined".into(),
         label: name.into(),
@@ -114,43 +117,108 @@ pub(crate) fn default_properties(object: &str) -> Vec<SimProperty> {
     let datetime = |n: &str| prop(n, "datetime", "date", &[]);
     let mut props = match object {
         "contacts" => vec![
-            text("email"), text("firstname"), text("lastname"), text("phone"), text("company"),
-            text("city"), text("country"), text("zip"), text("address"), text("state"),
-            text("hubspot_owner_id"), text("lifecyclestage"), text("hs_additional_emails"),
-            datetime("lastmodifieddate"), datetime("createdate"),
+            text("email"),
+            text("firstname"),
+            text("lastname"),
+            text("phone"),
+            text("company"),
+            text("city"),
+            text("country"),
+            text("zip"),
+            text("address"),
+            text("state"),
+            text("hubspot_owner_id"),
+            text("lifecyclestage"),
+            text("hs_additional_emails"),
+            datetime("lastmodifieddate"),
+            datetime("createdate"),
         ],
-        "companies" => vec![text("name"), text("domain"), datetime("hs_lastmodifieddate")],
+        "companies" => vec![
+            text("name"),
+            text("domain"),
+            datetime("hs_lastmodifieddate"),
+        ],
         "deals" => vec![
-            text("dealname"), number("amount"), text("dealstage"), text("pipeline"),
-            datetime("closedate"), text("deal_currency_code"), text("hubspot_owner_id"),
-            text("description"), datetime("hs_lastmodifieddate"), datetime("createdate"),
+            text("dealname"),
+            number("amount"),
+            text("dealstage"),
+            text("pipeline"),
+            datetime("closedate"),
+            text("deal_currency_code"),
+            text("hubspot_owner_id"),
+            text("description"),
+            datetime("hs_lastmodifieddate"),
+            datetime("createdate"),
         ],
         "products" => vec![
-            text("name"), number("price"), text("hs_sku"), text("description"),
-            number("hs_cost_of_goods_sold"), text("hs_url"), text("hs_images"),
+            text("name"),
+            number("price"),
+            text("hs_sku"),
+            text("description"),
+            number("hs_cost_of_goods_sold"),
+            text("hs_url"),
+            text("hs_images"),
             datetime("hs_lastmodifieddate"),
         ],
         "line_items" => vec![
-            text("name"), number("quantity"), number("price"), number("amount"),
-            text("hs_product_id"), text("hs_sku"), number("discount"),
-            text("hs_line_item_currency_code"), datetime("hs_lastmodifieddate"),
+            text("name"),
+            number("quantity"),
+            number("price"),
+            number("amount"),
+            text("hs_product_id"),
+            text("hs_sku"),
+            number("discount"),
+            text("hs_line_item_currency_code"),
+            datetime("hs_lastmodifieddate"),
         ],
         "orders" => vec![
-            text("hs_order_name"), text("hs_currency_code"), number("hs_total_price"),
-            number("hs_subtotal_price"), text("hs_pipeline"), text("hs_pipeline_stage"),
-            text("hs_external_order_id"), datetime("hs_lastmodifieddate"),
+            text("hs_order_name"),
+            text("hs_currency_code"),
+            number("hs_total_price"),
+            number("hs_subtotal_price"),
+            text("hs_pipeline"),
+            text("hs_pipeline_stage"),
+            text("hs_external_order_id"),
+            datetime("hs_lastmodifieddate"),
         ],
         "tasks" => vec![
-            text("hs_task_subject"), text("hs_task_body"),
-            prop("hs_task_priority", "enumeration", "select", &["LOW", "MEDIUM", "HIGH", "NONE"]),
-            prop("hs_task_status", "enumeration", "select", &["NOT_STARTED", "IN_PROGRESS", "WAITING", "COMPLETED", "DEFERRED"]),
-            prop("hs_task_type", "enumeration", "select", &["TODO", "CALL", "EMAIL"]),
-            datetime("hs_timestamp"), text("hubspot_owner_id"), datetime("hs_lastmodifieddate"),
+            text("hs_task_subject"),
+            text("hs_task_body"),
+            prop(
+                "hs_task_priority",
+                "enumeration",
+                "select",
+                &["LOW", "MEDIUM", "HIGH", "NONE"],
+            ),
+            prop(
+                "hs_task_status",
+                "enumeration",
+                "select",
+                &[
+                    "NOT_STARTED",
+                    "IN_PROGRESS",
+                    "WAITING",
+                    "COMPLETED",
+                    "DEFERRED",
+                ],
+            ),
+            prop(
+                "hs_task_type",
+                "enumeration",
+                "select",
+                &["TODO", "CALL", "EMAIL"],
+            ),
+            datetime("hs_timestamp"),
+            text("hubspot_owner_id"),
+            datetime("hs_lastmodifieddate"),
         ],
         _ => vec![text("name"), datetime("hs_lastmodifieddate")],
     };
     for p in &mut props {
-        if matches!(p.name.as_str(), "lastmodifieddate" | "hs_lastmodifieddate" | "createdate") {
+        if matches!(
+            p.name.as_str(),
+            "lastmodifieddate" | "hs_lastmodifieddate" | "createdate"
+        ) {
             p.read_only = true;
         }
     }
@@ -158,7 +226,11 @@ pub(crate) fn default_properties(object: &str) -> Vec<SimProperty> {
 }
 
 fn is_date(value: &str) -> bool {
-    time::Date::parse(value, time::macros::format_description!("[year]-[month]-[day]")).is_ok()
+    time::Date::parse(
+        value,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .is_ok()
 }
 
 /// Checks one value against a definition the way HubSpot does.
@@ -174,15 +246,11 @@ pub(crate) fn check_value(def: &SimProperty, value: &str) -> Result<(), Invalid>
         })
     };
     match def.kind.as_str() {
-        "number" => {
-            if value.parse::<rust_decimal::Decimal>().is_err() {
-                return bad("INVALID_DECIMAL", "number");
-            }
+        "number" if value.parse::<rust_decimal::Decimal>().is_err() => {
+            return bad("INVALID_DECIMAL", "number");
         }
-        "bool" => {
-            if value != "true" && value != "false" {
-                return bad("INVALID_BOOLEAN", "boolean");
-            }
+        "bool" if value != "true" && value != "false" => {
+            return bad("INVALID_BOOLEAN", "boolean");
         }
         "date" => {
             let midnight_ms = value
@@ -190,16 +258,18 @@ pub(crate) fn check_value(def: &SimProperty, value: &str) -> Result<(), Invalid>
                 .ok()
                 .is_some_and(|ms| ms.rem_euclid(86_400_000) == 0);
             if !is_date(value) && !midnight_ms {
-                return bad("INVALID_DATE", "date (YYYY-MM-DD or midnight UTC in epoch ms)");
+                return bad(
+                    "INVALID_DATE",
+                    "date (YYYY-MM-DD or midnight UTC in epoch ms)",
+                );
             }
         }
-        "datetime" => {
+        "datetime"
             if value.parse::<i64>().is_err()
                 && Timestamp::parse_rfc3339(value).is_err()
-                && !is_date(value)
-            {
-                return bad("INVALID_DATETIME", "datetime (epoch ms or ISO 8601)");
-            }
+                && !is_date(value) =>
+        {
+            return bad("INVALID_DATETIME", "datetime (epoch ms or ISO 8601)");
         }
         "enumeration" => {
             let parts: Vec<&str> = if def.field_type == "checkbox" {
@@ -248,7 +318,17 @@ impl Portal {
             next_id: 100,
             ..Self::default()
         };
-        for object in ["contacts", "companies", "deals", "products", "line_items", "orders", "tasks", "tickets", "carts"] {
+        for object in [
+            "contacts",
+            "companies",
+            "deals",
+            "products",
+            "line_items",
+            "orders",
+            "tasks",
+            "tickets",
+            "carts",
+        ] {
             portal.ensure_object(object);
         }
         portal
@@ -261,10 +341,10 @@ impl Portal {
                 .map(|p| (p.name.clone(), p))
                 .collect();
             self.properties.insert(object.to_owned(), defs);
-            self.groups.entry(object.to_owned()).or_default().insert(
-                "hubspot_defined".into(),
-                "HubSpot".into(),
-            );
+            self.groups
+                .entry(object.to_owned())
+                .or_default()
+                .insert("hubspot_defined".into(), "HubSpot".into());
             self.objects.entry(object.to_owned()).or_default();
         }
     }
@@ -289,7 +369,9 @@ impl Portal {
                 Some(def) if def.read_only => out.push(Invalid {
                     code: "READ_ONLY_VALUE".into(),
                     property: name.clone(),
-                    message: format!("\"{name}\" is a read only property; its value cannot be set."),
+                    message: format!(
+                        "\"{name}\" is a read only property; its value cannot be set."
+                    ),
                 }),
                 Some(def) => {
                     if let Err(e) = check_value(def, value) {
@@ -308,7 +390,9 @@ impl Portal {
         if object == "contacts" && property == "email" {
             let wanted = value.trim().to_lowercase();
             let primary = records.values().find(|r| {
-                r.properties.get("email").is_some_and(|e| e.to_lowercase() == wanted)
+                r.properties
+                    .get("email")
+                    .is_some_and(|e| e.to_lowercase() == wanted)
             });
             let found = primary.or_else(|| {
                 records.values().find(|r| {
@@ -380,12 +464,19 @@ impl Portal {
                 record.properties.insert("createdate".into(), iso);
             }
         }
-        record.properties.insert("hs_object_id".into(), id.to_string());
+        record
+            .properties
+            .insert("hs_object_id".into(), id.to_string());
         (id, changed, created)
     }
 
     /// A record's JSON (`SimplePublicObject`), with only `wanted` properties when given.
-    pub(crate) fn to_json(&self, object: &str, id: u64, wanted: Option<&[String]>) -> Option<Value> {
+    pub(crate) fn to_json(
+        &self,
+        object: &str,
+        id: u64,
+        wanted: Option<&[String]>,
+    ) -> Option<Value> {
         let record = self.objects.get(object)?.get(&id)?;
         let mut props = serde_json::Map::new();
         match wanted {
@@ -393,7 +484,10 @@ impl Portal {
                 for n in names {
                     props.insert(
                         n.clone(),
-                        record.properties.get(n).map_or(Value::Null, |v| Value::String(v.clone())),
+                        record
+                            .properties
+                            .get(n)
+                            .map_or(Value::Null, |v| Value::String(v.clone())),
                     );
                 }
                 props.insert("hs_object_id".into(), json!(record.id));

@@ -50,21 +50,28 @@ pub(crate) async fn emit(shared: &Shared, changes: &[Change], by_app: bool) {
         if events.is_empty() {
             return;
         }
-        (target, inner.config.client_secret.clone(), Value::Array(events).to_string())
+        (
+            target,
+            inner.config.client_secret.clone(),
+            Value::Array(events).to_string(),
+        )
     };
     let ts = cartograph_model::Timestamp::now().unix_millis().to_string();
     let signature = sign_v3(&secret, "POST", &target, body.as_bytes(), &ts);
-    shared.lock().outbox.push(cartograph_connector::WebhookRequest {
-        method: "POST".into(),
-        url: target.clone(),
-        headers: vec![
-            ("Content-Type".into(), "application/json".into()),
-            (SIGNATURE_HEADER.into(), signature.clone()),
-            (TIMESTAMP_HEADER.into(), ts.clone()),
-        ],
-        body: body.clone().into_bytes(),
-        received_at: cartograph_model::Timestamp::now(),
-    });
+    shared
+        .lock()
+        .outbox
+        .push(cartograph_connector::WebhookRequest {
+            method: "POST".into(),
+            url: target.clone(),
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                (SIGNATURE_HEADER.into(), signature.clone()),
+                (TIMESTAMP_HEADER.into(), ts.clone()),
+            ],
+            body: body.clone().into_bytes(),
+            received_at: cartograph_model::Timestamp::now(),
+        });
     if shared.lock().webhook_target.is_none() {
         return;
     }

@@ -15,7 +15,9 @@ struct Harness<'a>(&'a HubSpotSim);
 #[async_trait]
 impl CrmHarness for Harness<'_> {
     async fn edit_as_user(&self, crm_id: &str, property: &str, value: &str) {
-        self.0.update_contact_as_user(crm_id, &[(property, value)]).await;
+        self.0
+            .update_contact_as_user(crm_id, &[(property, value)])
+            .await;
     }
 
     async fn take_webhooks(&self) -> Vec<WebhookRequest> {
@@ -25,12 +27,25 @@ impl CrmHarness for Harness<'_> {
 
 async fn setup() -> (HubSpotSim, HubSpot, CrmFixture) {
     let sim = HubSpotSim::start().await.unwrap();
-    let hs = HubSpot::new(sim.connector_config().unwrap().retry(fast_retry()).build().unwrap()).unwrap();
+    let hs = HubSpot::new(
+        sim.connector_config()
+            .unwrap()
+            .retry(fast_retry())
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
     use cartograph_connector::CrmSink as _;
-    let ensured = hs.ensure_properties(&hs.required_properties()).await.unwrap();
+    let ensured = hs
+        .ensure_properties(&hs.required_properties())
+        .await
+        .unwrap();
     assert!(ensured.iter().all(|o| o.is_ok()), "{ensured:?}");
     let list = sim.create_list("conformance", "MANUAL");
-    let fx = CrmFixture { enrollment_target: EnrollmentTarget::List { id: list }, ..CrmFixture::default() };
+    let fx = CrmFixture {
+        enrollment_target: EnrollmentTarget::List { id: list },
+        ..CrmFixture::default()
+    };
     (sim, hs, fx)
 }
 

@@ -4,8 +4,8 @@
 use cartograph_connector::{CrmSink, ErrorKind, WriteStatus};
 use cartograph_hubspot::{HubSpot, HubSpotMapping};
 use cartograph_model::{
-    Association, ContactRef, CrmObjectType, Decimal, LineItemRecord, OrderObject, OrderRecord, Origin,
-    ProductRecord, PropertyValue, RecordRef,
+    Association, ContactRef, CrmObjectType, Decimal, LineItemRecord, OrderObject, OrderRecord,
+    Origin, ProductRecord, PropertyValue, RecordRef,
 };
 use serde_json::json;
 use wiremock::matchers::{body_partial_json, method, path};
@@ -15,8 +15,14 @@ use crate::support::*;
 
 pub fn order(key: &str, object: OrderObject) -> OrderRecord {
     let mut properties = props(&[("deal_currency_code", "EUR")]);
-    properties.insert("amount".into(), PropertyValue::Number(Decimal::new(12550, 2)));
-    properties.insert("closedate".into(), PropertyValue::Date(time::macros::date!(2024 - 05 - 01)));
+    properties.insert(
+        "amount".into(),
+        PropertyValue::Number(Decimal::new(12550, 2)),
+    );
+    properties.insert(
+        "closedate".into(),
+        PropertyValue::Date(time::macros::date!(2024 - 05 - 01)),
+    );
     OrderRecord {
         key: key.into(),
         object,
@@ -32,18 +38,37 @@ pub fn order(key: &str, object: OrderObject) -> OrderRecord {
 }
 
 async fn mount_common(server: &MockServer, order_path: &str) {
-    Mock::given(method("POST")).and(path("/crm/v3/objects/contacts/batch/read"))
-        .and(body_partial_json(json!({"idProperty": "email", "inputs": [{"id": "buyer@example.com"}]})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(batch(vec![object("c1", json!({"email": "buyer@example.com"}))])))
-        .mount(server).await;
-    Mock::given(method("POST")).and(path("/crm/v3/objects/products/batch/read"))
-        .and(body_partial_json(json!({"idProperty": "cartograph_product_id", "inputs": [{"id": "sku-1"}]})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(batch(vec![object("p1", json!({"cartograph_product_id": "sku-1"}))])))
-        .mount(server).await;
-    Mock::given(method("POST")).and(path(format!("{order_path}/batch/upsert")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(batch(vec![json!({"id": "d1", "new": true,
-            "objectWriteTraceId": "0", "properties": {"cartograph_order_id": "o-1"}})])))
-        .expect(1).mount(server).await;
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/contacts/batch/read"))
+        .and(body_partial_json(
+            json!({"idProperty": "email", "inputs": [{"id": "buyer@example.com"}]}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(batch(vec![object(
+            "c1",
+            json!({"email": "buyer@example.com"}),
+        )])))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/products/batch/read"))
+        .and(body_partial_json(
+            json!({"idProperty": "cartograph_product_id", "inputs": [{"id": "sku-1"}]}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(batch(vec![object(
+            "p1",
+            json!({"cartograph_product_id": "sku-1"}),
+        )])))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{order_path}/batch/upsert")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(batch(vec![json!({"id": "d1", "new": true,
+            "objectWriteTraceId": "0", "properties": {"cartograph_order_id": "o-1"}})])),
+        )
+        .expect(1)
+        .mount(server)
+        .await;
     Mock::given(method("POST")).and(path("/crm/v3/objects/line_items/batch/upsert"))
         .and(body_partial_json(json!({"inputs": [{"id": "o-1:1", "idProperty": "cartograph_line_item_id",
             "properties": {"hs_product_id": "p1", "name": "Mug", "quantity": "2", "cartograph_line_item_id": "o-1:1"}}]})))
@@ -66,8 +91,15 @@ async fn record_orders_upserts_deal_line_items_and_associations() {
     mount_common(&server, "/crm/v3/objects/0-3").await;
     mount_assoc(&server, "0-3", "contacts", "d1", "c1").await;
     mount_assoc(&server, "0-3", "line_items", "d1", "li1").await;
-    let out = hubspot(&server).record_orders(&[order("o-1", OrderObject::Deal)]).await.unwrap();
-    assert!(matches!(out[0].status, WriteStatus::Created), "{:?}", out[0]);
+    let out = hubspot(&server)
+        .record_orders(&[order("o-1", OrderObject::Deal)])
+        .await
+        .unwrap();
+    assert!(
+        matches!(out[0].status, WriteStatus::Created),
+        "{:?}",
+        out[0]
+    );
     assert_eq!(out[0].id.as_deref(), Some("d1"));
     let sent = bodies(&server, "/crm/v3/objects/0-3/batch/upsert").await;
     let input = &sent[0]["inputs"][0];
@@ -89,24 +121,42 @@ async fn orders_object_is_used_when_configured() {
     mount_assoc(&server, "orders", "contacts", "d1", "c1").await;
     mount_assoc(&server, "orders", "line_items", "d1", "li1").await;
     let config = builder(&server.uri())
-        .mapping(HubSpotMapping { order_object: Some(OrderObject::Order), ..HubSpotMapping::default() })
-        .build().unwrap();
-    let out = HubSpot::new(config).unwrap().record_orders(&[order("o-1", OrderObject::Deal)]).await.unwrap();
+        .mapping(HubSpotMapping {
+            order_object: Some(OrderObject::Order),
+            ..HubSpotMapping::default()
+        })
+        .build()
+        .unwrap();
+    let out = HubSpot::new(config)
+        .unwrap()
+        .record_orders(&[order("o-1", OrderObject::Deal)])
+        .await
+        .unwrap();
     assert!(out[0].is_ok(), "{:?}", out[0]);
     let sent = bodies(&server, "/crm/v3/objects/orders/batch/upsert").await;
-    assert_eq!(sent[0]["inputs"][0]["properties"]["hs_order_name"], "Order o-1");
+    assert_eq!(
+        sent[0]["inputs"][0]["properties"]["hs_order_name"],
+        "Order o-1"
+    );
 }
 
 #[tokio::test]
 async fn order_for_an_unknown_contact_fails_before_writing() {
     let server = server().await;
-    Mock::given(method("POST")).and(path("/crm/v3/objects/contacts/batch/read"))
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/contacts/batch/read"))
         .respond_with(ResponseTemplate::new(200).set_body_json(batch(vec![])))
-        .mount(&server).await;
-    Mock::given(method("POST")).and(path("/crm/v3/objects/products/batch/read"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/products/batch/read"))
         .respond_with(ResponseTemplate::new(200).set_body_json(batch(vec![])))
-        .mount(&server).await;
-    let out = hubspot(&server).record_orders(&[order("o-2", OrderObject::Deal)]).await.unwrap();
+        .mount(&server)
+        .await;
+    let out = hubspot(&server)
+        .record_orders(&[order("o-2", OrderObject::Deal)])
+        .await
+        .unwrap();
     let err = out[0].error().unwrap();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert_eq!(err.field(), Some("contact"));
@@ -116,15 +166,28 @@ async fn order_for_an_unknown_contact_fails_before_writing() {
 #[tokio::test]
 async fn upsert_products_uses_the_unique_product_id() {
     let server = server().await;
-    Mock::given(method("POST")).and(path("/crm/v3/objects/products/batch/upsert"))
-        .and(body_partial_json(json!({"inputs": [{"id": "sku-9", "idProperty": "cartograph_product_id",
-            "properties": {"name": "Cup", "price": "9.90", "cartograph_product_id": "sku-9"}}]})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(batch(vec![json!({"id": "p9", "new": false,
-            "objectWriteTraceId": "0", "properties": {}})])))
-        .expect(1).mount(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/products/batch/upsert"))
+        .and(body_partial_json(
+            json!({"inputs": [{"id": "sku-9", "idProperty": "cartograph_product_id",
+            "properties": {"name": "Cup", "price": "9.90", "cartograph_product_id": "sku-9"}}]}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(batch(vec![json!({"id": "p9", "new": false,
+            "objectWriteTraceId": "0", "properties": {}})])),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
     let mut properties = props(&[("name", "Cup")]);
     properties.insert("price".into(), PropertyValue::Number(Decimal::new(990, 2)));
-    let out = hubspot(&server).upsert_products(&[ProductRecord { key: "sku-9".into(), properties }]).await.unwrap();
+    let out = hubspot(&server)
+        .upsert_products(&[ProductRecord {
+            key: "sku-9".into(),
+            properties,
+        }])
+        .await
+        .unwrap();
     assert!(matches!(out[0].status, WriteStatus::Updated));
     assert_eq!(out[0].id.as_deref(), Some("p9"));
 }
@@ -133,20 +196,45 @@ async fn upsert_products_uses_the_unique_product_id() {
 async fn associate_uses_default_types_and_configured_labels() {
     let server = server().await;
     mount_assoc(&server, "contacts", "companies", "c1", "co1").await;
-    Mock::given(method("POST")).and(path("/crm/v4/associations/contacts/0-3/batch/create"))
-        .and(body_partial_json(json!({"inputs": [{"from": {"id": "c1"}, "to": {"id": "d1"},
-            "types": [{"associationCategory": "USER_DEFINED", "associationTypeId": 42}]}]})))
-        .respond_with(ResponseTemplate::new(201).set_body_json(batch(vec![json!({"from": {"id": "c1"}, "to": {"id": "d1"}})])))
-        .expect(1).mount(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/crm/v4/associations/contacts/0-3/batch/create"))
+        .and(body_partial_json(
+            json!({"inputs": [{"from": {"id": "c1"}, "to": {"id": "d1"},
+            "types": [{"associationCategory": "USER_DEFINED", "associationTypeId": 42}]}]}),
+        ))
+        .respond_with(ResponseTemplate::new(201).set_body_json(batch(vec![
+            json!({"from": {"id": "c1"}, "to": {"id": "d1"}}),
+        ])))
+        .expect(1)
+        .mount(&server)
+        .await;
     let mut mapping = HubSpotMapping::default();
     mapping.association_labels.insert("buyer".into(), 42);
     let hs = HubSpot::new(builder(&server.uri()).mapping(mapping).build().unwrap()).unwrap();
-    let rec = |object, id: &str| RecordRef { object, id: id.into() };
-    let out = hs.associate(&[
-        Association { from: rec(CrmObjectType::Contact, "c1"), to: rec(CrmObjectType::Company, "co1"), label: None },
-        Association { from: rec(CrmObjectType::Contact, "c1"), to: rec(CrmObjectType::Deal, "d1"), label: Some("buyer".into()) },
-        Association { from: rec(CrmObjectType::Contact, "c1"), to: rec(CrmObjectType::Deal, "d1"), label: Some("nope".into()) },
-    ]).await.unwrap();
+    let rec = |object, id: &str| RecordRef {
+        object,
+        id: id.into(),
+    };
+    let out = hs
+        .associate(&[
+            Association {
+                from: rec(CrmObjectType::Contact, "c1"),
+                to: rec(CrmObjectType::Company, "co1"),
+                label: None,
+            },
+            Association {
+                from: rec(CrmObjectType::Contact, "c1"),
+                to: rec(CrmObjectType::Deal, "d1"),
+                label: Some("buyer".into()),
+            },
+            Association {
+                from: rec(CrmObjectType::Contact, "c1"),
+                to: rec(CrmObjectType::Deal, "d1"),
+                label: Some("nope".into()),
+            },
+        ])
+        .await
+        .unwrap();
     assert!(out[0].is_ok() && out[1].is_ok(), "{out:?}");
     assert_eq!(out[2].error().unwrap().field(), Some("label"));
 }

@@ -18,10 +18,8 @@ pub async fn server() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(any())
         .respond_with(|req: &Request| {
-            ResponseTemplate::new(599).set_body_string(format!(
-                "unexpected request {} {}",
-                req.method, req.url
-            ))
+            ResponseTemplate::new(599)
+                .set_body_string(format!("unexpected request {} {}", req.method, req.url))
         })
         .with_priority(u8::MAX)
         .named("catch-all: unexpected request")

@@ -11,19 +11,38 @@ use crate::support::*;
 #[tokio::test]
 async fn create_tasks_is_idempotent_by_key_and_associated() {
     let server = server().await;
-    Mock::given(method("POST")).and(path("/crm/v3/objects/contacts/batch/read"))
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/contacts/batch/read"))
         .and(body_partial_json(json!({"idProperty": "email"})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(batch(vec![object("c1", json!({"email": "a@example.com"}))])))
-        .mount(&server).await;
-    Mock::given(method("POST")).and(path("/crm/v3/objects/contacts/batch/read"))
-        .and(body_partial_json(json!({"inputs": [{"id": "c1"}], "properties": ["hubspot_owner_id"]})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(batch(vec![object("c1", json!({"hubspot_owner_id": "own-7"}))])))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(batch(vec![object("c1", json!({"email": "a@example.com"}))])),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/contacts/batch/read"))
+        .and(body_partial_json(
+            json!({"inputs": [{"id": "c1"}], "properties": ["hubspot_owner_id"]}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(batch(vec![object(
+            "c1",
+            json!({"hubspot_owner_id": "own-7"}),
+        )])))
         .with_priority(1)
-        .mount(&server).await;
-    Mock::given(method("POST")).and(path("/crm/v3/objects/0-3/batch/read"))
-        .and(body_partial_json(json!({"idProperty": "cartograph_order_id", "inputs": [{"id": "o-1"}]})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(batch(vec![object("d1", json!({"cartograph_order_id": "o-1"}))])))
-        .mount(&server).await;
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/0-3/batch/read"))
+        .and(body_partial_json(
+            json!({"idProperty": "cartograph_order_id", "inputs": [{"id": "o-1"}]}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(batch(vec![object(
+            "d1",
+            json!({"cartograph_order_id": "o-1"}),
+        )])))
+        .mount(&server)
+        .await;
     Mock::given(method("POST")).and(path("/crm/v3/objects/tasks/batch/upsert"))
         .and(body_partial_json(json!({"inputs": [{"id": "refund-1", "idProperty": "cartograph_task_key", "properties": {
             "hs_task_subject": "Call about refund", "hs_task_body": "Refund of 20 EUR", "hs_task_priority": "HIGH",
@@ -32,10 +51,19 @@ async fn create_tasks_is_idempotent_by_key_and_associated() {
             "objectWriteTraceId": "0", "properties": {}})])))
         .expect(1).mount(&server).await;
     for (to, to_id) in [("contacts", "c1"), ("0-3", "d1")] {
-        Mock::given(method("POST")).and(path(format!("/crm/v4/associations/tasks/{to}/batch/associate/default")))
-            .and(body_partial_json(json!({"inputs": [{"from": {"id": "t1"}, "to": {"id": to_id}}]})))
-            .respond_with(ResponseTemplate::new(200).set_body_json(batch(vec![json!({"from": {"id": "t1"}, "to": {"id": to_id}})])))
-            .expect(1).mount(&server).await;
+        Mock::given(method("POST"))
+            .and(path(format!(
+                "/crm/v4/associations/tasks/{to}/batch/associate/default"
+            )))
+            .and(body_partial_json(
+                json!({"inputs": [{"from": {"id": "t1"}, "to": {"id": to_id}}]}),
+            ))
+            .respond_with(ResponseTemplate::new(200).set_body_json(batch(vec![
+                json!({"from": {"id": "t1"}, "to": {"id": to_id}}),
+            ])))
+            .expect(1)
+            .mount(&server)
+            .await;
     }
     let task = TaskRequest {
         key: "refund-1".into(),
@@ -49,6 +77,10 @@ async fn create_tasks_is_idempotent_by_key_and_associated() {
         owner_id: None,
     };
     let out = hubspot(&server).create_tasks(&[task]).await.unwrap();
-    assert!(matches!(out[0].status, WriteStatus::Created), "{:?}", out[0]);
+    assert!(
+        matches!(out[0].status, WriteStatus::Created),
+        "{:?}",
+        out[0]
+    );
     assert_eq!(out[0].id.as_deref(), Some("t1"));
 }

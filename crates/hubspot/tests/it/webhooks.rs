@@ -15,7 +15,10 @@ fn request(secret: &str, sent_ms: i64, received_ms: i64) -> WebhookRequest {
     WebhookRequest {
         method: "POST".into(),
         url: URL.into(),
-        headers: vec![(SIGNATURE_HEADER.into(), sig), (TIMESTAMP_HEADER.into(), ts)],
+        headers: vec![
+            (SIGNATURE_HEADER.into(), sig),
+            (TIMESTAMP_HEADER.into(), ts),
+        ],
         body: BODY.as_bytes().to_vec(),
         received_at: Timestamp::from_unix_millis(received_ms).unwrap(),
     }
@@ -24,33 +27,53 @@ fn request(secret: &str, sent_ms: i64, received_ms: i64) -> WebhookRequest {
 #[tokio::test]
 async fn valid_signature_is_accepted_parsed_deduped_and_flagged() {
     let server = server().await;
-    let events = hubspot(&server).parse_webhook(&request(SECRET, 1_700_000_000_000, 1_700_000_060_000)).unwrap();
+    let events = hubspot(&server)
+        .parse_webhook(&request(SECRET, 1_700_000_000_000, 1_700_000_060_000))
+        .unwrap();
     assert_eq!(events.len(), 2, "eventId 2 delivered twice is kept once");
     assert!(events[0].is_own_write);
     assert!(!events[1].is_own_write);
     assert_eq!(events[1].id.as_deref(), Some("2"));
-    assert!(matches!(&events[1].kind, CrmEventKind::ContactPropertyChanged { crm_id, .. } if crm_id == "11"));
+    assert!(
+        matches!(&events[1].kind, CrmEventKind::ContactPropertyChanged { crm_id, .. } if crm_id == "11")
+    );
 }
 
 #[tokio::test]
 async fn wrong_secret_or_tampered_body_is_rejected() {
     let server = server().await;
     let hs = hubspot(&server);
-    let err = hs.parse_webhook(&request("other-secret", 1_700_000_000_000, 1_700_000_000_000)).unwrap_err();
+    let err = hs
+        .parse_webhook(&request(
+            "other-secret",
+            1_700_000_000_000,
+            1_700_000_000_000,
+        ))
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Signature);
     let mut tampered = request(SECRET, 1_700_000_000_000, 1_700_000_000_000);
     tampered.body = BODY.replace("Ada", "Eve").into_bytes();
-    assert_eq!(hs.parse_webhook(&tampered).unwrap_err().kind(), ErrorKind::Signature);
+    assert_eq!(
+        hs.parse_webhook(&tampered).unwrap_err().kind(),
+        ErrorKind::Signature
+    );
     let mut missing = request(SECRET, 1_700_000_000_000, 1_700_000_000_000);
     missing.headers.retain(|(k, _)| k != SIGNATURE_HEADER);
-    assert_eq!(hs.parse_webhook(&missing).unwrap_err().kind(), ErrorKind::Signature);
+    assert_eq!(
+        hs.parse_webhook(&missing).unwrap_err().kind(),
+        ErrorKind::Signature
+    );
 }
 
 #[tokio::test]
 async fn stale_timestamp_is_rejected() {
     let server = server().await;
     let err = hubspot(&server)
-        .parse_webhook(&request(SECRET, 1_700_000_000_000, 1_700_000_000_000 + 5 * 60_000 + 1))
+        .parse_webhook(&request(
+            SECRET,
+            1_700_000_000_000,
+            1_700_000_000_000 + 5 * 60_000 + 1,
+        ))
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Signature);
     assert!(err.message().contains("timestamp"));
