@@ -278,7 +278,8 @@ impl Pipeline {
     ) -> Result<ListReport, ListError> {
         let before = self.counters.snapshot();
         let id: RunId = self.store.start_run(mode, Timestamp::now()).await?;
-        let result = run.await;
+        let span = tracing::info_span!("sync.run", mode, run = id);
+        let result = tracing::Instrument::instrument(run, span).await;
         let totals = self.counters.snapshot().since(&before).totals();
         self.store.finish_run(id, &totals, Timestamp::now()).await?;
         result
