@@ -23,7 +23,7 @@ pub(crate) type Q = Vec<(String, String)>;
 /// The shared state extractor.
 pub(crate) type S = State<Arc<Shared>>;
 
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
+pub(crate) fn router(shared: &Arc<Shared>) -> Router {
     let api = Router::new()
         .route(
             "/v3/customers",
@@ -66,8 +66,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
                 None,
             )
         })
-        .layer(middleware::from_fn_with_state(Arc::clone(&shared), gate))
-        .with_state(Arc::clone(&shared));
+        .layer(middleware::from_fn_with_state(Arc::clone(shared), gate))
+        .with_state(Arc::clone(shared));
     Router::new()
         .nest(&format!("/stores/{}", shared.config.store_hash), api)
         .fallback(|| async { v3_error(StatusCode::NOT_FOUND, "Store not found.", None) })
@@ -259,12 +259,12 @@ pub(crate) fn filter_time(text: &str) -> Option<Timestamp> {
 }
 
 /// Parses a JSON body or answers a 400 v3 error.
-pub(crate) fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
+pub(crate) fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Box<Response>> {
     serde_json::from_slice(bytes).map_err(|e| {
-        v3_error(
+        Box::new(v3_error(
             StatusCode::BAD_REQUEST,
             "The request body is not valid JSON for this resource.",
             Some(json!({ "body": e.to_string() })),
-        )
+        ))
     })
 }

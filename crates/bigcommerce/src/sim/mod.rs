@@ -178,7 +178,7 @@ impl Simulator {
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
-        let app = http::router(Arc::clone(&shared));
+        let app = http::router(&shared);
         let server = tokio::spawn(async move {
             if let Err(err) = axum::serve(listener, app).await {
                 tracing::warn!(error = %err, "simulator server stopped");

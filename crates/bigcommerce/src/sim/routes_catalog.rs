@@ -134,7 +134,7 @@ pub(crate) async fn list_hooks(axum::extract::State(sh): S, Query(q): Query<Q>) 
 pub(crate) async fn create_hook(axum::extract::State(sh): S, bytes: Bytes) -> Response {
     let input: HookInput = match body(&bytes) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let (Some(scope), Some(destination)) = (input.scope.clone(), input.destination.clone()) else {
         return v3_error(
@@ -186,7 +186,7 @@ pub(crate) async fn update_hook(
 ) -> Response {
     let input: HookInput = match body(&bytes) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut s = sh.state();
     let Some(h) = s.hooks.get_mut(&id) else {

@@ -164,7 +164,7 @@ fn email_taken(s: &State, email: &str, except: Option<u64>) -> bool {
 pub(crate) async fn create(axum::extract::State(sh): S, bytes: Bytes) -> Response {
     let inputs: Vec<CustomerInput> = match body(&bytes) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Some(r) = too_many(inputs.len()) {
         return r;
@@ -249,7 +249,7 @@ pub(crate) async fn create(axum::extract::State(sh): S, bytes: Bytes) -> Respons
 pub(crate) async fn update(axum::extract::State(sh): S, bytes: Bytes) -> Response {
     let inputs: Vec<CustomerInput> = match body(&bytes) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Some(r) = too_many(inputs.len()) {
         return r;
@@ -356,7 +356,7 @@ pub(crate) async fn list_groups(axum::extract::State(sh): S, Query(q): Query<Q>)
 pub(crate) async fn create_group(axum::extract::State(sh): S, bytes: Bytes) -> Response {
     let input: Value = match body(&bytes) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some(name) = input["name"].as_str().filter(|n| !n.trim().is_empty()) else {
         return v2_error(StatusCode::BAD_REQUEST, "The field 'name' is required.");
@@ -382,7 +382,7 @@ pub(crate) async fn create_group(axum::extract::State(sh): S, bytes: Bytes) -> R
 pub(crate) async fn create_profiles(axum::extract::State(sh): S, bytes: Bytes) -> Response {
     let input: Vec<Value> = match body(&bytes) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut s = sh.state();
     let mut out = Vec::new();
@@ -421,7 +421,7 @@ pub(crate) async fn add_to_segment(
 ) -> Response {
     let profiles: Vec<String> = match body(&bytes) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if profiles.len() > crate::client::SEGMENT_BATCH {
         return v3_error(

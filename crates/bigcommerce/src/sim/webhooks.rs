@@ -75,7 +75,11 @@ fn data(kind: &str, id: Value) -> WebhookData {
 pub(crate) fn emit(sh: &Arc<Shared>, scope: &str, data: WebhookData) {
     let seq = sh.seq.fetch_add(1, Ordering::Relaxed);
     let digest = Sha256::digest(format!("{scope}|{}|{seq}", data.id).as_bytes());
-    let hash: String = digest.iter().take(20).map(|b| format!("{b:02x}")).collect();
+    let hash = digest.iter().take(20).fold(String::new(), |mut out, b| {
+        use std::fmt::Write as _;
+        let _ = write!(out, "{b:02x}");
+        out
+    });
     let payload = WebhookPayload {
         scope: scope.to_owned(),
         store_id: sh.config.store_id.clone(),
@@ -186,7 +190,7 @@ pub(crate) fn set_status(sh: &Arc<Shared>, order_id: &str, status: OrderStatus) 
         let previous = rec.order.status_id;
         let new = status_to_id(status);
         rec.order.status_id = new;
-        rec.order.status = status_label(new).to_owned();
+        status_label(new).clone_into(&mut rec.order.status);
         rec.order.date_modified = now().to_rfc2822();
         (previous, new)
     };
@@ -267,12 +271,10 @@ pub(crate) fn convert(sh: &Arc<Shared>, cart_id: &str) -> Option<String> {
         let stamp = now().to_rfc2822();
         let total = cart
             .cart_amount
-            .clone()
-            .map(|n| n.to_string())
-            .unwrap_or_else(|| "0".into());
+            .as_ref()
+            .map_or_else(|| "0".into(), ToString::to_string);
         let total = Money::parse(&total, cartograph_model::Currency::USD)
-            .map(|m| m.to_decimal_string(4))
-            .unwrap_or_else(|_| "0.0000".into());
+            .map_or_else(|_| "0.0000".into(), |m| m.to_decimal_string(4));
         let order = wire::Order {
             id,
             customer_id: cart.customer_id,
