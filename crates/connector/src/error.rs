@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Longest vendor message kept on an error, in characters; longer ones are cut.
@@ -90,6 +91,9 @@ impl fmt::Display for ErrorKind {
 
 /// A connector error: kind, where it happened, and what the vendor said.
 ///
+/// Cheap to clone (one batch failure is reported on every record of the batch); clones
+/// share the underlying cause.
+///
 /// ```
 /// use cartograph_connector::{Error, ErrorKind};
 /// use std::time::Duration;
@@ -106,10 +110,12 @@ impl fmt::Display for ErrorKind {
 ///     "bigcommerce list_orders: rate_limited: too many requests (HTTP 429, retry after 1500 ms)"
 /// );
 /// ```
+#[derive(Clone)]
 pub struct Error {
     inner: Box<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     kind: ErrorKind,
     connector: Cow<'static, str>,
@@ -122,7 +128,7 @@ struct Inner {
     record: Option<String>,
     field: Option<String>,
     retryable: Option<bool>,
-    source: Option<Box<dyn StdError + Send + Sync + 'static>>,
+    source: Option<Arc<dyn StdError + Send + Sync + 'static>>,
 }
 
 impl Error {
@@ -232,7 +238,7 @@ impl Error {
     /// Attaches the underlying cause. The cause's `Display` must not contain secrets.
     #[must_use]
     pub fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
-        self.inner.source = Some(Box::new(source));
+        self.inner.source = Some(Arc::new(source));
         self
     }
 

@@ -173,9 +173,7 @@ impl Engine {
                 let err =
                     Error::new(ErrorKind::Unavailable, format!("store: {e}")).with_retryable(true);
                 for slot in out.iter_mut().filter(|s| s.is_none()) {
-                    *slot = Some(ItemOutcome::Retry {
-                        error: clone_error(&err),
-                    });
+                    *slot = Some(ItemOutcome::Retry { error: err.clone() });
                 }
                 return;
             }
@@ -234,33 +232,6 @@ impl Handler for Engine {
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// A copy of an error for fanning one failure out to several items.
-pub(crate) fn clone_error(e: &Error) -> Error {
-    let mut c = Error::new(e.kind(), e.message())
-        .with_connector(e.connector().to_owned())
-        .with_operation(e.operation().to_owned())
-        .with_retryable(e.is_retryable());
-    if let Some(s) = e.status() {
-        c = c.with_status(s);
-    }
-    if let Some(r) = e.retry_after() {
-        c = c.with_retry_after(r);
-    }
-    if let Some(id) = e.request_id() {
-        c = c.with_request_id(id.to_owned());
-    }
-    if let Some(code) = e.vendor_code() {
-        c = c.with_vendor_code(code.to_owned());
-    }
-    if let Some(record) = e.record() {
-        c = c.with_record(record.to_owned());
-    }
-    if let Some(field) = e.field() {
-        c = c.with_field(field.to_owned());
-    }
-    c
 }
 
 /// Keys of the engine's rows in the store's key-value metrics table.

@@ -259,9 +259,7 @@ impl Engine {
                 Ok(None) => {}
                 Err(error) => {
                     for i in items {
-                        planned
-                            .settled
-                            .push((i, dead("map", super::clone_error(&error))));
+                        planned.settled.push((i, dead("map", error.clone())));
                     }
                 }
             }

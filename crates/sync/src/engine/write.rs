@@ -10,7 +10,7 @@ use cartograph_core::reconcile::{Entry, RecordFields};
 use cartograph_model::{OrderRecord, Origin, PropertyMap, PropertyValue, Timestamp};
 
 use super::plan::{Pending, Planned};
-use super::{Engine, clone_error, lock};
+use super::{Engine, lock};
 use crate::work::ItemOutcome;
 
 /// Per-item settlement: the first failure of any of its writes wins.
@@ -238,9 +238,7 @@ impl Engine {
                 format!("store: {e}"),
             );
             for slot in settle.out.iter_mut().filter(|s| s.is_none()) {
-                *slot = Some(ItemOutcome::Retry {
-                    error: clone_error(&err),
-                });
+                *slot = Some(ItemOutcome::Retry { error: err.clone() });
             }
             return;
         }
@@ -290,7 +288,7 @@ impl Engine {
                             }
                             WriteStatus::Failed(error) => {
                                 settle.fail(items, || {
-                                    ItemOutcome::from_error("write", clone_error(error))
+                                    ItemOutcome::from_error("write", error.clone())
                                 });
                             }
                         },
@@ -308,9 +306,7 @@ impl Engine {
             }
             Err(error) => {
                 for items in items {
-                    settle.fail(items, || {
-                        ItemOutcome::from_error("write", clone_error(&error))
-                    });
+                    settle.fail(items, || ItemOutcome::from_error("write", error.clone()));
                 }
             }
         }
