@@ -7,7 +7,7 @@ use cartograph_connector::{Error, ErrorKind, RecordOutcome, Result};
 use cartograph_http::Request;
 use cartograph_model::Association;
 
-use super::{HubSpotClient, copy_error, is_data_error};
+use super::{HubSpotClient, is_data_error};
 use crate::error::{CONNECTOR, batch_error};
 use crate::map::object_type;
 use crate::wire::{
@@ -64,7 +64,7 @@ impl HubSpotClient {
             let response = match answer {
                 Ok(r) => r,
                 Err(err) if is_data_error(&err) => {
-                    out.extend(chunk.iter().map(|_| Err(copy_error(&err))));
+                    out.extend(chunk.iter().map(|_| Err(err.clone())));
                     continue;
                 }
                 Err(err) => return Err(err),

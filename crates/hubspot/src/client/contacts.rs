@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use cartograph_connector::{Error, RecordOutcome, Result};
 use cartograph_model::{ContactUpsert, CrmContact, IdentityKeys};
 
-use super::{HubSpotClient, Slot, copy_error, outcome};
+use super::{HubSpotClient, Slot, outcome};
 use crate::map::{contact_from_wire, format_properties, same_value};
 use crate::wire::{SimpleObject, UpdateInput, UpsertInput};
 
@@ -292,7 +292,7 @@ fn spread(
     for (n, &i) in members.iter().enumerate() {
         let copy = match slot {
             Ok(o) => Ok(o.clone()),
-            Err(e) => Err(copy_error(e)),
+            Err(e) => Err(e.clone()),
         };
         // Only the first merged input reports a creation; the others were folded into it.
         let copy = match copy {

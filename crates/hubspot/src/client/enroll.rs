@@ -8,7 +8,7 @@ use cartograph_connector::{Error, ErrorKind, RecordOutcome, Result};
 use cartograph_http::Request;
 use cartograph_model::{ContactRef, EnrollmentRequest, EnrollmentTarget};
 
-use super::{HubSpotClient, copy_error, is_data_error, outcome};
+use super::{HubSpotClient, is_data_error, outcome};
 use crate::error::CONNECTOR;
 use crate::map::format_value;
 use crate::wire::{MembershipsUpdateResponse, UpdateInput};
@@ -136,7 +136,7 @@ impl HubSpotClient {
             for i in members {
                 let copy = match &slot {
                     Ok(o) => Ok(o.clone()),
-                    Err(e) => Err(copy_error(e)),
+                    Err(e) => Err(e.clone()),
                 };
                 outcomes[i] = Some(outcome(&requests[i].key, copy));
             }
@@ -183,7 +183,7 @@ impl HubSpotClient {
                             if chunk.contains(&ids[i]) {
                                 outcomes[*i] = Some(RecordOutcome::failed(
                                     &requests[*i].key,
-                                    copy_error(&err).with_record(requests[*i].key.clone()),
+                                    err.clone().with_record(requests[*i].key.clone()),
                                 ));
                             }
                         }

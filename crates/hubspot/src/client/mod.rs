@@ -267,7 +267,7 @@ impl HubSpotClient {
         for chunk in indexed.chunks(self.batch_size()) {
             if let Some(err) = &stop {
                 for (i, _) in chunk {
-                    slots[*i] = Some(Err(copy_error(err)));
+                    slots[*i] = Some(Err(err.clone()));
                 }
                 continue;
             }
@@ -300,11 +300,11 @@ impl HubSpotClient {
                 Err(err) => {
                     if is_data_error(&err) {
                         for (i, _) in chunk {
-                            slots[*i] = Some(Err(copy_error(&err)));
+                            slots[*i] = Some(Err(err.clone()));
                         }
                     } else if written {
                         for (i, _) in chunk {
-                            slots[*i] = Some(Err(copy_error(&err)));
+                            slots[*i] = Some(Err(err.clone()));
                         }
                         stop = Some(err);
                     } else {
@@ -330,7 +330,7 @@ impl HubSpotClient {
         for chunk in indexed.chunks(self.batch_size()) {
             if let Some(err) = &stop {
                 for (i, _) in chunk {
-                    slots[*i] = Some(Err(copy_error(err)));
+                    slots[*i] = Some(Err(err.clone()));
                 }
                 continue;
             }
@@ -357,12 +357,12 @@ impl HubSpotClient {
                 }
                 Err(err) if is_data_error(&err) => {
                     for (i, _) in chunk {
-                        slots[*i] = Some(Err(copy_error(&err)));
+                        slots[*i] = Some(Err(err.clone()));
                     }
                 }
                 Err(err) if written => {
                     for (i, _) in chunk {
-                        slots[*i] = Some(Err(copy_error(&err)));
+                        slots[*i] = Some(Err(err.clone()));
                     }
                     stop = Some(err);
                 }
@@ -393,33 +393,6 @@ pub(crate) fn is_data_error(err: &Error) -> bool {
         err.kind(),
         ErrorKind::Invalid | ErrorKind::Conflict | ErrorKind::NotFound
     )
-}
-
-/// Rebuilds an error (the shared error is not `Clone`); the source is dropped.
-pub(crate) fn copy_error(err: &Error) -> Error {
-    let mut out = Error::new(err.kind(), err.message().to_owned())
-        .with_connector(err.connector().to_owned())
-        .with_operation(err.operation().to_owned())
-        .with_retryable(err.is_retryable());
-    if let Some(s) = err.status() {
-        out = out.with_status(s);
-    }
-    if let Some(id) = err.request_id() {
-        out = out.with_request_id(id.to_owned());
-    }
-    if let Some(after) = err.retry_after() {
-        out = out.with_retry_after(after);
-    }
-    if let Some(code) = err.vendor_code() {
-        out = out.with_vendor_code(code.to_owned());
-    }
-    if let Some(record) = err.record() {
-        out = out.with_record(record.to_owned());
-    }
-    if let Some(field) = err.field() {
-        out = out.with_field(field.to_owned());
-    }
-    out
 }
 
 /// Matches a batch answer to its inputs (`(position, id)`): results by trace id, then by

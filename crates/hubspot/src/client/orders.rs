@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use cartograph_connector::{Error, ErrorKind, RecordOutcome, Result, WriteStatus};
 use cartograph_model::{ContactRef, OrderObject, OrderRecord, ProductRecord};
 
-use super::{HubSpotClient, Slot, copy_error, outcome};
+use super::{HubSpotClient, Slot, outcome};
 use crate::error::CONNECTOR;
 use crate::map::format_properties;
 use crate::wire::UpsertInput;
@@ -340,7 +340,7 @@ fn fail(outcomes: &mut [Option<RecordOutcome>], i: usize, order_id: &str, err: &
         .unwrap_or_default();
     outcomes[i] = Some(RecordOutcome {
         id: Some(order_id.to_owned()),
-        status: WriteStatus::Failed(copy_error(err).with_record(key.clone())),
+        status: WriteStatus::Failed(err.clone().with_record(key.clone())),
         key,
     });
 }

@@ -7,7 +7,7 @@ use cartograph_connector::{Error, ErrorKind, RecordOutcome, Result};
 use cartograph_http::Request;
 use cartograph_model::{PropertyDefinition, PropertyType};
 
-use super::{HubSpotClient, copy_error};
+use super::HubSpotClient;
 use crate::error::{CONNECTOR, batch_error};
 use crate::map::{object_type, property_create, type_matches};
 use crate::wire::{
@@ -216,7 +216,7 @@ impl HubSpotClient {
         };
         match result {
             Ok(()) => RecordOutcome::updated(key, def.name.clone()),
-            Err(err) => RecordOutcome::failed(key, copy_error(&err).with_record(key.to_owned())),
+            Err(err) => RecordOutcome::failed(key, err.clone().with_record(key.to_owned())),
         }
     }
 }
