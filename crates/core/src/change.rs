@@ -97,7 +97,10 @@ fn encode(h: &mut Sha256, name: &str, value: &PropertyValue) {
         }
         PropertyValue::Date(d) => {
             h.update(b"d");
-            put(h, format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()).as_bytes());
+            put(
+                h,
+                format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()).as_bytes(),
+            );
         }
         PropertyValue::DateTime(t) => {
             h.update(b"t");
@@ -146,10 +149,7 @@ pub fn fingerprint_keys<'a>(
     let mut keys: Vec<&str> = keys.into_iter().collect();
     keys.sort_unstable();
     keys.dedup();
-    fingerprint_of(
-        keys.into_iter()
-            .filter_map(|k| properties.get_key_value(k)),
-    )
+    fingerprint_of(keys.into_iter().filter_map(|k| properties.get_key_value(k)))
 }
 
 fn fingerprint_of<'a>(items: impl Iterator<Item = (&'a String, &'a PropertyValue)>) -> Fingerprint {
@@ -164,13 +164,18 @@ fn fingerprint_of<'a>(items: impl Iterator<Item = (&'a String, &'a PropertyValue
 /// Converts text values read back from a CRM (HubSpot returns every value as a string)
 /// into the types of their definitions, so they fingerprint like the values we wrote.
 /// Values that do not parse, and properties without a definition, are kept as they are.
-pub fn typed_read_back(properties: &PropertyMap, definitions: &[PropertyDefinition]) -> PropertyMap {
+pub fn typed_read_back(
+    properties: &PropertyMap,
+    definitions: &[PropertyDefinition],
+) -> PropertyMap {
     properties
         .iter()
         .map(|(k, v)| {
             let def = definitions.iter().find(|d| &d.name == k);
             let typed = match (v, def) {
-                (PropertyValue::String(s), Some(d)) => coerce(s, d.kind).unwrap_or_else(|| v.clone()),
+                (PropertyValue::String(s), Some(d)) => {
+                    coerce(s, d.kind).unwrap_or_else(|| v.clone())
+                }
                 _ => v.clone(),
             };
             (k.clone(), typed)
@@ -195,7 +200,9 @@ fn coerce(s: &str, kind: PropertyType) -> Option<PropertyValue> {
             let fmt = time::format_description::well_known::Iso8601::DATE;
             match time::Date::parse(s, &fmt) {
                 Ok(d) => PropertyValue::Date(d),
-                Err(_) => PropertyValue::Date(Timestamp::from_unix_millis(s.parse().ok()?).ok()?.date()),
+                Err(_) => {
+                    PropertyValue::Date(Timestamp::from_unix_millis(s.parse().ok()?).ok()?.date())
+                }
             }
         }
         PropertyType::DateTime => PropertyValue::DateTime(
@@ -221,7 +228,11 @@ pub fn changed_properties<'a>(old: &'a PropertyMap, new: &'a PropertyMap) -> Vec
         .iter()
         .filter(|(k, v)| old.get(*k).is_none_or(|o| !same(o, v)))
         .map(|(k, _)| k.as_str())
-        .chain(old.keys().filter(|k| !new.contains_key(*k)).map(String::as_str))
+        .chain(
+            old.keys()
+                .filter(|k| !new.contains_key(*k))
+                .map(String::as_str),
+        )
         .collect();
     out.sort_unstable();
     out
@@ -309,9 +320,18 @@ mod tests {
 
     fn props() -> PropertyMap {
         let mut p = PropertyMap::new();
-        p.insert("email".into(), PropertyValue::String("a@example.com".into()));
-        p.insert("ecom_lifetime_value".into(), PropertyValue::Number(Decimal::new(12_345, 2)));
-        p.insert("ecom_marketing_suppressed".into(), PropertyValue::Bool(false));
+        p.insert(
+            "email".into(),
+            PropertyValue::String("a@example.com".into()),
+        );
+        p.insert(
+            "ecom_lifetime_value".into(),
+            PropertyValue::Number(Decimal::new(12_345, 2)),
+        );
+        p.insert(
+            "ecom_marketing_suppressed".into(),
+            PropertyValue::Bool(false),
+        );
         p.insert(
             "ecom_first_order_date".into(),
             PropertyValue::Date(time::macros::date!(2024 - 05 - 14)),
@@ -320,7 +340,10 @@ mod tests {
             "ecom_abandoned_cart_at".into(),
             PropertyValue::DateTime(Timestamp::from_unix_millis(1_715_679_240_000).unwrap()),
         );
-        p.insert("ecom_value_tier".into(), PropertyValue::Enumeration("vip".into()));
+        p.insert(
+            "ecom_value_tier".into(),
+            PropertyValue::Enumeration("vip".into()),
+        );
         p
     }
 
@@ -337,9 +360,15 @@ mod tests {
     fn equal_values_hash_equal_and_changes_do_not() {
         let a = props();
         let mut b = props();
-        b.insert("ecom_lifetime_value".into(), PropertyValue::Number(Decimal::new(1_234_500, 4)));
+        b.insert(
+            "ecom_lifetime_value".into(),
+            PropertyValue::Number(Decimal::new(1_234_500, 4)),
+        );
         assert_eq!(fingerprint(&a), fingerprint(&b));
-        b.insert("ecom_lifetime_value".into(), PropertyValue::Number(Decimal::new(12_346, 2)));
+        b.insert(
+            "ecom_lifetime_value".into(),
+            PropertyValue::Number(Decimal::new(12_346, 2)),
+        );
         assert_ne!(fingerprint(&a), fingerprint(&b));
         assert_eq!(changed_properties(&a, &b), vec!["ecom_lifetime_value"]);
         // Moving a value between properties changes the hash (no concatenation ambiguity).
@@ -348,7 +377,10 @@ mod tests {
         let mut y = PropertyMap::new();
         y.insert("a".into(), PropertyValue::String("bc".into()));
         assert_ne!(fingerprint(&x), fingerprint(&y));
-        assert_eq!(Fingerprint::from_hex(&fingerprint(&a).to_hex()), Some(fingerprint(&a)));
+        assert_eq!(
+            Fingerprint::from_hex(&fingerprint(&a).to_hex()),
+            Some(fingerprint(&a))
+        );
     }
 
     #[test]
@@ -359,7 +391,9 @@ mod tests {
             record: "p-1".into(),
         };
         let mut tracker = ChangeTracker::new();
-        let Decision::Write(fp) = tracker.decide(&key, &props()) else { panic!() };
+        let Decision::Write(fp) = tracker.decide(&key, &props()) else {
+            panic!()
+        };
         tracker.written(key.clone(), fp);
         assert_eq!(tracker.decide(&key, &props()), Decision::Unchanged);
         // HubSpot sends every value back as text, plus properties we never wrote.
@@ -376,7 +410,10 @@ mod tests {
             name: n.into(),
             label: n.into(),
             kind,
-            options: vec![PropertyOption { value: "vip".into(), label: "VIP".into() }],
+            options: vec![PropertyOption {
+                value: "vip".into(),
+                label: "VIP".into(),
+            }],
             group: None,
             unique: false,
             description: None,
@@ -397,7 +434,10 @@ mod tests {
         let typed = typed_read_back(&wire, &defs);
         let written: Vec<String> = props().keys().cloned().collect();
         assert!(tracker.is_echo(&key, &typed, written.iter().map(String::as_str)));
-        wire.insert("ecom_value_tier".into(), PropertyValue::String("high".into()));
+        wire.insert(
+            "ecom_value_tier".into(),
+            PropertyValue::String("high".into()),
+        );
         let typed = typed_read_back(&wire, &defs);
         assert!(!tracker.is_echo(&key, &typed, written.iter().map(String::as_str)));
     }

@@ -162,7 +162,9 @@ pub fn reconcile(commerce: &[Entry], crm: &[Entry]) -> Report {
             let (a, b) = (left.get(k), right.get(k));
             let same = match (a, b) {
                 (Some(a), Some(b)) => {
-                    a.day == b.day && a.amount.currency() == b.amount.currency() && a.amount == b.amount
+                    a.day == b.day
+                        && a.amount.currency() == b.amount.currency()
+                        && a.amount == b.amount
                 }
                 _ => false,
             };
@@ -212,13 +214,31 @@ mod tests {
 
         // One cent off on one order, one order never written.
         let removed = crm.pop().unwrap();
-        crm[0].amount = crm[0].amount.checked_add(&Money::from_minor(1, crm[0].amount.currency())).unwrap();
+        crm[0].amount = crm[0]
+            .amount
+            .checked_add(&Money::from_minor(1, crm[0].amount.currency()))
+            .unwrap();
         let report = reconcile(&commerce, &crm);
         assert!(!report.is_balanced());
         assert_eq!(report.mismatches.len(), 2);
-        assert!(report.mismatches.iter().any(|m| m.key == removed.key && m.crm.is_none()));
-        let cent = report.mismatches.iter().find(|m| m.key == crm[0].key).unwrap();
-        let diff = cent.crm.as_ref().unwrap().amount.checked_sub(&cent.commerce.as_ref().unwrap().amount).unwrap();
+        assert!(
+            report
+                .mismatches
+                .iter()
+                .any(|m| m.key == removed.key && m.crm.is_none())
+        );
+        let cent = report
+            .mismatches
+            .iter()
+            .find(|m| m.key == crm[0].key)
+            .unwrap();
+        let diff = cent
+            .crm
+            .as_ref()
+            .unwrap()
+            .amount
+            .checked_sub(&cent.commerce.as_ref().unwrap().amount)
+            .unwrap();
         assert_eq!(diff.to_minor().unwrap(), 1);
     }
 }

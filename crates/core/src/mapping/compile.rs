@@ -138,10 +138,13 @@ fn lit_kind(l: &Lit) -> Kind {
 fn lit_arg(name: &str, args: &[Ast], i: usize) -> Result<Lit, E> {
     match args.get(i) {
         Some(Ast::Lit(l)) => Ok(l.clone()),
-        Some(a) => a.as_ident().map(|s| Lit::Str(s.to_owned())).ok_or_else(|| E::BadArguments {
-            name: name.to_owned(),
-            reason: format!("argument {} must be a constant", i + 1),
-        }),
+        Some(a) => a
+            .as_ident()
+            .map(|s| Lit::Str(s.to_owned()))
+            .ok_or_else(|| E::BadArguments {
+                name: name.to_owned(),
+                reason: format!("argument {} must be a constant", i + 1),
+            }),
         None => Err(E::BadArguments {
             name: name.to_owned(),
             reason: format!("argument {} is missing", i + 1),
@@ -171,7 +174,11 @@ fn num_arg(name: &str, args: &[Ast], i: usize) -> Result<Decimal, E> {
 
 fn arity(name: &str, args: &[Ast], min: usize, max: usize) -> Result<(), E> {
     if args.len() < min || args.len() > max {
-        let want = if min == max { format!("{min}") } else { format!("{min} to {max}") };
+        let want = if min == max {
+            format!("{min}")
+        } else {
+            format!("{min} to {max}")
+        };
         return Err(E::BadArguments {
             name: name.to_owned(),
             reason: format!("takes {want} argument(s), got {}", args.len()),
@@ -241,7 +248,9 @@ fn path(root_name: &str, segs: &[Seg], cx: &Cx<'_>) -> Result<(Expr, Ty), E> {
             }
             Seg::Index(n) => {
                 if !ty.list || iterating {
-                    return Err(unknown("[index] used on a value that is not a list".to_owned()));
+                    return Err(unknown(
+                        "[index] used on a value that is not a list".to_owned(),
+                    ));
                 }
                 steps.push(Step::Index(*n));
                 ty = ty.with_list(false);
@@ -278,9 +287,20 @@ fn path(root_name: &str, segs: &[Seg], cx: &Cx<'_>) -> Result<(Expr, Ty), E> {
                         }
                     }
                     Kind::Money if name == "amount" || name == "currency" => {
-                        steps.push(if name == "amount" { Step::Amount } else { Step::Currency });
-                        let k = if name == "amount" { Kind::Num } else { Kind::Str };
-                        ty = Ty { kind: k, list: ty.list };
+                        steps.push(if name == "amount" {
+                            Step::Amount
+                        } else {
+                            Step::Currency
+                        });
+                        let k = if name == "amount" {
+                            Kind::Num
+                        } else {
+                            Kind::Str
+                        };
+                        ty = Ty {
+                            kind: k,
+                            list: ty.list,
+                        };
                     }
                     _ => {
                         return Err(unknown(format!(
@@ -306,7 +326,13 @@ fn scalar_text(ty: Ty) -> bool {
     !ty.list
         && matches!(
             ty.kind,
-            Kind::Str | Kind::Num | Kind::Bool | Kind::Date | Kind::DateTime | Kind::Any | Kind::Null
+            Kind::Str
+                | Kind::Num
+                | Kind::Bool
+                | Kind::Date
+                | Kind::DateTime
+                | Kind::Any
+                | Kind::Null
         )
 }
 
@@ -375,7 +401,14 @@ fn transform(name: &str, args: &[Ast], input: Ty, cx: &Cx<'_>) -> Result<(Op, Ty
     // Scalar transform: `accepts` on the element kind, output kind `out`, lifted over lists.
     let scalar = |ok: bool, expected: &str, op: Op, out: Kind| -> Result<(Op, Ty, bool), E> {
         if ok || any {
-            Ok((op, Ty { kind: out, list: lift }, lift))
+            Ok((
+                op,
+                Ty {
+                    kind: out,
+                    list: lift,
+                },
+                lift,
+            ))
         } else {
             Err(mismatch(name, expected, input))
         }
@@ -404,7 +437,11 @@ fn transform(name: &str, args: &[Ast], input: Ty, cx: &Cx<'_>) -> Result<(Op, Ty
             let out = if any { lk } else { k };
             let fits = any || lk == k || lk == Kind::Null || (k == Kind::Str && lk != Kind::Null);
             if !fits || input.list {
-                return Err(mismatch(name, &format!("a {} value", Ty::one(lk).name()), input));
+                return Err(mismatch(
+                    name,
+                    &format!("a {} value", Ty::one(lk).name()),
+                    input,
+                ));
             }
             Ok((Op::Default(l), Ty::one(out), false))
         }
@@ -412,25 +449,67 @@ fn transform(name: &str, args: &[Ast], input: Ty, cx: &Cx<'_>) -> Result<(Op, Ty
             if !scalar_text(input) {
                 return Err(mismatch(name, SCALARS, input));
             }
-            Ok((Op::Concat(concat_parts(name, args, cx)?), Ty::one(Kind::Str), false))
+            Ok((
+                Op::Concat(concat_parts(name, args, cx)?),
+                Ty::one(Kind::Str),
+                false,
+            ))
         }
         "map" => {
             arity(name, args, 1, 2)?;
-            let map_name = args[0].as_ident().map(str::to_owned).map_or_else(|| str_arg(name, args, 0), Ok)?;
-            let table = cx.maps.get(&map_name).ok_or_else(|| E::UnknownMap { name: map_name.clone() })?;
+            let map_name = args[0]
+                .as_ident()
+                .map(str::to_owned)
+                .map_or_else(|| str_arg(name, args, 0), Ok)?;
+            let table = cx.maps.get(&map_name).ok_or_else(|| E::UnknownMap {
+                name: map_name.clone(),
+            })?;
             let fallback = if args.len() == 2 {
                 Some(str_arg(name, args, 1)?)
             } else {
                 table.get("*").cloned()
             };
-            let table = table.iter().filter(|(k, _)| *k != "*").map(|(k, v)| (k.clone(), v.clone())).collect();
-            let op = Op::Map { name: map_name, table, fallback };
-            scalar(matches!(k, Kind::Str | Kind::Bool | Kind::Num), "string", op, Kind::Str)
+            let table = table
+                .iter()
+                .filter(|(k, _)| *k != "*")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let op = Op::Map {
+                name: map_name,
+                table,
+                fallback,
+            };
+            scalar(
+                matches!(k, Kind::Str | Kind::Bool | Kind::Num),
+                "string",
+                op,
+                Kind::Str,
+            )
         }
-        "iso_date" => scalar(matches!(k, Kind::Date | Kind::DateTime), "date or datetime", Op::IsoDate, Kind::Str),
-        "rfc3339" => scalar(matches!(k, Kind::Date | Kind::DateTime), "date or datetime", Op::Rfc3339, Kind::Str),
-        "epoch_ms" => scalar(matches!(k, Kind::Date | Kind::DateTime), "date or datetime", Op::EpochMs, Kind::Num),
-        "date" => scalar(matches!(k, Kind::Date | Kind::DateTime | Kind::Str), "datetime or text", Op::ToDate, Kind::Date),
+        "iso_date" => scalar(
+            matches!(k, Kind::Date | Kind::DateTime),
+            "date or datetime",
+            Op::IsoDate,
+            Kind::Str,
+        ),
+        "rfc3339" => scalar(
+            matches!(k, Kind::Date | Kind::DateTime),
+            "date or datetime",
+            Op::Rfc3339,
+            Kind::Str,
+        ),
+        "epoch_ms" => scalar(
+            matches!(k, Kind::Date | Kind::DateTime),
+            "date or datetime",
+            Op::EpochMs,
+            Kind::Num,
+        ),
+        "date" => scalar(
+            matches!(k, Kind::Date | Kind::DateTime | Kind::Str),
+            "datetime or text",
+            Op::ToDate,
+            Kind::Date,
+        ),
         "datetime" => scalar(
             matches!(k, Kind::Date | Kind::DateTime | Kind::Str | Kind::Num),
             "date, text or epoch milliseconds",
@@ -440,10 +519,19 @@ fn transform(name: &str, args: &[Ast], input: Ty, cx: &Cx<'_>) -> Result<(Op, Ty
         "decimal" => {
             arity(name, args, 1, 1)?;
             let scale = num_arg(name, args, 0)?;
-            let scale = u32::try_from(scale.mantissa()).ok().filter(|s| *s <= 12 && scale.scale() == 0).ok_or_else(|| {
-                E::BadArguments { name: name.to_owned(), reason: "scale must be a whole number from 0 to 12".to_owned() }
-            })?;
-            scalar(k == Kind::Num, "number (use `amount` first for money)", Op::Decimal(scale), Kind::Num)
+            let scale = u32::try_from(scale.mantissa())
+                .ok()
+                .filter(|s| *s <= 12 && scale.scale() == 0)
+                .ok_or_else(|| E::BadArguments {
+                    name: name.to_owned(),
+                    reason: "scale must be a whole number from 0 to 12".to_owned(),
+                })?;
+            scalar(
+                k == Kind::Num,
+                "number (use `amount` first for money)",
+                Op::Decimal(scale),
+                Kind::Num,
+            )
         }
         "amount" => scalar(k == Kind::Money, "money", Op::Amount, Kind::Num),
         "currency" => scalar(k == Kind::Money, "money", Op::CurrencyCode, Kind::Str),
@@ -454,7 +542,10 @@ fn transform(name: &str, args: &[Ast], input: Ty, cx: &Cx<'_>) -> Result<(Op, Ty
                 None
             } else {
                 let code = str_arg(name, args, 0)?;
-                Some(Currency::new(&code).map_err(|e| E::BadArguments { name: name.to_owned(), reason: e.to_string() })?)
+                Some(Currency::new(&code).map_err(|e| E::BadArguments {
+                    name: name.to_owned(),
+                    reason: e.to_string(),
+                })?)
             };
             scalar(k == Kind::Money, "money", Op::Convert(to), Kind::Money)
         }
@@ -473,7 +564,11 @@ fn transform(name: &str, args: &[Ast], input: Ty, cx: &Cx<'_>) -> Result<(Op, Ty
         }
         "join" => {
             arity(name, args, 0, 1)?;
-            let sep = if args.is_empty() { ", ".to_owned() } else { str_arg(name, args, 0)? };
+            let sep = if args.is_empty() {
+                ", ".to_owned()
+            } else {
+                str_arg(name, args, 0)?
+            };
             if matches!(k, Kind::Str | Kind::Num | Kind::Any | Kind::Null) {
                 Ok((Op::Join(sep), Ty::one(Kind::Str), false))
             } else {
@@ -489,8 +584,15 @@ fn transform(name: &str, args: &[Ast], input: Ty, cx: &Cx<'_>) -> Result<(Op, Ty
         }
         "in" => {
             arity(name, args, 1, 64)?;
-            let lits = (0..args.len()).map(|i| lit_arg(name, args, i)).collect::<Result<_, _>>()?;
-            scalar(scalar_text(input.with_list(false)), SCALARS, Op::In(lits), Kind::Bool)
+            let lits = (0..args.len())
+                .map(|i| lit_arg(name, args, i))
+                .collect::<Result<_, _>>()?;
+            scalar(
+                scalar_text(input.with_list(false)),
+                SCALARS,
+                Op::In(lits),
+                Kind::Bool,
+            )
         }
         "gt" | "gte" | "lt" | "lte" => {
             arity(name, args, 1, 1)?;
@@ -501,7 +603,12 @@ fn transform(name: &str, args: &[Ast], input: Ty, cx: &Cx<'_>) -> Result<(Op, Ty
                 "lt" => Cmp::Lt,
                 _ => Cmp::Lte,
             };
-            scalar(matches!(k, Kind::Num | Kind::Money), "number or money", Op::Compare(c, n), Kind::Bool)
+            scalar(
+                matches!(k, Kind::Num | Kind::Money),
+                "number or money",
+                Op::Compare(c, n),
+                Kind::Bool,
+            )
         }
         "present" => Ok((Op::Present, Ty::one(Kind::Bool), false)),
         "not" => scalar(k == Kind::Bool, "bool", Op::Not, Kind::Bool),
@@ -514,7 +621,11 @@ fn transform(name: &str, args: &[Ast], input: Ty, cx: &Cx<'_>) -> Result<(Op, Ty
             if input.list || !(k == Kind::Bool || any) {
                 return Err(mismatch(name, "bool", input));
             }
-            let op = if name == "and" { Op::And(Box::new(e)) } else { Op::Or(Box::new(e)) };
+            let op = if name == "and" {
+                Op::And(Box::new(e))
+            } else {
+                Op::Or(Box::new(e))
+            };
             Ok((op, Ty::one(Kind::Bool), false))
         }
         "if" => {
@@ -523,17 +634,32 @@ fn transform(name: &str, args: &[Ast], input: Ty, cx: &Cx<'_>) -> Result<(Op, Ty
             let (ka, kb) = (lit_kind(&a), lit_kind(&b));
             let out = if ka == Kind::Null { kb } else { ka };
             if ka != kb && ka != Kind::Null && kb != Kind::Null {
-                return Err(E::BadArguments { name: name.to_owned(), reason: "both branches must have the same type".to_owned() });
+                return Err(E::BadArguments {
+                    name: name.to_owned(),
+                    reason: "both branches must have the same type".to_owned(),
+                });
             }
             scalar(k == Kind::Bool, "bool", Op::If(a, b), out)
         }
-        "string" => scalar(scalar_text(input.with_list(false)), SCALARS, Op::ToString, Kind::Str),
-        "number" => scalar(matches!(k, Kind::Str | Kind::Num), "text or number", Op::ToNumber, Kind::Num),
+        "string" => scalar(
+            scalar_text(input.with_list(false)),
+            SCALARS,
+            Op::ToString,
+            Kind::Str,
+        ),
+        "number" => scalar(
+            matches!(k, Kind::Str | Kind::Num),
+            "text or number",
+            Op::ToNumber,
+            Kind::Num,
+        ),
         "localized" => {
             let langs = if args.is_empty() {
                 cx.languages.to_vec()
             } else {
-                (0..args.len()).map(|i| str_arg(name, args, i)).collect::<Result<_, _>>()?
+                (0..args.len())
+                    .map(|i| str_arg(name, args, i))
+                    .collect::<Result<_, _>>()?
             };
             if langs.is_empty() {
                 return Err(E::BadArguments {
@@ -541,9 +667,16 @@ fn transform(name: &str, args: &[Ast], input: Ty, cx: &Cx<'_>) -> Result<(Op, Ty
                     reason: "no languages: pass them, e.g. localized('de-CH', 'en'), or set `languages` in the file".to_owned(),
                 });
             }
-            scalar(k == Kind::Str, "a localized attribute", Op::Localized(langs), Kind::Str)
+            scalar(
+                k == Kind::Str,
+                "a localized attribute",
+                Op::Localized(langs),
+                Kind::Str,
+            )
         }
-        _ => Err(E::UnknownTransform { name: name.to_owned() }),
+        _ => Err(E::UnknownTransform {
+            name: name.to_owned(),
+        }),
     }
 }
 
@@ -561,9 +694,18 @@ pub(crate) fn constant_outputs(expr: &Expr) -> Option<Vec<String>> {
             Term::Lit(l) => Some(text(l).into_iter().collect()),
             _ => None,
         },
-        Some((Op::Map { table, fallback, .. }, _)) => {
-            Some(table.values().cloned().chain(fallback.iter().cloned()).collect())
-        }
+        Some((
+            Op::Map {
+                table, fallback, ..
+            },
+            _,
+        )) => Some(
+            table
+                .values()
+                .cloned()
+                .chain(fallback.iter().cloned())
+                .collect(),
+        ),
         Some((Op::If(a, b), _)) => Some([text(a), text(b)].into_iter().flatten().collect()),
         Some(_) => None,
     }

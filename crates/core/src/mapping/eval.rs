@@ -35,7 +35,6 @@ fn root<'a>(root: Root, input: &Input<'a>) -> Value<'a> {
 
 fn step<'a>(v: Value<'a>, s: &'a Step) -> Value<'a> {
     match v {
-        Value::Null => Value::Null,
         Value::List(items) => {
             if let Step::Index(i) = s {
                 return items.into_iter().nth(*i).unwrap_or(Value::Null);
@@ -164,14 +163,14 @@ fn iso_date(d: Date) -> String {
 }
 
 fn concat<'a>(
-    first: Option<Value<'a>>,
+    first: Option<&Value<'a>>,
     parts: &'a [Expr],
     input: &Input<'a>,
     rates: Option<&'a Rates>,
 ) -> Res<'a> {
     let mut out = String::new();
     let mut any = false;
-    if let Some(t) = first.as_ref().and_then(text) {
+    if let Some(t) = first.and_then(text) {
         out.push_str(&t);
         any = true;
     }
@@ -210,10 +209,12 @@ fn parse_datetime(s: &str) -> Result<Timestamp, R> {
             return Ok(t);
         }
     }
-    parse_date(s).map(Timestamp::start_of_day).map_err(|_| R::Parse {
-        value: cut(s),
-        expected: "datetime",
-    })
+    parse_date(s)
+        .map(Timestamp::start_of_day)
+        .map_err(|_| R::Parse {
+            value: cut(s),
+            expected: "datetime",
+        })
 }
 
 fn parse_date(s: &str) -> Result<Date, R> {
@@ -271,7 +272,7 @@ fn apply<'a>(op: &'a Op, v: Value<'a>, input: &Input<'a>, rates: Option<&'a Rate
                 v
             }
         }
-        Op::Concat(parts) => concat(Some(v), parts, input, rates)?,
+        Op::Concat(parts) => concat(Some(&v), parts, input, rates)?,
         Op::Map {
             name,
             table,
@@ -306,7 +307,9 @@ fn apply<'a>(op: &'a Op, v: Value<'a>, input: &Input<'a>, rates: Option<&'a Rate
         Op::ToDate => match v {
             Value::Date(d) => Value::Date(d),
             Value::DateTime(t) => Value::Date(t.date()),
-            Value::Str(s) => Value::Date(parse_date(&s).or_else(|_| parse_datetime(&s).map(|t| t.date()))?),
+            Value::Str(s) => {
+                Value::Date(parse_date(&s).or_else(|_| parse_datetime(&s).map(|t| t.date()))?)
+            }
             other => return Err(type_err("date", &other)),
         },
         Op::ToDateTime => match v {
@@ -321,7 +324,8 @@ fn apply<'a>(op: &'a Op, v: Value<'a>, input: &Input<'a>, rates: Option<&'a Rate
         },
         Op::Decimal(scale) => match v {
             Value::Num(n) => {
-                let mut r = n.round_dp_with_strategy(*scale, RoundingStrategy::MidpointAwayFromZero);
+                let mut r =
+                    n.round_dp_with_strategy(*scale, RoundingStrategy::MidpointAwayFromZero);
                 r.rescale(*scale);
                 Value::Num(r)
             }
@@ -369,7 +373,11 @@ fn apply<'a>(op: &'a Op, v: Value<'a>, input: &Input<'a>, rates: Option<&'a Rate
                     }
                     out.push_str(&text(item).ok_or_else(|| type_err("string", item))?);
                 }
-                if items.is_empty() { Value::Null } else { Value::Str(Cow::Owned(out)) }
+                if items.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Str(Cow::Owned(out))
+                }
             }
             x => x,
         },
@@ -407,7 +415,9 @@ fn apply<'a>(op: &'a Op, v: Value<'a>, input: &Input<'a>, rates: Option<&'a Rate
             other => return Err(type_err("bool", &other)),
         },
         Op::And(e) | Op::Or(e) => {
-            let Value::Bool(a) = v else { return Err(type_err("bool", &v)) };
+            let Value::Bool(a) = v else {
+                return Err(type_err("bool", &v));
+            };
             let and = matches!(op, Op::And(_));
             if and != a {
                 return Ok(Value::Bool(a));
@@ -443,15 +453,22 @@ fn sum(v: Value<'_>) -> Res<'_> {
     for item in items {
         match item {
             Value::Num(n) => num = Some(num.unwrap_or_default().checked_add(n).ok_or(R::Overflow)?),
-            Value::Money(m) => money = Some(match money {
-                Some(acc) => acc.checked_add(&m)?,
-                None => m,
-            }),
+            Value::Money(m) => {
+                money = Some(match money {
+                    Some(acc) => acc.checked_add(&m)?,
+                    None => m,
+                });
+            }
             other => return Err(type_err("number", &other)),
         }
     }
     Ok(match (num, money) {
-        (Some(_), Some(_)) => return Err(R::Type { expected: "number".into(), found: "money".into() }),
+        (Some(_), Some(_)) => {
+            return Err(R::Type {
+                expected: "number".into(),
+                found: "money".into(),
+            });
+        }
         (Some(n), None) => Value::Num(n),
         (None, Some(m)) => Value::Money(m),
         (None, None) => Value::Num(Decimal::ZERO),
@@ -504,7 +521,9 @@ pub(crate) fn finalize(v: Value<'_>, def: &PropertyDefinition) -> Result<Option<
     };
     Ok(Some(match kind {
         PropertyType::String => match &v {
-            Value::List(_) | Value::Money(_) | Value::Obj(_) | Value::Attr(_) => return Err(wrong(&v)),
+            Value::List(_) | Value::Money(_) | Value::Obj(_) | Value::Attr(_) => {
+                return Err(wrong(&v));
+            }
             _ => PropertyValue::String(text(&v).ok_or_else(|| wrong(&v))?.into_owned()),
         },
         PropertyType::Number => match v {

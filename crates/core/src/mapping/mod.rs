@@ -38,12 +38,14 @@ mod spec;
 #[cfg(test)]
 mod tests;
 
-pub use error::{CompileError, CompileErrorKind, CompileErrors, FieldError, FieldErrorReason, LoadError};
+pub use error::{
+    CompileError, CompileErrorKind, CompileErrors, FieldError, FieldErrorReason, LoadError,
+};
 pub use records::{order_record, product_record};
 pub use spec::{FieldSpec, MappingFile, MappingSpec, OnNull, Subject, TargetProperty};
 
-pub use crate::metrics::Rates;
 use crate::metrics::CustomerMetrics;
+pub use crate::metrics::Rates;
 use crate::rules::CustomerStatus;
 use compile::{Cx, Expr};
 use schema::{Kind, Ty};
@@ -152,15 +154,22 @@ fn target_fits(ty: Ty, kind: PropertyType) -> Result<(), &'static str> {
         };
     }
     let ok = match (ty.kind, kind) {
-        (Kind::Money, _) => return Err("; use `| amount`, `| decimal(2)` after it, or `| minor_units`"),
+        (Kind::Money, _) => {
+            return Err("; use `| amount`, `| decimal(2)` after it, or `| minor_units`");
+        }
         (Kind::Obj(_), _) => return Err("; read a field of it"),
-        (_, PropertyType::String) => true,
-        (Kind::Num, PropertyType::Number) => true,
-        (Kind::Bool, PropertyType::Bool) => true,
-        (Kind::Date | Kind::DateTime, PropertyType::Date | PropertyType::DateTime) => true,
-        (Kind::Str | Kind::Bool | Kind::Num, PropertyType::Enumeration | PropertyType::MultiEnumeration) => true,
+        (_, PropertyType::String)
+        | (Kind::Num, PropertyType::Number)
+        | (Kind::Bool, PropertyType::Bool)
+        | (Kind::Date | Kind::DateTime, PropertyType::Date | PropertyType::DateTime)
+        | (
+            Kind::Str | Kind::Bool | Kind::Num,
+            PropertyType::Enumeration | PropertyType::MultiEnumeration,
+        ) => true,
         (Kind::Str, PropertyType::Number) => return Err("; use `| number`"),
-        (Kind::Str, PropertyType::Date | PropertyType::DateTime) => return Err("; use `| date` or `| datetime`"),
+        (Kind::Str, PropertyType::Date | PropertyType::DateTime) => {
+            return Err("; use `| date` or `| datetime`");
+        }
         _ => false,
     };
     if ok { Ok(()) } else { Err("") }
@@ -176,7 +185,12 @@ impl MappingFile {
             kind,
         };
         let Some(spec) = self.mapping(name) else {
-            return Err(CompileErrors(vec![err("-", CompileErrorKind::UnknownMapping { name: name.to_owned() })]));
+            return Err(CompileErrors(vec![err(
+                "-",
+                CompileErrorKind::UnknownMapping {
+                    name: name.to_owned(),
+                },
+            )]));
         };
         let cx = Cx {
             subject: spec.subject,
@@ -198,10 +212,13 @@ impl MappingFile {
                 continue;
             }
             let Some(def) = lookup(&f.target) else {
-                errors.push(err(&f.target, CompileErrorKind::UnknownTarget {
-                    object: spec.object.to_string(),
-                    property: f.target.clone(),
-                }));
+                errors.push(err(
+                    &f.target,
+                    CompileErrorKind::UnknownTarget {
+                        object: spec.object.to_string(),
+                        property: f.target.clone(),
+                    },
+                ));
                 continue;
             };
             let compiled = compile_expr(&f.source, &cx).and_then(|(expr, ty)| {
@@ -243,6 +260,8 @@ impl MappingFile {
             }
         }
         if errors.is_empty() {
+            // Sorted by target, so a record's properties arrive in map order.
+            fields.sort_by(|a, b| a.target.cmp(&b.target));
             Ok(Plan {
                 name: spec.name.clone(),
                 object: spec.object.clone(),
@@ -265,7 +284,10 @@ fn compile_expr(text: &str, cx: &Cx<'_>) -> Result<(Expr, Ty), CompileErrorKind>
 }
 
 fn check_options(expr: &Expr, def: &PropertyDefinition) -> Result<(), CompileErrorKind> {
-    let enumerated = matches!(def.kind, PropertyType::Enumeration | PropertyType::MultiEnumeration);
+    let enumerated = matches!(
+        def.kind,
+        PropertyType::Enumeration | PropertyType::MultiEnumeration
+    );
     if !enumerated || def.options.is_empty() {
         return Ok(());
     }
@@ -325,21 +347,27 @@ impl Plan {
             });
             return;
         }
+        let mut staged = Vec::with_capacity(self.fields.len());
         for f in &self.fields {
             if let Some(when) = &f.when {
                 match eval::eval(when, input, cx.rates).map(eval::concrete) {
                     Ok(schema::Value::Bool(true)) => {}
                     Ok(_) => continue,
                     Err(reason) => {
-                        errors.push(FieldError { record: record(), field: f.target.clone(), reason });
+                        errors.push(FieldError {
+                            record: record(),
+                            field: f.target.clone(),
+                            reason,
+                        });
                         continue;
                     }
                 }
             }
-            let value = eval::eval(&f.expr, input, cx.rates).and_then(|v| eval::finalize(v, &f.definition));
+            let value =
+                eval::eval(&f.expr, input, cx.rates).and_then(|v| eval::finalize(v, &f.definition));
             match value {
                 Ok(Some(v)) => {
-                    properties.insert(f.target.clone(), v);
+                    staged.push((f.target.clone(), v));
                 }
                 Ok(None) if f.required => errors.push(FieldError {
                     record: record(),
@@ -348,11 +376,21 @@ impl Plan {
                 }),
                 Ok(None) => {
                     if f.on_null == OnNull::Clear {
-                        properties.insert(f.target.clone(), PropertyValue::Null);
+                        staged.push((f.target.clone(), PropertyValue::Null));
                     }
                 }
-                Err(reason) => errors.push(FieldError { record: record(), field: f.target.clone(), reason }),
+                Err(reason) => errors.push(FieldError {
+                    record: record(),
+                    field: f.target.clone(),
+                    reason,
+                }),
             }
+        }
+        if properties.is_empty() {
+            // Bulk-building from sorted pairs is much cheaper than one insert per field.
+            *properties = staged.into_iter().collect();
+        } else {
+            properties.extend(staged);
         }
     }
 

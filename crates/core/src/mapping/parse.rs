@@ -8,8 +8,10 @@
 //! args    := expr ( ',' expr )*
 //! ```
 
-use cartograph_model::Decimal;
+use std::fmt::Write;
 use std::str::FromStr;
+
+use cartograph_model::Decimal;
 
 /// A literal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,10 +34,20 @@ pub(crate) enum Seg {
 /// The syntax tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Ast {
-    Path { root: String, segs: Vec<Seg> },
+    Path {
+        root: String,
+        segs: Vec<Seg>,
+    },
     Lit(Lit),
-    Call { name: String, args: Vec<Ast> },
-    Pipe { input: Box<Ast>, name: String, args: Vec<Ast> },
+    Call {
+        name: String,
+        args: Vec<Ast>,
+    },
+    Pipe {
+        input: Box<Ast>,
+        name: String,
+        args: Vec<Ast>,
+    },
 }
 
 impl Ast {
@@ -56,9 +68,15 @@ impl Ast {
                     out.push('.');
                     out.push_str(f);
                 }
-                Seg::Key(k) => out.push_str(&format!("[{k:?}]")),
+                Seg::Key(k) => {
+                    let _ = write!(out, "[{k:?}]");
+                }
                 Seg::All => out.push_str("[*]"),
-                Seg::Index(i) => out.push_str(&format!("[{i}]")),
+                Seg::Index(i) => {
+                    out.push('[');
+                    out.push_str(&i.to_string());
+                    out.push(']');
+                }
             }
         }
         out
@@ -128,7 +146,9 @@ impl Parser<'_> {
         if self.eat(c) {
             Ok(())
         } else {
-            let found = self.peek().map_or("end of input".to_owned(), |f| format!("{f:?}"));
+            let found = self
+                .peek()
+                .map_or("end of input".to_owned(), |f| format!("{f:?}"));
             Err(self.err(format!("expected {c:?}, found {found}")))
         }
     }
@@ -137,7 +157,8 @@ impl Parser<'_> {
         self.ws();
         let start = self.pos;
         while let Some(c) = self.peek() {
-            let ok = c == '_' || c.is_ascii_alphabetic() || (self.pos > start && c.is_ascii_digit());
+            let ok =
+                c == '_' || c.is_ascii_alphabetic() || (self.pos > start && c.is_ascii_digit());
             if !ok {
                 break;
             }
@@ -152,7 +173,11 @@ impl Parser<'_> {
             let name = self
                 .ident()
                 .ok_or_else(|| self.err("expected a transform name after '|'".to_owned()))?;
-            let args = if self.eat('(') { self.args()? } else { Vec::new() };
+            let args = if self.eat('(') {
+                self.args()?
+            } else {
+                Vec::new()
+            };
             ast = Ast::Pipe {
                 input: Box::new(ast),
                 name,
@@ -225,7 +250,9 @@ impl Parser<'_> {
         self.ws();
         match self.peek() {
             Some(q @ ('\'' | '"')) => return Ok(Ast::Lit(Lit::Str(self.string(q)?))),
-            Some(c) if c.is_ascii_digit() || c == '-' => return Ok(Ast::Lit(Lit::Num(self.number()?))),
+            Some(c) if c.is_ascii_digit() || c == '-' => {
+                return Ok(Ast::Lit(Lit::Num(self.number()?)));
+            }
             Some(_) => {}
             None => return Err(self.err("expected an expression".to_owned())),
         }
@@ -263,7 +290,11 @@ impl Parser<'_> {
                             .map_err(|_| self.err("index out of range".to_owned()))?;
                         segs.push(Seg::Index(i));
                     }
-                    _ => return Err(self.err("expected \"key\", * or an index inside [ ]".to_owned())),
+                    _ => {
+                        return Err(
+                            self.err("expected \"key\", * or an index inside [ ]".to_owned())
+                        );
+                    }
                 }
                 self.expect(']')?;
             } else {
@@ -281,17 +312,23 @@ mod tests {
     #[test]
     fn pipes_paths_and_calls_parse() {
         let ast = parse(r#"order.line_items[*].sku | join(", ")"#).unwrap();
-        let Ast::Pipe { input, name, args } = ast else { panic!() };
+        let Ast::Pipe { input, name, args } = ast else {
+            panic!()
+        };
         assert_eq!(name, "join");
         assert_eq!(args, vec![Ast::Lit(Lit::Str(", ".into()))]);
         assert_eq!(
             *input,
             Ast::Path {
                 root: "order".into(),
-                segs: vec![Seg::Field("line_items".into()), Seg::All, Seg::Field("sku".into())]
+                segs: vec![
+                    Seg::Field("line_items".into()),
+                    Seg::All,
+                    Seg::Field("sku".into())
+                ]
             }
         );
-        let ast = parse(r#"concat('Order #', order.number) | trim"#).unwrap();
+        let ast = parse("concat('Order #', order.number) | trim").unwrap();
         assert!(matches!(ast, Ast::Pipe { .. }));
         let ast = parse(r#"order.custom["gift_message"]"#).unwrap();
         assert_eq!(
@@ -301,7 +338,10 @@ mod tests {
                 segs: vec![Seg::Field("custom".into()), Seg::Key("gift_message".into())]
             }
         );
-        assert_eq!(parse("-1.50").unwrap(), Ast::Lit(Lit::Num(Decimal::new(-150, 2))));
+        assert_eq!(
+            parse("-1.50").unwrap(),
+            Ast::Lit(Lit::Num(Decimal::new(-150, 2)))
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Building CRM write intents from plans.
 
-use cartograph_model::{ContactRef, LineItemRecord, Order, OrderObject, OrderRecord, Origin, Product, ProductRecord};
+use cartograph_model::{
+    ContactRef, LineItemRecord, Order, OrderObject, OrderRecord, Origin, Product, ProductRecord,
+};
 
 use super::{Context, FieldError, Input, Plan};
 
@@ -18,7 +20,10 @@ pub fn order_record(
 ) -> (OrderRecord, Vec<FieldError>) {
     let mut errors = Vec::new();
     let mut properties = cartograph_model::PropertyMap::new();
-    let input = Input { order: Some(order), ..*input };
+    let input = Input {
+        order: Some(order),
+        ..*input
+    };
     order_plan.apply_into(&input, cx, &mut properties, &mut errors);
     let line_items = line_plan
         .map(|plan| {
@@ -49,7 +54,11 @@ pub fn order_record(
 }
 
 /// Builds a [`ProductRecord`] keyed by the product's `system/product/id`.
-pub fn product_record(plan: &Plan, product: &Product, cx: &Context<'_>) -> (ProductRecord, Vec<FieldError>) {
+pub fn product_record(
+    plan: &Plan,
+    product: &Product,
+    cx: &Context<'_>,
+) -> (ProductRecord, Vec<FieldError>) {
     let out = plan.apply(&Input::product(product), cx);
     (
         ProductRecord {

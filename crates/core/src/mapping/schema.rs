@@ -90,7 +90,7 @@ macro_rules! objects {
         }
 
         impl Get {
-            pub(crate) fn read<'a>(self, obj: Obj<'a>) -> Value<'a> {
+            pub(crate) fn read(self, obj: Obj<'_>) -> Value<'_> {
                 match (self, obj) {
                     $((Self::$kind(f), Obj::$kind(x)) => f(x),)*
                     _ => Value::Null,
@@ -150,7 +150,10 @@ impl Ty {
         Self { kind, list: true }
     }
     pub(crate) fn with_list(self, list: bool) -> Self {
-        Self { kind: self.kind, list }
+        Self {
+            kind: self.kind,
+            list,
+        }
     }
     pub(crate) fn name(self) -> String {
         let k = match self.kind {
@@ -204,8 +207,8 @@ macro_rules! fields {
 fields!(CUSTOMER: Customer {
     "id": STR => |c| b(&c.source.id),
     "system": STR => |c| b(&c.source.system),
-    "email": STR => |c| s(c.email.as_ref().map(|e| e.as_str())),
-    "email_normalized": STR => |c| s(c.email.as_ref().map(|e| e.normalized())),
+    "email": STR => |c| s(c.email.as_ref().map(cartograph_model::EmailAddress::as_str)),
+    "email_normalized": STR => |c| s(c.email.as_ref().map(cartograph_model::EmailAddress::normalized)),
     "phone": STR => |c| s(c.phone.as_deref()),
     "first_name": STR => |c| s(c.first_name.as_deref()),
     "last_name": STR => |c| s(c.last_name.as_deref()),
@@ -263,10 +266,10 @@ fn fulfillment(p: cartograph_model::FulfillmentStatus) -> &'static str {
 fields!(ORDER: Order {
     "id": STR => |o| b(&o.source.id),
     "system": STR => |o| b(&o.source.system),
-    "key": STR => |o| Value::Str(Cow::Owned(o.source.to_string())),
+    "key": STR => |o| Value::Str(Cow::Owned(crate::metrics::source_key(&o.source))),
     "number": STR => |o| s(o.number.as_deref()),
     "customer_id": STR => |o| s(o.customer.as_ref().map(|c| c.id.as_str())),
-    "email": STR => |o| s(o.email.as_ref().map(|e| e.as_str())),
+    "email": STR => |o| s(o.email.as_ref().map(cartograph_model::EmailAddress::as_str)),
     "status": STR => |o| b(o.status.as_str()),
     "raw_status": STR => |o| s(o.raw_status.label.as_deref()),
     "raw_status_id": STR => |o| s(o.raw_status.id.as_deref()),
@@ -358,7 +361,7 @@ fields!(PRODUCT: Product {
 
 fields!(CART: Cart {
     "id": STR => |c| b(&c.source.id),
-    "email": STR => |c| s(c.email.as_ref().map(|e| e.as_str())),
+    "email": STR => |c| s(c.email.as_ref().map(cartograph_model::EmailAddress::as_str)),
     "customer_id": STR => |c| s(c.customer.as_ref().map(|r| r.id.as_str())),
     "items": objs(ObjKind::LineItem) => |c| Value::List(c.items.iter().map(|l| Value::Obj(Obj::LineItem(l))).collect()),
     "value": MONEY => |c| Value::Money(c.value),
@@ -386,7 +389,7 @@ fields!(METRICS: CustomerMetrics {
 
 fields!(STATUS: CustomerStatus {
     "lifecycle": STR => |x| b(x.lifecycle.as_str()),
-    "tier": STR => |x| s(x.tier.map(|t| t.as_str())),
+    "tier": STR => |x| s(x.tier.map(crate::metrics::ValueTier::as_str)),
     "rfm": STR => |x| x.rfm.map_or(Value::Null, |r| Value::Str(Cow::Owned(r.code()))),
     "rfm_recency": NUM => |x| x.rfm.map_or(Value::Null, |r| num(u64::from(r.recency))),
     "rfm_frequency": NUM => |x| x.rfm.map_or(Value::Null, |r| num(u64::from(r.frequency))),

@@ -43,7 +43,10 @@ fn def(name: &str, kind: PropertyType, options: &[&str]) -> TargetProperty {
             kind,
             options: options
                 .iter()
-                .map(|o| PropertyOption { value: (*o).into(), label: (*o).into() })
+                .map(|o| PropertyOption {
+                    value: (*o).into(),
+                    label: (*o).into(),
+                })
                 .collect(),
             group: None,
             unique: false,
@@ -104,21 +107,58 @@ fn compile_err(target: &str, source: &str) -> CompileErrorKind {
 #[test]
 fn compile_refuses_unknown_paths_targets_and_type_mismatches() {
     let k = compile_err("text", "order.totl");
-    assert!(k.to_string().contains("order.totl") && k.to_string().contains("total"), "{k}");
-    assert!(matches!(compile_err("text", "product.name"), CompileErrorKind::UnknownPath { .. }));
-    assert!(matches!(compile_err("text", "order.line_items.sku"), CompileErrorKind::UnknownPath { .. }));
-    assert!(matches!(compile_err("nope", "order.id"), CompileErrorKind::UnknownTarget { .. }));
+    assert!(
+        k.to_string().contains("order.totl") && k.to_string().contains("total"),
+        "{k}"
+    );
+    assert!(matches!(
+        compile_err("text", "product.name"),
+        CompileErrorKind::UnknownPath { .. }
+    ));
+    assert!(matches!(
+        compile_err("text", "order.line_items.sku"),
+        CompileErrorKind::UnknownPath { .. }
+    ));
+    assert!(matches!(
+        compile_err("nope", "order.id"),
+        CompileErrorKind::UnknownTarget { .. }
+    ));
     let k = compile_err("num", "order.total");
-    assert!(k.to_string().contains("amount"), "money needs an explicit amount: {k}");
-    assert!(matches!(compile_err("text", "order.total | lower"), CompileErrorKind::TypeMismatch { .. }));
-    assert!(matches!(compile_err("text", "order.line_items[*].sku"), CompileErrorKind::TargetType { .. }));
-    assert!(matches!(compile_err("stage", "'closed'"), CompileErrorKind::NotAnOption { .. }));
-    assert!(matches!(compile_err("stage", "order.status | map(nope)"), CompileErrorKind::UnknownMap { .. }));
-    assert!(matches!(compile_err("text", "order.id | frobnicate"), CompileErrorKind::UnknownTransform { .. }));
-    assert!(matches!(compile_err("text", "order.id |"), CompileErrorKind::Syntax { .. }));
-    let errs = file(&[("text", "order.id"), ("text", "order.number"), ("num", "x.y")])
-        .compile("deal", &[])
-        .unwrap_err();
+    assert!(
+        k.to_string().contains("amount"),
+        "money needs an explicit amount: {k}"
+    );
+    assert!(matches!(
+        compile_err("text", "order.total | lower"),
+        CompileErrorKind::TypeMismatch { .. }
+    ));
+    assert!(matches!(
+        compile_err("text", "order.line_items[*].sku"),
+        CompileErrorKind::TargetType { .. }
+    ));
+    assert!(matches!(
+        compile_err("stage", "'closed'"),
+        CompileErrorKind::NotAnOption { .. }
+    ));
+    assert!(matches!(
+        compile_err("stage", "order.status | map(nope)"),
+        CompileErrorKind::UnknownMap { .. }
+    ));
+    assert!(matches!(
+        compile_err("text", "order.id | frobnicate"),
+        CompileErrorKind::UnknownTransform { .. }
+    ));
+    assert!(matches!(
+        compile_err("text", "order.id |"),
+        CompileErrorKind::Syntax { .. }
+    ));
+    let errs = file(&[
+        ("text", "order.id"),
+        ("text", "order.number"),
+        ("num", "x.y"),
+    ])
+    .compile("deal", &[])
+    .unwrap_err();
     assert_eq!(errs.0.len(), 2, "every problem is listed: {errs}");
 }
 
@@ -128,12 +168,18 @@ fn transforms_aggregations_and_conditions_evaluate() {
     order.custom.insert(
         "title".into(),
         AttributeValue::Localized(
-            [("de".to_owned(), "Bestellung".to_owned()), ("en".to_owned(), "Order".to_owned())]
-                .into_iter()
-                .collect(),
+            [
+                ("de".to_owned(), "Bestellung".to_owned()),
+                ("en".to_owned(), "Order".to_owned()),
+            ]
+            .into_iter()
+            .collect(),
         ),
     );
-    order.custom.insert("score".into(), AttributeValue::String("not a number".into()));
+    order.custom.insert(
+        "score".into(),
+        AttributeValue::String("not a number".into()),
+    );
     order.status = cartograph_model::OrderStatus::Completed;
     order.line_items[0].categories = vec!["Shoes".into()];
     order.line_items[1].categories = vec!["Hats".into()];
@@ -142,7 +188,10 @@ fn transforms_aggregations_and_conditions_evaluate() {
     let plan = file(&[
         ("text", r#"order.custom["title"] | localized"#),
         ("num", "order.line_items[*].total | sum | convert | amount"),
-        ("flag", "order.total | gt(10) | and(order.status | in('completed', 'shipped'))"),
+        (
+            "flag",
+            "order.total | gt(10) | and(order.status | in('completed', 'shipped'))",
+        ),
         ("day", "order.created_at | date"),
         ("at", "order.created_at | epoch_ms | datetime"),
         ("stage", "order.status | map(stage)"),
@@ -150,10 +199,19 @@ fn transforms_aggregations_and_conditions_evaluate() {
     ])
     .compile("deal", &[])
     .unwrap();
-    let out = plan.apply(&Input::order(&order), &Context { rates: Some(&rates) });
+    let out = plan.apply(
+        &Input::order(&order),
+        &Context {
+            rates: Some(&rates),
+        },
+    );
     assert!(out.errors.is_empty(), "{:?}", out.errors);
     let p = &out.properties;
-    assert_eq!(p["text"], PropertyValue::String("Bestellung".into()), "de-CH falls back to de");
+    assert_eq!(
+        p["text"],
+        PropertyValue::String("Bestellung".into()),
+        "de-CH falls back to de"
+    );
     let usd_sum = Money::sum(order.currency, order.line_items.iter().map(|l| &l.total)).unwrap();
     let eur = rates.convert(&usd_sum, Currency::EUR).unwrap();
     assert_eq!(p["num"], PropertyValue::Number(eur.amount()));
@@ -161,14 +219,19 @@ fn transforms_aggregations_and_conditions_evaluate() {
     assert_eq!(p["day"], PropertyValue::Date(order.created_at.date()));
     assert_eq!(p["at"], PropertyValue::DateTime(order.created_at));
     assert_eq!(p["stage"], PropertyValue::Enumeration("won".into()));
-    assert_eq!(p["tags"], PropertyValue::MultiEnumeration(vec!["Shoes".into()]));
+    assert_eq!(
+        p["tags"],
+        PropertyValue::MultiEnumeration(vec!["Shoes".into()])
+    );
 }
 
 #[test]
 fn per_field_errors_name_record_field_and_reason_and_other_fields_still_map() {
     let mut order = sample::orders(1, 1, 5).remove(0);
     order.status = cartograph_model::OrderStatus::OnHold;
-    order.custom.insert("score".into(), AttributeValue::String("n/a".into()));
+    order
+        .custom
+        .insert("score".into(), AttributeValue::String("n/a".into()));
     order.line_items[0].categories = vec!["Bags".into()];
     let plan = file(&[
         ("stage", "order.status | map(stage)"),
@@ -183,20 +246,39 @@ fn per_field_errors_name_record_field_and_reason_and_other_fields_still_map() {
     assert_eq!(out.properties.len(), 1, "{:?}", out.properties);
     assert_eq!(out.properties["flag"], PropertyValue::Bool(true));
     let by_field = |f: &str| out.errors.iter().find(|e| e.field == f).unwrap();
-    assert!(matches!(by_field("stage").reason, FieldErrorReason::Unmapped { .. }));
-    assert!(matches!(by_field("num").reason, FieldErrorReason::Parse { .. }));
-    assert!(matches!(by_field("tags").reason, FieldErrorReason::NotAnOption { .. }));
+    assert!(matches!(
+        by_field("stage").reason,
+        FieldErrorReason::Unmapped { .. }
+    ));
+    assert!(matches!(
+        by_field("num").reason,
+        FieldErrorReason::Parse { .. }
+    ));
+    assert!(matches!(
+        by_field("tags").reason,
+        FieldErrorReason::NotAnOption { .. }
+    ));
     assert!(matches!(by_field("text").reason, FieldErrorReason::NoRates));
     let msg = by_field("stage").to_string();
-    assert!(msg.contains("bigcommerce/order/0") && msg.contains("stage") && msg.contains("on_hold"), "{msg}");
+    assert!(
+        msg.contains("bigcommerce/order/0") && msg.contains("stage") && msg.contains("on_hold"),
+        "{msg}"
+    );
     // The subject itself missing is one error, not a panic.
     let out = plan.apply(&Input::default(), &Context::default());
-    assert!(matches!(out.errors[0].reason, FieldErrorReason::MissingSubject("order")));
+    assert!(matches!(
+        out.errors[0].reason,
+        FieldErrorReason::MissingSubject("order")
+    ));
 }
 
 #[test]
 fn required_when_and_clear_control_missing_values() {
-    let mut f = file(&[("text", "order.number"), ("num", "order.line_items[*].quantity | sum"), ("flag", "order.is_archived")]);
+    let mut f = file(&[
+        ("text", "order.number"),
+        ("num", "order.line_items[*].quantity | sum"),
+        ("flag", "order.is_archived"),
+    ]);
     f.mappings[0].fields[0].required = true;
     f.mappings[0].fields[1].when = Some("order.status | eq('shipped')".into());
     f.mappings[0].fields[2].on_null = OnNull::Clear;
@@ -207,7 +289,10 @@ fn required_when_and_clear_control_missing_values() {
     order.status = cartograph_model::OrderStatus::Completed;
     let out = plan.apply(&Input::order(&order), &Context::default());
     assert!(matches!(out.errors[0].reason, FieldErrorReason::Missing));
-    assert!(!out.properties.contains_key("num"), "condition false: not written");
+    assert!(
+        !out.properties.contains_key("num"),
+        "condition false: not written"
+    );
     order.shipped_at = Some(order.created_at);
     let out = plan.apply(&Input::order(&order), &Context::default());
     assert_eq!(out.properties["flag"], PropertyValue::Null, "cleared");
@@ -242,8 +327,14 @@ fields = [
     let plan = hubspot.compile("deal", &[]).unwrap();
     let order = &sample::orders(1, 1, 42)[0];
     let out = plan.apply(&Input::order(order), &Context::default());
-    assert_eq!(out.properties["dealname"], PropertyValue::String("Web order 100000".into()));
-    assert_eq!(out.properties["ecom_store"], PropertyValue::String("bigcommerce".into()));
+    assert_eq!(
+        out.properties["dealname"],
+        PropertyValue::String("Web order 100000".into())
+    );
+    assert_eq!(
+        out.properties["ecom_store"],
+        PropertyValue::String("bigcommerce".into())
+    );
     assert!(!out.properties.contains_key("ecom_gift_message"));
     assert!(hubspot.custom_properties().any(|p| p.name == "ecom_store"));
     assert!(!hubspot.custom_properties().any(|p| p.name == "email"));
@@ -256,7 +347,10 @@ fields = [
 fn hubspot_contact_carries_metrics_status_and_abandoned_cart() {
     use crate::metrics::{MetricsConfig, MetricsEngine, Population, TierConfig};
     use crate::rules::{Facts, RulesConfig, evaluate};
-    let plan = defaults::hubspot().unwrap().compile("contact", &[]).unwrap();
+    let plan = defaults::hubspot()
+        .unwrap()
+        .compile("contact", &[])
+        .unwrap();
     let mut engine = MetricsEngine::new(MetricsConfig::new(
         Rates::new(Currency::USD).with_rate(Currency::EUR, Decimal::new(11, 1)),
     ));
@@ -270,7 +364,14 @@ fn hubspot_contact_carries_metrics_status_and_abandoned_cart() {
     let now = m.last_order_at.unwrap();
     let status = evaluate(
         &RulesConfig::default(),
-        &Facts { metrics: Some(m), tier: pop.tier(m), rfm: pop.rfm(m), open_case_at: None, cart: None, now },
+        &Facts {
+            metrics: Some(m),
+            tier: pop.tier(m),
+            rfm: pop.rfm(m),
+            open_case_at: None,
+            cart: None,
+            now,
+        },
     );
     let mut customer = cartograph_model::Customer::new(cartograph_model::SourceRef::new(
         "bigcommerce",
@@ -278,13 +379,34 @@ fn hubspot_contact_carries_metrics_status_and_abandoned_cart() {
         "3",
     ));
     customer.email = cartograph_model::EmailAddress::new("customer3@example.com");
-    let input = Input { customer: Some(&customer), metrics: Some(m), status: Some(&status), ..Input::default() };
+    let input = Input {
+        customer: Some(&customer),
+        metrics: Some(m),
+        status: Some(&status),
+        ..Input::default()
+    };
     let out = plan.apply(&input, &Context::default());
     assert!(out.errors.is_empty(), "{:?}", out.errors);
     let p = &out.properties;
-    assert_eq!(p["ecom_order_count"], PropertyValue::Number(Decimal::from(m.paid_order_count)));
-    assert_eq!(p["ecom_lifetime_value"], PropertyValue::Number(m.lifetime_value.amount()));
-    assert!(matches!(&p["ecom_value_tier"], PropertyValue::Enumeration(_)));
-    assert_eq!(p["ecom_lifecycle"], PropertyValue::Enumeration(status.lifecycle.as_str().into()));
-    assert_eq!(p["ecom_abandoned_cart_at"], PropertyValue::Null, "no cart: cleared");
+    assert_eq!(
+        p["ecom_order_count"],
+        PropertyValue::Number(Decimal::from(m.paid_order_count))
+    );
+    assert_eq!(
+        p["ecom_lifetime_value"],
+        PropertyValue::Number(m.lifetime_value.amount())
+    );
+    assert!(matches!(
+        &p["ecom_value_tier"],
+        PropertyValue::Enumeration(_)
+    ));
+    assert_eq!(
+        p["ecom_lifecycle"],
+        PropertyValue::Enumeration(status.lifecycle.as_str().into())
+    );
+    assert_eq!(
+        p["ecom_abandoned_cart_at"],
+        PropertyValue::Null,
+        "no cart: cleared"
+    );
 }

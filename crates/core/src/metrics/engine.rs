@@ -86,6 +86,17 @@ impl Interner {
         id
     }
 
+    /// Like `id`, but keeps no name (order and refund keys are never read back), so a new
+    /// key costs one allocation: the moved-in string.
+    fn id_owned(&mut self, name: String) -> u32 {
+        if let Some(id) = self.ids.get(name.as_str()) {
+            return *id;
+        }
+        let id = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
+        self.ids.insert(name.into_boxed_str(), id);
+        id
+    }
+
     fn get(&self, name: &str) -> Option<u32> {
         self.ids.get(name).copied()
     }
@@ -99,15 +110,22 @@ impl Interner {
 ///
 /// ```
 /// use cartograph_core::metrics::{MetricsConfig, MetricsEngine, Rates, sample};
-/// use cartograph_model::Currency;
+/// use cartograph_model::{Currency, Decimal};
 ///
-/// let mut engine = MetricsEngine::new(MetricsConfig::new(Rates::new(Currency::USD)));
+/// let rates = Rates::new(Currency::USD).with_rate(Currency::EUR, Decimal::new(108, 2));
+/// let mut engine = MetricsEngine::new(MetricsConfig::new(rates));
 /// for order in sample::orders(100, 10, 7) {
 ///     engine.upsert_order(&order)?;
 /// }
-/// let key = cartograph_core::metrics::customer_key(&sample::orders(1, 10, 7)[0]).unwrap();
+/// let orders = sample::orders(100, 10, 7);
+/// let key = cartograph_core::metrics::customer_key(&orders[0]).unwrap();
 /// let m = engine.metrics(&key).unwrap();
-/// assert!(m.paid_order_count >= 1);
+/// let paid = orders
+///     .iter()
+///     .filter(|o| o.is_revenue())
+///     .filter(|o| cartograph_core::metrics::customer_key(o).as_deref() == Some(key.as_str()))
+///     .count();
+/// assert_eq!(m.paid_order_count, paid as u64);
 /// # Ok::<(), cartograph_core::metrics::MetricsError>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -120,6 +138,7 @@ pub struct MetricsEngine {
     refund_keys: Interner,
     refunds: Vec<Option<RefundEntry>>,
     categories: Interner,
+    key_buf: String,
 }
 
 impl MetricsEngine {
@@ -134,6 +153,7 @@ impl MetricsEngine {
             refund_keys: Interner::default(),
             refunds: Vec::new(),
             categories: Interner::default(),
+            key_buf: String::new(),
         }
     }
 
@@ -162,8 +182,30 @@ impl MetricsEngine {
 
     /// Adds or replaces an order owned by its default [`customer_key`](super::customer_key).
     pub fn upsert_order(&mut self, order: &Order) -> Result<Outcome, MetricsError> {
-        let key = customer_key(order);
-        self.upsert_order_for(key.as_deref(), order)
+        // Reuse one buffer for the owner key: no allocation per order.
+        let mut buf = std::mem::take(&mut self.key_buf);
+        buf.clear();
+        let has_key = if let Some(c) = &order.customer {
+            buf.push_str(&c.system);
+            buf.push('/');
+            buf.push_str(c.kind.as_str());
+            buf.push('/');
+            buf.push_str(&c.id);
+            true
+        } else if let Some(e) = &order.email {
+            buf.push_str("email:");
+            buf.push_str(e.normalized());
+            true
+        } else {
+            false
+        };
+        debug_assert_eq!(
+            has_key.then_some(buf.as_str()),
+            customer_key(order).as_deref()
+        );
+        let out = self.upsert_order_for(has_key.then_some(buf.as_str()), order);
+        self.key_buf = buf;
+        out
     }
 
     /// Adds or replaces an order owned by `customer` (a key from identity resolution);
@@ -173,7 +215,7 @@ impl MetricsEngine {
         customer: Option<&str>,
         order: &Order,
     ) -> Result<Outcome, MetricsError> {
-        let order_key = order.source.to_string();
+        let order_key = super::source_key(&order.source);
         let version = version_time(order);
         if let Some(existing) = self
             .order_keys
@@ -221,7 +263,7 @@ impl MetricsEngine {
             total,
             categories,
         };
-        let oid = self.order_id(&order_key);
+        let oid = self.order_id(order_key);
         self.contribute(oid, false);
         self.orders[oid as usize].entry = Some(entry);
         self.contribute(oid, true);
@@ -231,7 +273,7 @@ impl MetricsEngine {
     /// Adds or replaces a refund (by its source id). A refund of an order not seen yet is
     /// kept and counted once the order arrives.
     pub fn upsert_refund(&mut self, refund: &Refund) -> Result<Outcome, MetricsError> {
-        let key = refund.source.to_string();
+        let key = super::source_key(&refund.source);
         let amount = self
             .config
             .rates
@@ -243,15 +285,17 @@ impl MetricsEngine {
                 source,
             })?
             .amount();
-        let oid = self.order_id(&refund.order.to_string());
-        let rid = self.refund_keys.id(&key);
+        let oid = self.order_id(super::source_key(&refund.order));
+        let rid = self.refund_keys.id_owned(key);
         if self.refunds.len() <= rid as usize {
             self.refunds.resize(rid as usize + 1, None);
         }
         // Detach the old version (possibly from another order), then attach the new one.
         if let Some(old) = self.refunds[rid as usize].clone() {
             self.contribute(old.order, false);
-            self.orders[old.order as usize].refunds.retain(|r| *r != rid);
+            self.orders[old.order as usize]
+                .refunds
+                .retain(|r| *r != rid);
             self.contribute(old.order, true);
         }
         self.contribute(oid, false);
@@ -303,13 +347,14 @@ impl MetricsEngine {
     fn customer_id(&mut self, key: &str) -> u32 {
         let id = self.customer_keys.id(key);
         if self.customers.len() <= id as usize {
-            self.customers.resize_with(id as usize + 1, CustomerState::default);
+            self.customers
+                .resize_with(id as usize + 1, CustomerState::default);
         }
         id
     }
 
-    fn order_id(&mut self, key: &str) -> u32 {
-        let id = self.order_keys.id(key);
+    fn order_id(&mut self, key: String) -> u32 {
+        let id = self.order_keys.id_owned(key);
         if self.orders.len() <= id as usize {
             self.orders.resize_with(id as usize + 1, OrderSlot::default);
         }

@@ -138,12 +138,16 @@ impl CustomerMetrics {
 /// The default owner key of an order: its customer account (`system/customer/id`), else
 /// `email:` + its normalized email; `None` for an anonymous order.
 pub fn customer_key(order: &Order) -> Option<String> {
-    order.customer.as_ref().map(ToString::to_string).or_else(|| {
-        order
-            .email
-            .as_ref()
-            .map(|e| format!("email:{}", e.normalized()))
-    })
+    order
+        .customer
+        .as_ref()
+        .map(ToString::to_string)
+        .or_else(|| {
+            order
+                .email
+                .as_ref()
+                .map(|e| format!("email:{}", e.normalized()))
+        })
 }
 
 /// When a version of an order was written (its `updated_at`, else `created_at`).
@@ -162,7 +166,9 @@ pub(crate) fn average_gap(first: Timestamp, last: Timestamp, count: u64) -> Opti
         return None;
     }
     let millis = Decimal::from(last.unix_millis() - first.unix_millis());
-    let days = millis.checked_div(Decimal::from(86_400_000_i64 * i64::try_from(count - 1).ok()?))?;
+    let days = millis.checked_div(Decimal::from(
+        86_400_000_i64 * i64::try_from(count - 1).ok()?,
+    ))?;
     Some(days.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero))
 }
 
@@ -180,16 +186,36 @@ pub(crate) fn average(ltv: Money, count: u64) -> Option<Money> {
 pub(crate) fn top_names(mut weights: Vec<(&str, Decimal)>, n: usize) -> Vec<String> {
     weights.retain(|(_, w)| *w > Decimal::ZERO);
     weights.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-    weights.into_iter().take(n).map(|(c, _)| c.to_owned()).collect()
+    weights
+        .into_iter()
+        .take(n)
+        .map(|(c, _)| c.to_owned())
+        .collect()
 }
 
 /// `amount` at the currency's minor-unit scale (amounts here are already whole minor units,
 /// so this only normalizes the scale).
 pub(crate) fn fixed(amount: Decimal, currency: Currency) -> Money {
-    let mut d = if amount.is_zero() { Decimal::ZERO } else { amount };
+    let mut d = if amount.is_zero() {
+        Decimal::ZERO
+    } else {
+        amount
+    };
     d.rescale(currency.minor_units());
     Money::new(d, currency)
 }
 
 #[cfg(test)]
 mod tests;
+
+/// `system/kind/id` (the `SourceRef` display form) without the formatting machinery.
+pub(crate) fn source_key(r: &cartograph_model::SourceRef) -> String {
+    let kind = r.kind.as_str();
+    let mut out = String::with_capacity(r.system.len() + kind.len() + r.id.len() + 2);
+    out.push_str(&r.system);
+    out.push('/');
+    out.push_str(kind);
+    out.push('/');
+    out.push_str(&r.id);
+    out
+}

@@ -123,12 +123,18 @@ mod tests {
             .with_rate(Currency::JPY, Decimal::new(7, 3));
         let eur = Money::parse("10", Currency::EUR).unwrap();
         // 10 EUR = 11 USD = 1571.43 JPY -> 1571 (JPY has no minor units)
-        assert_eq!(rates.convert(&eur, Currency::JPY).unwrap().to_string(), "1571 JPY");
+        assert_eq!(
+            rates.convert(&eur, Currency::JPY).unwrap().to_string(),
+            "1571 JPY"
+        );
         assert_eq!(
             rates.convert(&eur, Currency::GBP),
             Err(RateError::MissingRate(Currency::GBP))
         );
         let zero = Rates::new(Currency::USD).with_rate(Currency::EUR, Decimal::ZERO);
-        assert_eq!(zero.to_base(&eur), Err(RateError::InvalidRate(Currency::EUR)));
+        assert_eq!(
+            zero.to_base(&eur),
+            Err(RateError::InvalidRate(Currency::EUR))
+        );
     }
 }

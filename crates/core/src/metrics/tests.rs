@@ -70,7 +70,7 @@ fn make_order(
 
 #[derive(Debug, Clone)]
 enum Ev {
-    Order(Order),
+    Order(Box<Order>),
     Refund(Refund),
 }
 
@@ -86,7 +86,9 @@ fn event() -> impl Strategy<Value = Ev> {
         proptest::collection::vec((0u8..4, 1u8..4), 0..4),
     )
         .prop_map(|(id, c, s, cents, eur, created, version, lines)| {
-            Ev::Order(make_order(id, c, s, cents, eur, created, version, &lines))
+            Ev::Order(Box::new(make_order(
+                id, c, s, cents, eur, created, version, &lines,
+            )))
         });
     let refund = (0u8..5, 0u8..8, 0i64..50_000, any::<bool>(), 0i64..300).prop_map(
         |(id, order, cents, eur, day)| {
@@ -114,7 +116,7 @@ proptest! {
         let mut refunds = Vec::new();
         for ev in &events {
             match ev {
-                Ev::Order(o) => { engine.upsert_order(o).unwrap(); orders.push(o.clone()); }
+                Ev::Order(o) => { engine.upsert_order(o).unwrap(); orders.push((**o).clone()); }
                 Ev::Refund(r) => { engine.upsert_refund(r).unwrap(); refunds.push(r.clone()); }
             }
             let (full, errors) = recompute(&config, &orders, &refunds);
@@ -173,12 +175,18 @@ fn stale_versions_are_ignored_and_missing_rates_are_errors() {
     let older = make_order(1, Some(0), 2, 10_000, false, 0, 1, &[]);
     engine.upsert_order(&newer).unwrap();
     assert_eq!(engine.upsert_order(&older).unwrap(), Outcome::Stale);
-    assert_eq!(engine.metrics("shop/customer/0").unwrap().paid_order_count, 1);
+    assert_eq!(
+        engine.metrics("shop/customer/0").unwrap().paid_order_count,
+        1
+    );
     let eur = make_order(2, Some(0), 0, 10_000, true, 0, 0, &[]);
     let err = engine.upsert_order(&eur).unwrap_err();
     assert!(err.to_string().contains("shop/order/2"), "{err}");
     assert!(err.to_string().contains("total"), "{err}");
-    assert_eq!(engine.metrics("shop/customer/0").unwrap().paid_order_count, 1);
+    assert_eq!(
+        engine.metrics("shop/customer/0").unwrap().paid_order_count,
+        1
+    );
 }
 
 #[test]
@@ -196,6 +204,9 @@ fn population_scores_rank_customers() {
     let vip = tiers.iter().filter(|t| **t == ValueTier::Vip).count();
     let high = tiers.iter().filter(|t| **t == ValueTier::High).count();
     assert_eq!((vip, high), (10, 20), "100 paying customers: 10 % and 20 %");
-    let best = all.values().max_by_key(|m| m.lifetime_value.amount()).unwrap();
+    let best = all
+        .values()
+        .max_by_key(|m| m.lifetime_value.amount())
+        .unwrap();
     assert_eq!(pop.rfm(best).unwrap().monetary, 5);
 }

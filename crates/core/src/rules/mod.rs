@@ -317,12 +317,13 @@ pub fn abandoned_cart(
 /// Lifecycle, suppression and abandoned cart for one person.
 pub fn evaluate(config: &RulesConfig, facts: &Facts<'_>) -> CustomerStatus {
     let last_order = facts.metrics.and_then(|m| m.last_order_at);
-    let abandoned_cart = facts.cart.and_then(|c| {
-        match abandoned_cart(&config.cart, c, last_order, facts.now) {
-            CartVerdict::Abandoned(a) => Some(a),
-            _ => None,
-        }
-    });
+    let abandoned_cart =
+        facts.cart.and_then(
+            |c| match abandoned_cart(&config.cart, c, last_order, facts.now) {
+                CartVerdict::Abandoned(a) => Some(a),
+                _ => None,
+            },
+        );
     CustomerStatus {
         abandoned_cart,
         lifecycle: lifecycle(&config.lifecycle, facts.metrics, facts.tier, facts.now),

@@ -19,16 +19,31 @@ fn metrics(count: u64, first: i64, last: i64) -> CustomerMetrics {
 fn lifecycle_moves_from_lead_to_lapsed() {
     let c = LifecycleConfig::default();
     assert_eq!(lifecycle(&c, None, None, t(0)), Lifecycle::Lead);
-    assert_eq!(lifecycle(&c, Some(&metrics(1, 0, 0)), None, t(10)), Lifecycle::Customer);
-    assert_eq!(lifecycle(&c, Some(&metrics(3, 0, 100)), None, t(101)), Lifecycle::Repeat);
+    assert_eq!(
+        lifecycle(&c, Some(&metrics(1, 0, 0)), None, t(10)),
+        Lifecycle::Customer
+    );
+    assert_eq!(
+        lifecycle(&c, Some(&metrics(3, 0, 100)), None, t(101)),
+        Lifecycle::Repeat
+    );
     assert_eq!(
         lifecycle(&c, Some(&metrics(3, 0, 100)), Some(ValueTier::Vip), t(101)),
         Lifecycle::Vip
     );
     // Average gap 50 days; 101 days since the last order is more than twice that.
-    assert_eq!(lifecycle(&c, Some(&metrics(3, 0, 100)), None, t(201)), Lifecycle::ChurnRisk);
-    assert_eq!(lifecycle(&c, Some(&metrics(1, 0, 0)), None, t(119)), Lifecycle::Customer);
-    assert_eq!(lifecycle(&c, Some(&metrics(1, 0, 0)), None, t(120)), Lifecycle::Lapsed);
+    assert_eq!(
+        lifecycle(&c, Some(&metrics(3, 0, 100)), None, t(201)),
+        Lifecycle::ChurnRisk
+    );
+    assert_eq!(
+        lifecycle(&c, Some(&metrics(1, 0, 0)), None, t(119)),
+        Lifecycle::Customer
+    );
+    assert_eq!(
+        lifecycle(&c, Some(&metrics(1, 0, 0)), None, t(120)),
+        Lifecycle::Lapsed
+    );
 }
 
 #[test]
@@ -66,7 +81,7 @@ fn cart() -> Cart {
             brand: None,
             image_url: None,
             product_url: None,
-            custom: Default::default(),
+            custom: cartograph_model::Attributes::default(),
         }],
         value: usd(1000),
         state: CartState::Active,
@@ -102,24 +117,32 @@ fn orders_conversion_and_missing_email_end_a_cart() {
     let later = t(1);
     assert_eq!(
         abandoned_cart(&c, &cart(), Some(t(0) + Duration::minutes(5)), later),
-        CartVerdict::Ended { reason: CartEnd::OrderFollowed }
+        CartVerdict::Ended {
+            reason: CartEnd::OrderFollowed
+        }
     );
     let mut converted = cart();
     converted.state = CartState::Converted;
     assert_eq!(
         abandoned_cart(&c, &converted, None, later),
-        CartVerdict::Ended { reason: CartEnd::Converted }
+        CartVerdict::Ended {
+            reason: CartEnd::Converted
+        }
     );
     let mut anonymous = cart();
     anonymous.email = None;
     assert_eq!(
         abandoned_cart(&c, &anonymous, None, later),
-        CartVerdict::Ended { reason: CartEnd::NoEmail }
+        CartVerdict::Ended {
+            reason: CartEnd::NoEmail
+        }
     );
     let mut empty = cart();
     empty.items.clear();
     assert_eq!(
         abandoned_cart(&c, &empty, None, later),
-        CartVerdict::Ended { reason: CartEnd::Empty }
+        CartVerdict::Ended {
+            reason: CartEnd::Empty
+        }
     );
 }
