@@ -20,22 +20,9 @@ pub const MAX_UPSERT: usize = 1_000;
 /// Emails per `email:in` lookup.
 const EMAIL_LOOKUP_BATCH: usize = 50;
 
-/// A copy of an error for one record of a failed batch (errors are not `Clone`).
+/// The batch's error, attributed to one record of it.
 fn per_record(err: &Error, key: &str) -> Error {
-    let mut copy = Error::new(err.kind(), err.message().to_owned())
-        .with_connector("bigcommerce")
-        .with_operation(err.operation().to_owned())
-        .with_record(key.to_owned());
-    if let Some(status) = err.status() {
-        copy = copy.with_status(status);
-    }
-    if let Some(field) = err.field() {
-        copy = copy.with_field(field.to_owned());
-    }
-    if let Some(after) = err.retry_after() {
-        copy = copy.with_retry_after(after);
-    }
-    copy
+    err.clone().with_record(key.to_owned())
 }
 
 /// Whether a failed batch should be retried one record at a time to isolate the bad one.

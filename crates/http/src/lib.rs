@@ -23,3 +23,6 @@ pub use url::BaseUrl;
 
 /// Re-exported so vendor crates name the same `http` types as the client.
 pub use http;
+/// Re-exported so vendor crates and hosts can build a shared `reqwest::Client` for
+/// [`HttpClient::with_http_client`] without their own dependency line.
+pub use reqwest;
