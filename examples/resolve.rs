@@ -27,8 +27,20 @@ use cartograph_testkit::generate::{GeneratorConfig, cluster_quality, generate};
 use serde_json::{Map, Value};
 
 const FIELDS: &[&str] = &[
-    "source", "source_id", "email", "phone", "first_name", "last_name", "company", "address1",
-    "address2", "city", "postcode", "region", "country", "birth_date",
+    "source",
+    "source_id",
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "company",
+    "address1",
+    "address2",
+    "city",
+    "postcode",
+    "region",
+    "country",
+    "birth_date",
 ];
 
 fn field(obj: &Map<String, Value>, name: &str) -> Result<Option<String>, String> {
@@ -36,7 +48,9 @@ fn field(obj: &Map<String, Value>, name: &str) -> Result<Option<String>, String>
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(Value::Number(n)) => Ok(Some(n.to_string())),
-        Some(other) => Err(format!("field `{name}` must be a string or number, got {other}")),
+        Some(other) => Err(format!(
+            "field `{name}` must be a string or number, got {other}"
+        )),
     }
 }
 
@@ -73,9 +87,20 @@ fn to_json(rec: &IdentityRecord) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("id".into(), Value::String(rec.id.clone()));
     let values = [
-        &rec.source, &rec.source_id, &rec.email, &rec.phone, &rec.first_name, &rec.last_name,
-        &rec.company, &rec.address1, &rec.address2, &rec.city, &rec.postcode, &rec.region,
-        &rec.country, &rec.birth_date,
+        &rec.source,
+        &rec.source_id,
+        &rec.email,
+        &rec.phone,
+        &rec.first_name,
+        &rec.last_name,
+        &rec.company,
+        &rec.address1,
+        &rec.address2,
+        &rec.city,
+        &rec.postcode,
+        &rec.region,
+        &rec.country,
+        &rec.birth_date,
     ];
     for (name, v) in FIELDS.iter().zip(values) {
         if let Some(v) = v {
@@ -106,14 +131,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(n) = arg_value(&args, "--generate") {
         let t = Instant::now();
         let data = generate(&GeneratorConfig::new(seed, n));
-        let records: Vec<IdentityRecord> =
-            data.records.iter().map(|r| IdentityRecord::from(&r.customer)).collect();
-        eprintln!("generated {n} records in {:.2} s", t.elapsed().as_secs_f64());
+        let records: Vec<IdentityRecord> = data
+            .records
+            .iter()
+            .map(|r| IdentityRecord::from(&r.customer))
+            .collect();
+        eprintln!(
+            "generated {n} records in {:.2} s",
+            t.elapsed().as_secs_f64()
+        );
         let t = Instant::now();
         let res = resolve_batch(&records, &RuleSet::default());
         let secs = t.elapsed().as_secs_f64();
         let q = cluster_quality(&data.labels(), res.clusters());
-        eprintln!("resolved {} records into {} clusters in {secs:.2} s", records.len(), res.cluster_count());
+        eprintln!(
+            "resolved {} records into {} clusters in {secs:.2} s",
+            records.len(),
+            res.cluster_count()
+        );
         eprintln!("{:?}", res.stats);
         eprintln!(
             "precision {:.4} recall {:.4} wrongly merged clusters {} ({:.4} % of clusters, {:.4} % of multi-record clusters)",
@@ -163,7 +198,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     out.flush()?;
     for issue in &res.issues {
-        eprintln!("record {}: {} ignored: {}", issue.record, issue.field, issue.reason);
+        eprintln!(
+            "record {}: {} ignored: {}",
+            issue.record, issue.field, issue.reason
+        );
     }
     eprintln!(
         "records {} clusters {} duplicates found {} bad lines {bad} seconds {:.2}",

@@ -164,7 +164,13 @@ pub fn resolve_batch(records: &[IdentityRecord], rules: &RuleSet) -> Resolution 
         cluster[input] = number[root];
     }
     issues.sort_by(|a, b| (&a.record, &a.field).cmp(&(&b.record, &b.field)));
-    Resolution { cluster, representative, edges: accepted, issues, stats }
+    Resolution {
+        cluster,
+        representative,
+        edges: accepted,
+        issues,
+        stats,
+    }
 }
 
 /// Normalizes every record: phones on one thread (the `phonenumber` crate slows down when
@@ -186,7 +192,9 @@ fn prepare_all(
         });
         let mut issues = Vec::new();
         let features: Vec<Features> = sorted.iter().map(|r| prepare(r, &mut issues)).collect();
-        let phones = phones.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        let phones = phones
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
         (features, issues, phones)
     });
     for (f, p) in features.iter_mut().zip(phones) {
@@ -213,7 +221,11 @@ fn candidate_pairs(features: &[Features], rules: &RuleSet) -> Vec<u64> {
         let k = entries[start].0.0;
         let end = start + entries[start..].iter().take_while(|e| e.0.0 == k).count();
         let block = &entries[start..end];
-        let reach = if block.len() <= rules.max_block { block.len() } else { rules.window + 1 };
+        let reach = if block.len() <= rules.max_block {
+            block.len()
+        } else {
+            rules.window + 1
+        };
         for (i, x) in block.iter().enumerate() {
             for y in block.iter().skip(i + 1).take(reach - 1) {
                 let (a, b) = if x.1 < y.1 { (x.1, y.1) } else { (y.1, x.1) };
@@ -247,7 +259,11 @@ fn evaluate_pairs(pairs: &[u64], features: &[Features], rules: &RuleSet) -> Vec<
     thread::scope(|s| {
         let second = s.spawn(|| eval(&pairs[mid..]));
         let mut first = eval(&pairs[..mid]);
-        first.extend(second.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        first.extend(
+            second
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        );
         first
     })
 }
@@ -284,9 +300,18 @@ impl Clusters {
         Self {
             parent: (0..n as u32).collect(),
             size: vec![1; n],
-            emails: features.iter().map(|f| email_hash(f).into_iter().collect()).collect(),
+            emails: features
+                .iter()
+                .map(|f| email_hash(f).into_iter().collect())
+                .collect(),
             firsts: (0..n as u32)
-                .map(|i| if features[i as usize].first.is_some() { vec![i] } else { Vec::new() })
+                .map(|i| {
+                    if features[i as usize].first.is_some() {
+                        vec![i]
+                    } else {
+                        Vec::new()
+                    }
+                })
                 .collect(),
         }
     }
@@ -315,7 +340,10 @@ impl Clusters {
         let (ra, rb) = (ra as usize, rb as usize);
         if !rule.allow_distinct_emails {
             let distinct = self.emails[ra].len()
-                + self.emails[rb].iter().filter(|e| !self.emails[ra].contains(e)).count();
+                + self.emails[rb]
+                    .iter()
+                    .filter(|e| !self.emails[ra].contains(e))
+                    .count();
             if distinct > 1 {
                 return Union::EmailGuard;
             }
@@ -327,7 +355,11 @@ impl Clusters {
                 }
             }
         }
-        let (big, small) = if self.size[ra] >= self.size[rb] { (ra, rb) } else { (rb, ra) };
+        let (big, small) = if self.size[ra] >= self.size[rb] {
+            (ra, rb)
+        } else {
+            (rb, ra)
+        };
         #[allow(clippy::cast_possible_truncation)]
         {
             self.parent[small] = big as u32;

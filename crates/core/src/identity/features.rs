@@ -67,7 +67,8 @@ pub(crate) fn prepare(rec: &IdentityRecord, issues: &mut Vec<FieldIssue>) -> Fea
     }
     f.last = text(rec.last_name.as_ref()).and_then(|s| boxed(normalize_person_name(s)));
     f.company = text(rec.company.as_ref()).and_then(|s| boxed(normalize_company(s)));
-    f.country = text(rec.country.as_ref()).and_then(|c| country_code(c).map(String::into_boxed_str));
+    f.country =
+        text(rec.country.as_ref()).and_then(|c| country_code(c).map(String::into_boxed_str));
     if let Some(line) = text(rec.address1.as_ref()) {
         let street = normalize_street(line);
         f.street_no = street_number(&street).map(Into::into);
@@ -119,7 +120,9 @@ fn is_iso_date(s: &str) -> bool {
     b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
         && (b"01".as_slice()..=b"12".as_slice()).contains(&&b[5..7])
         && (b"01".as_slice()..=b"31".as_slice()).contains(&&b[8..10])
 }

@@ -96,7 +96,10 @@ impl IdentityIndex {
 
     /// The number of people.
     pub fn len(&self) -> usize {
-        self.persons.iter().filter(|p| !p.records.is_empty()).count()
+        self.persons
+            .iter()
+            .filter(|p| !p.records.is_empty())
+            .count()
     }
 
     /// Whether the index knows nobody.
@@ -181,7 +184,11 @@ impl IdentityIndex {
         let rule = self.rules.rules[top as usize].name.clone();
         let mut candidates: Vec<Candidate> = hits
             .into_iter()
-            .map(|(_, score, person)| Candidate { person: person.clone(), rule: rule.clone(), score })
+            .map(|(_, score, person)| Candidate {
+                person: person.clone(),
+                rule: rule.clone(),
+                score,
+            })
             .collect();
         // a known record that now matches someone else is not moved silently
         if let Some(p) = current
@@ -189,12 +196,20 @@ impl IdentityIndex {
         {
             candidates.insert(
                 0,
-                Candidate { person: p.clone(), rule: SAME_RECORD.to_owned(), score: 1.0 },
+                Candidate {
+                    person: p.clone(),
+                    rule: SAME_RECORD.to_owned(),
+                    score: 1.0,
+                },
             );
         }
         if candidates.len() == 1 {
             let c = candidates.remove(0);
-            return Decision::Match { person: c.person, rule: c.rule, score: c.score };
+            return Decision::Match {
+                person: c.person,
+                rule: c.rule,
+                score: c.score,
+            };
         }
         Decision::Ambiguous { candidates }
     }
@@ -233,7 +248,11 @@ impl IdentityIndex {
         }
         #[allow(clippy::cast_possible_truncation)]
         let p = *self.by_person.entry(person.clone()).or_insert_with(|| {
-            self.persons.push(Person { id: person.clone(), records: Vec::new(), emails: Vec::new() });
+            self.persons.push(Person {
+                id: person.clone(),
+                records: Vec::new(),
+                emails: Vec::new(),
+            });
             (self.persons.len() - 1) as u32
         });
         if let Some(e) = email_hash(&f)

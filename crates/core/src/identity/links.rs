@@ -18,7 +18,10 @@ pub struct ExternalKey {
 impl ExternalKey {
     /// A key.
     pub fn new(system: impl Into<String>, id: impl Into<String>) -> Self {
-        Self { system: system.into(), id: id.into() }
+        Self {
+            system: system.into(),
+            id: id.into(),
+        }
     }
 }
 
@@ -109,11 +112,13 @@ impl From<LinkGraph> for Vec<PersonLinks> {
 
 impl LinkGraph {
     fn entry(&mut self, person: &PersonId) -> &mut PersonLinks {
-        self.persons.entry(person.clone()).or_insert_with(|| PersonLinks {
-            person: person.clone(),
-            sources: BTreeSet::new(),
-            crm: BTreeMap::new(),
-        })
+        self.persons
+            .entry(person.clone())
+            .or_insert_with(|| PersonLinks {
+                person: person.clone(),
+                sources: BTreeSet::new(),
+                crm: BTreeMap::new(),
+            })
     }
 
     /// Links a source record to a person (idempotent).
@@ -122,7 +127,10 @@ impl LinkGraph {
             if current == person {
                 return Ok(());
             }
-            return Err(LinkError::SourceLinked { key, person: current.clone() });
+            return Err(LinkError::SourceLinked {
+                key,
+                person: current.clone(),
+            });
         }
         self.by_source.insert(key.clone(), person.clone());
         self.entry(person).sources.insert(key);
@@ -140,7 +148,11 @@ impl LinkGraph {
         if let Some(current) = self.by_crm.get(&k)
             && current != person
         {
-            return Err(LinkError::CrmLinked { crm: k.0, id: k.1, person: current.clone() });
+            return Err(LinkError::CrmLinked {
+                crm: k.0,
+                id: k.1,
+                person: current.clone(),
+            });
         }
         let old = self.entry(person).crm.insert(crm.to_owned(), id.to_owned());
         if let Some(o) = &old {

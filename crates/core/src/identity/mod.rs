@@ -16,12 +16,12 @@ mod features;
 mod incremental;
 mod links;
 mod person;
-mod record;
-mod rules;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]
 mod quality;
+mod record;
+mod rules;
 #[cfg(test)]
 mod tests;
 

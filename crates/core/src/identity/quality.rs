@@ -5,9 +5,16 @@ use cartograph_testkit::generate::{GeneratorConfig, RecordOrigin, cluster_qualit
 use super::*;
 use crate::normalize::{PhoneCache, normalize_phone};
 
-fn resolve_generated(seed: u64, n: usize) -> (Vec<u32>, Resolution, Vec<IdentityRecord>, Vec<RecordOrigin>) {
+fn resolve_generated(
+    seed: u64,
+    n: usize,
+) -> (Vec<u32>, Resolution, Vec<IdentityRecord>, Vec<RecordOrigin>) {
     let data = generate(&GeneratorConfig::new(seed, n));
-    let records: Vec<IdentityRecord> = data.records.iter().map(|r| IdentityRecord::from(&r.customer)).collect();
+    let records: Vec<IdentityRecord> = data
+        .records
+        .iter()
+        .map(|r| IdentityRecord::from(&r.customer))
+        .collect();
     let origins = data.records.iter().map(|r| r.origin).collect();
     let res = resolve_batch(&records, &RuleSet::default());
     (data.labels(), res, records, origins)
@@ -16,7 +23,7 @@ fn resolve_generated(seed: u64, n: usize) -> (Vec<u32>, Resolution, Vec<Identity
 #[test]
 fn generated_data_meets_precision_recall_and_wrong_merge_targets() {
     for seed in [1, 2] {
-        let (truth, res, _recs, origins) = resolve_generated(seed, 30_000);
+        let (truth, res, recs, origins) = resolve_generated(seed, 30_000);
         let q = cluster_quality(&truth, res.clusters());
         println!("seed {seed}: {q:?}\n{:?}", res.stats);
         // recall by duplicate kind: is each duplicate in its person's account cluster?
@@ -26,7 +33,8 @@ fn generated_data_meets_precision_recall_and_wrong_merge_targets() {
                 account_cluster.insert(truth[i], res.cluster_of(i));
             }
         }
-        let mut per_kind: std::collections::BTreeMap<String, (u32, u32)> = std::collections::BTreeMap::new();
+        let mut per_kind: std::collections::BTreeMap<String, (u32, u32)> =
+            std::collections::BTreeMap::new();
         for (i, o) in origins.iter().enumerate() {
             if let RecordOrigin::Duplicate(k) = o {
                 let e = per_kind.entry(format!("{k:?}")).or_default();
@@ -42,14 +50,18 @@ fn generated_data_meets_precision_recall_and_wrong_merge_targets() {
             if truth[e.a] != truth[e.b] {
                 *wrong.entry(e.rule.as_str()).or_default() += 1;
                 if std::env::var_os("SHOW_WRONG").is_some() {
-                    println!("{} {:?} | {:?}", e.rule, _recs[e.a], _recs[e.b]);
+                    println!("{} {:?} | {:?}", e.rule, recs[e.a], recs[e.b]);
                 }
             }
         }
         println!("wrong merges by rule: {wrong:?}");
         assert!(q.precision >= 0.99, "precision {}", q.precision);
         assert!(q.recall >= 0.95, "recall {}", q.recall);
-        assert!(q.wrong_merge_rate <= 0.005, "wrong merge rate {}", q.wrong_merge_rate);
+        assert!(
+            q.wrong_merge_rate <= 0.005,
+            "wrong merge rate {}",
+            q.wrong_merge_rate
+        );
     }
 }
 
@@ -60,8 +72,13 @@ fn cached_phone_parsing_agrees_with_direct_parsing_on_generated_data() {
     let mut checked = 0;
     for r in &data.records {
         let rec = IdentityRecord::from(&r.customer);
-        let Some(phone) = rec.phone.as_deref() else { continue };
-        let region = rec.country.as_deref().and_then(crate::normalize::country_code);
+        let Some(phone) = rec.phone.as_deref() else {
+            continue;
+        };
+        let region = rec
+            .country
+            .as_deref()
+            .and_then(crate::normalize::country_code);
         let direct = normalize_phone(phone, region.as_deref());
         assert_eq!(cache.normalize(phone, region.as_deref()), direct, "{phone}");
         // and the generator's ground truth E.164 is what libphonenumber gives

@@ -130,9 +130,18 @@ impl IdentityRecord {
             source_id: Some(source_id),
             email: customer.email.as_ref().map(|e| e.as_str().to_owned()),
             phone: customer.phone.clone().or_else(|| from_addr(|a| &a.phone)),
-            first_name: customer.first_name.clone().or_else(|| from_addr(|a| &a.first_name)),
-            last_name: customer.last_name.clone().or_else(|| from_addr(|a| &a.last_name)),
-            company: customer.company.clone().or_else(|| from_addr(|a| &a.company)),
+            first_name: customer
+                .first_name
+                .clone()
+                .or_else(|| from_addr(|a| &a.first_name)),
+            last_name: customer
+                .last_name
+                .clone()
+                .or_else(|| from_addr(|a| &a.last_name)),
+            company: customer
+                .company
+                .clone()
+                .or_else(|| from_addr(|a| &a.company)),
             address1: from_addr(|a| &a.line1),
             address2: from_addr(|a| &a.line2),
             city: from_addr(|a| &a.city),

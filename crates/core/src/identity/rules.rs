@@ -114,12 +114,20 @@ pub struct Comparison {
 impl Comparison {
     /// Exact comparison, blanks never match.
     pub const fn exact(field: Field) -> Self {
-        Self { field, method: Method::Exact, blank: Blank::NoMatch }
+        Self {
+            field,
+            method: Method::Exact,
+            blank: Blank::NoMatch,
+        }
     }
 
     /// A comparison with the given method, blanks never match.
     pub const fn with(field: Field, method: Method) -> Self {
-        Self { field, method, blank: Blank::NoMatch }
+        Self {
+            field,
+            method,
+            blank: Blank::NoMatch,
+        }
     }
 
     /// The same comparison, accepting blanks.
@@ -130,24 +138,24 @@ impl Comparison {
     }
 
     /// The similarity when the comparison passes.
-    pub(crate) fn score(&self, a: &Features, b: &Features) -> Option<f64> {
-        let (Some(x), Some(y)) = (self.field.get(a), self.field.get(b)) else {
+    #[allow(clippy::cast_precision_loss)]
+    pub(crate) fn score(&self, left: &Features, right: &Features) -> Option<f64> {
+        let (Some(x), Some(y)) = (self.field.get(left), self.field.get(right)) else {
             return (self.blank == Blank::Ignore).then_some(0.5);
         };
-        let s = match self.method {
-            Method::Exact => return (x == y).then_some(1.0),
+        match self.method {
+            Method::Exact => (x == y).then_some(1.0),
             Method::JaroWinkler { min } => pass(jaro_winkler(x, y), min),
             Method::Levenshtein { max } => {
-                let d = strsim::osa_distance(x, y);
-                return (d <= max).then(|| 1.0 - d as f64 / x.len().max(y.len()).max(1) as f64);
+                let edits = strsim::osa_distance(x, y);
+                (edits <= max).then(|| 1.0 - edits as f64 / x.len().max(y.len()).max(1) as f64)
             }
             Method::TokenSet { min } => pass(token_set(x, y), min),
             Method::Name { min } => {
-                let (ca, cb) = (a.first_canon.as_deref(), b.first_canon.as_deref());
-                pass(first_name_similarity(x, y, ca, cb), min)
+                let (cx, cy) = (left.first_canon.as_deref(), right.first_canon.as_deref());
+                pass(first_name_similarity(x, y, cx, cy), min)
             }
-        };
-        s
+        }
     }
 }
 
@@ -156,9 +164,14 @@ fn pass(s: f64, min: f64) -> Option<f64> {
 }
 
 fn jaro_winkler(x: &str, y: &str) -> f64 {
-    if x == y { 1.0 } else { strsim::jaro_winkler(x, y) }
+    if x == y {
+        1.0
+    } else {
+        strsim::jaro_winkler(x, y)
+    }
 }
 
+#[allow(clippy::cast_precision_loss)]
 fn token_set(x: &str, y: &str) -> f64 {
     if x == y {
         return 1.0;
@@ -167,7 +180,11 @@ fn token_set(x: &str, y: &str) -> f64 {
     let ys: Vec<&str> = y.split(' ').collect();
     let common = xs.iter().filter(|t| ys.contains(t)).count();
     let union = xs.len() + ys.len() - common;
-    if union == 0 { 0.0 } else { common as f64 / union as f64 }
+    if union == 0 {
+        0.0
+    } else {
+        common as f64 / union as f64
+    }
 }
 
 /// Nickname-, initial- and typo-aware first-name similarity.
@@ -197,6 +214,7 @@ pub struct MatchRule {
 
 impl MatchRule {
     /// The rule's score (mean similarity) when every comparison passes.
+    #[allow(clippy::cast_precision_loss)]
     pub(crate) fn score(&self, a: &Features, b: &Features) -> Option<f64> {
         let mut sum = 0.0;
         for c in &self.all {
@@ -260,10 +278,18 @@ impl Default for RuleSet {
                 ),
                 rule(
                     "same_canonical_email",
-                    vec![C::exact(F::CanonicalEmail), first.or_blank(), last.or_blank()],
+                    vec![
+                        C::exact(F::CanonicalEmail),
+                        first.or_blank(),
+                        last.or_blank(),
+                    ],
                     false,
                 ),
-                rule("phone_and_name", vec![C::exact(F::Phone), first, last], true),
+                rule(
+                    "phone_and_name",
+                    vec![C::exact(F::Phone), first, last],
+                    true,
+                ),
                 rule(
                     "name_and_address",
                     vec![
@@ -275,7 +301,11 @@ impl Default for RuleSet {
                     ],
                     false,
                 ),
-                rule("name_and_birth_date", vec![first, last, C::exact(F::BirthDate)], false),
+                rule(
+                    "name_and_birth_date",
+                    vec![first, last, C::exact(F::BirthDate)],
+                    false,
+                ),
             ],
             max_block: 64,
             window: 12,

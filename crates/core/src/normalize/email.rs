@@ -126,7 +126,8 @@ fn ascii_domain(domain: &str) -> Result<String, EmailError> {
         }
     }
     let tld = ascii.rsplit('.').next().unwrap_or_default();
-    let tld_ok = tld.len() >= 2 && (tld.bytes().all(|b| b.is_ascii_alphabetic()) || tld.starts_with("xn--"));
+    let tld_ok =
+        tld.len() >= 2 && (tld.bytes().all(|b| b.is_ascii_alphabetic()) || tld.starts_with("xn--"));
     if !tld_ok {
         return Err(EmailError::Domain);
     }
@@ -134,7 +135,11 @@ fn ascii_domain(domain: &str) -> Result<String, EmailError> {
 }
 
 fn canonical_mailbox(local: &str, domain: &str) -> Option<String> {
-    let domain = if domain == "googlemail.com" { "gmail.com" } else { domain };
+    let domain = if domain == "googlemail.com" {
+        "gmail.com"
+    } else {
+        domain
+    };
     if !PLUS_PROVIDERS.contains(&domain) {
         return None;
     }
@@ -186,7 +191,10 @@ mod tests {
         assert_eq!(normalize_email("a@b.c0m"), Err(EmailError::Domain));
         assert_eq!(normalize_email("a@-b.com"), Err(EmailError::Domain));
         assert_eq!(normalize_email("\"a\"@b.com"), Err(EmailError::Quoted));
-        assert_eq!(normalize_email("a@b .com"), Err(EmailError::InnerWhitespace));
+        assert_eq!(
+            normalize_email("a@b .com"),
+            Err(EmailError::InnerWhitespace)
+        );
     }
 
     #[test]

@@ -60,7 +60,10 @@ pub fn normalize_phone(raw: &str, region: Option<&str>) -> Result<Phone, PhoneEr
     let region = if trimmed.starts_with('+') {
         None
     } else {
-        let code = region.map(str::trim).filter(|r| !r.is_empty()).ok_or(PhoneError::NoRegion)?;
+        let code = region
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .ok_or(PhoneError::NoRegion)?;
         Some(Id::from_str(&code.to_ascii_uppercase()).map_err(|_| PhoneError::UnknownRegion)?)
     };
     let number = phonenumber::parse(region, trimmed).map_err(|_| PhoneError::Unparsable)?;
@@ -72,9 +75,15 @@ fn to_phone(number: &PhoneNumber) -> Result<Phone, PhoneError> {
         return Err(PhoneError::TooShort);
     }
     let e164 = number.format().mode(Mode::E164).to_string();
-    let extension = number.extension().map(|e| e.to_string()).filter(|e| !e.is_empty());
+    let extension = number
+        .extension()
+        .map(ToString::to_string)
+        .filter(|e| !e.is_empty());
     Ok(Phone { e164, extension })
 }
+
+/// Region (upper-case alpha-2, `None` for `+` numbers) and the compacted raw string.
+type CacheKey = (Option<[u8; 2]>, Box<str>);
 
 /// Memoizes [`normalize_phone`] on the raw string and region.
 ///
@@ -83,7 +92,7 @@ fn to_phone(number: &PhoneNumber) -> Result<Phone, PhoneError> {
 /// slower on several threads, so one cache per resolver run, on one thread, is best.
 #[derive(Debug, Default)]
 pub struct PhoneCache {
-    map: FxHashMap<(Option<[u8; 2]>, Box<str>), Result<Phone, PhoneError>>,
+    map: FxHashMap<CacheKey, Result<Phone, PhoneError>>,
     hits: u64,
 }
 
@@ -104,7 +113,10 @@ impl PhoneCache {
                 (b.len() == 2).then(|| [b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()])
             })
         };
-        let compact: String = trimmed.chars().filter(|c| !matches!(c, ' ' | '-' | '.')).collect();
+        let compact: String = trimmed
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '.'))
+            .collect();
         let key = (region_key, compact.into_boxed_str());
         if let Some(hit) = self.map.get(&key) {
             self.hits += 1;

@@ -276,7 +276,7 @@ pub(crate) fn people(rng: &mut StdRng, cfg: &GeneratorConfig, count: usize) -> V
                 last.clone_from(&anchor.last_name);
             }
             while ascii_fold(&first) == ascii_fold(&anchor.first_name) {
-                first = skewed(rng, FIRST_NAMES).0.to_owned();
+                skewed(rng, FIRST_NAMES).0.clone_into(&mut first);
             }
             let mut address = anchor.address.clone();
             address.first_name = Some(first.clone());

@@ -35,14 +35,13 @@ pub(crate) fn format_phone(rng: &mut StdRng, p: &PhoneNumber, record_country: &s
     };
     match (style, p.country) {
         (0, _) => p.e164.clone(),
-        (1, _) => format!("+{cc} {}", grouped(" ")),
+        (1, _) | (4, "AU") => format!("+{cc} {}", grouped(" ")),
         (2, "US" | "CA") => format!("({}) {}-{}", &nsn[..3], &nsn[3..6], &nsn[6..]),
         (3, "US" | "CA") => grouped("."),
         (4, "US" | "CA") => format!("1-{}", grouped("-")),
         (5, "US" | "CA") => format!("{} x{}", grouped("-"), rng.random_range(10..999)),
         (2 | 3, _) => format!("0{}", grouped(" ")),
         (4, "DE") => format!("0{}/{}", &nsn[..3], &nsn[3..]),
-        (4, "AU") => format!("+{cc} {}", grouped(" ")),
         (4, _) => format!("00{cc} {}", grouped(" ")),
         _ => format!("0{nsn}"),
     }
@@ -235,7 +234,8 @@ fn reformat_address(rng: &mut StdRng, a: &mut cartograph_model::Address) {
         if pc.contains(' ') {
             *pc = pc.replace(' ', "");
         } else if a.country_code.as_deref() == Some("US") && rng.random_bool(0.5) {
-            pc.push_str(&format!("-{:04}", rng.random_range(0..10000)));
+            let plus4 = rng.random_range(0..10000);
+            *pc = format!("{pc}-{plus4:04}");
         }
     }
     if rng.random_bool(0.5) {
@@ -261,10 +261,9 @@ fn duplicate(
     let mut d = clean(rng, p);
     let mut guest = false;
     match kind {
-        DuplicateKind::Copy => {}
+        DuplicateKind::Copy | DuplicateKind::PhoneFormat => {}
         DuplicateKind::EmailCase => d.email = Some(format!("{} ", vary_case(rng, &p.email))),
         DuplicateKind::EmailAlias => d.email = Some(alias(rng, &p.email)),
-        DuplicateKind::PhoneFormat => {}
         DuplicateKind::Nickname => {
             let nick = FIRST_NAMES
                 .iter()

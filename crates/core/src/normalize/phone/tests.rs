@@ -51,7 +51,11 @@ fn cache_agrees_with_direct_parse() {
     let mut cache = PhoneCache::new();
     for _ in 0..2 {
         for (raw, region, expected) in CASES {
-            assert_eq!(cache.normalize(raw, *region).unwrap().e164, *expected, "{raw}");
+            assert_eq!(
+                cache.normalize(raw, *region).unwrap().e164,
+                *expected,
+                "{raw}"
+            );
         }
     }
     // second round all hits; separator-only variants share an entry in the first round too
@@ -70,9 +74,15 @@ fn extensions_are_kept_apart() {
 
 #[test]
 fn national_number_without_region_is_rejected() {
-    assert_eq!(normalize_phone("0151 23456789", None), Err(PhoneError::NoRegion));
+    assert_eq!(
+        normalize_phone("0151 23456789", None),
+        Err(PhoneError::NoRegion)
+    );
     assert_eq!(normalize_phone("   ", Some("US")), Err(PhoneError::Blank));
-    assert_eq!(normalize_phone("0151", Some("ZZ")), Err(PhoneError::UnknownRegion));
+    assert_eq!(
+        normalize_phone("0151", Some("ZZ")),
+        Err(PhoneError::UnknownRegion)
+    );
     assert!(normalize_phone("hello", Some("US")).is_err());
     assert!(normalize_phone("12", Some("US")).is_err());
 }
