@@ -2,6 +2,8 @@
 
 pub mod dry_run;
 pub mod engine;
+#[cfg(feature = "axum")]
+pub mod http;
 pub mod intake;
 pub mod modes;
 pub mod observe;

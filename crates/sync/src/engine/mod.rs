@@ -142,14 +142,10 @@ impl Engine {
         &self.config
     }
 
-    /// The property definitions the mappings write, to create in the CRM before syncing.
+    /// The custom properties the mappings write (built-in CRM properties excluded), to
+    /// create in the CRM before syncing.
     pub fn property_definitions(&self) -> Vec<cartograph_model::PropertyDefinition> {
-        self.config
-            .mapping
-            .properties
-            .iter()
-            .map(|p| p.definition.clone())
-            .collect()
+        self.config.mapping.custom_properties().cloned().collect()
     }
 
     /// Data-quality figures so far: match and duplicate rates, event latency, reconciliation.

@@ -1,0 +1,163 @@
+//! A world for end-to-end tests: the BigCommerce and HubSpot simulators, a SQLite store in a
+//! temporary folder, a pipeline over real connectors, and an HTTP intake server both
+//! simulators deliver their webhooks to.
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cartograph_bigcommerce::BigCommerce;
+use cartograph_bigcommerce::sim::{SimConfig as BcSimConfig, Simulator};
+use cartograph_connector::{CommerceSource, CommerceWriter, CrmSink, CrmSource, Stream};
+use cartograph_core::metrics::Rates;
+use cartograph_hubspot::HubSpot;
+use cartograph_hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
+use cartograph_model::{Currency, Decimal};
+use cartograph_store_sqlite::SqliteStore;
+use cartograph_sync::{EngineConfig, Pipeline, Store, WorkerConfig};
+use cartograph_testkit::fixtures::Seed;
+
+/// Every BigCommerce webhook scope the pipeline listens to.
+pub const SCOPES: [&str; 5] = [
+    "store/order/*",
+    "store/customer/*",
+    "store/cart/*",
+    "store/product/*",
+    "store/order/refund/created",
+];
+
+/// The streams a backfill lists, in dependency order.
+pub const STREAMS: [Stream; 4] = [
+    Stream::Customers,
+    Stream::Products,
+    Stream::Orders,
+    Stream::Refunds,
+];
+
+pub struct World {
+    pub dir: tempfile::TempDir,
+    pub bc: Simulator,
+    pub hs: HubSpotSim,
+    pub bigcommerce: Arc<BigCommerce>,
+    pub hubspot: Arc<HubSpot>,
+    pub store: Arc<dyn Store>,
+    pub pipeline: Arc<Pipeline>,
+    pub intake_url: String,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+pub fn rates() -> Rates {
+    Rates::new(Currency::USD)
+        .with_rate(Currency::EUR, Decimal::new(108, 2))
+        .with_rate(Currency::GBP, Decimal::new(127, 2))
+        .with_rate(Currency::JPY, Decimal::new(67, 4))
+}
+
+pub fn bc_config() -> BcSimConfig {
+    BcSimConfig {
+        abandon_after: Duration::from_secs(3600),
+        time_scale: 0.0002,
+        ..BcSimConfig::default()
+    }
+}
+
+/// Starts everything; `tune` adjusts the engine configuration (recipes, thresholds).
+pub async fn world(tune: impl FnOnce(&mut EngineConfig, &HubSpotSim)) -> World {
+    let bc = Simulator::start(bc_config()).await.unwrap();
+    let hs = HubSpotSim::start_with(HsSimConfig {
+        burst: 10_000,
+        ..HsSimConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("e2e.sqlite")).unwrap());
+    let bigcommerce = Arc::new(BigCommerce::new(bc.connector_config().build().unwrap()).unwrap());
+    let hubspot = Arc::new(HubSpot::new(hs.connector_config().unwrap().build().unwrap()).unwrap());
+    hubspot
+        .ensure_properties(&hubspot.required_properties())
+        .await
+        .unwrap();
+    let mut config = EngineConfig::hubspot(rates()).unwrap();
+    tune(&mut config, &hs);
+    let pipeline = Arc::new(
+        Pipeline::builder()
+            .source(Arc::clone(&bigcommerce) as Arc<dyn CommerceSource>)
+            .writer(Arc::clone(&bigcommerce) as Arc<dyn CommerceWriter>)
+            .sink(Arc::clone(&hubspot) as Arc<dyn CrmSink>)
+            .crm_source(Arc::clone(&hubspot) as Arc<dyn CrmSource>)
+            .store(Arc::clone(&store))
+            .engine(config)
+            .worker_config(WorkerConfig {
+                retry_base: Duration::from_millis(10),
+                ..WorkerConfig::default()
+            })
+            .build()
+            .await
+            .unwrap(),
+    );
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = cartograph_sync::http::intake_router(Arc::clone(&pipeline));
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    let intake_url = format!("http://{addr}");
+    for scope in SCOPES {
+        bc.register_webhook(
+            scope,
+            &format!("{intake_url}/webhooks/commerce"),
+            [(
+                cartograph_bigcommerce::config::DEFAULT_SECRET_HEADER.to_owned(),
+                cartograph_bigcommerce::sim::SIM_HEADER_SECRET.to_owned(),
+            )]
+            .into(),
+        );
+    }
+    hs.set_webhook_target(format!("{intake_url}/webhooks/crm"));
+    World {
+        dir,
+        bc,
+        hs,
+        bigcommerce,
+        hubspot,
+        store,
+        pipeline,
+        intake_url,
+        server,
+    }
+}
+
+/// The standard seed with BigCommerce-shaped (numeric) ids, loaded into the store simulator.
+pub fn seed(world: &World) -> Seed {
+    let seed = Seed::builder().numeric_ids(true).build();
+    world.bc.seed_customer_groups(&seed.customer_groups);
+    world.bc.seed_customers(&seed.customers);
+    world.bc.seed_categories(&seed.categories);
+    world.bc.seed_brands(&seed.brands);
+    world.bc.seed_products(&seed.products);
+    world.bc.seed_orders(&seed.orders);
+    world.bc.seed_refunds(&seed.refunds);
+    seed
+}
+
+/// Waits until `check` holds, draining the queue meanwhile (webhooks arrive asynchronously).
+pub async fn settle(world: &World, what: &str, mut check: impl FnMut(&World) -> bool) {
+    let worker = world.pipeline.worker("test-worker");
+    for _ in 0..200 {
+        worker.run_until_idle().await.unwrap();
+        if check(world) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
