@@ -161,3 +161,28 @@ pub async fn settle(world: &World, what: &str, mut check: impl FnMut(&World) -> 
     }
     panic!("timed out waiting for: {what}");
 }
+
+/// Drains the queue once (webhooks that already arrived).
+pub async fn drain(world: &World) {
+    world
+        .pipeline
+        .worker("drain")
+        .run_until_idle()
+        .await
+        .unwrap();
+}
+
+/// Writes to HubSpot contacts so far (batch upserts, creates and updates).
+pub fn contact_writes(world: &World) -> usize {
+    world
+        .hs
+        .requests()
+        .iter()
+        .filter(|(method, path, _)| {
+            method != "GET"
+                && path.contains("/contacts")
+                && !path.ends_with("/batch/read")
+                && !path.ends_with("/search")
+        })
+        .count()
+}

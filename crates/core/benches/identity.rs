@@ -1,3 +1,4 @@
+#![allow(missing_docs, clippy::unwrap_used)]
 //! Identity resolution benches on generated, labelled data.
 //!
 //! `cargo bench -p cartograph-core --bench identity` times batch resolution of 10k and 100k
