@@ -73,6 +73,11 @@ async fn backfill_syncs_contacts_deals_and_products_without_duplicates() {
     // Recipe 6: products.
     assert_eq!(w.hs.records("products").len(), seed.products.len());
 
+    // Revenue per day and currency matches between store and CRM, to the cent.
+    let quality = w.pipeline.quality();
+    assert!(quality.reconciliation.is_balanced(), "{:?}", quality.reconciliation);
+    assert!(quality.resolved > 0);
+
     // A backfill is historical: no enrollments, no tasks.
     assert!(w.hs.enrollments().is_empty());
     assert!(w.hs.records("tasks").is_empty());

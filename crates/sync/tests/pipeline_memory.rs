@@ -41,6 +41,10 @@ fn world() -> World {
 }
 
 async fn pipeline(w: &World, config: EngineConfig) -> Pipeline {
+    // The CRM's built-in properties exist before any sync (HubSpot's email, firstname...).
+    for p in config.mapping.properties.iter().filter(|p| p.standard) {
+        w.crm.define_property(p.definition.clone());
+    }
     Pipeline::builder()
         .source(Arc::new(w.shop.clone()) as Arc<dyn CommerceSource>)
         .writer(Arc::new(w.shop.clone()))
@@ -246,11 +250,15 @@ async fn a_customer_without_email_is_a_typed_dead_letter_and_the_run_goes_on() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_writes_nothing_but_reports_every_write() {
     let w = world();
+    let config = config();
+    for p in config.mapping.properties.iter().filter(|p| p.standard) {
+        w.crm.define_property(p.definition.clone());
+    }
     let p = Pipeline::builder()
         .source(Arc::new(w.shop.clone()) as Arc<dyn CommerceSource>)
         .sink(Arc::new(w.crm.clone()) as Arc<dyn CrmSink>)
         .store(Arc::clone(&w.store))
-        .engine(config())
+        .engine(config)
         .dry_run(true)
         .build()
         .await
@@ -266,4 +274,124 @@ async fn a_dry_run_writes_nothing_but_reports_every_write() {
         log.iter()
             .any(|w| matches!(w, cartograph_sync::PlannedWrite::Order(_)))
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_in_a_currency_without_a_rate_is_dead_lettered_with_the_field() {
+    let w = world();
+    let template = w
+        .shop
+        .orders()
+        .into_iter()
+        .find(|o| o.is_revenue() && o.email.is_some())
+        .unwrap();
+    let chf = Currency::new("CHF").unwrap();
+    let mut order = template.clone();
+    order.source = SourceRef::new(w.shop.name(), RecordKind::Order, "chf-1");
+    order.currency = chf;
+    for m in [
+        &mut order.subtotal,
+        &mut order.discount,
+        &mut order.tax,
+        &mut order.shipping,
+        &mut order.total,
+    ] {
+        *m = cartograph_model::Money::new(m.amount(), chf);
+    }
+    order.line_items.clear();
+    w.shop.insert_order(order);
+    let p = pipeline(&w, config()).await;
+    let report = p.backfill(&STREAMS).await.unwrap();
+    assert_eq!(report.dead_lettered, 1, "{report:?}");
+    let letters = w
+        .store
+        .dead_letters(&DeadLetterFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(letters[0].stage, "metrics");
+    assert!(
+        letters[0].message.contains("field total"),
+        "{}",
+        letters[0].message
+    );
+    assert!(letters[0].record.ends_with("order/chf-1"));
+    assert!(
+        w.crm
+            .orders()
+            .iter()
+            .all(|o| !o.record.key.ends_with("chf-1"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mapping_error_is_dead_lettered_and_the_run_goes_on() {
+    let w = world();
+    let mut nameless = Customer::new(SourceRef::new(
+        w.shop.name(),
+        RecordKind::Customer,
+        "nameless-1",
+    ));
+    nameless.email = cartograph_model::EmailAddress::new("nameless@example.com");
+    nameless.updated_at = Some(Timestamp::now());
+    w.shop.insert_customer(nameless).unwrap();
+    let mut c = config();
+    let contact = c
+        .mapping
+        .mappings
+        .iter_mut()
+        .find(|m| m.name == "contact")
+        .unwrap();
+    contact
+        .fields
+        .iter_mut()
+        .find(|f| f.target == "firstname")
+        .unwrap()
+        .required = true;
+    let p = pipeline(&w, c).await;
+    let report = p.backfill(&[Stream::Customers]).await.unwrap();
+    assert!(report.handled > 0);
+    let letters = w
+        .store
+        .dead_letters(&DeadLetterFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert_eq!(
+        (letters[0].stage.as_str(), letters[0].error_kind.as_str()),
+        ("map", "invalid")
+    );
+    assert!(
+        letters[0].message.contains("firstname"),
+        "{}",
+        letters[0].message
+    );
+    assert!(w.crm.contact_by_email("nameless@example.com").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catch_up_reads_changes_since_a_date_as_live_and_moves_the_delta_checkpoint() {
+    let w = world();
+    let p = pipeline(&w, config()).await;
+    p.backfill(&STREAMS).await.unwrap();
+    let order = w
+        .shop
+        .orders()
+        .into_iter()
+        .find(|o| o.is_revenue() && o.email.is_some() && o.status != OrderStatus::Shipped)
+        .unwrap();
+    let since = Timestamp::now();
+    w.shop
+        .update_order_status(&order.source.id, OrderStatus::Shipped)
+        .unwrap();
+    let report = p.catch_up(&[Stream::Orders], since).await.unwrap();
+    assert_eq!(report.handled, 1, "{report:?}");
+    assert_eq!(
+        w.crm.enrollments().len(),
+        1,
+        "a catch-up is live: the status change enrolls"
+    );
+    let delta = p.delta(&[Stream::Orders]).await.unwrap();
+    assert_eq!(delta.handled, 0, "the next delta starts after the catch-up");
+    let reconciliation = p.quality().reconciliation;
+    assert!(reconciliation.is_balanced(), "{reconciliation:?}");
 }

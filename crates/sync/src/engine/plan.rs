@@ -47,6 +47,8 @@ pub(crate) struct Planned {
     pub(crate) settled: Vec<(usize, ItemOutcome)>,
     /// Commerce-side revenue entries of orders seen in this batch.
     pub(crate) revenue: Vec<cartograph_core::reconcile::Entry>,
+    /// Keys of the orders in this batch that count as revenue.
+    pub(crate) revenue_keys: BTreeSet<String>,
     /// Event times of the items, for latency figures.
     pub(crate) event_times: BTreeMap<usize, Timestamp>,
 }
@@ -554,8 +556,21 @@ impl Engine {
     ) -> Result<(), ItemOutcome> {
         let live = event.origin == Origin::Live;
         let recipes = &self.config.recipes;
-        let previous = state.upsert_order(order);
         let order_key = order.source.to_string();
+        // An amount that cannot be converted never enters the ledger: it would poison every
+        // later metrics computation of this person.
+        let base_total = self
+            .config
+            .metrics
+            .rates
+            .to_base(&order.total)
+            .map_err(|e| {
+                dead(
+                    "metrics",
+                    Error::invalid_field(order_key.clone(), "total", e.to_string()),
+                )
+            })?;
+        let previous = state.upsert_order(order);
         planned.owners.push((
             keys::order_owner(&order_key),
             serde_json::Value::String(person.as_str().to_owned()).to_string(),
@@ -567,6 +582,7 @@ impl Engine {
             order.billing_address.as_ref(),
         );
         if let Some(entry) = cartograph_core::reconcile::Entry::from_order(order) {
+            planned.revenue_keys.insert(entry.key.clone());
             planned.revenue.push(entry);
         }
         if let Some(cart) = state.cart.as_mut()
@@ -584,17 +600,6 @@ impl Engine {
         if order.status == OrderStatus::Incomplete || order.is_archived {
             return Ok(());
         }
-        let base_total = self
-            .config
-            .metrics
-            .rates
-            .to_base(&order.total)
-            .map_err(|e| {
-                dead(
-                    "metrics",
-                    Error::invalid_field(order_key.clone(), "total", e.to_string()),
-                )
-            })?;
         let high_value = recipes
             .high_value_threshold
             .is_some_and(|t| base_total.amount() >= t);

@@ -179,8 +179,12 @@ impl Engine {
                     let (n, order) = &chunk[pos];
                     let idx = order_base + n;
                     written_hashes.push((hash_keys[idx].clone(), hashes[idx].clone()));
+                    // Only orders that count as revenue in the store count on the CRM side.
+                    let revenue = planned.revenue_keys.contains(&order.value.key);
                     crm_revenue.push((
-                        Entry::from_record(&order.value, &fields),
+                        revenue
+                            .then(|| Entry::from_record(&order.value, &fields))
+                            .flatten(),
                         order.value.contact.is_some(),
                     ));
                 },
