@@ -75,7 +75,11 @@ async fn backfill_syncs_contacts_deals_and_products_without_duplicates() {
 
     // Revenue per day and currency matches between store and CRM, to the cent.
     let quality = w.pipeline.quality();
-    assert!(quality.reconciliation.is_balanced(), "{:?}", quality.reconciliation);
+    assert!(
+        quality.reconciliation.is_balanced(),
+        "{:?}",
+        quality.reconciliation
+    );
     assert!(quality.resolved > 0);
 
     // A backfill is historical: no enrollments, no tasks.
@@ -100,4 +104,27 @@ async fn backfill_syncs_contacts_deals_and_products_without_duplicates() {
         "a delta over unchanged data wrote to HubSpot"
     );
     assert_eq!(w.hs.records("deals").len(), placed);
+
+    // Recipe 6: a price change in the store follows to the CRM product on the next delta.
+    let mut product = seed.products[0].clone();
+    product.price = Some(cartograph_model::Money::new(
+        cartograph_model::Decimal::new(12345, 2),
+        product.price.unwrap().currency(),
+    ));
+    product.sale_price = None;
+    product.updated_at = Some(cartograph_model::Timestamp::now());
+    w.bc.seed_products(std::slice::from_ref(&product));
+    let delta = w.pipeline.delta(&STREAMS).await.unwrap();
+    assert_eq!(delta.handled, 1, "{delta:?}");
+    let prices: Vec<String> =
+        w.hs.records("products")
+            .iter()
+            .filter_map(|p| p.properties.get("price").cloned())
+            .collect();
+    assert!(prices.contains(&"123.45".to_owned()), "{prices:?}");
+    assert_eq!(
+        w.hs.records("products").len(),
+        seed.products.len(),
+        "updated, not duplicated"
+    );
 }
