@@ -1,0 +1,198 @@
+//! Every headline performance figure of Cartograph in one run.
+//!
+//! ```text
+//! cargo run --release --example bench_report            # full inputs (several minutes)
+//! cargo run --release --example bench_report -- --quick # CI-sized inputs (about a minute)
+//! cargo run --release --example bench_report -- --only mapping,intake
+//! ```
+//!
+//! Prints ONE JSON object on stdout (machine facts and named figures, each with value, unit,
+//! input size, target and detail) and a table on stderr. Sections: `mapping`, `identity`,
+//! `intake`, `sync`, `backfill`. Method and current figures: `docs/performance.md`.
+//!
+//! A section that fails (a harness error, not a slow figure) is reported with its error as
+//! the reason and makes the process exit with status 1 after the JSON is printed; figures
+//! that miss their targets never change the exit status.
+
+mod child;
+mod identity;
+mod intake;
+mod mapping;
+mod report;
+mod sync;
+mod trace;
+
+use std::time::Instant;
+
+use serde_json::json;
+use tracing_subscriber::layer::SubscriberExt as _;
+
+use report::Figure;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+const SECTIONS: [&str; 5] = ["mapping", "identity", "intake", "sync", "backfill"];
+
+/// Input sizes and run counts of one mode.
+struct Sizes {
+    mapping_orders: usize,
+    mapping_runs: usize,
+    intake_webhooks: usize,
+    intake_runs: usize,
+    sync_contacts: usize,
+    sync_runs: usize,
+    backfill_small: usize,
+}
+
+const QUICK: Sizes = Sizes {
+    mapping_orders: 300,
+    mapping_runs: 5,
+    intake_webhooks: 3_000,
+    intake_runs: 3,
+    sync_contacts: 5_000,
+    sync_runs: 1,
+    backfill_small: 300,
+};
+
+const FULL: Sizes = Sizes {
+    mapping_orders: 2_000,
+    mapping_runs: 9,
+    intake_webhooks: 20_000,
+    intake_runs: 5,
+    sync_contacts: 30_000,
+    sync_runs: 3,
+    backfill_small: 2_000,
+};
+
+fn child_main(args: &[String]) -> Result<(), BoxError> {
+    let arg = |i: usize| -> Result<&str, BoxError> {
+        args.get(i)
+            .map(String::as_str)
+            .ok_or_else(|| format!("--child: missing argument {i}").into())
+    };
+    match arg(0)? {
+        "identity" => identity::child_main(arg(1)?.parse()?, arg(2)?.parse()?),
+        "backfill" => sync::child_main(arg(1)?.parse()?, arg(2)?, arg(3)?),
+        other => Err(format!("unknown child {other}").into()),
+    }
+}
+
+fn failed(name: &'static str, e: &BoxError) -> Figure {
+    Figure::missing(name, "-", json!(null), format!("error: {e}"))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        if let Err(e) = child_main(&args[i + 1..]) {
+            eprintln!("bench_report child failed: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    let only: Vec<String> = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(|s| s.split(',').map(str::to_owned).collect())
+        .unwrap_or_else(|| SECTIONS.iter().map(|s| (*s).to_owned()).collect());
+    let sizes = if quick { &QUICK } else { &FULL };
+
+    let counts = trace::StatusCounts::default();
+    let subscriber = tracing_subscriber::registry().with(trace::StatusLayer(counts.clone()));
+    let _ = tracing::subscriber::set_global_default(subscriber);
+
+    let load_before = report::load_average();
+    let started = Instant::now();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let mut figures: Vec<Figure> = Vec::new();
+    let mut errors = 0;
+    let wants = |s: &str| only.iter().any(|o| o == s);
+
+    if wants("mapping") {
+        eprintln!("== mapping ({} orders x {} runs)", sizes.mapping_orders, sizes.mapping_runs);
+        let r = rt
+            .block_on(mapping::corpus(sizes.mapping_orders))
+            .and_then(|c| mapping::measure(&c, sizes.mapping_runs));
+        match r {
+            Ok(f) => figures.extend(f),
+            Err(e) => {
+                errors += 1;
+                figures.push(failed("mapping_ratio_vs_serde", &e));
+            }
+        }
+    }
+    if wants("identity") {
+        eprintln!("== identity (child processes)");
+        match identity::measure(quick) {
+            Ok(f) => figures.extend(f),
+            Err(e) => {
+                errors += 1;
+                figures.push(failed("identity_seconds_100k", &e));
+            }
+        }
+    }
+    if wants("intake") {
+        eprintln!(
+            "== intake ({} webhooks x {} runs, {} senders)",
+            sizes.intake_webhooks,
+            sizes.intake_runs,
+            intake::SENDERS
+        );
+        match rt.block_on(intake::measure(sizes.intake_webhooks, sizes.intake_runs)) {
+            Ok(f) => figures.extend(f),
+            Err(e) => {
+                errors += 1;
+                figures.push(failed("intake_events_per_sec", &e));
+            }
+        }
+    }
+    if wants("sync") {
+        eprintln!("== sync ({} contacts x {} runs)", sizes.sync_contacts, sizes.sync_runs);
+        match rt.block_on(sync::measure_sync(sizes.sync_contacts, sizes.sync_runs, &counts)) {
+            Ok(f) => figures.push(f),
+            Err(e) => {
+                errors += 1;
+                figures.push(failed("sync_fraction_of_rate_ceiling", &e));
+            }
+        }
+    }
+    if wants("backfill") {
+        eprintln!(
+            "== backfill memory ({} and {} customers, child processes)",
+            sizes.backfill_small,
+            sizes.backfill_small * 10
+        );
+        match rt.block_on(sync::measure_backfill(sizes.backfill_small)) {
+            Ok(f) => figures.push(f),
+            Err(e) => {
+                errors += 1;
+                figures.push(failed("backfill_peak_rss_mb", &e));
+            }
+        }
+    }
+    drop(rt);
+
+    let machine = report::machine(load_before);
+    let mode = if quick { "quick" } else { "full" };
+    let out = report::to_json(mode, machine, &figures, started.elapsed());
+    eprintln!("\n{}", report::table(&figures));
+    match serde_json::to_string_pretty(&out) {
+        Ok(text) => println!("{text}"),
+        Err(e) => {
+            eprintln!("cannot serialize the report: {e}");
+            std::process::exit(1);
+        }
+    }
+    if errors > 0 {
+        eprintln!("{errors} section(s) failed");
+        std::process::exit(1);
+    }
+}

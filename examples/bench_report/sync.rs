@@ -1,0 +1,346 @@
+//! `sync_fraction_of_rate_ceiling` and `backfill_peak_rss_mb`.
+//!
+//! Both run the real pipeline (BigCommerce connector -> engine -> HubSpot connector, SQLite
+//! store) against the two simulators, assembled like `tests/common/mod.rs`.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cartograph_bigcommerce::sim::{SIM_HEADER_SECRET, SimConfig as BcSimConfig, Simulator};
+use cartograph_bigcommerce::{BigCommerce, BigCommerceConfig};
+use cartograph_connector::{CommerceSource, CommerceWriter, CrmSink, CrmSource, Stream};
+use cartograph_core::metrics::{Rates, sample};
+use cartograph_http::{RateLimit, RetryPolicy, Secret};
+use cartograph_hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
+use cartograph_hubspot::{HubSpot, HubSpotAuth, HubSpotConfig, PortalLimits};
+use cartograph_model::{Currency, Customer, Decimal, Order, RecordKind, SourceRef};
+use cartograph_store_sqlite::SqliteStore;
+use cartograph_sync::{EngineConfig, Pipeline, Store, WorkerConfig};
+use cartograph_testkit::generate::{GeneratorConfig, generate};
+use serde_json::{Value, json};
+
+use crate::child;
+use crate::report::{Figure, current_rss_mb, median, peak_rss_mb, round_json};
+use crate::trace::StatusCounts;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// HubSpot quota of the sync figure: requests per 10 s window (the Free/Starter burst).
+pub(crate) const SYNC_BURST: u32 = 100;
+/// Time scale of the sync figure: the 10 s window lasts 2 s.
+pub(crate) const SYNC_TIME_SCALE: f64 = 5.0;
+
+fn rates() -> Rates {
+    Rates::new(Currency::USD)
+        .with_rate(Currency::EUR, Decimal::new(108, 2))
+        .with_rate(Currency::GBP, Decimal::new(127, 2))
+        .with_rate(Currency::JPY, Decimal::new(67, 4))
+}
+
+/// `n` distinct people as BigCommerce customers with ids `1..=n` (no duplicates, no shared
+/// mailboxes: one contact per customer is the expected result).
+pub(crate) fn customers(n: usize, seed: u64) -> Vec<Customer> {
+    let config = GeneratorConfig {
+        duplicate_share: 0.0,
+        household_share: 0.0,
+        shared_phone_share: 0.0,
+        shared_email_share: 0.0,
+        namesake_share: 0.0,
+        ..GeneratorConfig::new(seed, n)
+    };
+    generate(&config)
+        .records
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut c = r.customer;
+            c.source = SourceRef::new("bigcommerce", RecordKind::Customer, (i + 1).to_string());
+            c
+        })
+        .collect()
+}
+
+/// `n` orders of those customers (five line items each), ids `1..=n`.
+fn orders(n: usize, customers: &[Customer]) -> Vec<Order> {
+    let mut orders = sample::orders(n, customers.len().max(1), 13);
+    for (i, o) in orders.iter_mut().enumerate() {
+        o.source.id = (i + 1).to_string();
+        if let Some(c) = &mut o.customer {
+            let k: usize = c.id.parse().unwrap_or(0);
+            if let Some(cust) = customers.get(k) {
+                c.id.clone_from(&cust.source.id);
+                o.email.clone_from(&cust.email);
+            }
+        }
+    }
+    orders
+}
+
+fn bc_sim_config() -> BcSimConfig {
+    BcSimConfig {
+        quota: 10_000_000,
+        ..BcSimConfig::default()
+    }
+}
+
+fn bigcommerce(base_url: &str) -> Result<BigCommerce, BoxError> {
+    let c = bc_sim_config();
+    let mut b = BigCommerceConfig::builder(c.store_hash, c.access_token)
+        .base_url(base_url)
+        .retry(
+            RetryPolicy::default()
+                .with_delays(Duration::from_millis(1), Duration::from_millis(20))
+                .with_overload_delay(Duration::from_millis(20)),
+        )
+        .rate_limit(RateLimit::new(100_000, Duration::from_secs(1)).with_burst(10_000))
+        .webhook_header_secret(SIM_HEADER_SECRET);
+    if let Some(s) = c.signing_secret {
+        b = b.webhook_signing_secret(s);
+    }
+    Ok(BigCommerce::new(b.build()?)?)
+}
+
+fn hubspot(base_url: &str, limits: PortalLimits) -> Result<HubSpot, BoxError> {
+    let c = HsSimConfig::default();
+    let config = HubSpotConfig::builder(HubSpotAuth::PrivateApp {
+        token: Secret::new(c.token),
+    })
+    .base_url(base_url)?
+    .client_secret(Secret::new(c.client_secret))
+    .app_id(c.app_id)
+    .limits(limits)
+    .build()?;
+    Ok(HubSpot::new(config)?)
+}
+
+async fn pipeline(
+    bc: &Arc<BigCommerce>,
+    hs: &Arc<HubSpot>,
+    store: Arc<dyn Store>,
+) -> Result<Pipeline, BoxError> {
+    hs.ensure_properties(&hs.required_properties()).await?;
+    Ok(Pipeline::builder()
+        .source(Arc::clone(bc) as Arc<dyn CommerceSource>)
+        .writer(Arc::clone(bc) as Arc<dyn CommerceWriter>)
+        .sink(Arc::clone(hs) as Arc<dyn CrmSink>)
+        .crm_source(Arc::clone(hs) as Arc<dyn CrmSource>)
+        .store(store)
+        .engine(EngineConfig::hubspot(rates())?)
+        .worker_config(WorkerConfig {
+            retry_base: Duration::from_millis(10),
+            ..WorkerConfig::default()
+        })
+        .build()
+        .await?)
+}
+
+struct SyncRun {
+    records_per_sec: f64,
+    seconds: f64,
+    written: usize,
+    not_written: usize,
+    responses_429: u64,
+    attempts: u64,
+    requests: Value,
+    dead_letters: u64,
+}
+
+async fn sync_run(n: usize, seed: u64, counts: &StatusCounts) -> Result<SyncRun, BoxError> {
+    let bc_sim = Simulator::start(bc_sim_config()).await?;
+    let hs_sim = HubSpotSim::start_with(HsSimConfig {
+        burst: SYNC_BURST,
+        time_scale: SYNC_TIME_SCALE,
+        daily: u32::MAX,
+        ..HsSimConfig::default()
+    })
+    .await?;
+    let window = Duration::from_secs(10).div_f64(SYNC_TIME_SCALE);
+    let customers = customers(n, seed);
+    bc_sim.seed_customers(&customers);
+    let dir = tempfile::tempdir()?;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("sync.sqlite"))?);
+    let bc = Arc::new(bigcommerce(&bc_sim.base_url())?);
+    let hs = Arc::new(hubspot(
+        hs_sim.base_url(),
+        PortalLimits {
+            burst: SYNC_BURST,
+            burst_window: window,
+            daily: 0,
+        },
+    )?);
+    let p = pipeline(&bc, &hs, store).await?;
+    // Let the quota window used by setup (property checks) expire before timing.
+    tokio::time::sleep(window).await;
+    let log_start = hs_sim.requests().len();
+    let (attempts0, limited0) = counts.get("hubspot");
+    let t = Instant::now();
+    p.delta(&[Stream::Customers]).await?;
+    p.worker("bench").run_until_idle().await?;
+    let seconds = t.elapsed().as_secs_f64();
+    let (attempts1, limited1) = counts.get("hubspot");
+    let emails: BTreeSet<String> = hs_sim
+        .records("contacts")
+        .iter()
+        .filter_map(|c| c.properties.get("email").map(|e| e.to_lowercase()))
+        .collect();
+    let written = customers
+        .iter()
+        .filter(|c| {
+            c.email
+                .as_ref()
+                .is_some_and(|e| emails.contains(&e.normalized().to_lowercase()))
+        })
+        .count();
+    let mut by_path = std::collections::BTreeMap::<String, u64>::new();
+    for (method, uri, _) in hs_sim.requests().iter().skip(log_start) {
+        let path = uri.split('?').next().unwrap_or_default();
+        *by_path.entry(format!("{method} {path}")).or_default() += 1;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    Ok(SyncRun {
+        records_per_sec: written as f64 / seconds,
+        seconds,
+        written,
+        not_written: n - written,
+        responses_429: limited1 - limited0,
+        attempts: attempts1 - attempts0,
+        requests: json!(by_path),
+        dead_letters: p.dead_letter_count().await?,
+    })
+}
+
+/// The sync figure: `runs` fresh runs of `n` contacts.
+pub(crate) async fn measure_sync(n: usize, runs: usize, counts: &StatusCounts) -> Result<Figure, BoxError> {
+    let mut results = Vec::with_capacity(runs);
+    for run in 0..runs {
+        results.push(sync_run(n, 100 + run as u64, counts).await?);
+    }
+    let window_s = 10.0 / SYNC_TIME_SCALE;
+    let ceiling = f64::from(SYNC_BURST) * cartograph_hubspot::MAX_BATCH as f64 / window_s;
+    let fractions: Vec<f64> = results.iter().map(|r| r.records_per_sec / ceiling).collect();
+    let not_written: usize = results.iter().map(|r| r.not_written).sum();
+    let limited: u64 = results.iter().map(|r| r.responses_429).sum();
+    let runs_json: Vec<Value> = results
+        .iter()
+        .map(|r| {
+            json!({
+                "seconds": round_json(r.seconds),
+                "records_per_sec": round_json(r.records_per_sec),
+                "written": r.written,
+                "not_written": r.not_written,
+                "responses_429": r.responses_429,
+                "hubspot_attempts": r.attempts,
+                "dead_letters": r.dead_letters,
+                "hubspot_requests_by_path": r.requests,
+            })
+        })
+        .collect();
+    Ok(Figure::new(
+        "sync_fraction_of_rate_ceiling",
+        median(&fractions),
+        "fraction (median of runs)",
+        json!({"contacts": n, "runs": runs, "mode": "delta of BigCommerce customers into HubSpot"}),
+    )
+    .target(">= 0.9 with 0 lost", |v| v >= 0.9)
+    .detail(json!({
+        "quota": {"requests_per_window": SYNC_BURST, "window_seconds": window_s, "batch_size": cartograph_hubspot::MAX_BATCH},
+        "ceiling_records_per_sec": ceiling,
+        "records_per_sec_median": median(&results.iter().map(|r| r.records_per_sec).collect::<Vec<_>>()),
+        "responses_429_total": limited,
+        "records_not_written_total": not_written,
+        "fraction_runs": fractions,
+        "runs": runs_json,
+    })))
+}
+
+/// The child's backfill: connectors to the parent's simulators, a fresh SQLite store, a
+/// backfill of customers and orders and a drained queue; prints one JSON object.
+pub(crate) fn child_main(n: usize, bc_url: &str, hs_url: &str) -> Result<(), BoxError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let rss_start = current_rss_mb();
+        let dir = tempfile::tempdir()?;
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("bf.sqlite"))?);
+        let bc = Arc::new(bigcommerce(bc_url)?);
+        let hs = Arc::new(hubspot(
+            hs_url,
+            PortalLimits {
+                burst: 1_000_000,
+                burst_window: Duration::from_secs(1),
+                daily: 0,
+            },
+        )?);
+        let p = pipeline(&bc, &hs, store).await?;
+        let t = Instant::now();
+        let report = p
+            .backfill(&[Stream::Customers, Stream::Orders])
+            .await?;
+        p.worker("bench").run_until_idle().await?;
+        let seconds = t.elapsed().as_secs_f64();
+        let out = json!({
+            "customers": n,
+            "orders": n / 2,
+            "seconds": seconds,
+            "read": report.read,
+            "handled": report.handled,
+            "dead_lettered": report.dead_lettered,
+            "dead_letters": p.dead_letter_count().await?,
+            "rss_start_mb": rss_start,
+            "rss_end_mb": current_rss_mb(),
+            "peak_rss_mb": peak_rss_mb(),
+        });
+        println!("{out}");
+        Ok::<_, BoxError>(())
+    })
+}
+
+/// Runs one backfill child per size with the simulators served by this process.
+async fn backfill_size(n: usize) -> Result<Value, BoxError> {
+    let bc_sim = Simulator::start(bc_sim_config()).await?;
+    let hs_sim = HubSpotSim::start_with(HsSimConfig {
+        burst: 1_000_000,
+        daily: u32::MAX,
+        ..HsSimConfig::default()
+    })
+    .await?;
+    let customers = customers(n, 42);
+    bc_sim.seed_customers(&customers);
+    bc_sim.seed_orders(&orders(n / 2, &customers));
+    let (bc_url, hs_url) = (bc_sim.base_url(), hs_sim.base_url().to_owned());
+    let size = n.to_string();
+    let v = tokio::task::spawn_blocking(move || {
+        child::run_json(&["backfill", &size, &bc_url, &hs_url])
+    })
+    .await??;
+    Ok(v)
+}
+
+/// The memory figure at `small` and `10 * small` customers (half as many orders).
+pub(crate) async fn measure_backfill(small: usize) -> Result<Figure, BoxError> {
+    let a = backfill_size(small).await?;
+    let b = backfill_size(small * 10).await?;
+    let (pa, pb) = (
+        a["peak_rss_mb"].as_f64().unwrap_or(f64::NAN),
+        b["peak_rss_mb"].as_f64().unwrap_or(f64::NAN),
+    );
+    let growth = pb / pa;
+    Ok(Figure::new(
+        "backfill_peak_rss_mb",
+        pb,
+        "MiB (VmHWM of the child, larger size)",
+        json!({"customers": [small, small * 10], "orders": [small / 2, small * 5]}),
+    )
+    .target("larger <= 1.2 x smaller", move |_| growth <= 1.2)
+    .detail(json!({
+        "peak_rss_mb_small": pa,
+        "peak_rss_mb_large": pb,
+        "growth_large_over_small": growth,
+        "small": a,
+        "large": b,
+        "note": "the simulators run in the parent process; the child holds the connectors, engine, pipeline and SQLite store only",
+    })))
+}
