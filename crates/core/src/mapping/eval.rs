@@ -41,12 +41,17 @@ fn step<'a>(v: Value<'a>, s: &'a Step) -> Value<'a> {
             }
             let mut out = Vec::with_capacity(items.len());
             for item in items {
-                match step(item, s) {
-                    Value::Null => {}
-                    Value::List(inner) => out.extend(inner),
-                    x => out.push(x),
-                }
+                push_flat(&mut out, step(item, s));
             }
+            Value::List(out)
+        }
+        Value::Slice(items) => {
+            if let Step::Index(i) = s {
+                return items.get(*i).unwrap_or(Value::Null);
+            }
+            // Step straight through the borrowed elements: one list, the output.
+            let mut out = Vec::with_capacity(items.len());
+            items.for_each(|item| push_flat(&mut out, step(item, s)));
             Value::List(out)
         }
         Value::Obj(o) => match s {
@@ -65,9 +70,23 @@ fn step<'a>(v: Value<'a>, s: &'a Step) -> Value<'a> {
     }
 }
 
+/// Appends a stepped element to a list: missing values are dropped, lists flattened.
+fn push_flat<'a>(out: &mut Vec<Value<'a>>, v: Value<'a>) {
+    match v {
+        Value::Null => {}
+        Value::List(inner) => out.extend(inner),
+        Value::Slice(inner) => inner.for_each(|x| out.push(x)),
+        x => out.push(x),
+    }
+}
+
 /// Turns a custom attribute into a plain value (localized text stays an attribute).
 pub(crate) fn concrete(v: Value<'_>) -> Value<'_> {
-    let Value::Attr(a) = v else { return v };
+    let a = match v {
+        Value::Attr(a) => a,
+        Value::Slice(items) => return Value::List(items.to_list()),
+        other => return other,
+    };
     match a {
         AttributeValue::String(s) | AttributeValue::Enum(s) => Value::Str(Cow::Borrowed(s)),
         AttributeValue::Number(n) => Value::Num(*n),
@@ -118,6 +137,25 @@ pub(crate) fn eval<'a>(expr: &'a Expr, input: &Input<'a>, rates: Option<&'a Rate
         }
     };
     for (op, lift) in &expr.ops {
+        if let Value::Slice(items) = v {
+            // Whole-list questions need no materialized list.
+            let n = items.len();
+            let quick = match op {
+                Op::Count => Some(Value::Num(Decimal::from(n as u64))),
+                Op::Present => Some(Value::Bool(n > 0)),
+                Op::First => Some(items.get(0).unwrap_or(Value::Null)),
+                Op::Last => Some(
+                    n.checked_sub(1)
+                        .and_then(|i| items.get(i))
+                        .unwrap_or(Value::Null),
+                ),
+                _ => None,
+            };
+            if let Some(q) = quick {
+                v = q;
+                continue;
+            }
+        }
         v = concrete(v);
         v = match v {
             Value::List(items) if *lift => {
@@ -141,6 +179,7 @@ fn is_empty(v: &Value<'_>) -> bool {
         Value::Null => true,
         Value::Str(s) => s.is_empty(),
         Value::List(l) => l.is_empty(),
+        Value::Slice(l) => l.len() == 0,
         _ => false,
     }
 }
@@ -365,31 +404,21 @@ fn apply<'a>(op: &'a Op, v: Value<'a>, input: &Input<'a>, rates: Option<&'a Rate
             x => x,
         },
         Op::Join(sep) => match v {
-            Value::List(items) => {
-                let mut out = String::new();
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(sep);
-                    }
-                    out.push_str(&text(item).ok_or_else(|| type_err("string", item))?);
-                }
-                if items.is_empty() {
-                    Value::Null
-                } else {
-                    Value::Str(Cow::Owned(out))
-                }
-            }
+            Value::List(items) => join(&items, sep)?,
             x => x,
         },
         Op::Distinct => match v {
-            Value::List(items) => {
-                let mut out: Vec<Value<'a>> = Vec::with_capacity(items.len());
-                for item in items {
-                    if !out.contains(&item) {
-                        out.push(item);
+            Value::List(mut items) => {
+                // In place, first occurrence wins, order kept.
+                let mut kept = 0;
+                for i in 0..items.len() {
+                    if !items[..kept].contains(&items[i]) {
+                        items.swap(kept, i);
+                        kept += 1;
                     }
                 }
-                Value::List(out)
+                items.truncate(kept);
+                Value::List(items)
             }
             x => x,
         },
@@ -444,6 +473,31 @@ fn apply<'a>(op: &'a Op, v: Value<'a>, input: &Input<'a>, rates: Option<&'a Rate
         },
         Op::Localized(langs) => localized(v, langs)?,
     })
+}
+
+fn join<'a>(items: &[Value<'a>], sep: &str) -> Res<'a> {
+    if items.is_empty() {
+        return Ok(Value::Null);
+    }
+    let guess: usize = items
+        .iter()
+        .map(|i| match i {
+            Value::Str(s) => s.len(),
+            _ => 8,
+        })
+        .sum::<usize>()
+        + sep.len() * (items.len() - 1);
+    let mut out = String::with_capacity(guess);
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        match item {
+            Value::Str(s) => out.push_str(s),
+            other => out.push_str(&text(other).ok_or_else(|| type_err("string", other))?),
+        }
+    }
+    Ok(Value::Str(Cow::Owned(out)))
 }
 
 fn sum(v: Value<'_>) -> Res<'_> {
@@ -507,8 +561,38 @@ fn option_ok(def: &PropertyDefinition, value: &str) -> Result<(), R> {
     }
 }
 
+/// A finalized property value; text may still borrow from the record, so it can be copied
+/// into an existing buffer instead of allocating.
+pub(crate) enum Out<'a> {
+    Text(Cow<'a, str>),
+    Enum(Cow<'a, str>),
+    Value(PropertyValue),
+}
+
+impl Out<'_> {
+    pub(crate) fn into_value(self) -> PropertyValue {
+        match self {
+            Self::Text(t) => PropertyValue::String(t.into_owned()),
+            Self::Enum(t) => PropertyValue::Enumeration(t.into_owned()),
+            Self::Value(v) => v,
+        }
+    }
+
+    /// Stores the value in `slot`, reusing its text buffer when both are text.
+    pub(crate) fn assign(self, slot: &mut PropertyValue) {
+        match (self, slot) {
+            (Self::Text(Cow::Borrowed(t)), PropertyValue::String(buf))
+            | (Self::Enum(Cow::Borrowed(t)), PropertyValue::Enumeration(buf)) => {
+                buf.clear();
+                buf.push_str(t);
+            }
+            (out, slot) => *slot = out.into_value(),
+        }
+    }
+}
+
 /// Converts a value into the property's type; `None` for a missing value.
-pub(crate) fn finalize(v: Value<'_>, def: &PropertyDefinition) -> Result<Option<PropertyValue>, R> {
+pub(crate) fn finalize<'a>(v: Value<'a>, def: &PropertyDefinition) -> Result<Option<Out<'a>>, R> {
     let v = concrete(v);
     if matches!(v, Value::Null) {
         return Ok(None);
@@ -520,45 +604,50 @@ pub(crate) fn finalize(v: Value<'_>, def: &PropertyDefinition) -> Result<Option<
         found: v.type_name().to_owned(),
     };
     Ok(Some(match kind {
-        PropertyType::String => match &v {
-            Value::List(_) | Value::Money(_) | Value::Obj(_) | Value::Attr(_) => {
+        PropertyType::String => match v {
+            Value::Str(s) => Out::Text(s),
+            Value::List(_) | Value::Slice(_) | Value::Money(_) | Value::Obj(_) | Value::Attr(_) => {
                 return Err(wrong(&v));
             }
-            _ => PropertyValue::String(text(&v).ok_or_else(|| wrong(&v))?.into_owned()),
+            _ => Out::Text(text(&v).ok_or_else(|| wrong(&v))?),
         },
-        PropertyType::Number => match v {
+        PropertyType::Enumeration => match v {
+            Value::Str(s) => {
+                option_ok(def, &s)?;
+                Out::Enum(s)
+            }
+            Value::Bool(_) | Value::Num(_) => {
+                let t = text(&v).ok_or_else(|| wrong(&v))?;
+                option_ok(def, &t)?;
+                Out::Enum(t)
+            }
+            _ => return Err(wrong(&v)),
+        },
+        PropertyType::Number => Out::Value(match v {
             Value::Num(n) => PropertyValue::Number(n),
             Value::Str(s) => PropertyValue::Number(parse_decimal(&s).map_err(|_| R::Parse {
                 value: cut(&s),
                 expected: "number",
             })?),
             other => return Err(wrong(&other)),
-        },
-        PropertyType::Bool => match v {
+        }),
+        PropertyType::Bool => Out::Value(match v {
             Value::Bool(b) => PropertyValue::Bool(b),
             Value::Str(s) if s == "true" || s == "false" => PropertyValue::Bool(s == "true"),
             other => return Err(wrong(&other)),
-        },
-        PropertyType::Date => match v {
+        }),
+        PropertyType::Date => Out::Value(match v {
             Value::Date(d) => PropertyValue::Date(d),
             Value::DateTime(t) => PropertyValue::Date(t.date()),
             Value::Str(s) => PropertyValue::Date(parse_date(&s)?),
             other => return Err(wrong(&other)),
-        },
-        PropertyType::DateTime => match v {
+        }),
+        PropertyType::DateTime => Out::Value(match v {
             Value::DateTime(t) => PropertyValue::DateTime(t),
             Value::Date(d) => PropertyValue::DateTime(Timestamp::start_of_day(d)),
             Value::Str(s) => PropertyValue::DateTime(parse_datetime(&s)?),
             other => return Err(wrong(&other)),
-        },
-        PropertyType::Enumeration => match &v {
-            Value::Str(_) | Value::Bool(_) | Value::Num(_) => {
-                let t = text(&v).ok_or_else(|| wrong(&v))?;
-                option_ok(def, &t)?;
-                PropertyValue::Enumeration(t.into_owned())
-            }
-            _ => return Err(wrong(&v)),
-        },
+        }),
         PropertyType::MultiEnumeration => {
             let items = match v {
                 Value::List(items) => items,
@@ -570,7 +659,7 @@ pub(crate) fn finalize(v: Value<'_>, def: &PropertyDefinition) -> Result<Option<
                 option_ok(def, &t)?;
                 out.push(t.into_owned());
             }
-            PropertyValue::MultiEnumeration(out)
+            Out::Value(PropertyValue::MultiEnumeration(out))
         }
     }))
 }

@@ -24,9 +24,10 @@
 
 use cartograph_model::{
     Cart, CrmObjectType, Customer, LineItem, Order, Product, PropertyDefinition, PropertyMap,
-    PropertyType, PropertyValue, Refund,
+    PropertyType, Refund,
 };
 
+mod apply;
 mod compile;
 pub mod defaults;
 mod error;
@@ -37,6 +38,8 @@ mod schema;
 mod spec;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_apply;
 
 pub use error::{
     CompileError, CompileErrorKind, CompileErrors, FieldError, FieldErrorReason, LoadError,
@@ -321,102 +324,5 @@ impl Plan {
     /// The target properties, in field order.
     pub fn targets(&self) -> impl Iterator<Item = &str> {
         self.fields.iter().map(|f| f.target.as_str())
-    }
-
-    /// Maps one record.
-    pub fn apply(&self, input: &Input<'_>, cx: &Context<'_>) -> Applied {
-        let mut out = Applied::default();
-        self.apply_into(input, cx, &mut out.properties, &mut out.errors);
-        out
-    }
-
-    /// Maps one record into existing buffers (properties are inserted, errors appended).
-    pub fn apply_into(
-        &self,
-        input: &Input<'_>,
-        cx: &Context<'_>,
-        properties: &mut PropertyMap,
-        errors: &mut Vec<FieldError>,
-    ) {
-        let record = || self.record_name(input);
-        if !self.has_subject(input) {
-            errors.push(FieldError {
-                record: record(),
-                field: "*".to_owned(),
-                reason: FieldErrorReason::MissingSubject(self.subject.name()),
-            });
-            return;
-        }
-        let mut staged = Vec::with_capacity(self.fields.len());
-        for f in &self.fields {
-            if let Some(when) = &f.when {
-                match eval::eval(when, input, cx.rates).map(eval::concrete) {
-                    Ok(schema::Value::Bool(true)) => {}
-                    Ok(_) => continue,
-                    Err(reason) => {
-                        errors.push(FieldError {
-                            record: record(),
-                            field: f.target.clone(),
-                            reason,
-                        });
-                        continue;
-                    }
-                }
-            }
-            let value =
-                eval::eval(&f.expr, input, cx.rates).and_then(|v| eval::finalize(v, &f.definition));
-            match value {
-                Ok(Some(v)) => {
-                    staged.push((f.target.clone(), v));
-                }
-                Ok(None) if f.required => errors.push(FieldError {
-                    record: record(),
-                    field: f.target.clone(),
-                    reason: FieldErrorReason::Missing,
-                }),
-                Ok(None) => {
-                    if f.on_null == OnNull::Clear {
-                        staged.push((f.target.clone(), PropertyValue::Null));
-                    }
-                }
-                Err(reason) => errors.push(FieldError {
-                    record: record(),
-                    field: f.target.clone(),
-                    reason,
-                }),
-            }
-        }
-        if properties.is_empty() {
-            // Bulk-building from sorted pairs is much cheaper than one insert per field.
-            *properties = staged.into_iter().collect();
-        } else {
-            properties.extend(staged);
-        }
-    }
-
-    fn has_subject(&self, input: &Input<'_>) -> bool {
-        match self.subject {
-            Subject::Customer => input.customer.is_some(),
-            Subject::Order => input.order.is_some(),
-            Subject::LineItem => input.line_item.is_some(),
-            Subject::Product => input.product.is_some(),
-            Subject::Cart => input.cart.is_some(),
-            Subject::Refund => input.refund.is_some(),
-        }
-    }
-
-    fn record_name(&self, input: &Input<'_>) -> String {
-        match self.subject {
-            Subject::Customer => input.customer.map(|c| c.source.to_string()),
-            Subject::Order => input.order.map(|o| o.source.to_string()),
-            Subject::LineItem => input.line_item.map(|l| match input.order {
-                Some(o) => format!("{}/line/{}", o.source, l.id),
-                None => format!("line/{}", l.id),
-            }),
-            Subject::Product => input.product.map(|p| p.source.to_string()),
-            Subject::Cart => input.cart.map(|c| c.source.to_string()),
-            Subject::Refund => input.refund.map(|r| r.source.to_string()),
-        }
-        .unwrap_or_else(|| format!("<no {}>", self.subject.name()))
     }
 }

@@ -25,6 +25,55 @@ pub(crate) enum Value<'a> {
     Attr(&'a AttributeValue),
     Obj(Obj<'a>),
     List(Vec<Value<'a>>),
+    /// A list borrowed from the record, not yet materialized: paths step through it
+    /// without building the intermediate list.
+    Slice(Slice<'a>),
+}
+
+/// A list field of a record, borrowed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Slice<'a> {
+    Strs(&'a [String]),
+    LineItems(&'a [LineItem]),
+    Addresses(&'a [Address]),
+    Coupons(&'a [Coupon]),
+}
+
+impl<'a> Slice<'a> {
+    pub(crate) fn len(self) -> usize {
+        match self {
+            Self::Strs(x) => x.len(),
+            Self::LineItems(x) => x.len(),
+            Self::Addresses(x) => x.len(),
+            Self::Coupons(x) => x.len(),
+        }
+    }
+
+    pub(crate) fn get(self, i: usize) -> Option<Value<'a>> {
+        Some(match self {
+            Self::Strs(x) => b(x.get(i)?),
+            Self::LineItems(x) => Value::Obj(Obj::LineItem(x.get(i)?)),
+            Self::Addresses(x) => Value::Obj(Obj::Address(x.get(i)?)),
+            Self::Coupons(x) => Value::Obj(Obj::Coupon(x.get(i)?)),
+        })
+    }
+
+    /// Calls `f` on every element, in order.
+    pub(crate) fn for_each(self, mut f: impl FnMut(Value<'a>)) {
+        match self {
+            Self::Strs(x) => x.iter().for_each(|v| f(b(v))),
+            Self::LineItems(x) => x.iter().for_each(|v| f(Value::Obj(Obj::LineItem(v)))),
+            Self::Addresses(x) => x.iter().for_each(|v| f(Value::Obj(Obj::Address(v)))),
+            Self::Coupons(x) => x.iter().for_each(|v| f(Value::Obj(Obj::Coupon(v)))),
+        }
+    }
+
+    /// The elements as an owned list.
+    pub(crate) fn to_list(self) -> Vec<Value<'a>> {
+        let mut out = Vec::with_capacity(self.len());
+        self.for_each(|v| out.push(v));
+        out
+    }
 }
 
 impl Value<'_> {
@@ -39,7 +88,7 @@ impl Value<'_> {
             Self::DateTime(_) => "datetime",
             Self::Attr(a) => a.type_name(),
             Self::Obj(o) => o.kind().name(),
-            Self::List(_) => "list",
+            Self::List(_) | Self::Slice(_) => "list",
         }
     }
 }
@@ -57,7 +106,7 @@ fn t(v: Option<Timestamp>) -> Value<'static> {
     v.map_or(Value::Null, Value::DateTime)
 }
 fn strs(v: &[String]) -> Value<'_> {
-    Value::List(v.iter().map(|x| b(x)).collect())
+    Value::Slice(Slice::Strs(v))
 }
 fn num(v: u64) -> Value<'static> {
     Value::Num(Decimal::from(v))
@@ -214,7 +263,7 @@ fields!(CUSTOMER: Customer {
     "last_name": STR => |c| s(c.last_name.as_deref()),
     "company": STR => |c| s(c.company.as_deref()),
     "date_of_birth": DATE => |c| c.date_of_birth.map_or(Value::Null, Value::Date),
-    "addresses": objs(ObjKind::Address) => |c| Value::List(c.addresses.iter().map(|a| Value::Obj(Obj::Address(a))).collect()),
+    "addresses": objs(ObjKind::Address) => |c| Value::Slice(Slice::Addresses(&c.addresses)),
     "primary_address": obj(ObjKind::Address) => |c| c.primary_address().map_or(Value::Null, |a| Value::Obj(Obj::Address(a))),
     "customer_group_ids": STRS => |c| strs(&c.customer_group_ids),
     "tags": STRS => |c| strs(&c.tags),
@@ -281,11 +330,11 @@ fields!(ORDER: Order {
     "tax": MONEY => |o| Value::Money(o.tax),
     "shipping": MONEY => |o| Value::Money(o.shipping),
     "total": MONEY => |o| Value::Money(o.total),
-    "coupons": objs(ObjKind::Coupon) => |o| Value::List(o.coupons.iter().map(|c| Value::Obj(Obj::Coupon(c))).collect()),
+    "coupons": objs(ObjKind::Coupon) => |o| Value::Slice(Slice::Coupons(&o.coupons)),
     "billing_address": obj(ObjKind::Address) => |o| o.billing_address.as_ref().map_or(Value::Null, |a| Value::Obj(Obj::Address(a))),
-    "shipping_addresses": objs(ObjKind::Address) => |o| Value::List(o.shipping_addresses.iter().map(|a| Value::Obj(Obj::Address(a))).collect()),
+    "shipping_addresses": objs(ObjKind::Address) => |o| Value::Slice(Slice::Addresses(&o.shipping_addresses)),
     "channel": STR => |o| s(o.channel.as_deref()),
-    "line_items": objs(ObjKind::LineItem) => |o| Value::List(o.line_items.iter().map(|l| Value::Obj(Obj::LineItem(l))).collect()),
+    "line_items": objs(ObjKind::LineItem) => |o| Value::Slice(Slice::LineItems(&o.line_items)),
     "created_at": DT => |o| Value::DateTime(o.created_at),
     "updated_at": DT => |o| t(o.updated_at),
     "paid_at": DT => |o| t(o.paid_at),
@@ -363,7 +412,7 @@ fields!(CART: Cart {
     "id": STR => |c| b(&c.source.id),
     "email": STR => |c| s(c.email.as_ref().map(cartograph_model::EmailAddress::as_str)),
     "customer_id": STR => |c| s(c.customer.as_ref().map(|r| r.id.as_str())),
-    "items": objs(ObjKind::LineItem) => |c| Value::List(c.items.iter().map(|l| Value::Obj(Obj::LineItem(l))).collect()),
+    "items": objs(ObjKind::LineItem) => |c| Value::Slice(Slice::LineItems(&c.items)),
     "value": MONEY => |c| Value::Money(c.value),
     "recovery_url": STR => |c| s(c.recovery_url.as_deref()),
     "channel": STR => |c| s(c.channel.as_deref()),

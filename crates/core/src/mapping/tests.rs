@@ -34,7 +34,7 @@ use cartograph_model::{
     PropertyValue,
 };
 
-fn def(name: &str, kind: PropertyType, options: &[&str]) -> TargetProperty {
+pub(super) fn def(name: &str, kind: PropertyType, options: &[&str]) -> TargetProperty {
     TargetProperty {
         definition: PropertyDefinition {
             object: cartograph_model::CrmObjectType::Deal,
@@ -56,7 +56,7 @@ fn def(name: &str, kind: PropertyType, options: &[&str]) -> TargetProperty {
     }
 }
 
-fn file(fields: &[(&str, &str)]) -> MappingFile {
+pub(super) fn file(fields: &[(&str, &str)]) -> MappingFile {
     let mut maps = std::collections::BTreeMap::new();
     maps.insert(
         "stage".to_owned(),
