@@ -107,7 +107,7 @@ struct Run {
     queued: u64,
 }
 
-async fn http_run(sim: &Simulator, n: usize, run: usize) -> Result<Run, BoxError> {
+async fn http_run(sim: &Simulator, count: usize, run: usize) -> Result<Run, BoxError> {
     let s = setup(sim).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let url = format!("http://{}/webhooks/commerce", listener.local_addr()?);
@@ -115,7 +115,7 @@ async fn http_run(sim: &Simulator, n: usize, run: usize) -> Result<Run, BoxError
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    let work = Arc::new(deliveries(n, run)?);
+    let work = Arc::new(deliveries(count, run)?);
     let client = reqwest::Client::new();
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
@@ -147,7 +147,7 @@ async fn http_run(sim: &Simulator, n: usize, run: usize) -> Result<Run, BoxError
             (lat, bad)
         }));
     }
-    let mut latencies_ms = Vec::with_capacity(n);
+    let mut latencies_ms = Vec::with_capacity(count);
     let mut non_200 = 0;
     for t in tasks {
         let (lat, bad) = t.await?;
@@ -159,21 +159,25 @@ async fn http_run(sim: &Simulator, n: usize, run: usize) -> Result<Run, BoxError
     let queued = s.store.queue_stats(Timestamp::now()).await?.total();
     #[allow(clippy::cast_precision_loss)]
     Ok(Run {
-        per_sec: n as f64 / elapsed,
+        per_sec: count as f64 / elapsed,
         latencies_ms,
         non_200,
         queued,
     })
 }
 
-async fn in_process_run(sim: &Simulator, n: usize, run: usize) -> Result<Run, BoxError> {
+async fn in_process_run(sim: &Simulator, count: usize, run: usize) -> Result<Run, BoxError> {
     let s = setup(sim).await?;
-    let work = Arc::new(deliveries(n, run)?);
+    let work = Arc::new(deliveries(count, run)?);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(SENDERS);
     for _ in 0..SENDERS {
-        let (work, next, pipeline) = (Arc::clone(&work), Arc::clone(&next), Arc::clone(&s.pipeline));
+        let (work, next, pipeline) = (
+            Arc::clone(&work),
+            Arc::clone(&next),
+            Arc::clone(&s.pipeline),
+        );
         tasks.push(tokio::spawn(async move {
             let intake = pipeline.intake();
             let source = Arc::clone(pipeline.source());
@@ -197,7 +201,7 @@ async fn in_process_run(sim: &Simulator, n: usize, run: usize) -> Result<Run, Bo
             (lat, bad)
         }));
     }
-    let mut latencies_ms = Vec::with_capacity(n);
+    let mut latencies_ms = Vec::with_capacity(count);
     let mut non_200 = 0;
     for t in tasks {
         let (lat, bad) = t.await?;
@@ -208,7 +212,7 @@ async fn in_process_run(sim: &Simulator, n: usize, run: usize) -> Result<Run, Bo
     let queued = s.store.queue_stats(Timestamp::now()).await?.total();
     #[allow(clippy::cast_precision_loss)]
     Ok(Run {
-        per_sec: n as f64 / elapsed,
+        per_sec: count as f64 / elapsed,
         latencies_ms,
         non_200,
         queued,
@@ -217,8 +221,14 @@ async fn in_process_run(sim: &Simulator, n: usize, run: usize) -> Result<Run, Bo
 
 fn summarize(runs: &[Run]) -> serde_json::Value {
     let per_sec: Vec<f64> = runs.iter().map(|r| r.per_sec).collect();
-    let p99s: Vec<f64> = runs.iter().map(|r| percentile(&r.latencies_ms, 99.0)).collect();
-    let p50s: Vec<f64> = runs.iter().map(|r| percentile(&r.latencies_ms, 50.0)).collect();
+    let p99s: Vec<f64> = runs
+        .iter()
+        .map(|r| percentile(&r.latencies_ms, 99.0))
+        .collect();
+    let p50s: Vec<f64> = runs
+        .iter()
+        .map(|r| percentile(&r.latencies_ms, 50.0))
+        .collect();
     let max: f64 = runs
         .iter()
         .flat_map(|r| r.latencies_ms.iter().copied())

@@ -49,9 +49,9 @@ const QUICK: Sizes = Sizes {
     mapping_runs: 5,
     intake_webhooks: 3_000,
     intake_runs: 3,
-    sync_contacts: 5_000,
+    sync_contacts: 2_000,
     sync_runs: 1,
-    backfill_small: 300,
+    backfill_small: 200,
 };
 
 const FULL: Sizes = Sizes {
@@ -59,9 +59,9 @@ const FULL: Sizes = Sizes {
     mapping_runs: 9,
     intake_webhooks: 20_000,
     intake_runs: 5,
-    sync_contacts: 30_000,
+    sync_contacts: 10_000,
     sync_runs: 3,
-    backfill_small: 2_000,
+    backfill_small: 1_000,
 };
 
 fn child_main(args: &[String]) -> Result<(), BoxError> {
@@ -71,7 +71,10 @@ fn child_main(args: &[String]) -> Result<(), BoxError> {
             .ok_or_else(|| format!("--child: missing argument {i}").into())
     };
     match arg(0)? {
-        "identity" => identity::child_main(arg(1)?.parse()?, arg(2)?.parse()?),
+        "identity" => {
+            identity::child_main(arg(1)?.parse()?, arg(2)?.parse()?);
+            Ok(())
+        }
         "backfill" => sync::child_main(arg(1)?.parse()?, arg(2)?, arg(3)?),
         other => Err(format!("unknown child {other}").into()),
     }
@@ -95,8 +98,10 @@ fn main() {
         .iter()
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1))
-        .map(|s| s.split(',').map(str::to_owned).collect())
-        .unwrap_or_else(|| SECTIONS.iter().map(|s| (*s).to_owned()).collect());
+        .map_or_else(
+            || SECTIONS.iter().map(|s| (*s).to_owned()).collect(),
+            |s| s.split(',').map(str::to_owned).collect(),
+        );
     let sizes = if quick { &QUICK } else { &FULL };
 
     let counts = trace::StatusCounts::default();
@@ -105,7 +110,10 @@ fn main() {
 
     let load_before = report::load_average();
     let started = Instant::now();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");
@@ -117,7 +125,10 @@ fn main() {
     let wants = |s: &str| only.iter().any(|o| o == s);
 
     if wants("mapping") {
-        eprintln!("== mapping ({} orders x {} runs)", sizes.mapping_orders, sizes.mapping_runs);
+        eprintln!(
+            "== mapping ({} orders x {} runs)",
+            sizes.mapping_orders, sizes.mapping_runs
+        );
         let r = rt
             .block_on(mapping::corpus(sizes.mapping_orders))
             .and_then(|c| mapping::measure(&c, sizes.mapping_runs));
@@ -155,8 +166,15 @@ fn main() {
         }
     }
     if wants("sync") {
-        eprintln!("== sync ({} contacts x {} runs)", sizes.sync_contacts, sizes.sync_runs);
-        match rt.block_on(sync::measure_sync(sizes.sync_contacts, sizes.sync_runs, &counts)) {
+        eprintln!(
+            "== sync ({} contacts x {} runs)",
+            sizes.sync_contacts, sizes.sync_runs
+        );
+        match rt.block_on(sync::measure_sync(
+            sizes.sync_contacts,
+            sizes.sync_runs,
+            &counts,
+        )) {
             Ok(f) => figures.push(f),
             Err(e) => {
                 errors += 1;
@@ -182,7 +200,7 @@ fn main() {
 
     let machine = report::machine(load_before);
     let mode = if quick { "quick" } else { "full" };
-    let out = report::to_json(mode, machine, &figures, started.elapsed());
+    let out = report::to_json(mode, &machine, &figures, started.elapsed());
     eprintln!("\n{}", report::table(&figures));
     match serde_json::to_string_pretty(&out) {
         Ok(text) => println!("{text}"),

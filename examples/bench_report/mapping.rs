@@ -26,10 +26,11 @@ use cartograph_bigcommerce::sim::{SimConfig, Simulator};
 use cartograph_bigcommerce::wire;
 use cartograph_core::mapping::{Context, Input, Plan, defaults, order_record};
 use cartograph_core::metrics::{Rates, sample};
+use cartograph_http::Response;
+use cartograph_http::http::HeaderMap;
 use cartograph_hubspot::HubSpotMapping;
 use cartograph_hubspot::map::format_properties;
 use cartograph_hubspot::wire::{BatchInput, UpsertInput};
-use cartograph_http::Response;
 use cartograph_model::{Currency, Decimal, OrderObject, Origin};
 use serde_json::json;
 
@@ -101,14 +102,14 @@ pub(crate) async fn corpus(n: usize) -> Result<Vec<WireOrder>, BoxError> {
     Ok(out)
 }
 
-struct Plans {
+pub(crate) struct Plans {
     deal: Plan,
     line: Plan,
     mapping: HubSpotMapping,
     rates: Rates,
 }
 
-fn plans() -> Result<Plans, BoxError> {
+pub(crate) fn plans() -> Result<Plans, BoxError> {
     let file = defaults::hubspot()?;
     Ok(Plans {
         deal: file.compile("deal", &[])?,
@@ -119,11 +120,17 @@ fn plans() -> Result<Plans, BoxError> {
 }
 
 fn decode<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, BoxError> {
-    Ok(Response::new(200, Default::default(), bytes.clone()).json()?)
+    Ok(Response::new(200, HeaderMap::default(), bytes.clone()).json()?)
 }
 
-/// The hop for every order; returns the bytes of the request bodies produced.
-fn hop(corpus: &[WireOrder], p: &Plans) -> Result<usize, BoxError> {
+/// How far [`hop`] goes: the stage breakdown times prefixes of the hop.
+const DECODE: u8 = 1;
+const CANONICAL: u8 = 2;
+const RECORD: u8 = 3;
+pub(crate) const FULL: u8 = 4;
+
+/// The hop for every order up to `stage`; returns the bytes of the request bodies produced.
+pub(crate) fn hop(corpus: &[WireOrder], p: &Plans, stage: u8) -> Result<usize, BoxError> {
     let cx = Context {
         rates: Some(&p.rates),
     };
@@ -137,8 +144,21 @@ fn hop(corpus: &[WireOrder], p: &Plans) -> Result<usize, BoxError> {
             let products: Vec<wire::OrderProduct> = decode(&d.products)?;
             let shipping: Vec<wire::OrderShippingAddress> = decode(&d.shipping)?;
             let coupons: Vec<wire::OrderCoupon> = decode(&d.coupons)?;
-            let order =
-                cartograph_bigcommerce::map::order("bigcommerce", &o, &products, &shipping, &coupons)?;
+            if stage == DECODE {
+                black_box((&o, &products, &shipping, &coupons));
+                continue;
+            }
+            let order = cartograph_bigcommerce::map::order(
+                "bigcommerce",
+                &o,
+                &products,
+                &shipping,
+                &coupons,
+            )?;
+            if stage == CANONICAL {
+                black_box(&order);
+                continue;
+            }
             let (record, errors) = order_record(
                 &p.deal,
                 Some(&p.line),
@@ -150,6 +170,10 @@ fn hop(corpus: &[WireOrder], p: &Plans) -> Result<usize, BoxError> {
             );
             if let Some(e) = errors.first() {
                 return Err(format!("mapping error on {}: {e:?}", record.key).into());
+            }
+            if stage == RECORD {
+                black_box(&record);
+                continue;
             }
             // The same inputs `HubSpotClient::record_orders` builds (its builder is inlined
             // in async code, so it is mirrored here).
@@ -182,10 +206,14 @@ fn hop(corpus: &[WireOrder], p: &Plans) -> Result<usize, BoxError> {
                 properties: props,
             });
         }
+        if stage < FULL {
+            continue;
+        }
         written += serde_json::to_vec(&BatchInput { inputs: deals })?.len();
         let mut lines = lines.into_iter().peekable();
         while lines.peek().is_some() {
-            let inputs: Vec<UpsertInput> = lines.by_ref().take(cartograph_hubspot::MAX_BATCH).collect();
+            let inputs: Vec<UpsertInput> =
+                lines.by_ref().take(cartograph_hubspot::MAX_BATCH).collect();
             written += serde_json::to_vec(&BatchInput { inputs })?.len();
         }
     }
@@ -193,7 +221,7 @@ fn hop(corpus: &[WireOrder], p: &Plans) -> Result<usize, BoxError> {
 }
 
 /// Plain serde_json parse + serialize of the same documents into the same wire types.
-fn baseline(corpus: &[WireOrder]) -> Result<usize, BoxError> {
+pub(crate) fn baseline(corpus: &[WireOrder]) -> Result<usize, BoxError> {
     let mut written = 0;
     for d in corpus {
         let o: wire::Order = serde_json::from_slice(&d.order)?;
@@ -214,7 +242,7 @@ pub(crate) fn measure(corpus: &[WireOrder], runs: usize) -> Result<Vec<Figure>, 
     let n = corpus.len();
     let bytes: usize = corpus.iter().map(WireOrder::len).sum();
     // Warm-up (caches, allocator), not counted.
-    black_box(hop(corpus, &p)?);
+    black_box(hop(corpus, &p, FULL)?);
     black_box(baseline(corpus)?);
     let mut hop_secs = Vec::with_capacity(runs);
     let mut base_secs = Vec::with_capacity(runs);
@@ -224,7 +252,7 @@ pub(crate) fn measure(corpus: &[WireOrder], runs: usize) -> Result<Vec<Figure>, 
         // Alternate which goes first so drift on a shared machine hits both equally.
         let (h, b) = if run % 2 == 0 {
             let t = Instant::now();
-            body_bytes = hop(corpus, &p)?;
+            body_bytes = hop(corpus, &p, FULL)?;
             let h = t.elapsed().as_secs_f64();
             let t = Instant::now();
             black_box(baseline(corpus)?);
@@ -234,15 +262,28 @@ pub(crate) fn measure(corpus: &[WireOrder], runs: usize) -> Result<Vec<Figure>, 
             black_box(baseline(corpus)?);
             let b = t.elapsed().as_secs_f64();
             let t = Instant::now();
-            body_bytes = hop(corpus, &p)?;
+            body_bytes = hop(corpus, &p, FULL)?;
             (t.elapsed().as_secs_f64(), b)
         };
         hop_secs.push(h);
         base_secs.push(b);
         ratios.push(b / h);
     }
+    // Stage breakdown: prefixes of the hop, medians of the same number of runs.
+    let mut stage_secs = [Vec::new(), Vec::new(), Vec::new()];
+    for _ in 0..runs {
+        for (i, stage) in [DECODE, CANONICAL, RECORD].into_iter().enumerate() {
+            let t = Instant::now();
+            black_box(hop(corpus, &p, stage)?);
+            stage_secs[i].push(t.elapsed().as_secs_f64());
+        }
+    }
+    let [decode_s, canonical_s, record_s] = stage_secs.map(|v| median(&v));
+    let hop_s = median(&hop_secs);
+    let base_s = median(&base_secs);
     #[allow(clippy::cast_precision_loss)]
     let nf = n as f64;
+    let us = |s: f64| s / nf * 1e6;
     let input = json!({"orders": n, "line_items_per_order": 5, "wire_bytes": bytes, "runs": runs});
     let per_sec: Vec<f64> = hop_secs.iter().map(|s| nf / s).collect();
     let base_per_sec: Vec<f64> = base_secs.iter().map(|s| nf / s).collect();
@@ -253,6 +294,14 @@ pub(crate) fn measure(corpus: &[WireOrder], runs: usize) -> Result<Vec<Figure>, 
         "ratio_runs": ratios,
         "baseline_orders_per_sec_median": median(&base_per_sec),
         "hubspot_body_bytes": body_bytes,
+        "microseconds_per_order": {
+            "baseline_parse_serialize": us(base_s),
+            "decode_connector_way": us(decode_s),
+            "bigcommerce_map_order": us(canonical_s - decode_s),
+            "mapping_order_record": us(record_s - canonical_s),
+            "hubspot_format_and_serialize": us(hop_s - record_s),
+            "hop_total": us(hop_s),
+        },
         "threads": 1,
         "hop": "wire JSON (4 v2 documents) -> Response::json -> bigcommerce::map::order -> \
                 mapping::order_record (HubSpot deal + line_item plans) -> \

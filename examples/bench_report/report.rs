@@ -1,5 +1,6 @@
 //! Figures, statistics, machine facts and the two outputs (JSON on stdout, a table on stderr).
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
@@ -192,7 +193,8 @@ pub(crate) fn fs_type(path: &std::path::Path) -> Option<String> {
             let _dev = f.next()?;
             let mount = f.next()?;
             let kind = f.next()?;
-            path.starts_with(mount).then(|| (mount.len(), kind.to_owned()))
+            path.starts_with(mount)
+                .then(|| (mount.len(), kind.to_owned()))
         })
         .max_by_key(|(len, _)| *len)
         .map(|(_, kind)| kind)
@@ -215,7 +217,7 @@ pub(crate) fn machine(load_before: Option<[f64; 3]>) -> Value {
 }
 
 /// The whole report as one JSON object.
-pub(crate) fn to_json(mode: &str, machine: Value, figures: &[Figure], elapsed: Duration) -> Value {
+pub(crate) fn to_json(mode: &str, machine: &Value, figures: &[Figure], elapsed: Duration) -> Value {
     let mut m = Map::new();
     for f in figures {
         m.insert(f.name.into(), f.to_json());
@@ -224,7 +226,7 @@ pub(crate) fn to_json(mode: &str, machine: Value, figures: &[Figure], elapsed: D
         "report": "cartograph bench_report",
         "mode": mode,
         "elapsed_seconds": round_json(elapsed.as_secs_f64()),
-        "machine": machine,
+        "machine": machine.clone(),
         "figures": Value::Object(m),
     })
 }
@@ -301,7 +303,7 @@ pub(crate) fn table(figures: &[Figure]) -> String {
     }
     for f in figures {
         if let Some(r) = &f.reason {
-            out.push_str(&format!("{}: {r}\n", f.name));
+            let _ = writeln!(out, "{}: {r}", f.name);
         }
     }
     out

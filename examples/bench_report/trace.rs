@@ -3,11 +3,13 @@
 //! `cartograph-http` opens one `http.request` span per attempt (fields `connector` and
 //! `status`). This layer keeps only those spans and counts, per connector, every attempt
 //! and every 429, so retried rate-limit answers are counted even though the caller only
-//! sees the final outcome.
+//! sees the final outcome, and the time spent in attempts (span creation to close: send,
+//! server work, body read).
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -17,13 +19,24 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
-/// Per-connector counts: `(attempts with a status, 429 answers)`.
+/// What one connector's client saw.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Seen {
+    /// Attempts answered with a status.
+    pub(crate) attempts: u64,
+    /// Attempts answered 429.
+    pub(crate) limited: u64,
+    /// Seconds spent inside attempts (summed over concurrent attempts).
+    pub(crate) busy_secs: f64,
+}
+
+/// Per-connector counts.
 #[derive(Clone, Default)]
-pub(crate) struct StatusCounts(Arc<Mutex<BTreeMap<String, (u64, u64)>>>);
+pub(crate) struct StatusCounts(Arc<Mutex<BTreeMap<String, Seen>>>);
 
 impl StatusCounts {
-    /// `(attempts, 429s)` of one connector.
-    pub(crate) fn get(&self, connector: &str) -> (u64, u64) {
+    /// What one connector saw so far.
+    pub(crate) fn get(&self, connector: &str) -> Seen {
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -35,14 +48,20 @@ impl StatusCounts {
     fn add(&self, connector: &str, status: u64) {
         let mut m = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let e = m.entry(connector.to_owned()).or_default();
-        e.0 += 1;
+        e.attempts += 1;
         if status == 429 {
-            e.1 += 1;
+            e.limited += 1;
         }
+    }
+
+    fn busy(&self, connector: &str, secs: f64) {
+        let mut m = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        m.entry(connector.to_owned()).or_default().busy_secs += secs;
     }
 }
 
 struct Connector(String);
+struct Opened(Instant);
 
 #[derive(Default)]
 struct Fields {
@@ -96,8 +115,21 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for StatusLayer {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let mut f = Fields::default();
         attrs.record(&mut f);
-        if let (Some(span), Some(c)) = (ctx.span(id), f.connector) {
-            span.extensions_mut().insert(Connector(c));
+        if let Some(span) = ctx.span(id) {
+            let mut ext = span.extensions_mut();
+            ext.insert(Opened(Instant::now()));
+            if let Some(c) = f.connector {
+                ext.insert(Connector(c));
+            }
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        if let Some(span) = ctx.span(&id) {
+            let ext = span.extensions();
+            if let (Some(opened), Some(c)) = (ext.get::<Opened>(), ext.get::<Connector>()) {
+                self.0.busy(&c.0, opened.0.elapsed().as_secs_f64());
+            }
         }
     }
 
