@@ -1,5 +1,7 @@
 //! Applying compiled plans to records.
 
+use std::cmp::Ordering;
+
 use cartograph_model::{PropertyMap, PropertyValue};
 
 use super::eval::{self, Out};
@@ -77,12 +79,25 @@ impl Plan {
         let mut missing: Vec<(String, PropertyValue)> = Vec::new();
         let mut entries = properties.iter_mut().peekable();
         self.run(input, cx, errors, |f, out| {
-            while let Some((key, _)) = entries.next_if(|(k, _)| k.as_str() < f.target.as_str()) {
-                stale.push(key.clone());
-            }
-            match entries.next_if(|(k, _)| k.as_str() == f.target.as_str()) {
-                Some((_, slot)) => out.assign(slot),
-                None => missing.push((f.target.clone(), out.into_value())),
+            let target = f.target.as_str();
+            loop {
+                match entries.peek().map(|(k, _)| k.as_str().cmp(target)) {
+                    Some(Ordering::Less) => {
+                        if let Some((key, _)) = entries.next() {
+                            stale.push(key.clone());
+                        }
+                    }
+                    Some(Ordering::Equal) => {
+                        if let Some((_, slot)) = entries.next() {
+                            out.assign(slot);
+                        }
+                        return;
+                    }
+                    _ => {
+                        missing.push((f.target.clone(), out.into_value()));
+                        return;
+                    }
+                }
             }
         });
         stale.extend(entries.map(|(k, _)| k.clone()));
@@ -119,14 +134,14 @@ impl Plan {
                         errors.push(FieldError {
                             record: record(),
                             field: f.target.clone(),
-                            reason,
+                            reason: *reason,
                         });
                         continue;
                     }
                 }
             }
-            let value =
-                eval::eval(&f.expr, input, cx.rates).and_then(|v| eval::finalize(v, &f.definition));
+            let value = eval::eval(&f.expr, input, cx.rates)
+                .and_then(|v| Ok(eval::finalize(v, &f.definition, !f.options_checked)?));
             match value {
                 Ok(Some(v)) => emit(f, v),
                 Ok(None) if f.required => errors.push(FieldError {
@@ -142,7 +157,7 @@ impl Plan {
                 Err(reason) => errors.push(FieldError {
                     record: record(),
                     field: f.target.clone(),
-                    reason,
+                    reason: *reason,
                 }),
             }
         }

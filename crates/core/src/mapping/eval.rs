@@ -17,7 +17,8 @@ use super::parse::Lit;
 use super::schema::{Obj, Value, custom};
 use crate::metrics::Rates;
 
-type Res<'a> = Result<Value<'a>, R>;
+/// Boxed errors keep the result as small as a value: results move through every step.
+type Res<'a> = Result<Value<'a>, Box<R>>;
 
 fn root<'a>(root: Root, input: &Input<'a>) -> Value<'a> {
     let obj = match root {
@@ -263,11 +264,11 @@ fn parse_date(s: &str) -> Result<Date, R> {
     })
 }
 
-fn type_err(expected: &str, v: &Value<'_>) -> R {
-    R::Type {
+fn type_err(expected: &str, v: &Value<'_>) -> Box<R> {
+    Box::new(R::Type {
         expected: expected.to_owned(),
         found: v.type_name().to_owned(),
-    }
+    })
 }
 
 #[allow(clippy::too_many_lines)]
@@ -321,10 +322,10 @@ fn apply<'a>(op: &'a Op, v: Value<'a>, input: &Input<'a>, rates: Option<&'a Rate
             match table.get(key.as_ref()).or(fallback.as_ref()) {
                 Some(out) => Value::Str(Cow::Borrowed(out)),
                 None => {
-                    return Err(R::Unmapped {
+                    return Err(Box::new(R::Unmapped {
                         map: name.clone(),
                         value: cut(&key),
-                    });
+                    }));
                 }
             }
         }
@@ -362,6 +363,8 @@ fn apply<'a>(op: &'a Op, v: Value<'a>, input: &Input<'a>, rates: Option<&'a Rate
             other => return Err(type_err("datetime", &other)),
         },
         Op::Decimal(scale) => match v {
+            // Money amounts usually carry the scale already: nothing to round.
+            Value::Num(n) if n.scale() == *scale => Value::Num(n),
             Value::Num(n) => {
                 let mut r =
                     n.round_dp_with_strategy(*scale, RoundingStrategy::MidpointAwayFromZero);
@@ -379,13 +382,19 @@ fn apply<'a>(op: &'a Op, v: Value<'a>, input: &Input<'a>, rates: Option<&'a Rate
             other => return Err(type_err("money", &other)),
         },
         Op::MinorUnits => match v {
-            Value::Money(m) => Value::Num(Decimal::from(m.round_to_minor().to_minor()?)),
+            Value::Money(m) => Value::Num(Decimal::from(
+                m.round_to_minor().to_minor().map_err(R::from)?,
+            )),
             other => return Err(type_err("money", &other)),
         },
         Op::Convert(to) => match v {
             Value::Money(m) => {
                 let rates = rates.ok_or(R::NoRates)?;
-                Value::Money(rates.convert(&m, to.unwrap_or(rates.base))?)
+                Value::Money(
+                    rates
+                        .convert(&m, to.unwrap_or(rates.base))
+                        .map_err(R::from)?,
+                )
             }
             other => return Err(type_err("money", &other)),
         },
@@ -509,7 +518,7 @@ fn sum(v: Value<'_>) -> Res<'_> {
             Value::Num(n) => num = Some(num.unwrap_or_default().checked_add(n).ok_or(R::Overflow)?),
             Value::Money(m) => {
                 money = Some(match money {
-                    Some(acc) => acc.checked_add(&m)?,
+                    Some(acc) => acc.checked_add(&m).map_err(R::from)?,
                     None => m,
                 });
             }
@@ -518,10 +527,10 @@ fn sum(v: Value<'_>) -> Res<'_> {
     }
     Ok(match (num, money) {
         (Some(_), Some(_)) => {
-            return Err(R::Type {
+            return Err(Box::new(R::Type {
                 expected: "number".into(),
                 found: "money".into(),
-            });
+            }));
         }
         (Some(n), None) => Value::Num(n),
         (None, Some(m)) => Value::Money(m),
@@ -550,7 +559,7 @@ fn localized<'a>(v: Value<'a>, langs: &[String]) -> Res<'a> {
             return Ok(v);
         }
     }
-    Err(R::NoLanguage(langs.to_vec()))
+    Err(Box::new(R::NoLanguage(langs.to_vec())))
 }
 
 fn option_ok(def: &PropertyDefinition, value: &str) -> Result<(), R> {
@@ -592,7 +601,11 @@ impl Out<'_> {
 }
 
 /// Converts a value into the property's type; `None` for a missing value.
-pub(crate) fn finalize<'a>(v: Value<'a>, def: &PropertyDefinition) -> Result<Option<Out<'a>>, R> {
+pub(crate) fn finalize<'a>(
+    v: Value<'a>,
+    def: &PropertyDefinition,
+    check_options: bool,
+) -> Result<Option<Out<'a>>, R> {
     let v = concrete(v);
     if matches!(v, Value::Null) {
         return Ok(None);
@@ -613,7 +626,9 @@ pub(crate) fn finalize<'a>(v: Value<'a>, def: &PropertyDefinition) -> Result<Opt
         },
         PropertyType::Enumeration => match v {
             Value::Str(s) => {
-                option_ok(def, &s)?;
+                if check_options {
+                    option_ok(def, &s)?;
+                }
                 Out::Enum(s)
             }
             Value::Bool(_) | Value::Num(_) => {

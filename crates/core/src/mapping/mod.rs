@@ -131,6 +131,9 @@ struct CompiledField {
     target: String,
     definition: PropertyDefinition,
     expr: Expr,
+    /// Every value the expression can produce was checked against the options at compile
+    /// time (it ends in `map`), so applying skips the check.
+    options_checked: bool,
     when: Option<Expr>,
     required: bool,
     on_null: OnNull,
@@ -247,6 +250,7 @@ impl MappingFile {
                 (Ok(expr), Ok(when)) => fields.push(CompiledField {
                     target: f.target.clone(),
                     definition: def.clone(),
+                    options_checked: matches!(expr.ops.last(), Some((compile::Op::Map { .. }, _))),
                     expr,
                     when,
                     required: f.required,
