@@ -29,7 +29,7 @@ struct OrderEntry {
     created_at: Timestamp,
     cancelled_at: Option<Timestamp>,
     total: Decimal,
-    categories: Vec<(u32, Decimal)>,
+    categories: Categories,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -69,40 +69,106 @@ fn bump(set: &mut BTreeMap<Timestamp, u32>, at: Timestamp, add: bool) {
 }
 
 /// String interner: stable small ids for customer, order, refund and category keys.
+///
+/// Keys live end to end in one arena string; the map goes from a 64-bit hash of the key to
+/// its id (keys are compared on every hit, and the rare different key with a taken hash
+/// goes to `collisions`). So a new key costs no allocation of its own, and growing the map
+/// never rehashes strings.
 #[derive(Debug, Clone, Default)]
 struct Interner {
-    ids: FxHashMap<Box<str>, u32>,
-    names: Vec<Box<str>>,
+    by_hash: FxHashMap<u64, u32>,
+    collisions: FxHashMap<Box<str>, u32>,
+    arena: String,
+    ends: Vec<usize>,
+}
+
+fn key_hash(key: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    let h = BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(key);
+    // Tests keep 16 hash values only, so every engine test (the incremental == recompute
+    // property included) runs through the collision path too.
+    if cfg!(test) { h & 0xF } else { h }
 }
 
 impl Interner {
-    fn id(&mut self, name: &str) -> u32 {
-        if let Some(id) = self.ids.get(name) {
-            return *id;
-        }
-        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
-        self.ids.insert(name.into(), id);
-        self.names.push(name.into());
+    fn push(&mut self, key: &str) -> u32 {
+        let id = u32::try_from(self.ends.len()).unwrap_or(u32::MAX);
+        self.arena.push_str(key);
+        self.ends.push(self.arena.len());
         id
     }
 
-    /// Like `id`, but keeps no name (order and refund keys are never read back), so a new
-    /// key costs one allocation: the moved-in string.
-    fn id_owned(&mut self, name: String) -> u32 {
-        if let Some(id) = self.ids.get(name.as_str()) {
-            return *id;
+    fn id(&mut self, key: &str) -> u32 {
+        let h = key_hash(key);
+        if let Some(&id) = self.by_hash.get(&h) {
+            if self.name(id) == key {
+                return id;
+            }
+            if let Some(&id) = self.collisions.get(key) {
+                return id;
+            }
+            let id = self.push(key);
+            self.collisions.insert(key.into(), id);
+            return id;
         }
-        let id = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
-        self.ids.insert(name.into_boxed_str(), id);
+        let id = self.push(key);
+        self.by_hash.insert(h, id);
         id
     }
 
-    fn get(&self, name: &str) -> Option<u32> {
-        self.ids.get(name).copied()
+    fn get(&self, key: &str) -> Option<u32> {
+        let id = *self.by_hash.get(&key_hash(key))?;
+        if self.name(id) == key {
+            Some(id)
+        } else {
+            self.collisions.get(key).copied()
+        }
     }
 
     fn name(&self, id: u32) -> &str {
-        self.names.get(id as usize).map_or("", |n| n)
+        let i = id as usize;
+        let Some(&end) = self.ends.get(i) else {
+            return "";
+        };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.arena.get(start..end).unwrap_or("")
+    }
+}
+
+/// Category quantities of one order: up to five inline (an order's distinct categories
+/// usually fit), the rest spilled.
+#[derive(Debug, Clone, Default)]
+struct Categories {
+    len: u8,
+    inline: [(u32, Decimal); 5],
+    spill: Vec<(u32, Decimal)>,
+}
+
+impl Categories {
+    fn as_slices(&self) -> (&[(u32, Decimal)], &[(u32, Decimal)]) {
+        (&self.inline[..usize::from(self.len)], &self.spill)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(u32, Decimal)> {
+        let (a, b) = self.as_slices();
+        a.iter().chain(b)
+    }
+
+    /// Adds `qty` to category `id`.
+    fn add(&mut self, id: u32, qty: Decimal) {
+        let n = usize::from(self.len);
+        if let Some((_, q)) = self.inline[..n]
+            .iter_mut()
+            .chain(self.spill.iter_mut())
+            .find(|(c, _)| *c == id)
+        {
+            *q += qty;
+        } else if n < self.inline.len() {
+            self.inline[n] = (id, qty);
+            self.len += 1;
+        } else {
+            self.spill.push((id, qty));
+        }
     }
 }
 
@@ -139,6 +205,7 @@ pub struct MetricsEngine {
     refunds: Vec<Option<RefundEntry>>,
     categories: Interner,
     key_buf: String,
+    order_buf: String,
 }
 
 impl MetricsEngine {
@@ -154,6 +221,7 @@ impl MetricsEngine {
             refunds: Vec::new(),
             categories: Interner::default(),
             key_buf: String::new(),
+            order_buf: String::new(),
         }
     }
 
@@ -215,11 +283,24 @@ impl MetricsEngine {
         customer: Option<&str>,
         order: &Order,
     ) -> Result<Outcome, MetricsError> {
-        let order_key = super::source_key(&order.source);
+        // The order key goes through a reused buffer: no allocation per order.
+        let mut order_key = std::mem::take(&mut self.order_buf);
+        super::write_source_key(&mut order_key, &order.source);
+        let out = self.upsert_keyed(customer, &order_key, order);
+        self.order_buf = order_key;
+        out
+    }
+
+    fn upsert_keyed(
+        &mut self,
+        customer: Option<&str>,
+        order_key: &str,
+        order: &Order,
+    ) -> Result<Outcome, MetricsError> {
         let version = version_time(order);
         if let Some(existing) = self
             .order_keys
-            .get(&order_key)
+            .get(order_key)
             .and_then(|id| self.orders[id as usize].entry.as_ref())
         {
             if version < existing.version {
@@ -233,7 +314,7 @@ impl MetricsEngine {
                 .to_base(&order.total)
                 .map(|m| m.round_to_minor())
                 .map_err(|source| MetricsError::Conversion {
-                    record: order_key.clone(),
+                    record: order_key.to_owned(),
                     field: "total",
                     source,
                 })?
@@ -241,15 +322,11 @@ impl MetricsEngine {
         } else {
             Decimal::ZERO
         };
-        let mut categories: Vec<(u32, Decimal)> = Vec::new();
+        let mut categories = Categories::default();
         if paid {
             for line in &order.line_items {
                 if let Some(cat) = line.categories.last() {
-                    let id = self.categories.id(cat);
-                    match categories.iter_mut().find(|(c, _)| *c == id) {
-                        Some((_, q)) => *q += line.quantity,
-                        None => categories.push((id, line.quantity)),
-                    }
+                    categories.add(self.categories.id(cat), line.quantity);
                 }
             }
         }
@@ -285,8 +362,8 @@ impl MetricsEngine {
                 source,
             })?
             .amount();
-        let oid = self.order_id(super::source_key(&refund.order));
-        let rid = self.refund_keys.id_owned(key);
+        let oid = self.order_id(&super::source_key(&refund.order));
+        let rid = self.refund_keys.id(&key);
         if self.refunds.len() <= rid as usize {
             self.refunds.resize(rid as usize + 1, None);
         }
@@ -353,8 +430,8 @@ impl MetricsEngine {
         id
     }
 
-    fn order_id(&mut self, key: String) -> u32 {
-        let id = self.order_keys.id_owned(key);
+    fn order_id(&mut self, key: &str) -> u32 {
+        let id = self.order_keys.id(key);
         if self.orders.len() <= id as usize {
             self.orders.resize_with(id as usize + 1, OrderSlot::default);
         }
@@ -389,7 +466,7 @@ impl MetricsEngine {
         }
         state.gross += sign(entry.total);
         bump(&mut state.paid_dates, entry.created_at, add);
-        for (cat, qty) in &entry.categories {
+        for (cat, qty) in entry.categories.iter() {
             match state.categories.iter_mut().find(|(c, _)| c == cat) {
                 Some((_, q)) => *q += sign(*qty),
                 None => state.categories.push((*cat, sign(*qty))),

@@ -210,12 +210,19 @@ mod tests;
 
 /// `system/kind/id` (the `SourceRef` display form) without the formatting machinery.
 pub(crate) fn source_key(r: &cartograph_model::SourceRef) -> String {
+    let mut out = String::new();
+    write_source_key(&mut out, r);
+    out
+}
+
+/// Writes `system/kind/id` into `out`, replacing its contents (reuses its capacity).
+pub(crate) fn write_source_key(out: &mut String, r: &cartograph_model::SourceRef) {
     let kind = r.kind.as_str();
-    let mut out = String::with_capacity(r.system.len() + kind.len() + r.id.len() + 2);
+    out.clear();
+    out.reserve(r.system.len() + kind.len() + r.id.len() + 2);
     out.push_str(&r.system);
     out.push('/');
     out.push_str(kind);
     out.push('/');
     out.push_str(&r.id);
-    out
 }
