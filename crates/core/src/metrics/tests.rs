@@ -83,7 +83,8 @@ fn event() -> impl Strategy<Value = Ev> {
         any::<bool>(),
         0i64..200,
         0i64..4,
-        proptest::collection::vec((0u8..4, 1u8..4), 0..4),
+        // Up to eight lines over eight categories: orders past the five inline slots too.
+        proptest::collection::vec((0u8..8, 1u8..4), 0..9),
     )
         .prop_map(|(id, c, s, cents, eur, created, version, lines)| {
             Ev::Order(Box::new(make_order(
