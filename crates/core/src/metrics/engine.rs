@@ -298,11 +298,10 @@ impl MetricsEngine {
         order: &Order,
     ) -> Result<Outcome, MetricsError> {
         let version = version_time(order);
-        if let Some(existing) = self
-            .order_keys
-            .get(order_key)
-            .and_then(|id| self.orders[id as usize].entry.as_ref())
-        {
+        // One key lookup per order: a key interned for an order that then fails to convert
+        // keeps an empty slot, which no metric reads.
+        let oid = self.order_id(order_key);
+        if let Some(existing) = &self.orders[oid as usize].entry {
             if version < existing.version {
                 return Ok(Outcome::Stale);
             }
@@ -340,7 +339,6 @@ impl MetricsEngine {
             total,
             categories,
         };
-        let oid = self.order_id(order_key);
         self.contribute(oid, false);
         self.orders[oid as usize].entry = Some(entry);
         self.contribute(oid, true);
