@@ -4,6 +4,7 @@
 //! cargo run --release --example bench_report            # full inputs (several minutes)
 //! cargo run --release --example bench_report -- --quick # CI-sized inputs (about a minute)
 //! cargo run --release --example bench_report -- --only mapping,intake
+//! cargo run --release --example bench_report -- --check-json report.json  # CI validation
 //! ```
 //!
 //! Prints ONE JSON object on stdout (machine facts and named figures, each with value, unit,
@@ -32,6 +33,41 @@ use report::Figure;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 const SECTIONS: [&str; 5] = ["mapping", "identity", "intake", "sync", "backfill"];
+
+/// Every figure name the report must carry (checked by `--check-json`).
+const FIGURES: [&str; 11] = [
+    "mapping_ratio_vs_serde",
+    "mapping_orders_per_sec_per_core",
+    "identity_seconds_100k",
+    "identity_seconds_1m",
+    "identity_precision",
+    "identity_recall",
+    "identity_peak_rss_mb",
+    "intake_events_per_sec",
+    "intake_ack_p99_ms",
+    "sync_fraction_of_rate_ceiling",
+    "backfill_peak_rss_mb",
+];
+
+/// `--check-json FILE`: the file is one JSON object with machine facts and every figure,
+/// each with a `value` (number, or null with a `reason`) and a `unit`. Timings are not
+/// judged.
+fn check_json(path: &str) -> Result<(), BoxError> {
+    let text = std::fs::read_to_string(path)?;
+    let v: serde_json::Value = serde_json::from_str(&text)?;
+    if !v["machine"]["cores"].is_u64() {
+        return Err("machine.cores missing".into());
+    }
+    for name in FIGURES {
+        let f = &v["figures"][name];
+        let value_ok = f["value"].is_number() || (f["value"].is_null() && f["reason"].is_string());
+        if !value_ok || !f["unit"].is_string() {
+            return Err(format!("figure {name} is missing or malformed: {f}").into());
+        }
+    }
+    eprintln!("{path}: valid report JSON with every figure");
+    Ok(())
+}
 
 /// Input sizes and run counts of one mode.
 struct Sizes {
@@ -86,6 +122,14 @@ fn failed(name: &'static str, e: &BoxError) -> Figure {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(i) = args.iter().position(|a| a == "--check-json") {
+        let path = args.get(i + 1).map_or("", String::as_str);
+        if let Err(e) = check_json(path) {
+            eprintln!("bench_report --check-json {path}: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     if let Some(i) = args.iter().position(|a| a == "--child") {
         if let Err(e) = child_main(&args[i + 1..]) {
             eprintln!("bench_report child failed: {e}");
