@@ -16,6 +16,12 @@
 
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]
+// Bench data generation and reporting: small counters cast to i64/f64, short names.
+#![allow(
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss,
+    clippy::many_single_char_names
+)]
 #![recursion_limit = "256"]
 
 use std::hint::black_box;
@@ -233,7 +239,7 @@ fn upsert_input(m: &HubSpotMapping, trace: usize, record: &OrderRecord) -> Upser
 }
 
 /// The hop for one batch of wire orders: HubSpot request bodies out.
-fn hop(batch: &[Wire], deal: &Plan, m: &HubSpotMapping, cx: &Context<'_>) -> Vec<u8> {
+fn hop(batch: &[Wire], deal: &Plan, m: &HubSpotMapping, cx: Context<'_>) -> Vec<u8> {
     let mut inputs = Vec::with_capacity(batch.len());
     for (i, w) in batch.iter().enumerate() {
         let order = canonical(w);
@@ -244,7 +250,7 @@ fn hop(batch: &[Wire], deal: &Plan, m: &HubSpotMapping, cx: &Context<'_>) -> Vec
             &Input::default(),
             &order,
             Origin::Live,
-            cx,
+            &cx,
         );
         debug_assert!(errors.is_empty(), "{errors:?}");
         inputs.push(upsert_input(m, i, &record));
@@ -293,7 +299,7 @@ fn hop_bench(c: &mut Criterion<clock::Clock>) {
 
     // Sanity: the body is what HubSpot expects.
     let body: serde_json::Value =
-        serde_json::from_slice(&hop(&wires[..BATCH], &deal, &m, &cx)).expect("json");
+        serde_json::from_slice(&hop(&wires[..BATCH], &deal, &m, cx)).expect("json");
     let first = &body["inputs"][0];
     assert_eq!(first["idProperty"], "cartograph_order_id");
     assert_eq!(first["id"], "bigcommerce/order/100");
@@ -306,7 +312,7 @@ fn hop_bench(c: &mut Criterion<clock::Clock>) {
     for _ in 0..15 {
         th.push(time_once(&clock, &mut || {
             for b in wires.chunks(BATCH) {
-                black_box(hop(b, &deal, &m, &cx));
+                black_box(hop(b, &deal, &m, cx));
             }
         }));
         tv.push(time_once(&clock, &mut || {
@@ -344,7 +350,7 @@ fn hop_bench(c: &mut Criterion<clock::Clock>) {
     g.bench_function("bigcommerce_wire_to_hubspot_deal_upsert_body", |b| {
         b.iter(|| {
             for batch in wires.chunks(BATCH) {
-                black_box(hop(batch, &deal, &m, &cx));
+                black_box(hop(batch, &deal, &m, cx));
             }
         });
     });

@@ -86,7 +86,6 @@ mod clock {
     }
 }
 
-
 fn mapping(c: &mut Criterion<clock::Clock>) {
     let file = defaults::hubspot().expect("bundled mapping");
     let deal = file.compile("deal", &[]).expect("deal plan compiles");

@@ -83,7 +83,6 @@ mod clock {
     }
 }
 
-
 fn metrics(c: &mut Criterion<clock::Clock>) {
     let orders = sample::orders(1_000_000, 200_000, 5);
     let config = MetricsConfig::new(

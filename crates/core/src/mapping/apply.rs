@@ -30,12 +30,12 @@ impl Plan {
         if properties.is_empty() {
             // Bulk-building from sorted pairs is much cheaper than one insert per field.
             let mut staged = Vec::with_capacity(self.fields.len());
-            self.run(input, cx, errors, |f, out| {
+            self.run(input, *cx, errors, |f, out| {
                 staged.push((f.target.clone(), out.into_value()));
             });
             *properties = staged.into_iter().collect();
         } else {
-            self.merge(input, cx, properties, errors);
+            self.merge(input, *cx, properties, errors);
         }
     }
 
@@ -60,7 +60,7 @@ impl Plan {
         if !self.has_subject(input) {
             out.properties.clear();
         }
-        let stale = self.merge(input, cx, &mut out.properties, &mut out.errors);
+        let stale = self.merge(input, *cx, &mut out.properties, &mut out.errors);
         for key in stale {
             out.properties.remove(&key);
         }
@@ -71,7 +71,7 @@ impl Plan {
     fn merge(
         &self,
         input: &Input<'_>,
-        cx: &Context<'_>,
+        cx: Context<'_>,
         properties: &mut PropertyMap,
         errors: &mut Vec<FieldError>,
     ) -> Vec<String> {
@@ -112,7 +112,7 @@ impl Plan {
     fn run<'a>(
         &'a self,
         input: &Input<'a>,
-        cx: &Context<'a>,
+        cx: Context<'a>,
         errors: &mut Vec<FieldError>,
         mut emit: impl FnMut(&'a CompiledField, Out<'a>),
     ) {

@@ -264,6 +264,8 @@ fn parse_date(s: &str) -> Result<Date, R> {
     })
 }
 
+// Boxed on purpose: evaluator results stay as small as a value.
+#[allow(clippy::unnecessary_box_returns)]
 fn type_err(expected: &str, v: &Value<'_>) -> Box<R> {
     Box::new(R::Type {
         expected: expected.to_owned(),

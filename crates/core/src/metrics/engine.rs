@@ -145,13 +145,10 @@ struct Categories {
 }
 
 impl Categories {
-    fn as_slices(&self) -> (&[(u32, Decimal)], &[(u32, Decimal)]) {
-        (&self.inline[..usize::from(self.len)], &self.spill)
-    }
-
     fn iter(&self) -> impl Iterator<Item = &(u32, Decimal)> {
-        let (a, b) = self.as_slices();
-        a.iter().chain(b)
+        self.inline[..usize::from(self.len)]
+            .iter()
+            .chain(&self.spill)
     }
 
     /// Adds `qty` to category `id`.
