@@ -218,10 +218,17 @@ impl RateLimiter {
                 .window
                 .filter(|w| !w.is_zero())
                 .unwrap_or(state.current.per);
+            // Keep at most a tenth of the vendor's quota as burst: with GCRA, every request of
+            // burst is one less of sustained rate in the window (period = window / (quota -
+            // burst)), so a burst carried over from a generous local setting would throttle
+            // the sustained rate to a crawl.
             let reported = RateLimit {
                 requests: quota,
                 per: window,
-                burst: state.current.burst.map(|burst| burst.min(quota)),
+                burst: state
+                    .current
+                    .burst
+                    .map(|burst| burst.min((quota / 10).max(1))),
             };
             if reported.slower_than(&state.current) {
                 if let Ok(gcra_quota) = reported.quota() {
@@ -281,6 +288,25 @@ mod tests {
         );
         assert!(RateLimiter::new(RateLimit::new(0, Duration::from_secs(1))).is_err());
         assert!(RateLimiter::new(RateLimit::new(3, Duration::ZERO)).is_err());
+    }
+
+    #[test]
+    fn tightening_keeps_the_sustained_rate_near_the_quota() {
+        let limiter = RateLimiter::new(
+            RateLimit::new(100_000, Duration::from_secs(1)).with_burst(10_000),
+        )
+        .expect("valid");
+        limiter.observe(RateLimitSignal {
+            quota: Some(150),
+            window: Some(Duration::from_secs(30)),
+            ..Default::default()
+        });
+        let current = limiter.current();
+        assert_eq!(current.requests, 150);
+        let burst = current.effective_burst();
+        assert!(burst <= 15, "burst {burst} eats the sustained rate");
+        // Sustained: at least 90 % of the quota per window.
+        assert!(current.requests - burst >= 135);
     }
 
     #[test]

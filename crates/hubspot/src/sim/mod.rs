@@ -197,7 +197,13 @@ impl HubSpotSim {
         })
         .base_url(&self.base_url)?
         .client_secret(Secret::new(c.client_secret))
-        .app_id(c.app_id))
+        .app_id(c.app_id)
+        // The portal's own limits, on the simulator's clock.
+        .limits(crate::config::PortalLimits {
+            burst: c.burst,
+            burst_window: std::time::Duration::from_secs_f64(10.0 / c.time_scale.max(0.001)),
+            daily: c.daily,
+        }))
     }
 
     /// Every record of an object type (`contacts`, `deals`, `0-3`...).
@@ -257,6 +263,11 @@ impl HubSpotSim {
                 list.push(';');
             }
             list.push_str(&email.to_lowercase());
+            inner
+                .portal
+                .lookup
+                .borrow_mut()
+                .invalidate("contacts", "hs_additional_emails");
         }
     }
 

@@ -293,10 +293,39 @@ pub(crate) fn check_value(def: &SimProperty, value: &str) -> Result<(), Invalid>
     Ok(())
 }
 
+/// Lookup indexes by (object, property): normalized value -> lowest record id holding it,
+/// built on first use and kept current by [`Portal::write`], so upserts by email or by a
+/// unique property stay O(log n) however large the portal grows.
+#[derive(Debug, Default)]
+pub(crate) struct Lookup {
+    by: std::collections::HashMap<(String, String), std::collections::HashMap<String, u64>>,
+}
+
+impl Lookup {
+    /// Forgets an index (rebuilt on next use).
+    pub(crate) fn invalidate(&mut self, object: &str, property: &str) {
+        self.by.remove(&(object.to_owned(), property.to_owned()));
+    }
+}
+
+fn lookup_values(object: &str, property: &str, value: &str) -> Vec<String> {
+    match (object, property) {
+        ("contacts", "email") => vec![value.trim().to_lowercase()],
+        ("contacts", "hs_additional_emails") => value
+            .split(';')
+            .map(|e| e.trim().to_lowercase())
+            .filter(|e| !e.is_empty())
+            .collect(),
+        _ => vec![value.to_owned()],
+    }
+}
+
 /// All portal data.
 #[derive(Debug, Default)]
 pub(crate) struct Portal {
     next_id: u64,
+    /// Lookup indexes (interior mutability: lookups happen through `&Portal`).
+    pub(crate) lookup: std::cell::RefCell<Lookup>,
     /// Records by canonical object type, by numeric id.
     pub(crate) objects: BTreeMap<String, BTreeMap<u64, SimRecord>>,
     /// Property definitions by object type.
@@ -387,29 +416,35 @@ impl Portal {
     /// case-insensitively, primary or secondary).
     pub(crate) fn find_by(&self, object: &str, property: &str, value: &str) -> Option<u64> {
         let records = self.objects.get(object)?;
-        if object == "contacts" && property == "email" {
-            let wanted = value.trim().to_lowercase();
-            let primary = records.values().find(|r| {
-                r.properties
-                    .get("email")
-                    .is_some_and(|e| e.to_lowercase() == wanted)
-            });
-            let found = primary.or_else(|| {
-                records.values().find(|r| {
-                    r.properties
-                        .get("hs_additional_emails")
-                        .is_some_and(|s| s.split(';').any(|e| e.trim().to_lowercase() == wanted))
-                })
-            });
-            return found.and_then(|r| r.id.parse().ok());
-        }
         if property == "hs_object_id" {
             return value.parse().ok().filter(|id| records.contains_key(id));
         }
-        records
-            .values()
-            .find(|r| r.properties.get(property).is_some_and(|v| v == value))
-            .and_then(|r| r.id.parse().ok())
+        if object == "contacts" && property == "email" {
+            return self
+                .indexed(object, "email", value)
+                .or_else(|| self.indexed(object, "hs_additional_emails", value));
+        }
+        self.indexed(object, property, value)
+    }
+
+    fn indexed(&self, object: &str, property: &str, value: &str) -> Option<u64> {
+        let wanted = lookup_values(object, property, value).into_iter().next()?;
+        let mut lookup = self.lookup.borrow_mut();
+        let index = lookup
+            .by
+            .entry((object.to_owned(), property.to_owned()))
+            .or_insert_with(|| {
+                let mut index = std::collections::HashMap::new();
+                for (id, record) in self.objects.get(object).into_iter().flatten() {
+                    if let Some(v) = record.properties.get(property) {
+                        for key in lookup_values(object, property, v) {
+                            index.entry(key).or_insert(*id);
+                        }
+                    }
+                }
+                index
+            });
+        index.get(&wanted).copied()
     }
 
     /// Whether `property` of `object` is a unique-value property (or `email` on contacts).
@@ -450,7 +485,24 @@ impl Portal {
                 v = v.trim().to_lowercase();
             }
             if record.properties.get(k) != Some(&v) {
-                record.properties.insert(k.clone(), v.clone());
+                let old = record.properties.insert(k.clone(), v.clone());
+                let mut lookup = self.lookup.borrow_mut();
+                if let Some(index) = lookup.by.get_mut(&(object.to_owned(), k.clone())) {
+                    let stale = old.as_deref().is_some_and(|old| {
+                        lookup_values(object, k, old)
+                            .iter()
+                            .any(|o| index.get(o) == Some(&id))
+                    });
+                    if stale {
+                        // Another record may hold the old value too: rebuild on next use.
+                        lookup.invalidate(object, k);
+                    } else {
+                        for key in lookup_values(object, k, &v) {
+                            let slot = index.entry(key).or_insert(id);
+                            *slot = (*slot).min(id);
+                        }
+                    }
+                }
                 changed.push((k.clone(), v));
             }
         }

@@ -49,7 +49,7 @@ pub(crate) struct Planned {
     pub(crate) revenue: Vec<cartograph_core::reconcile::Entry>,
     /// Keys of the orders in this batch that count as revenue.
     pub(crate) revenue_keys: BTreeSet<String>,
-    /// Event times of the items, for latency figures.
+    /// Event times of the live items, for latency figures.
     pub(crate) event_times: BTreeMap<usize, Timestamp>,
 }
 
@@ -156,7 +156,10 @@ impl Engine {
         // 1. Resolve who each event is about.
         let mut subjects = Vec::with_capacity(events.len());
         for (i, event) in &events {
-            planned.event_times.insert(*i, event.occurred_at);
+            if event.origin == Origin::Live {
+                // Latency is a live figure: history is old by definition.
+                planned.event_times.insert(*i, event.occurred_at);
+            }
             match self.subject(event, &owners, &mut planned) {
                 Ok(s) => subjects.push(s),
                 Err(outcome) => {
