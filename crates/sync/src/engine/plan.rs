@@ -43,6 +43,9 @@ pub(crate) struct Planned {
     /// a ledger is saved only when none of its items will be retried, so a retry replans
     /// from the same state.
     pub(crate) ledgers: Vec<(String, String, String, BTreeSet<usize>)>,
+    /// Records parked for an operator's review (ambiguous identities) whose item still
+    /// completes: stored as dead letters at stage `review`, replayable once resolved.
+    pub(crate) reviews: Vec<crate::store::NewDeadLetter>,
     /// Items already settled while planning (skipped, or failed).
     pub(crate) settled: Vec<(usize, ItemOutcome)>,
     /// Commerce-side revenue entries of orders seen in this batch.
@@ -89,6 +92,10 @@ impl PopulationCache {
 /// Who an event is about, once resolved.
 enum Subject {
     Person(PersonId),
+    /// An order nobody can be attributed to: anonymous (no email, no account), or its email
+    /// matches several people (a shared mailbox; the error is the review note). The order
+    /// is still revenue and still written, to the email's contact when there is one.
+    Unattributed(Option<Error>),
     /// A product: no person.
     Catalog,
     /// Nothing to do.
@@ -199,6 +206,13 @@ impl Engine {
             match subject {
                 Subject::Skip => {}
                 Subject::Catalog => self.plan_product(*i, event, &mut planned),
+                Subject::Unattributed(review) => {
+                    if let Err(outcome) =
+                        self.plan_unattributed(*i, event, review.as_ref(), &mut planned)
+                    {
+                        planned.settled.push((*i, outcome));
+                    }
+                }
                 Subject::Person(person) => {
                     let state = ledger.entry(person.as_str().to_owned()).or_default();
                     match self.apply(*i, event, person, state, &mut planned) {
@@ -292,8 +306,10 @@ impl Engine {
                         ),
                     ));
                 }
-                self.resolve(&IdentityRecord::from_customer(customer), planned)
-                    .map(Subject::Person)
+                match self.resolve(&IdentityRecord::from_customer(customer), planned)? {
+                    Ok(person) => Ok(Subject::Person(person)),
+                    Err(review) => Err(dead("resolve", review)),
+                }
             }
             CommerceEventKind::CustomerDeleted | CommerceEventKind::ProductDeleted => {
                 Ok(Subject::Skip)
@@ -305,6 +321,10 @@ impl Engine {
             }),
             CommerceEventKind::OrderRefunded { refund, order } => {
                 if let Some(owner) = owners.get(&keys::order_owner(&refund.order.to_string())) {
+                    if owner.is_empty() {
+                        // The order belongs to nobody (anonymous or under review).
+                        return Ok(Subject::Skip);
+                    }
                     return Ok(Subject::Person(PersonId::new(owner.clone())));
                 }
                 match order {
@@ -340,7 +360,11 @@ impl Engine {
         owners: &BTreeMap<String, String>,
         planned: &mut Planned,
     ) -> Result<Subject, ItemOutcome> {
-        if let Some(owner) = owners.get(&keys::order_owner(&order.source.to_string())) {
+        // An empty owner marks an order nobody owned last time: resolve it again.
+        if let Some(owner) = owners
+            .get(&keys::order_owner(&order.source.to_string()))
+            .filter(|o| !o.is_empty())
+        {
             return Ok(Subject::Person(PersonId::new(owner.clone())));
         }
         if let Some(customer) = &order.customer
@@ -350,7 +374,7 @@ impl Engine {
         }
         if order.email.is_none() && order.customer.is_none() {
             // An anonymous order: revenue without a person.
-            return Ok(Subject::Skip);
+            return Ok(Subject::Unattributed(None));
         }
         let source = order
             .customer
@@ -361,8 +385,12 @@ impl Engine {
             order.email.as_ref(),
             order.billing_address.as_ref(),
         );
-        self.resolve(&IdentityRecord::from_customer(&profile), planned)
-            .map(Subject::Person)
+        Ok(
+            match self.resolve(&IdentityRecord::from_customer(&profile), planned)? {
+                Ok(person) => Subject::Person(person),
+                Err(review) => Subject::Unattributed(Some(review)),
+            },
+        )
     }
 
     fn cart_person(&self, cart: &Cart, planned: &mut Planned) -> Result<Subject, ItemOutcome> {
@@ -377,17 +405,22 @@ impl Engine {
         }
         let source = cart.customer.clone().unwrap_or_else(|| cart.source.clone());
         let profile = guest_profile(&source, cart.email.as_ref(), None);
-        self.resolve(&IdentityRecord::from_customer(&profile), planned)
-            .map(Subject::Person)
+        match self.resolve(&IdentityRecord::from_customer(&profile), planned)? {
+            Ok(person) => Ok(Subject::Person(person)),
+            Err(review) => Err(dead("resolve", review)),
+        }
     }
 
     /// Resolves a record to a person (a record already known keeps its person) and records the
     /// link to persist.
+    /// Resolves a record to a person (a record already known keeps its person) and records
+    /// the link to persist. `Ok(Err(note))` when several people match: never merged, the
+    /// caller decides how the record goes to review.
     fn resolve(
         &self,
         record: &IdentityRecord,
         planned: &mut Planned,
-    ) -> Result<PersonId, ItemOutcome> {
+    ) -> Result<Result<PersonId, Error>, ItemOutcome> {
         let mut index = lock(&self.index);
         let (person, matched) = if let Some(p) = index.person_of_record(&record.id).cloned() {
             index.insert(record, &p);
@@ -410,14 +443,11 @@ impl Engine {
                         .map(|c| format!("{} ({})", c.person, c.rule))
                         .collect();
                     lock(&self.quality).ambiguous += 1;
-                    return Err(dead(
-                        "resolve",
-                        Error::new(
-                            ErrorKind::Conflict,
-                            format!("ambiguous identity, needs review: {}", names.join(", ")),
-                        )
-                        .with_record(record.id.clone()),
-                    ));
+                    return Ok(Err(Error::new(
+                        ErrorKind::Conflict,
+                        format!("ambiguous identity, needs review: {}", names.join(", ")),
+                    )
+                    .with_record(record.id.clone())));
                 }
             }
         };
@@ -439,7 +469,7 @@ impl Engine {
             person: person.as_str().to_owned(),
             record: serde_json::to_string(record).unwrap_or_default(),
         });
-        Ok(person)
+        Ok(Ok(person))
     }
 
     /// Applies one event to a person's ledger and plans its order record, tasks and
@@ -616,25 +646,7 @@ impl Engine {
             OrdersAs::None => false,
         };
         if as_record {
-            let cx = Context {
-                rates: Some(&self.config.metrics.rates),
-            };
-            let input = Input {
-                order: Some(order),
-                ..Input::default()
-            };
-            let (mut record, errors) = order_record(
-                &self.plans.order,
-                self.plans.line_item.as_ref(),
-                self.config.order_object,
-                &input,
-                order,
-                event.origin,
-                &cx,
-            );
-            if let Some(e) = errors.first() {
-                return Err(dead("map", field_error(&order_key, e)));
-            }
+            let mut record = self.order_record(event, order)?;
             record.contact = contact_ref(state);
             planned.orders.push(Pending {
                 items: BTreeSet::from([i]),
@@ -730,6 +742,110 @@ impl Engine {
             .is_none_or(|p| p.is_guest && p.email.is_none() && email.is_some());
         if better {
             state.profile = Some(guest_profile(source, email, address));
+        }
+    }
+
+    /// An order without a person: still revenue, still an order record (to the email's
+    /// contact when there is one), but no ledger, metrics, tasks or enrollments; an ambiguous
+    /// identity is also parked for review.
+    fn plan_unattributed(
+        &self,
+        i: usize,
+        event: &CommerceEvent,
+        review: Option<&Error>,
+        planned: &mut Planned,
+    ) -> Result<(), ItemOutcome> {
+        let Some(order) = event.kind.order() else {
+            return Ok(());
+        };
+        if let Some(note) = review {
+            planned.reviews.push(crate::store::NewDeadLetter {
+                record: event.source.to_string(),
+                stage: "review".into(),
+                error_kind: note.kind().as_str().into(),
+                message: note.to_string(),
+                attempts: 1,
+                payload_kind: "commerce_event".into(),
+                payload: serde_json::to_string(&crate::work::WorkItem::CommerceEvent {
+                    event: Box::new(event.clone()),
+                })
+                .unwrap_or_default(),
+                source: self.source.name().to_owned(),
+                at: Timestamp::now(),
+            });
+        }
+        // Remember that nobody owns this order, so its refunds are not reported as orphans.
+        planned.owners.push((
+            keys::order_owner(&order.source.to_string()),
+            "\"\"".to_owned(),
+        ));
+        if order.status == OrderStatus::Incomplete || order.is_archived {
+            return Ok(());
+        }
+        let order_key = order.source.to_string();
+        let base_total = self
+            .config
+            .metrics
+            .rates
+            .to_base(&order.total)
+            .map_err(|e| {
+                dead(
+                    "metrics",
+                    Error::invalid_field(order_key.clone(), "total", e.to_string()),
+                )
+            })?;
+        if let Some(entry) = cartograph_core::reconcile::Entry::from_order(order) {
+            planned.revenue_keys.insert(entry.key.clone());
+            planned.revenue.push(entry);
+        }
+        let recipes = &self.config.recipes;
+        let high_value = recipes
+            .high_value_threshold
+            .is_some_and(|t| base_total.amount() >= t);
+        let b2b = order
+            .billing_address
+            .as_ref()
+            .is_some_and(|a| a.company.is_some());
+        let as_record = match recipes.orders_as {
+            OrdersAs::All => true,
+            OrdersAs::HighValueOnly => high_value || b2b,
+            OrdersAs::None => false,
+        };
+        if as_record {
+            let mut record = self.order_record(event, order)?;
+            record.contact = order.email.clone().map(ContactRef::Email);
+            planned.orders.push(Pending {
+                items: BTreeSet::from([i]),
+                value: record,
+            });
+        }
+        Ok(())
+    }
+
+    fn order_record(
+        &self,
+        event: &CommerceEvent,
+        order: &Order,
+    ) -> Result<OrderRecord, ItemOutcome> {
+        let cx = Context {
+            rates: Some(&self.config.metrics.rates),
+        };
+        let input = Input {
+            order: Some(order),
+            ..Input::default()
+        };
+        let (record, errors) = order_record(
+            &self.plans.order,
+            self.plans.line_item.as_ref(),
+            self.config.order_object,
+            &input,
+            order,
+            event.origin,
+            &cx,
+        );
+        match errors.first() {
+            Some(e) => Err(dead("map", field_error(&order.source.to_string(), e))),
+            None => Ok(record),
         }
     }
 

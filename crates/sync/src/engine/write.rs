@@ -53,8 +53,34 @@ fn order_fingerprint(record: &OrderRecord) -> String {
     fingerprint(&all).to_hex()
 }
 
+/// One write per record key: a batch holding two events of one order (placed, then shipped)
+/// sends the latest version once, settling both items. CRMs reject batches that name one
+/// record twice (HubSpot: "IDs must be unique").
+fn dedupe<T>(pending: Vec<Pending<T>>, key: impl Fn(&T) -> &str) -> Vec<Pending<T>> {
+    let mut out: Vec<Pending<T>> = Vec::with_capacity(pending.len());
+    let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for p in pending {
+        match at.get(key(&p.value)) {
+            Some(&idx) => {
+                let slot = &mut out[idx];
+                slot.items.extend(p.items);
+                slot.value = p.value;
+            }
+            None => {
+                at.insert(key(&p.value).to_owned(), out.len());
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
 impl Engine {
-    pub(crate) async fn write(&self, planned: Planned, out: &mut [Option<ItemOutcome>]) {
+    pub(crate) async fn write(&self, mut planned: Planned, out: &mut [Option<ItemOutcome>]) {
+        planned.orders = dedupe(std::mem::take(&mut planned.orders), |o| o.key.as_str());
+        planned.products = dedupe(std::mem::take(&mut planned.products), |p| p.key.as_str());
+        planned.tasks = dedupe(std::mem::take(&mut planned.tasks), |t| t.key.as_str());
+        planned.enrollments = dedupe(std::mem::take(&mut planned.enrollments), |e| e.key.as_str());
         let mut settle = Settle { out };
         for (i, outcome) in planned.settled {
             if settle.out[i].is_none() {
@@ -222,6 +248,9 @@ impl Engine {
         let now = Timestamp::now();
         let persist = async {
             self.store.save_links(&planned.links).await?;
+            for review in &planned.reviews {
+                self.store.add_dead_letter(review).await?;
+            }
             self.store.save_metrics(&planned.owners).await?;
             let ledgers: Vec<(String, String)> = planned
                 .ledgers

@@ -1,0 +1,665 @@
+//! Cartograph end to end, in under a minute, with nothing but this process.
+//!
+//! `cargo run --release --example demo`
+//!
+//! 1. Starts the BigCommerce and HubSpot simulators in-process (real HTTP on 127.0.0.1).
+//! 2. Seeds the store with generated customers (with realistic duplicates: case and alias
+//!    variants, guest checkouts, households), a catalog, tens of thousands of orders and
+//!    refunds.
+//! 3. Backfills history into HubSpot on a SQLite store in a temporary folder (historical:
+//!    no automation fires).
+//! 4. Goes live: the store simulator posts signed webhooks (new orders, status changes,
+//!    refunds, carts abandoned and converted) to the intake server; workers drain the queue,
+//!    including a burst during which HubSpot answers 429s and 5xx.
+//! 5. Prints what happened: contacts, duplicates prevented, deals, tasks, enrollments, dead
+//!    letters, reconciliation, throughput.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cartograph_bigcommerce::BigCommerce;
+use cartograph_bigcommerce::sim::{SimConfig as BcSimConfig, Simulator};
+use cartograph_connector::{CommerceSource, CommerceWriter, CrmSink, CrmSource, Stream};
+use cartograph_core::metrics::Rates;
+use cartograph_hubspot::HubSpot;
+use cartograph_hubspot::sim::{Fault, HubSpotSim, SimConfig as HsSimConfig};
+use cartograph_model::{
+    Brand, Cart, CartState, Category, Currency, Customer, Decimal, EnrollmentTarget, LineItem,
+    Money, Order, OrderStatus, PaymentStatus, Product, RawStatus, RecordKind, Refund, SourceRef,
+    Timestamp,
+};
+use cartograph_store_sqlite::SqliteStore;
+use cartograph_sync::{EngineConfig, ListConfig, Pipeline, Store, WorkerConfig};
+use cartograph_testkit::generate::{GeneratorConfig, RecordOrigin, generate};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+const PEOPLE_RECORDS: usize = 4_000;
+const ORDERS: usize = 20_000;
+const PRODUCTS: usize = 60;
+const LIVE_ORDERS: usize = 300;
+const BURST_ORDERS: usize = 300;
+const LIVE_CARTS: usize = 120;
+
+/// A small deterministic generator (splitmix64), so every run tells the same story.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % (n.max(1) as u64)).unwrap_or(0)
+    }
+}
+
+fn usd(cents: i64) -> Money {
+    Money::from_minor(cents, Currency::USD)
+}
+
+/// The store's data: customer accounts (one per email, case-insensitively, as BigCommerce
+/// enforces) and guest identities that only ever check out as guests.
+struct Shop {
+    accounts: Vec<Customer>,
+    guests: Vec<Customer>,
+    products: Vec<Product>,
+    categories: Vec<Category>,
+    brands: Vec<Brand>,
+}
+
+fn shop(rng: &mut Rng) -> Shop {
+    let data = generate(&GeneratorConfig::new(7, PEOPLE_RECORDS));
+    let mut emails = BTreeSet::new();
+    let (mut accounts, mut guests) = (Vec::new(), Vec::new());
+    for (i, record) in data.records.into_iter().enumerate() {
+        let mut c = record.customer;
+        let Some(email) = c.email.clone() else {
+            continue;
+        };
+        let guest = !matches!(record.origin, RecordOrigin::Account) && i % 3 != 0;
+        if guest || !emails.insert(email.normalized().to_owned()) {
+            c.is_guest = true;
+            guests.push(c);
+        } else {
+            c.source = SourceRef::new(
+                "bigcommerce",
+                RecordKind::Customer,
+                (1000 + accounts.len()).to_string(),
+            );
+            c.updated_at = Some(Timestamp::now() - time::Duration::days(400));
+            accounts.push(c);
+        }
+    }
+    let categories: Vec<Category> = ["Apparel", "Shoes", "Outdoor", "Kitchen", "Books", "Garden"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Category {
+            source: SourceRef::new("bigcommerce", RecordKind::Category, (20 + i).to_string()),
+            name: (*name).into(),
+            parent_id: None,
+        })
+        .collect();
+    let brands: Vec<Brand> = ["Northwind", "Contoso", "Fabrikam"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Brand {
+            source: SourceRef::new("bigcommerce", RecordKind::Brand, (40 + i).to_string()),
+            name: (*name).into(),
+        })
+        .collect();
+    let products = (0..PRODUCTS)
+        .map(|i| {
+            let cents = i64::try_from(900 + rng.below(25_000)).unwrap_or(900);
+            Product {
+                source: SourceRef::new("bigcommerce", RecordKind::Product, (100 + i).to_string()),
+                name: format!("{} item {i}", categories[i % categories.len()].name),
+                sku: Some(format!("SKU-{i:04}")),
+                description: None,
+                price: Some(usd(cents)),
+                sale_price: None,
+                category_ids: vec![categories[i % categories.len()].source.id.clone()],
+                brand_id: Some(brands[i % brands.len()].source.id.clone()),
+                variants: vec![],
+                inventory: Some(50),
+                availability: cartograph_model::Availability::Available,
+                is_visible: true,
+                url: Some(format!("/products/{i}")),
+                image_url: None,
+                created_at: Some(Timestamp::now() - time::Duration::days(800)),
+                updated_at: Some(Timestamp::now() - time::Duration::days(400)),
+                custom: cartograph_model::Attributes::new(),
+            }
+        })
+        .collect();
+    Shop {
+        accounts,
+        guests,
+        products,
+        categories,
+        brands,
+    }
+}
+
+fn order(shop: &Shop, rng: &mut Rng, id: usize, at: Timestamp, status: OrderStatus) -> Order {
+    // Two thirds of orders come from accounts; the rest are guest checkouts.
+    let buyer = if rng.below(3) < 2 {
+        &shop.accounts[rng.below(shop.accounts.len())]
+    } else {
+        &shop.guests[rng.below(shop.guests.len())]
+    };
+    let lines: Vec<LineItem> = (0..=rng.below(4))
+        .map(|n| {
+            let p = &shop.products[rng.below(shop.products.len())];
+            let qty = i64::try_from(1 + rng.below(3)).unwrap_or(1);
+            let unit = p.price.unwrap_or_else(|| usd(1000));
+            LineItem {
+                id: format!("{id}-{n}"),
+                sku: p.sku.clone(),
+                product_id: Some(p.source.id.clone()),
+                variant_id: None,
+                name: p.name.clone(),
+                quantity: Decimal::from(qty),
+                unit_price: unit,
+                total: unit.checked_mul(Decimal::from(qty)).unwrap_or(unit),
+                discount: None,
+                tax: None,
+                categories: vec![
+                    shop.categories[rng.below(shop.categories.len())]
+                        .name
+                        .clone(),
+                ],
+                brand: None,
+                image_url: None,
+                product_url: p.url.clone(),
+                custom: cartograph_model::Attributes::new(),
+            }
+        })
+        .collect();
+    let subtotal = Money::sum(Currency::USD, lines.iter().map(|l| &l.total)).unwrap_or(usd(0));
+    let shipping = usd(599);
+    Order {
+        source: SourceRef::new("bigcommerce", RecordKind::Order, id.to_string()),
+        number: Some(id.to_string()),
+        customer: (!buyer.is_guest).then(|| buyer.source.clone()),
+        email: buyer.email.clone(),
+        status,
+        raw_status: RawStatus::default(),
+        payment_status: if status.is_revenue() {
+            PaymentStatus::Paid
+        } else {
+            PaymentStatus::Pending
+        },
+        fulfillment_status: cartograph_model::FulfillmentStatus::Unfulfilled,
+        currency: Currency::USD,
+        subtotal,
+        discount: usd(0),
+        tax: usd(0),
+        shipping,
+        total: subtotal.checked_add(&shipping).unwrap_or(subtotal),
+        coupons: vec![],
+        billing_address: buyer.primary_address().cloned(),
+        shipping_addresses: vec![],
+        channel: None,
+        line_items: lines,
+        created_at: at,
+        updated_at: Some(at),
+        paid_at: None,
+        shipped_at: None,
+        is_archived: false,
+        custom: cartograph_model::Attributes::new(),
+    }
+}
+
+fn history(shop: &Shop, rng: &mut Rng) -> (Vec<Order>, Vec<Refund>) {
+    let statuses = [
+        OrderStatus::Completed,
+        OrderStatus::Completed,
+        OrderStatus::Shipped,
+        OrderStatus::Shipped,
+        OrderStatus::AwaitingFulfillment,
+        OrderStatus::Cancelled,
+        OrderStatus::Incomplete,
+    ];
+    let start = Timestamp::now() - time::Duration::days(730);
+    let orders: Vec<Order> = (0..ORDERS)
+        .map(|i| {
+            let at = start + time::Duration::minutes(i64::try_from(i * 52).unwrap_or(0));
+            let status = statuses[rng.below(statuses.len())];
+            order(shop, rng, 100_000 + i, at, status)
+        })
+        .collect();
+    let refunds = orders
+        .iter()
+        .filter(|o| o.is_revenue())
+        .step_by(40)
+        .enumerate()
+        .map(|(n, o)| Refund {
+            source: SourceRef::new("bigcommerce", RecordKind::Refund, (1 + n).to_string()),
+            order: o.source.clone(),
+            amount: o.line_items[0].total,
+            items: vec![],
+            reason: Some("Returned".into()),
+            created_at: o.created_at + time::Duration::days(10),
+        })
+        .collect();
+    (orders, refunds)
+}
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), BoxError> {
+    if std::env::var_os("CARTOGRAPH_DEBUG").is_some() {
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(std::io::stderr)
+            .init();
+    }
+    let started = Instant::now();
+    let mut rng = Rng(2026);
+    eprintln!("Cartograph demo: BigCommerce simulator -> Cartograph -> HubSpot simulator\n");
+
+    // 1. Simulators.
+    let bc = Simulator::start(BcSimConfig {
+        time_scale: 0.0005,
+        ..BcSimConfig::default()
+    })
+    .await?;
+    let hs = HubSpotSim::start_with(HsSimConfig {
+        // HubSpot's 190 requests per 10 s, with time running 100x faster.
+        time_scale: 100.0,
+        ..HsSimConfig::default()
+    })
+    .await?;
+
+    // 2. Seed the store.
+    let shop = shop(&mut rng);
+    let (orders, refunds) = history(&shop, &mut rng);
+    bc.seed_categories(&shop.categories);
+    bc.seed_brands(&shop.brands);
+    bc.seed_products(&shop.products);
+    bc.seed_customers(&shop.accounts);
+    bc.seed_orders(&orders);
+    bc.seed_refunds(&refunds);
+    eprintln!(
+        "Store seeded: {} customer accounts, {} guest identities (duplicates of {} records), {} products, {} orders, {} refunds",
+        shop.accounts.len(),
+        shop.guests.len(),
+        PEOPLE_RECORDS,
+        shop.products.len(),
+        orders.len(),
+        refunds.len()
+    );
+
+    // 3. Pipeline on a SQLite file.
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("cartograph.sqlite");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db)?);
+    let bigcommerce = Arc::new(BigCommerce::new(bc.connector_config().build()?)?);
+    let hubspot = Arc::new(HubSpot::new(hs.connector_config()?.build()?)?);
+    hubspot
+        .ensure_properties(&hubspot.required_properties())
+        .await?;
+    let shipped = hs.create_list("Orders shipped", "MANUAL");
+    let abandoned = hs.create_list("Abandoned carts", "MANUAL");
+    let mut config = EngineConfig::hubspot(Rates::new(Currency::USD))?;
+    config.recipes.status_enrollments.insert(
+        OrderStatus::Shipped.as_str().into(),
+        EnrollmentTarget::List {
+            id: shipped.clone(),
+        },
+    );
+    config.recipes.abandoned_cart_enrollment = Some(EnrollmentTarget::List {
+        id: abandoned.clone(),
+    });
+    config.recipes.high_value_threshold = Some(Decimal::new(600, 0));
+    let pipeline = Arc::new(
+        Pipeline::builder()
+            .source(Arc::clone(&bigcommerce) as Arc<dyn CommerceSource>)
+            .writer(Arc::clone(&bigcommerce) as Arc<dyn CommerceWriter>)
+            .sink(Arc::clone(&hubspot) as Arc<dyn CrmSink>)
+            .crm_source(Arc::clone(&hubspot) as Arc<dyn CrmSource>)
+            .store(Arc::clone(&store))
+            .engine(config)
+            .list_config(ListConfig {
+                page_size: 250,
+                ..ListConfig::default()
+            })
+            .worker_config(WorkerConfig {
+                retry_base: Duration::from_millis(50),
+                ..WorkerConfig::default()
+            })
+            .build()
+            .await?,
+    );
+
+    // 4. Backfill with a progress bar.
+    let bars = MultiProgress::new();
+    let total = (shop.accounts.len() + shop.products.len() + orders.len() + refunds.len()) as u64;
+    let bar = bars.add(ProgressBar::new(total));
+    bar.set_style(style(
+        "backfill  {bar:40} {pos:>6}/{len} records {per_sec} {msg}",
+    ));
+    let backfill_started = Instant::now();
+    let run = {
+        let pipeline = Arc::clone(&pipeline);
+        tokio::spawn(async move {
+            pipeline
+                .backfill(&[
+                    Stream::Customers,
+                    Stream::Products,
+                    Stream::Orders,
+                    Stream::Refunds,
+                ])
+                .await
+        })
+    };
+    let plain = !std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut ticks = 0_u32;
+    while !run.is_finished() {
+        let c = pipeline.counters();
+        bar.set_position(c.read.min(total));
+        ticks += 1;
+        if plain && ticks % 20 == 0 {
+            eprintln!(
+                "backfill: {} of {total} records read, {} written, {} unchanged",
+                c.read, c.written, c.unchanged
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let report = run.await??;
+    let backfill_secs = backfill_started.elapsed().as_secs_f64();
+    bar.set_position(total);
+    bar.finish_with_message(format!("done in {backfill_secs:.1} s"));
+    let after_backfill = pipeline.counters();
+
+    // 5. Live: intake server, webhooks from the store, two workers.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let intake_url = format!("http://{}", listener.local_addr()?);
+    let app = cartograph_sync::http::intake_router(Arc::clone(&pipeline));
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    for scope in [
+        "store/order/*",
+        "store/cart/*",
+        "store/order/refund/created",
+    ] {
+        bc.register_webhook(
+            scope,
+            &format!("{intake_url}/webhooks/commerce"),
+            BTreeMap::from([(
+                cartograph_bigcommerce::config::DEFAULT_SECRET_HEADER.to_owned(),
+                cartograph_bigcommerce::sim::SIM_HEADER_SECRET.to_owned(),
+            )]),
+        );
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers: Vec<_> = (0..2)
+        .map(|n| {
+            let worker = pipeline.worker(&format!("worker-{n}"));
+            let stopped = stopped.clone();
+            tokio::spawn(async move { worker.run(stopped).await })
+        })
+        .collect();
+
+    let live = bars.add(ProgressBar::new_spinner());
+    live.set_style(style("live      {spinner} {msg}"));
+    let mut next_id = 200_000;
+    let mut placed = Vec::new();
+    for i in 0..LIVE_ORDERS {
+        let mut o = order(
+            &shop,
+            &mut rng,
+            next_id,
+            Timestamp::now(),
+            OrderStatus::AwaitingFulfillment,
+        );
+        if i % 10 == 0 {
+            // A high-value order: deal plus a task for the owner.
+            o.line_items[0].quantity = Decimal::from(20);
+            o.line_items[0].total = o.line_items[0].unit_price.checked_mul(Decimal::from(20))?;
+            o.subtotal = Money::sum(Currency::USD, o.line_items.iter().map(|l| &l.total))?;
+            o.total = o.subtotal.checked_add(&o.shipping)?;
+        }
+        placed.push(bc.place_order(&o));
+        next_id += 1;
+    }
+    live.set_message(format!("{LIVE_ORDERS} orders placed"));
+    for (i, id) in placed.iter().enumerate() {
+        let status = if i % 7 == 0 {
+            OrderStatus::Cancelled
+        } else {
+            OrderStatus::Shipped
+        };
+        if i % 2 == 0 {
+            bc.set_order_status(id, status);
+        }
+        if i % 15 == 1 {
+            bc.refund_order(id, Decimal::new(1500, 2), "Damaged in transit");
+        }
+    }
+    let mut carts = Vec::new();
+    for i in 0..LIVE_CARTS {
+        let buyer = &shop.accounts[rng.below(shop.accounts.len())];
+        let p = &shop.products[rng.below(shop.products.len())];
+        let unit = p.price.unwrap_or_else(|| usd(1000));
+        carts.push(bc.create_cart(&Cart {
+            source: SourceRef::new("bigcommerce", RecordKind::Cart, format!("demo-cart-{i}")),
+            customer: Some(buyer.source.clone()),
+            email: buyer.email.clone(),
+            items: vec![LineItem {
+                id: format!("cl-{i}"),
+                sku: p.sku.clone(),
+                product_id: Some(p.source.id.clone()),
+                variant_id: None,
+                name: p.name.clone(),
+                quantity: Decimal::ONE,
+                unit_price: unit,
+                total: unit,
+                discount: None,
+                tax: None,
+                categories: vec![],
+                brand: None,
+                image_url: None,
+                product_url: p.url.clone(),
+                custom: cartograph_model::Attributes::new(),
+            }],
+            value: unit,
+            state: CartState::Active,
+            recovery_url: None,
+            channel: None,
+            created_at: Some(Timestamp::now()),
+            updated_at: Some(Timestamp::now()),
+            abandoned_at: None,
+            converted_order: None,
+        }));
+    }
+    live.set_message("carts created; waiting for them to be abandoned (1 h of store time)");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for id in carts.iter().step_by(3) {
+        bc.convert_cart(id);
+    }
+    // A Black-Friday burst while HubSpot sheds load.
+    hs.set_fault_rate(0.08, Fault::TenSecondly);
+    live.set_message("burst: HubSpot answering some 429s and 503s");
+    for _ in 0..BURST_ORDERS {
+        let o = order(
+            &shop,
+            &mut rng,
+            next_id,
+            Timestamp::now(),
+            OrderStatus::AwaitingFulfillment,
+        );
+        bc.place_order(&o);
+        next_id += 1;
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    hs.set_fault_rate(0.05, Fault::ServerError(503));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    hs.set_fault_rate(0.0, Fault::ServerError(503));
+
+    // Wait until every delivery has been answered and the queue is empty.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let queue = store.queue_stats(Timestamp::now()).await?;
+        let deliveries = bc.deliveries().len();
+        live.set_message(format!(
+            "{deliveries} webhook deliveries, queue: {} ready, {} in flight, {} delayed",
+            queue.ready, queue.leased, queue.delayed
+        ));
+        if queue.total() == 0
+            && deliveries > 0
+            && Instant::now() > deadline - Duration::from_secs(26)
+        {
+            break;
+        }
+        if Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    if std::env::var_os("CARTOGRAPH_DEBUG_LETTERS").is_some() {
+        let mut kinds = BTreeMap::new();
+        for l in store
+            .dead_letters(&cartograph_sync::DeadLetterFilter {
+                limit: Some(1000),
+                ..Default::default()
+            })
+            .await?
+        {
+            if l.stage == "review" {
+                continue;
+            }
+            let msg: String = l.message.chars().take(400).collect();
+            *kinds.entry((l.stage.clone(), msg.split(']').next_back().unwrap_or_default().to_owned())).or_insert(0) += 1;
+        }
+        for ((stage, msg), n) in &kinds {
+            eprintln!("{n:>5} {stage}: {msg}");
+        }
+    }
+    let _ = stop.send(true);
+    for w in workers {
+        w.await??;
+    }
+    server.abort();
+    live.finish_with_message("live traffic drained");
+
+    // 6. The story.
+    let counters = pipeline.counters();
+    let quality = pipeline.quality();
+    let contacts = hs.records("contacts");
+    let all_letters = pipeline.dead_letter_count().await?;
+    let reviews = store
+        .dead_letters(&cartograph_sync::DeadLetterFilter {
+            stage: Some("review".into()),
+            limit: Some(100_000),
+            ..Default::default()
+        })
+        .await?
+        .len() as u64;
+    let dead = all_letters - reviews;
+    let emails: BTreeSet<String> = contacts
+        .iter()
+        .filter_map(|c| c.properties.get("email").map(|e| e.to_lowercase()))
+        .collect();
+    let deliveries = bc.deliveries();
+    let failed_deliveries = deliveries
+        .iter()
+        .filter(|d| d.status.is_none_or(|s| s >= 300))
+        .count();
+    let rec = &quality.reconciliation;
+    let (commerce_total, crm_total): (Decimal, Decimal) = rec
+        .days
+        .iter()
+        .fold((Decimal::ZERO, Decimal::ZERO), |(a, b), d| {
+            (a + d.commerce.amount(), b + d.crm.amount())
+        });
+    println!();
+    println!("Summary");
+    println!(
+        "  store records backfilled      {:>8}  in {backfill_secs:.1} s ({:.0} records/s)",
+        report.read,
+        report.read as f64 / backfill_secs.max(0.001)
+    );
+    println!(
+        "  HubSpot contacts              {:>8}  ({} unique emails: never two contacts for one email)",
+        contacts.len(),
+        emails.len()
+    );
+    println!(
+        "  duplicates prevented          {:>8}  (records matched to an existing person; {:.1} % of {} resolved)",
+        quality.duplicates_prevented,
+        quality.duplicate_rate * 100.0,
+        quality.resolved
+    );
+    println!(
+        "  ambiguous, sent to review     {:>8}  (shared mailboxes: the order still reaches the email's contact)",
+        reviews
+    );
+    println!(
+        "  deals                         {:>8}  (with {} line items)",
+        hs.records("deals").len(),
+        hs.records("line_items").len()
+    );
+    println!(
+        "  products                      {:>8}",
+        hs.records("products").len()
+    );
+    println!(
+        "  tasks for owners              {:>8}  (high-value orders, refunds, cancellations; none from history)",
+        hs.records("tasks").len()
+    );
+    println!(
+        "  enrolled: shipped list        {:>8}",
+        hs.list_members(&shipped).len()
+    );
+    println!(
+        "  enrolled: abandoned carts     {:>8}",
+        hs.list_members(&abandoned).len()
+    );
+    println!(
+        "  CRM writes (created/updated)  {:>8}  unchanged skipped {}",
+        counters.written, counters.unchanged
+    );
+    println!(
+        "  webhook deliveries            {:>8}  ({} not 2xx, retried by the store)",
+        deliveries.len(),
+        failed_deliveries
+    );
+    println!(
+        "  retried / rate-limited        {:>8}  / {}",
+        counters.retried, counters.rate_limited
+    );
+    println!("  dead letters                  {:>8}", dead);
+    println!(
+        "  live latency p50 / p99        {:>5} ms / {} ms",
+        quality.latency.p50_ms, quality.latency.p99_ms
+    );
+    println!(
+        "  reconciliation                {}  store {commerce_total} vs CRM {crm_total} over {} day/currency lines",
+        if rec.is_balanced() {
+            "balanced"
+        } else {
+            "MISMATCH"
+        },
+        rec.days.len()
+    );
+    println!(
+        "  live events after backfill    {:>8}",
+        counters.read.saturating_sub(after_backfill.read)
+    );
+    println!(
+        "  total time                    {:>7.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
