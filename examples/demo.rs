@@ -489,7 +489,7 @@ async fn main() -> Result<(), BoxError> {
         bc.convert_cart(id);
     }
     // A Black-Friday burst while HubSpot sheds load.
-    hs.set_fault_rate(0.08, Fault::TenSecondly);
+    hs.set_fault_rate(0.25, Fault::TenSecondly);
     live.set_message("burst: HubSpot answering some 429s and 503s");
     for _ in 0..BURST_ORDERS {
         let o = order(
@@ -503,12 +503,13 @@ async fn main() -> Result<(), BoxError> {
         next_id += 1;
     }
     tokio::time::sleep(Duration::from_millis(800)).await;
-    hs.set_fault_rate(0.05, Fault::ServerError(503));
+    hs.set_fault_rate(0.15, Fault::ServerError(503));
     tokio::time::sleep(Duration::from_millis(800)).await;
     hs.set_fault_rate(0.0, Fault::ServerError(503));
 
-    // Wait until every delivery has been answered and the queue is empty.
+    // Wait until deliveries stop arriving and the queue is empty.
     let deadline = Instant::now() + Duration::from_secs(30);
+    let (mut seen, mut quiet_since) = (0, Instant::now());
     loop {
         let queue = store.queue_stats(Timestamp::now()).await?;
         let deliveries = bc.deliveries().len();
@@ -516,13 +517,11 @@ async fn main() -> Result<(), BoxError> {
             "{deliveries} webhook deliveries, queue: {} ready, {} in flight, {} delayed",
             queue.ready, queue.leased, queue.delayed
         ));
-        if queue.total() == 0
-            && deliveries > 0
-            && Instant::now() > deadline - Duration::from_secs(26)
-        {
-            break;
+        if deliveries != seen {
+            (seen, quiet_since) = (deliveries, Instant::now());
         }
-        if Instant::now() > deadline {
+        let quiet = quiet_since.elapsed() > Duration::from_secs(1);
+        if (queue.total() == 0 && quiet) || Instant::now() > deadline {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -540,7 +539,12 @@ async fn main() -> Result<(), BoxError> {
                 continue;
             }
             let msg: String = l.message.chars().take(400).collect();
-            *kinds.entry((l.stage.clone(), msg.split(']').next_back().unwrap_or_default().to_owned())).or_insert(0) += 1;
+            *kinds
+                .entry((
+                    l.stage.clone(),
+                    msg.split(']').next_back().unwrap_or_default().to_owned(),
+                ))
+                .or_insert(0) += 1;
         }
         for ((stage, msg), n) in &kinds {
             eprintln!("{n:>5} {stage}: {msg}");
@@ -588,7 +592,7 @@ async fn main() -> Result<(), BoxError> {
     println!(
         "  store records backfilled      {:>8}  in {backfill_secs:.1} s ({:.0} records/s)",
         report.read,
-        report.read as f64 / backfill_secs.max(0.001)
+        f64::from(u32::try_from(report.read).unwrap_or(u32::MAX)) / backfill_secs.max(0.001)
     );
     println!(
         "  HubSpot contacts              {:>8}  ({} unique emails: never two contacts for one email)",
@@ -602,8 +606,7 @@ async fn main() -> Result<(), BoxError> {
         quality.resolved
     );
     println!(
-        "  ambiguous, sent to review     {:>8}  (shared mailboxes: the order still reaches the email's contact)",
-        reviews
+        "  ambiguous, sent to review     {reviews:>8}  (shared mailboxes: the order still reaches the email's contact)"
     );
     println!(
         "  deals                         {:>8}  (with {} line items)",
@@ -635,11 +638,16 @@ async fn main() -> Result<(), BoxError> {
         deliveries.len(),
         failed_deliveries
     );
+    let hubspot_transport = pipeline.transport().sink.unwrap_or_default();
     println!(
-        "  retried / rate-limited        {:>8}  / {}",
-        counters.retried, counters.rate_limited
+        "  HubSpot requests              {:>8}  ({} answered 429, {} answered 5xx; {} retried by the connector, {} by the queue)",
+        hubspot_transport.requests,
+        hubspot_transport.rate_limited,
+        hubspot_transport.server_errors,
+        hubspot_transport.retries,
+        counters.retried
     );
-    println!("  dead letters                  {:>8}", dead);
+    println!("  dead letters                  {dead:>8}");
     println!(
         "  live latency p50 / p99        {:>5} ms / {} ms",
         quality.latency.p50_ms, quality.latency.p99_ms

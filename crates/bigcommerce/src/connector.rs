@@ -200,6 +200,10 @@ impl CommerceSource for BigCommerce {
         capabilities()
     }
 
+    fn transport_stats(&self) -> Option<cartograph_connector::TransportStats> {
+        Some(self.client.stats())
+    }
+
     async fn list_customers(&self, request: &ListRequest) -> Result<Page<Customer>> {
         let position = Position::from_cursor(request.cursor.as_ref(), Pos::Page(1))?;
         let limit = self.config().v3_page_size(request.limit);

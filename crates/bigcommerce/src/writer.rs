@@ -98,6 +98,10 @@ impl CommerceWriter for BigCommerce {
         crate::connector::capabilities()
     }
 
+    fn transport_stats(&self) -> Option<cartograph_connector::TransportStats> {
+        Some(self.client.stats())
+    }
+
     async fn find_customers_by_email(&self, emails: &[EmailAddress]) -> Result<Vec<Customer>> {
         let mut wanted: Vec<String> = emails.iter().map(|e| e.normalized().to_owned()).collect();
         wanted.sort();

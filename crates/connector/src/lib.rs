@@ -10,7 +10,7 @@ pub mod webhook;
 pub use async_trait::async_trait;
 pub use capabilities::{Capabilities, EnrollmentMethod, Stream};
 pub use error::{Error, ErrorKind, Result};
-pub use outcome::{RecordOutcome, WriteStatus};
+pub use outcome::{RecordOutcome, TransportStats, WriteStatus};
 pub use page::{Cursor, ListRequest, Page, drain};
 pub use traits::{CommerceSource, CommerceWriter, CrmSink, CrmSource, default_hydrate};
 pub use webhook::{NotificationKind, WebhookNotification, WebhookRequest};

@@ -77,3 +77,18 @@ impl RecordOutcome {
         }
     }
 }
+
+/// What a connector's HTTP transport has done so far: requests sent, retries, and the
+/// vendor's rate-limit and server-error answers (most of which the transport retried
+/// before the caller saw anything).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TransportStats {
+    /// Attempts sent (retries included).
+    pub requests: u64,
+    /// Attempts that were retries of an earlier attempt.
+    pub retries: u64,
+    /// 429 answers.
+    pub rate_limited: u64,
+    /// 5xx answers.
+    pub server_errors: u64,
+}

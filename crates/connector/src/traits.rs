@@ -16,7 +16,7 @@ use crate::capabilities::Capabilities;
 #[cfg(doc)]
 use crate::error::ErrorKind;
 use crate::error::{Error, Result};
-use crate::outcome::RecordOutcome;
+use crate::outcome::{RecordOutcome, TransportStats};
 use crate::page::{ListRequest, Page};
 use crate::webhook::{NotificationKind, WebhookNotification, WebhookRequest};
 
@@ -33,6 +33,11 @@ pub trait CommerceSource: Send + Sync {
 
     /// What this source supports.
     fn capabilities(&self) -> Capabilities;
+
+    /// Transport figures (requests, retries, 429s, 5xx) when the connector talks HTTP.
+    fn transport_stats(&self) -> Option<TransportStats> {
+        None
+    }
 
     /// Customers, oldest modification first when `since` is set.
     async fn list_customers(&self, _request: &ListRequest) -> Result<Page<Customer>> {
@@ -238,6 +243,11 @@ pub trait CommerceWriter: Send + Sync {
     /// What this writer supports.
     fn capabilities(&self) -> Capabilities;
 
+    /// Transport figures (requests, retries, 429s, 5xx) when the connector talks HTTP.
+    fn transport_stats(&self) -> Option<TransportStats> {
+        None
+    }
+
     /// Customers whose email matches one of `emails` (case-insensitive).
     async fn find_customers_by_email(&self, _emails: &[EmailAddress]) -> Result<Vec<Customer>> {
         unsupported(self.name(), "find_customers_by_email")
@@ -278,6 +288,11 @@ pub trait CrmSink: Send + Sync {
 
     /// What this sink supports.
     fn capabilities(&self) -> Capabilities;
+
+    /// Transport figures (requests, retries, 429s, 5xx) when the connector talks HTTP.
+    fn transport_stats(&self) -> Option<TransportStats> {
+        None
+    }
 
     /// Looks contacts up by identity keys before any write; one answer per input, in order.
     async fn find_contacts(&self, _keys: &[IdentityKeys]) -> Result<Vec<Option<CrmContact>>> {
@@ -333,6 +348,11 @@ pub trait CrmSource: Send + Sync {
 
     /// What this source supports.
     fn capabilities(&self) -> Capabilities;
+
+    /// Transport figures (requests, retries, 429s, 5xx) when the connector talks HTTP.
+    fn transport_stats(&self) -> Option<TransportStats> {
+        None
+    }
 
     /// Contacts changed since `request.since`, oldest first.
     async fn list_contacts(&self, _request: &ListRequest) -> Result<Page<CrmContact>> {

@@ -114,6 +114,20 @@ struct Inner {
     config: HttpConfig,
     policy: Arc<dyn VendorPolicy>,
     http: reqwest::Client,
+    stats: Stats,
+}
+
+/// Transport counters, shared by clones of a client.
+#[derive(Debug, Default)]
+struct Stats {
+    requests: std::sync::atomic::AtomicU64,
+    retries: std::sync::atomic::AtomicU64,
+    rate_limited: std::sync::atomic::AtomicU64,
+    server_errors: std::sync::atomic::AtomicU64,
+}
+
+fn bump(counter: &std::sync::atomic::AtomicU64) {
+    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
 impl fmt::Debug for HttpClient {
@@ -161,6 +175,7 @@ impl HttpClient {
                 config,
                 policy,
                 http,
+                stats: Stats::default(),
             }),
         })
     }
@@ -173,6 +188,7 @@ impl HttpClient {
             config: self.inner.config.clone(),
             policy: Arc::clone(&self.inner.policy),
             http,
+            stats: Stats::default(),
         };
         Self {
             inner: Arc::new(inner),
@@ -192,6 +208,18 @@ impl HttpClient {
     /// The base URL.
     pub fn base_url(&self) -> &BaseUrl {
         &self.inner.config.base_url
+    }
+
+    /// What this client has sent so far: attempts, retries, 429 and 5xx answers.
+    pub fn stats(&self) -> cartograph_connector::TransportStats {
+        use std::sync::atomic::Ordering::Relaxed;
+        let s = &self.inner.stats;
+        cartograph_connector::TransportStats {
+            requests: s.requests.load(Relaxed),
+            retries: s.retries.load(Relaxed),
+            rate_limited: s.rate_limited.load(Relaxed),
+            server_errors: s.server_errors.load(Relaxed),
+        }
     }
 
     /// Sends a request: waits for the rate limiter, authenticates, retries per the
@@ -236,6 +264,10 @@ impl HttpClient {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
+            bump(&self.inner.stats.requests);
+            if attempt > 1 {
+                bump(&self.inner.stats.retries);
+            }
             if let Some(limiter) = &config.rate_limit {
                 limiter.acquire().await;
             }
@@ -328,6 +360,11 @@ impl HttpClient {
         };
         let status = response.status().as_u16();
         span.record("status", status);
+        if status == 429 {
+            bump(&inner.stats.rate_limited);
+        } else if status >= 500 {
+            bump(&inner.stats.server_errors);
+        }
         let headers = response.headers().clone();
         if let (Some(limiter), Some(signal)) = (
             &inner.config.rate_limit,

@@ -292,10 +292,9 @@ mod tests {
 
     #[test]
     fn tightening_keeps_the_sustained_rate_near_the_quota() {
-        let limiter = RateLimiter::new(
-            RateLimit::new(100_000, Duration::from_secs(1)).with_burst(10_000),
-        )
-        .expect("valid");
+        let limiter =
+            RateLimiter::new(RateLimit::new(100_000, Duration::from_secs(1)).with_burst(10_000))
+                .expect("valid");
         limiter.observe(RateLimitSignal {
             quota: Some(150),
             window: Some(Duration::from_secs(30)),

@@ -106,6 +106,10 @@ impl CrmSink for HubSpot {
         c
     }
 
+    fn transport_stats(&self) -> Option<cartograph_connector::TransportStats> {
+        Some(self.client.stats())
+    }
+
     async fn find_contacts(&self, keys: &[IdentityKeys]) -> Result<Vec<Option<CrmContact>>> {
         self.refuse_oversized("find_contacts", keys.len())?;
         self.client.find_contacts(keys).await
@@ -158,6 +162,10 @@ impl CrmSource for HubSpot {
 
     fn capabilities(&self) -> Capabilities {
         CrmSink::capabilities(self)
+    }
+
+    fn transport_stats(&self) -> Option<cartograph_connector::TransportStats> {
+        Some(self.client.stats())
     }
 
     async fn list_contacts(&self, request: &ListRequest) -> Result<Page<CrmContact>> {

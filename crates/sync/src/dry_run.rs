@@ -91,6 +91,10 @@ impl CrmSink for DryRunSink {
         self.inner.capabilities()
     }
 
+    fn transport_stats(&self) -> Option<cartograph_connector::TransportStats> {
+        self.inner.transport_stats()
+    }
+
     async fn find_contacts(&self, keys: &[IdentityKeys]) -> Result<Vec<Option<CrmContact>>> {
         self.inner.find_contacts(keys).await
     }

@@ -19,7 +19,7 @@ pub use engine::{
 pub use intake::{Intake, IntakeResponse};
 pub use modes::{ListConfig, ListError, ListReport, Lister, version_key};
 pub use observe::{CounterSnapshot, Counters};
-pub use pipeline::{BuildError, Pipeline, PipelineBuilder};
+pub use pipeline::{BuildError, Pipeline, PipelineBuilder, TransportSummary};
 pub use store::{
     Checkpoint, DeadLetter, DeadLetterFilter, DeadLetterId, EnqueueOutcome, Link, NewDeadLetter,
     NewQueuedEvent, QueueId, QueueStats, QueuedEvent, RecordLog, RunId, RunSummary, RunTotals,

@@ -40,6 +40,15 @@ use crate::observe::{CounterSnapshot, Counters};
 use crate::store::{RunId, Store, StoreError};
 use crate::worker::{Worker, WorkerConfig};
 
+/// Transport figures of both ends of a pipeline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TransportSummary {
+    /// The commerce source's transport, when it talks HTTP.
+    pub source: Option<cartograph_connector::TransportStats>,
+    /// The CRM sink's transport, when it talks HTTP.
+    pub sink: Option<cartograph_connector::TransportStats>,
+}
+
 /// Why a pipeline could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -326,6 +335,16 @@ impl Pipeline {
     /// Live counters.
     pub fn counters(&self) -> CounterSnapshot {
         self.counters.snapshot()
+    }
+
+    /// Transport figures of the commerce source and the CRM sink (requests, retries, 429s
+    /// and 5xx answers, most of them retried inside the connector before the pipeline saw
+    /// anything).
+    pub fn transport(&self) -> TransportSummary {
+        TransportSummary {
+            source: self.source.transport_stats(),
+            sink: self.engine.sink.transport_stats(),
+        }
     }
 
     /// The data-quality report.

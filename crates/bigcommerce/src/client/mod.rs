@@ -37,6 +37,11 @@ pub struct Client {
 }
 
 impl Client {
+    /// Transport figures of this client (requests, retries, 429s, 5xx).
+    pub fn stats(&self) -> cartograph_connector::TransportStats {
+        self.http.stats()
+    }
+
     /// A client with its own connection pool, rate limiter and retry policy.
     ///
     /// # Errors

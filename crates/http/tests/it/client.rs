@@ -59,11 +59,23 @@ async fn rate_limited_honours_retry_after() {
         .mount(&server)
         .await;
     let started = Instant::now();
-    let response = client(&server, fast_retry(3))
+    let http = client(&server, fast_retry(3));
+    let response = http
         .send(Request::get("/v3/orders"))
         .await
         .expect("retried");
     assert_eq!(response.status, 200);
+    let stats = http.stats();
+    assert_eq!(
+        (
+            stats.requests,
+            stats.retries,
+            stats.rate_limited,
+            stats.server_errors
+        ),
+        (2, 1, 1, 0),
+        "the transport counts the 429 and the retry"
+    );
     assert!(
         started.elapsed() >= Duration::from_secs(1),
         "waited only {:?}",

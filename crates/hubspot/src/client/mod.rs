@@ -100,6 +100,11 @@ pub(crate) struct BatchAnswer {
 pub(crate) type Slot = Result<SimpleObject, Error>;
 
 impl HubSpotClient {
+    /// Transport figures of this client (requests, retries, 429s, 5xx).
+    pub fn stats(&self) -> cartograph_connector::TransportStats {
+        self.http.stats()
+    }
+
     /// A client with its own rate limiter (the portal's burst limit).
     ///
     /// # Errors
