@@ -1,0 +1,134 @@
+//! A webhook intake server with axum: how a host application wires Cartograph into its own
+//! HTTP stack.
+//!
+//! ```sh
+//! # against real accounts
+//! BIGCOMMERCE_STORE_HASH=abc123 BIGCOMMERCE_TOKEN=... BIGCOMMERCE_WEBHOOK_SECRET=... \
+//! HUBSPOT_TOKEN=pat-... HUBSPOT_CLIENT_SECRET=... \
+//! cargo run --release --example webhook_server -- 0.0.0.0:8080 cartograph.sqlite
+//!
+//! # or against the simulators, for a local try
+//! cargo run --release --example webhook_server -- --sim
+//! ```
+//!
+//! Routes: `POST /webhooks/commerce` (BigCommerce) and `POST /webhooks/crm` (HubSpot). Each
+//! request is verified and committed to the durable queue before the answer goes out (200;
+//! 401 for a bad signature; 503 when the store cannot commit, so the vendor retries). Two
+//! workers drain the queue in the background. Ctrl-C stops accepting requests, lets the
+//! workers finish and settle their batches, and exits.
+
+use std::sync::Arc;
+
+use cartograph_bigcommerce::{BigCommerce, BigCommerceConfig};
+use cartograph_connector::{CommerceSource, CommerceWriter, CrmSink, CrmSource};
+use cartograph_core::metrics::Rates;
+use cartograph_http::Secret;
+use cartograph_hubspot::{HubSpot, HubSpotAuth, HubSpotConfig};
+use cartograph_model::Currency;
+use cartograph_store_sqlite::SqliteStore;
+use cartograph_sync::{EngineConfig, Pipeline, Store};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+fn env(name: &str) -> Result<String, BoxError> {
+    std::env::var(name).map_err(|_| format!("set {name} (or run with --sim)").into())
+}
+
+/// The connectors, from the environment or from freshly started simulators.
+async fn connectors(
+    sim: bool,
+    keep: &mut Vec<Box<dyn std::any::Any + Send>>,
+) -> Result<(Arc<BigCommerce>, Arc<HubSpot>), BoxError> {
+    if sim {
+        let bc = cartograph_bigcommerce::sim::Simulator::start(
+            cartograph_bigcommerce::sim::SimConfig::default(),
+        )
+        .await?;
+        let hs = cartograph_hubspot::sim::HubSpotSim::start().await?;
+        let pair = (
+            Arc::new(BigCommerce::new(bc.connector_config().build()?)?),
+            Arc::new(HubSpot::new(hs.connector_config()?.build()?)?),
+        );
+        eprintln!(
+            "simulators: BigCommerce {} HubSpot {}",
+            bc.base_url(),
+            hs.base_url()
+        );
+        keep.push(Box::new(bc));
+        keep.push(Box::new(hs));
+        return Ok(pair);
+    }
+    let bc = BigCommerceConfig::builder(env("BIGCOMMERCE_STORE_HASH")?, env("BIGCOMMERCE_TOKEN")?)
+        .webhook_header_secret(env("BIGCOMMERCE_WEBHOOK_SECRET")?)
+        .build()?;
+    let hs = HubSpotConfig::builder(HubSpotAuth::PrivateApp {
+        token: Secret::new(env("HUBSPOT_TOKEN")?),
+    })
+    .client_secret(Secret::new(env("HUBSPOT_CLIENT_SECRET")?))
+    .build()?;
+    Ok((Arc::new(BigCommerce::new(bc)?), Arc::new(HubSpot::new(hs)?)))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let sim = args.iter().any(|a| a == "--sim");
+    let positional: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
+    let addr = positional.first().map_or("127.0.0.1:8080", |s| s.as_str());
+    let db = positional
+        .get(1)
+        .map_or("cartograph.sqlite", |s| s.as_str());
+
+    let mut keep = Vec::new();
+    let (bigcommerce, hubspot) = connectors(sim, &mut keep).await?;
+    hubspot
+        .ensure_properties(&hubspot.required_properties())
+        .await?;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(db)?);
+    let pipeline = Arc::new(
+        Pipeline::builder()
+            .source(Arc::clone(&bigcommerce) as Arc<dyn CommerceSource>)
+            .writer(bigcommerce as Arc<dyn CommerceWriter>)
+            .sink(Arc::clone(&hubspot) as Arc<dyn CrmSink>)
+            .crm_source(hubspot as Arc<dyn CrmSource>)
+            .store(store)
+            .engine(EngineConfig::hubspot(Rates::new(Currency::USD))?)
+            .build()
+            .await?,
+    );
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers: Vec<_> = (0..2)
+        .map(|n| {
+            let worker = pipeline.worker(&format!("worker-{n}"));
+            let stopped = stopped.clone();
+            tokio::spawn(async move { worker.run(stopped).await })
+        })
+        .collect();
+
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    eprintln!(
+        "listening on http://{}/webhooks/{{commerce,crm}}",
+        listener.local_addr()?
+    );
+    axum::serve(
+        listener,
+        cartograph_sync::http::intake_router(Arc::clone(&pipeline)),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+
+    eprintln!("stopping: finishing in-flight batches");
+    let _ = stop.send(true);
+    for worker in workers {
+        let report = worker.await??;
+        eprintln!("worker done: {report:?}");
+    }
+    eprintln!("counters: {:?}", pipeline.counters());
+    Ok(())
+}
