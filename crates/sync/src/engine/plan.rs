@@ -592,17 +592,7 @@ impl Engine {
         let order_key = order.source.to_string();
         // An amount that cannot be converted never enters the ledger: it would poison every
         // later metrics computation of this person.
-        let base_total = self
-            .config
-            .metrics
-            .rates
-            .to_base(&order.total)
-            .map_err(|e| {
-                dead(
-                    "metrics",
-                    Error::invalid_field(order_key.clone(), "total", e.to_string()),
-                )
-            })?;
+        let base_total = self.base_total(order)?;
         let previous = state.upsert_order(order);
         planned.owners.push((
             keys::order_owner(&order_key),
@@ -633,18 +623,7 @@ impl Engine {
         if order.status == OrderStatus::Incomplete || order.is_archived {
             return Ok(());
         }
-        let high_value = recipes
-            .high_value_threshold
-            .is_some_and(|t| base_total.amount() >= t);
-        let b2b = order
-            .billing_address
-            .as_ref()
-            .is_some_and(|a| a.company.is_some());
-        let as_record = match recipes.orders_as {
-            OrdersAs::All => true,
-            OrdersAs::HighValueOnly => high_value || b2b,
-            OrdersAs::None => false,
-        };
+        let (high_value, b2b, as_record) = self.order_flags(order, &base_total);
         if as_record {
             let mut record = self.order_record(event, order)?;
             record.contact = contact_ref(state);
@@ -782,22 +761,45 @@ impl Engine {
         if order.status == OrderStatus::Incomplete || order.is_archived {
             return Ok(());
         }
-        let order_key = order.source.to_string();
-        let base_total = self
-            .config
+        let base_total = self.base_total(order)?;
+        if let Some(entry) = cartograph_core::reconcile::Entry::from_order(order) {
+            planned.revenue_keys.insert(entry.key.clone());
+            planned.revenue.push(entry);
+        }
+        let (_, _, as_record) = self.order_flags(order, &base_total);
+        if as_record {
+            let mut record = self.order_record(event, order)?;
+            record.contact = order.email.clone().map(ContactRef::Email);
+            planned.orders.push(Pending {
+                items: BTreeSet::from([i]),
+                value: record,
+            });
+        }
+        Ok(())
+    }
+
+    /// The order total in the metrics base currency; an amount that cannot be converted is a
+    /// typed dead letter naming the field.
+    fn base_total(&self, order: &Order) -> Result<cartograph_model::Money, ItemOutcome> {
+        self.config
             .metrics
             .rates
             .to_base(&order.total)
             .map_err(|e| {
                 dead(
                     "metrics",
-                    Error::invalid_field(order_key.clone(), "total", e.to_string()),
+                    Error::invalid_field(order.source.to_string(), "total", e.to_string()),
                 )
-            })?;
-        if let Some(entry) = cartograph_core::reconcile::Entry::from_order(order) {
-            planned.revenue_keys.insert(entry.key.clone());
-            planned.revenue.push(entry);
-        }
+            })
+    }
+
+    /// Whether an order is high-value or B2B (recipe 5), and whether it becomes an order
+    /// record.
+    fn order_flags(
+        &self,
+        order: &Order,
+        base_total: &cartograph_model::Money,
+    ) -> (bool, bool, bool) {
         let recipes = &self.config.recipes;
         let high_value = recipes
             .high_value_threshold
@@ -811,15 +813,7 @@ impl Engine {
             OrdersAs::HighValueOnly => high_value || b2b,
             OrdersAs::None => false,
         };
-        if as_record {
-            let mut record = self.order_record(event, order)?;
-            record.contact = order.email.clone().map(ContactRef::Email);
-            planned.orders.push(Pending {
-                items: BTreeSet::from([i]),
-                value: record,
-            });
-        }
-        Ok(())
+        (high_value, b2b, as_record)
     }
 
     fn order_record(
