@@ -81,7 +81,14 @@ impl Plan {
         self.run(input, cx, errors, |f, out| {
             let target = f.target.as_str();
             loop {
-                match entries.peek().map(|(k, _)| k.as_str().cmp(target)) {
+                // Equal keys are the usual case when a map is reused: test that first.
+                match entries.peek().map(|(k, _)| {
+                    if k.as_str() == target {
+                        Ordering::Equal
+                    } else {
+                        k.as_str().cmp(target)
+                    }
+                }) {
                     Some(Ordering::Less) => {
                         if let Some((key, _)) = entries.next() {
                             stale.push(key.clone());
@@ -141,7 +148,7 @@ impl Plan {
                 }
             }
             let value = eval::eval(&f.expr, input, cx.rates)
-                .and_then(|v| Ok(eval::finalize(v, &f.definition, !f.options_checked)?));
+                .and_then(|v| eval::finalize(v, &f.definition, !f.options_checked));
             match value {
                 Ok(Some(v)) => emit(f, v),
                 Ok(None) if f.required => errors.push(FieldError {

@@ -1,9 +1,10 @@
 //! Evaluation of compiled expressions and conversion into CRM property values.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use cartograph_model::{
-    AttributeValue, Decimal, Money, PropertyDefinition, PropertyType, PropertyValue, Timestamp,
+    AttributeValue, Decimal, PropertyDefinition, PropertyType, PropertyValue, Timestamp,
     parse_decimal,
 };
 use rust_decimal::RoundingStrategy;
@@ -13,6 +14,7 @@ use time::format_description::well_known::Iso8601;
 use super::Input;
 use super::compile::{Cmp, Expr, Op, Root, Step, Term};
 use super::error::{FieldErrorReason as R, cut};
+use super::fold::{self, SumAcc};
 use super::parse::Lit;
 use super::schema::{Obj, Value, custom};
 use crate::metrics::Rates;
@@ -34,7 +36,7 @@ fn root<'a>(root: Root, input: &Input<'a>) -> Value<'a> {
     obj.map_or(Value::Null, Value::Obj)
 }
 
-fn step<'a>(v: Value<'a>, s: &'a Step) -> Value<'a> {
+pub(crate) fn step<'a>(v: Value<'a>, s: &'a Step) -> Value<'a> {
     match v {
         Value::List(items) => {
             if let Step::Index(i) = s {
@@ -115,7 +117,13 @@ fn lit(l: &Lit) -> Value<'_> {
 
 /// Evaluates an expression.
 pub(crate) fn eval<'a>(expr: &'a Expr, input: &Input<'a>, rates: Option<&'a Rates>) -> Res<'a> {
+    let mut folded = 0;
     let mut v = match &expr.term {
+        Term::Path { root: r, steps } if fold::folds(&expr.ops) => {
+            let (v, n) = fold::path(root(*r, input), steps, &expr.ops)?;
+            folded = n;
+            v
+        }
         Term::Path { root: r, steps } => {
             let mut v = root(*r, input);
             for s in steps {
@@ -137,7 +145,33 @@ pub(crate) fn eval<'a>(expr: &'a Expr, input: &Input<'a>, rates: Option<&'a Rate
             out
         }
     };
-    for (op, lift) in &expr.ops {
+    for (op, lift) in &expr.ops[folded..] {
+        // The usual inputs of the hottest transforms, without the general dispatch.
+        match (op, &v) {
+            (Op::Amount, Value::Money(m)) => {
+                v = Value::Num(m.amount());
+                continue;
+            }
+            (Op::Decimal(scale), Value::Num(n)) if n.scale() <= *scale => {
+                // Widening the scale is exact: no rounding needed.
+                let mut n = *n;
+                n.rescale(*scale);
+                v = Value::Num(n);
+                continue;
+            }
+            (
+                Op::Map {
+                    table, fallback, ..
+                },
+                Value::Str(key),
+            ) => {
+                if let Some(out) = table.get(key.as_ref()).or(fallback.as_ref()) {
+                    v = Value::Str(Cow::Borrowed(out));
+                    continue;
+                }
+            }
+            _ => {}
+        }
         if let Value::Slice(items) = v {
             // Whole-list questions need no materialized list.
             let n = items.len();
@@ -186,7 +220,7 @@ fn is_empty(v: &Value<'_>) -> bool {
 }
 
 /// Text of a scalar for `concat`, `join`, `string` and comparisons.
-fn text<'a>(v: &Value<'a>) -> Option<Cow<'a, str>> {
+pub(crate) fn text<'a>(v: &Value<'a>) -> Option<Cow<'a, str>> {
     Some(match v {
         Value::Str(s) => s.clone(),
         Value::Num(n) => Cow::Owned(n.normalize().to_string()),
@@ -208,7 +242,7 @@ fn concat<'a>(
     input: &Input<'a>,
     rates: Option<&'a Rates>,
 ) -> Res<'a> {
-    let mut out = String::new();
+    let mut out = spare_string(32);
     let mut any = false;
     if let Some(t) = first.and_then(text) {
         out.push_str(&t);
@@ -225,6 +259,7 @@ fn concat<'a>(
     Ok(if any {
         Value::Str(Cow::Owned(out))
     } else {
+        give_back(out);
         Value::Null
     })
 }
@@ -266,7 +301,7 @@ fn parse_date(s: &str) -> Result<Date, R> {
 
 // Boxed on purpose: evaluator results stay as small as a value.
 #[allow(clippy::unnecessary_box_returns)]
-fn type_err(expected: &str, v: &Value<'_>) -> Box<R> {
+pub(crate) fn type_err(expected: &str, v: &Value<'_>) -> Box<R> {
     Box::new(R::Type {
         expected: expected.to_owned(),
         found: v.type_name().to_owned(),
@@ -498,7 +533,7 @@ fn join<'a>(items: &[Value<'a>], sep: &str) -> Res<'a> {
         })
         .sum::<usize>()
         + sep.len() * (items.len() - 1);
-    let mut out = String::with_capacity(guess);
+    let mut out = spare_string(guess);
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.push_str(sep);
@@ -513,31 +548,11 @@ fn join<'a>(items: &[Value<'a>], sep: &str) -> Res<'a> {
 
 fn sum(v: Value<'_>) -> Res<'_> {
     let Value::List(items) = v else { return Ok(v) };
-    let mut num: Option<Decimal> = None;
-    let mut money: Option<Money> = None;
+    let mut acc = SumAcc::default();
     for item in items {
-        match item {
-            Value::Num(n) => num = Some(num.unwrap_or_default().checked_add(n).ok_or(R::Overflow)?),
-            Value::Money(m) => {
-                money = Some(match money {
-                    Some(acc) => acc.checked_add(&m).map_err(R::from)?,
-                    None => m,
-                });
-            }
-            other => return Err(type_err("number", &other)),
-        }
+        acc.push(item)?;
     }
-    Ok(match (num, money) {
-        (Some(_), Some(_)) => {
-            return Err(Box::new(R::Type {
-                expected: "number".into(),
-                found: "money".into(),
-            }));
-        }
-        (Some(n), None) => Value::Num(n),
-        (None, Some(m)) => Value::Money(m),
-        (None, None) => Value::Num(Decimal::ZERO),
-    })
+    acc.finish()
 }
 
 /// Picks a localized text: for each requested tag in order, the tag itself, then its
@@ -572,6 +587,40 @@ fn option_ok(def: &PropertyDefinition, value: &str) -> Result<(), R> {
     }
 }
 
+thread_local! {
+    /// Text buffers of overwritten properties, handed to the next expression that builds
+    /// text: applying a plan record after record into the same map stops allocating.
+    static SPARE: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// At most this many spare buffers per thread, each at most this large.
+const SPARE_COUNT: usize = 64;
+const SPARE_BYTES: usize = 4096;
+
+/// An empty string with room for `min` bytes, reusing a spare buffer when there is one.
+pub(crate) fn spare_string(min: usize) -> String {
+    match SPARE.with_borrow_mut(Vec::pop) {
+        Some(mut s) => {
+            s.reserve(min);
+            s
+        }
+        None => String::with_capacity(min),
+    }
+}
+
+/// Keeps a no longer needed buffer for [`spare_string`].
+pub(crate) fn give_back(mut s: String) {
+    if s.capacity() == 0 || s.capacity() > SPARE_BYTES {
+        return;
+    }
+    s.clear();
+    SPARE.with_borrow_mut(|spare| {
+        if spare.len() < SPARE_COUNT {
+            spare.push(s);
+        }
+    });
+}
+
 /// A finalized property value; text may still borrow from the record, so it can be copied
 /// into an existing buffer instead of allocating.
 pub(crate) enum Out<'a> {
@@ -589,7 +638,8 @@ impl Out<'_> {
         }
     }
 
-    /// Stores the value in `slot`, reusing its text buffer when both are text.
+    /// Stores the value in `slot`, reusing its text buffer when both are text (a replaced
+    /// buffer is kept for the next text an expression builds).
     pub(crate) fn assign(self, slot: &mut PropertyValue) {
         match (self, slot) {
             (Self::Text(Cow::Borrowed(t)), PropertyValue::String(buf))
@@ -597,13 +647,28 @@ impl Out<'_> {
                 buf.clear();
                 buf.push_str(t);
             }
-            (out, slot) => *slot = out.into_value(),
+            (out, slot) => {
+                let old = std::mem::replace(slot, out.into_value());
+                if let PropertyValue::String(buf) | PropertyValue::Enumeration(buf) = old {
+                    give_back(buf);
+                }
+            }
         }
     }
 }
 
 /// Converts a value into the property's type; `None` for a missing value.
 pub(crate) fn finalize<'a>(
+    v: Value<'a>,
+    def: &PropertyDefinition,
+    check_options: bool,
+) -> Result<Option<Out<'a>>, Box<R>> {
+    // Boxed here: the result of every field passes through the caller.
+    finalize_value(v, def, check_options).map_err(Box::new)
+}
+
+#[inline]
+fn finalize_value<'a>(
     v: Value<'a>,
     def: &PropertyDefinition,
     check_options: bool,

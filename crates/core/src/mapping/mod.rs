@@ -32,6 +32,7 @@ mod compile;
 pub mod defaults;
 mod error;
 mod eval;
+mod fold;
 mod parse;
 mod records;
 mod schema;

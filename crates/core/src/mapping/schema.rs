@@ -68,6 +68,19 @@ impl<'a> Slice<'a> {
         }
     }
 
+    /// Calls `f` on every element, in order, stopping at the first error.
+    pub(crate) fn try_for_each<E>(
+        self,
+        mut f: impl FnMut(Value<'a>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        match self {
+            Self::Strs(x) => x.iter().try_for_each(|v| f(b(v))),
+            Self::LineItems(x) => x.iter().try_for_each(|v| f(Value::Obj(Obj::LineItem(v)))),
+            Self::Addresses(x) => x.iter().try_for_each(|v| f(Value::Obj(Obj::Address(v)))),
+            Self::Coupons(x) => x.iter().try_for_each(|v| f(Value::Obj(Obj::Coupon(v)))),
+        }
+    }
+
     /// The elements as an owned list.
     pub(crate) fn to_list(self) -> Vec<Value<'a>> {
         let mut out = Vec::with_capacity(self.len());
@@ -315,7 +328,11 @@ fn fulfillment(p: cartograph_model::FulfillmentStatus) -> &'static str {
 fields!(ORDER: Order {
     "id": STR => |o| b(&o.source.id),
     "system": STR => |o| b(&o.source.system),
-    "key": STR => |o| Value::Str(Cow::Owned(crate::metrics::source_key(&o.source))),
+    "key": STR => |o| {
+        let mut key = super::eval::spare_string(0);
+        crate::metrics::write_source_key(&mut key, &o.source);
+        Value::Str(Cow::Owned(key))
+    },
     "number": STR => |o| s(o.number.as_deref()),
     "customer_id": STR => |o| s(o.customer.as_ref().map(|c| c.id.as_str())),
     "email": STR => |o| s(o.email.as_ref().map(cartograph_model::EmailAddress::as_str)),

@@ -145,3 +145,83 @@ fn list_paths_index_count_first_last_distinct_and_join() {
     assert!(!p.contains_key("t6"), "index past the end: missing");
     assert_eq!(p["flag"], PropertyValue::Bool(false));
 }
+
+/// Aggregations folded while walking a path give exactly what building the list first
+/// gives: values, missing values and per-field errors, on lists with duplicates, empty
+/// lists, numbers among strings, custom attributes and mixed currencies.
+#[test]
+fn folded_aggregations_equal_list_building_evaluation() {
+    use cartograph_model::{AttributeValue, Currency, Decimal, Money};
+
+    let mut orders = sample::orders(60, 10, 21);
+    for (i, o) in orders.iter_mut().enumerate() {
+        match i % 6 {
+            0 => o.line_items.clear(),
+            1 => {
+                // Duplicates and a line without categories.
+                let first = o.line_items[0].clone();
+                o.line_items.push(first);
+                o.line_items[1].categories.clear();
+            }
+            2 => o.line_items[0].unit_price = Money::new(Decimal::new(100, 2), Currency::EUR),
+            3 => {
+                for (n, l) in o.line_items.iter_mut().enumerate() {
+                    l.custom.insert(
+                        "color".into(),
+                        if n % 2 == 0 {
+                            AttributeValue::String("red".into())
+                        } else {
+                            AttributeValue::Number(Decimal::from(n as u64))
+                        },
+                    );
+                }
+            }
+            4 => o
+                .coupons
+                .extend(["A", "B", "A"].map(|c| cartograph_model::Coupon {
+                    code: c.into(),
+                    amount: None,
+                })),
+            _ => {}
+        }
+    }
+    let fields = [
+        ("t1", "order.line_items[*].sku | distinct | join('|')"),
+        ("t2", "order.line_items[*].categories | distinct | join"),
+        ("t3", "order.line_items[*].categories | join(';')"),
+        ("t4", "order.line_items[*].quantity | distinct | join(',')"),
+        ("t5", "order.line_items[*].quantity | sum | string"),
+        (
+            "t6",
+            "order.line_items[*].unit_price | sum | amount | string",
+        ),
+        ("t7", "order.line_items[*].sku | count | string"),
+        ("t8", "order.line_items[*].categories | count | string"),
+        ("t9", "order.coupons[*].code | distinct | join"),
+        (
+            "t10",
+            "order.line_items[*].custom[\"color\"] | distinct | join",
+        ),
+        (
+            "t11",
+            "order.line_items[*].custom[\"color\"] | count | string",
+        ),
+        ("t12", "order.line_items[*].sku | join | upper"),
+    ];
+    let mut f = file(&fields);
+    for (t, _) in &fields {
+        f.properties.push(def(t, PropertyType::String, &[]));
+    }
+    let plan = f.compile("deal", &[]).unwrap();
+    let mut differed = 0;
+    for o in &orders {
+        let folded = plan.apply(&Input::order(o), &Context::default());
+        super::fold::DISABLED.set(true);
+        let built = plan.apply(&Input::order(o), &Context::default());
+        super::fold::DISABLED.set(false);
+        assert_eq!(folded, built, "{}", o.source);
+        differed += usize::from(!built.errors.is_empty());
+    }
+    // The cases above do reach the error paths (mixed currencies, attributes in a join).
+    assert!(differed > 0);
+}
