@@ -267,22 +267,48 @@ impl Response {
     /// assert_eq!(err.field(), Some("data[1].id"));
     /// ```
     ///
+    /// The happy path is a plain `serde_json` decode; only a body that fails is decoded a
+    /// second time with path tracking to name the failing field, so correct bodies do not
+    /// pay for it.
+    ///
     /// # Errors
     /// [`ErrorKind::Decode`] naming the failing path.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        match serde_json::from_slice(&self.body) {
+            Ok(value) => Ok(value),
+            Err(first) => Err(self.json_error::<T>(&first)),
+        }
+    }
+
+    /// The error of a body that failed to decode as `T`: decoded again with
+    /// `serde_path_to_error` to find the failing path (or trailing data).
+    #[cold]
+    #[inline(never)]
+    fn json_error<T: DeserializeOwned>(&self, first: &serde_json::Error) -> Error {
         let mut deserializer = serde_json::Deserializer::from_slice(&self.body);
-        let value = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|err| self.decode_error(&err))?;
-        deserializer.end().map_err(|err| {
-            Error::new(
-                ErrorKind::Decode,
-                format!("trailing data after JSON body: {err}"),
-            )
+        let err = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+            Err(err) => return self.decode_error(&err),
+            Ok(_) => match deserializer.end() {
+                Err(err) => err,
+                // Decoding is deterministic, so the second pass fails too; keep the first
+                // error should it not.
+                Ok(()) => return self.decode_error_plain(first),
+            },
+        };
+        Error::new(
+            ErrorKind::Decode,
+            format!("trailing data after JSON body: {err}"),
+        )
+        .with_connector(self.connector.clone())
+        .with_operation(self.operation.clone())
+        .with_status(self.status)
+    }
+
+    fn decode_error_plain(&self, err: &serde_json::Error) -> Error {
+        Error::new(ErrorKind::Decode, format!("cannot decode response: {err}"))
             .with_connector(self.connector.clone())
             .with_operation(self.operation.clone())
             .with_status(self.status)
-        })?;
-        Ok(value)
     }
 
     /// Like [`Response::json`], but an empty body gives `None`.
@@ -364,5 +390,61 @@ mod tests {
         assert_eq!(err.connector(), "hubspot");
         assert_eq!(err.operation(), "list_contacts");
         assert_eq!(err.status(), Some(200));
+    }
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Page {
+        data: Vec<Item>,
+    }
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Item {
+        id: u64,
+        #[serde(default)]
+        tags: Vec<String>,
+    }
+
+    #[test]
+    fn json_fallback_names_the_failing_path_and_message() {
+        let response = Response::new(
+            200,
+            HeaderMap::new(),
+            r#"{"data":[{"id":1,"tags":["a"]},{"id":2,"tags":["b",7]}]}"#,
+        )
+        .with_context("bigcommerce", "list_orders");
+        let err = response.json::<Page>().expect_err("7 is not a string");
+        assert_eq!(err.kind(), ErrorKind::Decode);
+        assert_eq!(err.field(), Some("data[1].tags[1]"));
+        assert_eq!(err.connector(), "bigcommerce");
+        assert_eq!(err.operation(), "list_orders");
+        assert_eq!(err.status(), Some(200));
+        let text = err.to_string();
+        assert!(
+            text.contains("cannot decode response at data[1].tags[1]: invalid type: integer `7`"),
+            "{text}"
+        );
+        let ok = Response::new(200, HeaderMap::new(), r#"{"data":[{"id":3}]}"#);
+        assert_eq!(
+            ok.json::<Page>().expect("valid"),
+            Page {
+                data: vec![Item {
+                    id: 3,
+                    tags: Vec::new()
+                }]
+            }
+        );
+    }
+
+    #[test]
+    fn json_trailing_data_is_a_decode_error() {
+        let response = Response::new(200, HeaderMap::new(), r#"{"data":[]} x"#)
+            .with_context("hubspot", "batch_read");
+        let err = response.json::<Page>().expect_err("trailing x");
+        assert_eq!(err.kind(), ErrorKind::Decode);
+        assert_eq!(err.field(), None);
+        assert!(
+            err.to_string().contains("trailing data after JSON body"),
+            "{err}"
+        );
+        assert_eq!(err.operation(), "batch_read");
     }
 }
