@@ -63,15 +63,28 @@ impl SumAcc {
 /// Up to this many distinct strings are remembered inline; more spill to the heap.
 const INLINE_SEEN: usize = 8;
 
+/// A joined string: its hash and where it sits in the output.
+#[derive(Debug, Clone, Copy, Default)]
+struct Seen {
+    hash: u64,
+    start: usize,
+    end: usize,
+}
+
+fn str_hash(s: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(s)
+}
+
 /// A running `join`, optionally keeping only the first occurrence of each element.
 struct JoinAcc<'a> {
     sep: &'a str,
     out: String,
     items: usize,
     distinct: bool,
-    /// Byte ranges in `out` of the strings joined so far (for `distinct`).
-    seen_inline: [(usize, usize); INLINE_SEEN],
-    seen_spill: Vec<(usize, usize)>,
+    /// Hashes and byte ranges in `out` of the strings joined so far (for `distinct`).
+    seen_inline: [Seen; INLINE_SEEN],
+    seen_spill: Vec<Seen>,
     strings: usize,
     /// Joined elements that were not strings (for `distinct`; compared as values).
     others: Vec<Value<'a>>,
@@ -84,39 +97,43 @@ impl<'a> JoinAcc<'a> {
             out: spare_string(64),
             items: 0,
             distinct,
-            seen_inline: [(0, 0); INLINE_SEEN],
+            seen_inline: [Seen::default(); INLINE_SEEN],
             seen_spill: Vec::new(),
             strings: 0,
             others: Vec::new(),
         }
     }
 
-    fn range(&self, i: usize) -> (usize, usize) {
+    fn seen(&self, i: usize) -> Seen {
         match self.seen_inline.get(i) {
             Some(&r) => r,
             None => self.seen_spill[i - INLINE_SEEN],
         }
     }
 
-    fn seen_str(&self, s: &str) -> bool {
+    fn seen_str(&self, s: &str, hash: u64) -> bool {
         (0..self.strings).any(|i| {
-            let (a, b) = self.range(i);
-            self.out.get(a..b) == Some(s)
+            let seen = self.seen(i);
+            seen.hash == hash && self.out.get(seen.start..seen.end) == Some(s)
         })
     }
 
-    fn remember(&mut self, start: usize, end: usize) {
+    fn remember(&mut self, seen: Seen) {
         match self.seen_inline.get_mut(self.strings) {
-            Some(slot) => *slot = (start, end),
-            None => self.seen_spill.push((start, end)),
+            Some(slot) => *slot = seen,
+            None => self.seen_spill.push(seen),
         }
         self.strings += 1;
     }
 
     fn push(&mut self, item: Value<'a>) -> Result<(), Box<R>> {
+        let mut hash = 0;
         if self.distinct {
             let dup = match &item {
-                Value::Str(s) => self.seen_str(s),
+                Value::Str(s) => {
+                    hash = str_hash(s);
+                    self.seen_str(s, hash)
+                }
                 other => self.others.contains(other),
             };
             if dup {
@@ -132,7 +149,11 @@ impl<'a> JoinAcc<'a> {
             Value::Str(s) => {
                 self.out.push_str(s);
                 if self.distinct {
-                    self.remember(start, self.out.len());
+                    self.remember(Seen {
+                        hash,
+                        start,
+                        end: self.out.len(),
+                    });
                 }
             }
             other => {

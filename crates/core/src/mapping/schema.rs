@@ -14,6 +14,7 @@ use crate::rules::{AbandonedCart, CustomerStatus};
 
 /// A value during evaluation; borrows from the record where it can.
 #[derive(Debug, Clone, PartialEq)]
+#[repr(u64)]
 pub(crate) enum Value<'a> {
     Null,
     Str(Cow<'a, str>),
