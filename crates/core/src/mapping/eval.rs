@@ -66,7 +66,7 @@ pub(crate) fn step<'a>(v: Value<'a>, s: &'a Step) -> Value<'a> {
         },
         Value::Money(m) => match s {
             Step::Amount => Value::Num(m.amount()),
-            Step::Currency => Value::Str(Cow::Owned(m.currency().code().to_owned())),
+            Step::Currency => Value::Str(Cow::Owned(owned_text(m.currency().code()))),
             _ => Value::Null,
         },
         _ => Value::Null,
@@ -250,9 +250,15 @@ fn concat<'a>(
     }
     for p in parts {
         let v = concrete(eval(p, input, rates)?);
-        if let Some(t) = text(&v) {
+        let counts = !matches!(p.term, Term::Lit(_)) || !p.ops.is_empty();
+        if let Value::Str(Cow::Owned(t)) = v {
+            // A built part (e.g. a record key): copy it and keep its buffer.
             out.push_str(&t);
-            any = any || !matches!(p.term, Term::Lit(_)) || !p.ops.is_empty();
+            give_back(t);
+            any = any || counts;
+        } else if let Some(t) = text(&v) {
+            out.push_str(&t);
+            any = any || counts;
         }
     }
     // A concatenation of constants around missing values is missing.
@@ -415,7 +421,7 @@ fn apply<'a>(op: &'a Op, v: Value<'a>, input: &Input<'a>, rates: Option<&'a Rate
             other => return Err(type_err("money", &other)),
         },
         Op::CurrencyCode => match v {
-            Value::Money(m) => Value::Str(Cow::Owned(m.currency().code().to_owned())),
+            Value::Money(m) => Value::Str(Cow::Owned(owned_text(m.currency().code()))),
             other => return Err(type_err("money", &other)),
         },
         Op::MinorUnits => match v {
@@ -606,6 +612,13 @@ pub(crate) fn spare_string(min: usize) -> String {
         }
         None => String::with_capacity(min),
     }
+}
+
+/// `text` in a (possibly reused) buffer of its own.
+fn owned_text(text: &str) -> String {
+    let mut s = spare_string(text.len());
+    s.push_str(text);
+    s
 }
 
 /// Keeps a no longer needed buffer for [`spare_string`].
