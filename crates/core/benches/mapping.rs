@@ -2,8 +2,14 @@
 //! orders with five line items, against a `serde_json` parse + serialize of the same orders
 //! as a baseline in the same run.
 //!
-//! The whole hop (BigCommerce wire JSON -> canonical -> HubSpot batch-upsert body) needs the
-//! BigCommerce and HubSpot connectors and is not measured here yet.
+//! `deal_plan_20_props_reused_buffer` is the figure for issue 4's plan target (500,000
+//! orders per second per core): `Plan::apply_reusing` into one `Applied` per thread, the
+//! way a batch job applies one plan to many records. The other variants show what a fresh
+//! `PropertyMap` per record costs (`apply`, `apply_into` on an empty map: one allocation per
+//! property name and built value) and a deal with its five line-item records.
+//!
+//! The whole hop (BigCommerce wire JSON -> canonical -> HubSpot batch-upsert body) is the
+//! workspace bench `cargo bench --bench hop` (definition in `examples/bench_report/mapping.rs`).
 
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]
