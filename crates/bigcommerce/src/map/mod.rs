@@ -9,7 +9,7 @@ mod customer;
 mod order;
 
 use cartograph_connector::{Error, ErrorKind, Result};
-use cartograph_model::{Currency, Money, OrderStatus, Timestamp};
+use cartograph_model::{Currency, Money, MoneyError, OrderStatus, Timestamp};
 
 pub use catalog::{brand, cart, category, product};
 pub use customer::{ABANDONED_CART_OPT_IN, customer, customer_group, customer_input};
@@ -115,10 +115,16 @@ pub fn currency(record: &str, field: &str, code: &str) -> Result<Currency> {
 
 /// A v2 decimal string; blank counts as zero (optional cost fields are often absent).
 pub(crate) fn money_v2(record: &str, field: &str, text: &str, cur: Currency) -> Result<Money> {
+    money_v2_lazy(text, cur).map_err(|e| bad(record, field, e))
+}
+
+/// [`money_v2`] without the record and field: for callers that only name the field when
+/// the value is bad.
+pub(crate) fn money_v2_lazy(text: &str, cur: Currency) -> std::result::Result<Money, MoneyError> {
     if text.trim().is_empty() {
         return Ok(Money::zero(cur));
     }
-    Money::parse(text, cur).map_err(|e| bad(record, field, e))
+    Money::parse(text, cur)
 }
 
 /// A v3 JSON number.

@@ -7,7 +7,9 @@ use cartograph_model::{
     RefundItem, SourceRef, Timestamp, non_blank,
 };
 
-use super::{bad, currency, money_v2, money_v3, rfc2822_opt, rfc3339_opt, status_from_id};
+use super::{
+    bad, currency, money_v2, money_v2_lazy, money_v3, rfc2822_opt, rfc3339_opt, status_from_id,
+};
 use crate::wire;
 
 /// A v2 order and its sub-resources as a canonical [`Order`].
@@ -129,16 +131,25 @@ pub fn order(
 }
 
 fn payment_status(text: &str) -> PaymentStatus {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "captured" | "paid" => PaymentStatus::Paid,
-        "authorized" | "authorised" => PaymentStatus::Authorized,
-        "pending" => PaymentStatus::Pending,
-        "refunded" => PaymentStatus::Refunded,
-        "partially refunded" | "partially_refunded" => PaymentStatus::PartiallyRefunded,
-        "void" | "voided" => PaymentStatus::Voided,
-        "declined" | "failed" => PaymentStatus::Failed,
-        _ => PaymentStatus::Unknown,
-    }
+    const STATUSES: [(&str, PaymentStatus); 12] = [
+        ("captured", PaymentStatus::Paid),
+        ("paid", PaymentStatus::Paid),
+        ("authorized", PaymentStatus::Authorized),
+        ("authorised", PaymentStatus::Authorized),
+        ("pending", PaymentStatus::Pending),
+        ("refunded", PaymentStatus::Refunded),
+        ("partially refunded", PaymentStatus::PartiallyRefunded),
+        ("partially_refunded", PaymentStatus::PartiallyRefunded),
+        ("void", PaymentStatus::Voided),
+        ("voided", PaymentStatus::Voided),
+        ("declined", PaymentStatus::Failed),
+        ("failed", PaymentStatus::Failed),
+    ];
+    let text = text.trim();
+    STATUSES
+        .iter()
+        .find(|(name, _)| text.eq_ignore_ascii_case(name))
+        .map_or(PaymentStatus::Unknown, |(_, status)| *status)
 }
 
 fn address(a: &wire::BillingAddress, kind: AddressKind) -> Address {
@@ -160,8 +171,11 @@ fn address(a: &wire::BillingAddress, kind: AddressKind) -> Address {
 }
 
 fn line_item(system: &str, r: &str, p: &wire::OrderProduct, cur: Currency) -> Result<LineItem> {
+    // The field name is only built for an error.
     let field = |name: &str| format!("products[{}].{name}", p.id);
-    let m = |name: &str, text: &wire::DecimalString| money_v2(r, &field(name), text.as_str(), cur);
+    let m = |name: &str, text: &wire::DecimalString| {
+        money_v2_lazy(text.as_str(), cur).map_err(|e| bad(r, &field(name), e))
+    };
     let mut discount = Money::zero(cur);
     for d in &p.applied_discounts {
         discount = discount

@@ -9,6 +9,7 @@ mod order;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 pub use catalog::{
@@ -47,16 +48,41 @@ impl From<&str> for DecimalString {
 
 impl<'de> Deserialize<'de> for DecimalString {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Text(String),
-            Number(serde_json::Number),
-        }
-        Ok(match Raw::deserialize(deserializer)? {
-            Raw::Text(text) => Self(text),
-            Raw::Number(n) => Self(n.to_string()),
-        })
+        deserializer.deserialize_any(DecimalStringVisitor)
+    }
+}
+
+/// Takes the text of a string as it is, or the text of a number as `serde_json::Number`
+/// prints it, without buffering the value first.
+struct DecimalStringVisitor;
+
+impl Visitor<'_> for DecimalStringVisitor {
+    type Value = DecimalString;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a decimal as a string or a number")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<DecimalString, E> {
+        Ok(DecimalString(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<DecimalString, E> {
+        Ok(DecimalString(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<DecimalString, E> {
+        Ok(DecimalString(serde_json::Number::from(v).to_string()))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<DecimalString, E> {
+        Ok(DecimalString(serde_json::Number::from(v).to_string()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<DecimalString, E> {
+        serde_json::Number::from_f64(v)
+            .map(|n| DecimalString(n.to_string()))
+            .ok_or_else(|| E::invalid_value(de::Unexpected::Float(v), &self))
     }
 }
 
@@ -501,3 +527,6 @@ pub struct V2Error {
     #[serde(default)]
     pub message: String,
 }
+
+#[cfg(test)]
+mod tests;

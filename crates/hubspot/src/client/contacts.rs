@@ -253,7 +253,7 @@ impl HubSpotClient {
         let upserted = if upserts.is_empty() {
             Vec::new()
         } else {
-            self.upsert_all("contacts", "email", upserts, OP).await?
+            self.upsert_all("contacts", "email", &upserts, OP).await?
         };
         let updated = if updates.is_empty() {
             Vec::new()

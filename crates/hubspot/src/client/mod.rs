@@ -20,10 +20,11 @@ use cartograph_http::{
 };
 use cartograph_model::Timestamp;
 
+use crate::body::{UpsertWrite, upsert_body};
 use crate::config::{ApiFlavor, HubSpotAuth, HubSpotConfig};
 use crate::error::{CONNECTOR, CORRELATION_HEADER, DailyGate, HubSpotPolicy, batch_error};
 use crate::wire::{
-    BatchInput, BatchReadRequest, BatchResponse, ObjectId, SimpleObject, UpdateInput, UpsertInput,
+    BatchInput, BatchReadRequest, BatchResponse, ObjectId, SimpleObject, UpdateInput,
 };
 
 pub use read::{SEARCH_CAP, SearchCursor};
@@ -224,22 +225,21 @@ impl HubSpotClient {
         Ok(out)
     }
 
-    /// One batch write (`batch/upsert` or `batch/update`) of at most `batch_size` inputs.
+    /// One batch write (`batch/upsert` or `batch/update`) of at most `batch_size` inputs,
+    /// the JSON body already written.
     pub(crate) async fn batch_write_once(
         &self,
         object: &str,
         kind: WriteKind,
-        upserts: Vec<UpsertInput>,
-        updates: Vec<UpdateInput>,
+        body: Vec<u8>,
         operation: &'static str,
     ) -> Result<BatchAnswer> {
         let base = self.paths.objects(object);
         let request = match kind {
-            WriteKind::Upsert => Request::post(format!("{base}/batch/upsert"))
-                .serialize_json(&BatchInput { inputs: upserts })?,
-            WriteKind::Update => Request::post(format!("{base}/batch/update"))
-                .serialize_json(&BatchInput { inputs: updates })?,
-        };
+            WriteKind::Upsert => Request::post(format!("{base}/batch/upsert")),
+            WriteKind::Update => Request::post(format!("{base}/batch/update")),
+        }
+        .json_bytes(body);
         // Upserts and updates by id are idempotent: safe to replay after a 5xx.
         let response = self
             .send(request.operation(operation).retry_safe(true))
@@ -257,46 +257,41 @@ impl HubSpotClient {
     }
 
     /// Upserts `inputs` by `id_property` in chunks; one slot per input, in order.
-    /// Trace ids are set to the input position.
-    pub(crate) async fn upsert_all(
+    /// Trace ids are set to the input position. The bodies are [`upsert_body`]'s.
+    pub(crate) async fn upsert_all<T: UpsertWrite + Sync>(
         &self,
         object: &str,
         id_property: &str,
-        inputs: Vec<UpsertInput>,
+        inputs: &[T],
         operation: &'static str,
     ) -> Result<Vec<Slot>> {
         let mut slots: Vec<Option<Slot>> = (0..inputs.len()).map(|_| None).collect();
         let mut written = false;
         let mut stop: Option<Error> = None;
-        let indexed: Vec<(usize, UpsertInput)> = inputs.into_iter().enumerate().collect();
-        for chunk in indexed.chunks(self.batch_size()) {
+        let size = self.batch_size();
+        for (c, chunk) in inputs.chunks(size).enumerate() {
+            let first = c * size;
+            let positions = first..first + chunk.len();
             if let Some(err) = &stop {
-                for (i, _) in chunk {
-                    slots[*i] = Some(Err(err.clone()));
+                for i in positions {
+                    slots[i] = Some(Err(err.clone()));
                 }
                 continue;
             }
-            let batch: Vec<UpsertInput> = chunk
-                .iter()
-                .map(|(i, input)| UpsertInput {
-                    id_property: Some(id_property.to_owned()),
-                    object_write_trace_id: Some(i.to_string()),
-                    ..input.clone()
-                })
-                .collect();
+            let body = upsert_body(id_property, chunk, first).into_bytes();
             let keys: Vec<(usize, String)> = chunk
                 .iter()
-                .map(|(i, input)| (*i, input.id.clone()))
+                .enumerate()
+                .map(|(n, input)| (first + n, input.id().to_owned()))
                 .collect();
             match self
-                .batch_write_once(object, WriteKind::Upsert, batch, Vec::new(), operation)
+                .batch_write_once(object, WriteKind::Upsert, body, operation)
                 .await
             {
                 Ok(answer) => {
                     written = true;
-                    let id_prop = id_property.to_owned();
                     for (i, slot) in correlate(&keys, answer, operation, |o, key| {
-                        o.prop(&id_prop)
+                        o.prop(id_property)
                             .is_some_and(|v| v.eq_ignore_ascii_case(key))
                     }) {
                         slots[i] = Some(slot);
@@ -304,12 +299,12 @@ impl HubSpotClient {
                 }
                 Err(err) => {
                     if is_data_error(&err) {
-                        for (i, _) in chunk {
-                            slots[*i] = Some(Err(err.clone()));
+                        for i in positions {
+                            slots[i] = Some(Err(err.clone()));
                         }
                     } else if written {
-                        for (i, _) in chunk {
-                            slots[*i] = Some(Err(err.clone()));
+                        for i in positions {
+                            slots[i] = Some(Err(err.clone()));
                         }
                         stop = Some(err);
                     } else {
@@ -350,8 +345,14 @@ impl HubSpotClient {
                 .iter()
                 .map(|(i, input)| (*i, input.id.clone()))
                 .collect();
+            let body = serde_json::to_vec(&BatchInput { inputs: batch }).map_err(|err| {
+                Error::new(
+                    ErrorKind::Invalid,
+                    format!("cannot serialize request body: {err}"),
+                )
+            })?;
             match self
-                .batch_write_once(object, WriteKind::Update, Vec::new(), batch, operation)
+                .batch_write_once(object, WriteKind::Update, body, operation)
                 .await
             {
                 Ok(answer) => {

@@ -4,9 +4,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use cartograph_connector::{Error, ErrorKind, RecordOutcome, Result, WriteStatus};
-use cartograph_model::{ContactRef, OrderObject, OrderRecord, ProductRecord};
+use cartograph_model::{ContactRef, OrderRecord, ProductRecord};
 
 use super::{HubSpotClient, Slot, outcome};
+use crate::body::{LineItemInput, OrderInput};
 use crate::error::CONNECTOR;
 use crate::map::format_properties;
 use crate::wire::UpsertInput;
@@ -103,7 +104,7 @@ impl HubSpotClient {
 
         // Per object type: the orders to upsert and their contact ids.
         let mut plan: BTreeMap<&'static str, Vec<(usize, Option<String>)>> = BTreeMap::new();
-        let mut inputs: BTreeMap<&'static str, Vec<UpsertInput>> = BTreeMap::new();
+        let mut inputs: BTreeMap<&'static str, Vec<OrderInput<'_>>> = BTreeMap::new();
         for (i, order) in orders.iter().enumerate() {
             if order.key.trim().is_empty() {
                 outcomes[i] = Some(RecordOutcome::failed(
@@ -136,57 +137,22 @@ impl HubSpotClient {
                     }
                 },
             };
-            let mut properties = match format_properties(&order.key, &order.properties) {
-                Ok(p) => p,
+            let input = match OrderInput::new(m, order) {
+                Ok(input) => input,
                 Err(err) => {
                     outcomes[i] = Some(RecordOutcome::failed(&order.key, err.with_operation(OP)));
                     continue;
                 }
             };
-            properties.insert(m.order_id_property.clone(), order.key.clone());
-            let object = match m.order_object.unwrap_or(order.object) {
-                OrderObject::Deal => {
-                    properties
-                        .entry("dealname".into())
-                        .or_insert_with(|| format!("Order {}", order.key));
-                    properties
-                        .entry("pipeline".into())
-                        .or_insert_with(|| m.deal_pipeline.clone());
-                    properties
-                        .entry("dealstage".into())
-                        .or_insert_with(|| m.deal_stage.clone());
-                    "0-3"
-                }
-                OrderObject::Order => {
-                    properties
-                        .entry("hs_order_name".into())
-                        .or_insert_with(|| format!("Order {}", order.key));
-                    if let Some(p) = &m.order_pipeline {
-                        properties
-                            .entry("hs_pipeline".into())
-                            .or_insert_with(|| p.clone());
-                    }
-                    if let Some(s) = &m.order_stage {
-                        properties
-                            .entry("hs_pipeline_stage".into())
-                            .or_insert_with(|| s.clone());
-                    }
-                    "orders"
-                }
-            };
+            let object = input.object_type();
             plan.entry(object).or_default().push((i, contact_id));
-            inputs.entry(object).or_default().push(UpsertInput {
-                id: order.key.clone(),
-                id_property: Some(m.order_id_property.clone()),
-                object_write_trace_id: None,
-                properties,
-            });
+            inputs.entry(object).or_default().push(input);
         }
 
         for (object, members) in plan {
             let batch = inputs.remove(object).unwrap_or_default();
             let slots = self
-                .upsert_all(object, &m.order_id_property, batch, OP)
+                .upsert_all(object, &m.order_id_property, &batch, OP)
                 .await?;
             let mut written: Vec<(usize, String, Option<String>)> = Vec::new();
             for ((i, contact), slot) in members.into_iter().zip(slots) {
@@ -221,27 +187,18 @@ impl HubSpotClient {
         for (i, order_id, _) in written {
             let order = &orders[*i];
             for line in &order.line_items {
-                let mut properties = match format_properties(
-                    &format!("{}:{}", order.key, line.key),
-                    &line.properties,
-                ) {
-                    Ok(p) => p,
+                let product = line
+                    .product_key
+                    .as_ref()
+                    .and_then(|k| products.get(k))
+                    .map(String::as_str);
+                match LineItemInput::new(m, &order.key, line, product) {
+                    Ok(input) => items.push(input),
                     Err(err) => {
                         fail(outcomes, *i, order_id, &err.with_operation(OP));
                         continue;
                     }
-                };
-                let line_key = format!("{}:{}", order.key, line.key);
-                properties.insert(m.line_item_id_property.clone(), line_key.clone());
-                if let Some(pid) = line.product_key.as_ref().and_then(|k| products.get(k)) {
-                    properties.insert("hs_product_id".into(), pid.clone());
                 }
-                items.push(UpsertInput {
-                    id: line_key,
-                    id_property: Some(m.line_item_id_property.clone()),
-                    object_write_trace_id: None,
-                    properties,
-                });
                 owners.push((*i, order_id.clone()));
             }
         }
@@ -249,7 +206,7 @@ impl HubSpotClient {
         let mut line_owners = Vec::new();
         if !items.is_empty() {
             let slots: Vec<Slot> = self
-                .upsert_all("line_items", &m.line_item_id_property, items, OP)
+                .upsert_all("line_items", &m.line_item_id_property, &items, OP)
                 .await?;
             for ((i, order_id), slot) in owners.into_iter().zip(slots) {
                 match slot {
@@ -314,7 +271,7 @@ impl HubSpotClient {
             }
         }
         if !inputs.is_empty() {
-            let slots = self.upsert_all("products", property, inputs, OP).await?;
+            let slots = self.upsert_all("products", property, &inputs, OP).await?;
             for (i, slot) in idx.into_iter().zip(slots) {
                 outcomes[i] = Some(outcome(&products[i].key, slot));
             }

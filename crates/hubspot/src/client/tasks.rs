@@ -144,7 +144,7 @@ impl HubSpotClient {
             return Ok(finish(outcomes, tasks));
         }
         let slots = self
-            .upsert_all("tasks", &m.task_key_property, inputs, OP)
+            .upsert_all("tasks", &m.task_key_property, &inputs, OP)
             .await?;
         let mut contact_links = Vec::new();
         let mut deal_links = Vec::new();
