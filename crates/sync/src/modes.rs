@@ -190,17 +190,32 @@ impl Lister {
             }
             Phase::CatchUp(since) => (Some(*since), Origin::Live),
         };
-        let mut request = ListRequest {
+        let request = ListRequest {
             since,
             cursor: checkpoint.cursor.clone().map(Cursor::new),
             limit: Some(self.config.page_size),
         };
         let mut high_water = checkpoint.since;
+        let mut page = self.fetch(stream, &request).await?;
         loop {
-            let page = self.fetch(stream, &request).await?;
             report.pages += 1;
             let next = page.next.clone();
-            let (page_report, newest) = self.settle_page(stream, page.items, origin).await?;
+            // The next page is read while this one is written, so listing latency hides under
+            // the CRM writes. The checkpoint still moves only once this page is settled: after
+            // a crash the prefetched page is read again.
+            let settle = self.settle_page(stream, page.items, origin);
+            let (settled, fetched) = match &next {
+                Some(cursor) => {
+                    let ahead = ListRequest {
+                        cursor: Some(cursor.clone()),
+                        ..request.clone()
+                    };
+                    let (settled, fetched) = tokio::join!(settle, self.fetch(stream, &ahead));
+                    (settled, Some(fetched))
+                }
+                None => (settle.await, None),
+            };
+            let (page_report, newest) = settled?;
             report.add(&page_report);
             if let Some(newest) = newest {
                 high_water = Some(high_water.map_or(newest, |h| h.max(newest)));
@@ -216,8 +231,10 @@ impl Lister {
             self.store
                 .save_checkpoint(&source, &key, &checkpoint)
                 .await?;
-            match next {
-                Some(cursor) => request.cursor = Some(cursor),
+            // A failed read of the next page surfaces only now, after this page's progress
+            // is saved.
+            match fetched {
+                Some(fetched) => page = fetched?,
                 None => break,
             }
         }
