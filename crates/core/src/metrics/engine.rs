@@ -2,12 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use cartograph_model::{CommerceEvent, Decimal, Order, Refund, Timestamp};
-use rustc_hash::FxHashMap;
+use cartograph_model::{CommerceEvent, Decimal, Money, Order, Refund, Timestamp};
 
+use super::categories::{CategoryArena, Qty};
+use super::interner::Interner;
+use super::store::{CustomerState, DateSets, NONE, OrderSlot, RefundSlot, SETS_FROM};
 use super::{
     CustomerMetrics, MetricsConfig, MetricsError, average, average_gap, cancelled_time,
-    customer_key, fixed, top_names, version_time,
+    customer_key, fixed, version_time,
 };
 
 /// What applying an event did.
@@ -19,154 +21,6 @@ pub enum Outcome {
     Stale,
     /// The event does not affect metrics.
     Ignored,
-}
-
-#[derive(Debug, Clone)]
-struct OrderEntry {
-    customer: Option<u32>,
-    version: Timestamp,
-    paid: bool,
-    created_at: Timestamp,
-    cancelled_at: Option<Timestamp>,
-    total: Decimal,
-    categories: Categories,
-}
-
-#[derive(Debug, Clone, Default)]
-struct OrderSlot {
-    entry: Option<OrderEntry>,
-    /// Refund ids attached to this order.
-    refunds: Vec<u32>,
-}
-
-#[derive(Debug, Clone)]
-struct RefundEntry {
-    order: u32,
-    amount: Decimal,
-    at: Timestamp,
-}
-
-#[derive(Debug, Clone, Default)]
-struct CustomerState {
-    paid: u64,
-    gross: Decimal,
-    refunded: Decimal,
-    paid_dates: BTreeMap<Timestamp, u32>,
-    cancel_dates: BTreeMap<Timestamp, u32>,
-    refund_dates: BTreeMap<Timestamp, u32>,
-    categories: Vec<(u32, Decimal)>,
-}
-
-fn bump(set: &mut BTreeMap<Timestamp, u32>, at: Timestamp, add: bool) {
-    if add {
-        *set.entry(at).or_insert(0) += 1;
-    } else if let Some(n) = set.get_mut(&at) {
-        *n -= 1;
-        if *n == 0 {
-            set.remove(&at);
-        }
-    }
-}
-
-/// String interner: stable small ids for customer, order, refund and category keys.
-///
-/// Keys live end to end in one arena string; the map goes from a 64-bit hash of the key to
-/// its id (keys are compared on every hit, and the rare different key with a taken hash
-/// goes to `collisions`). So a new key costs no allocation of its own, and growing the map
-/// never rehashes strings.
-#[derive(Debug, Clone, Default)]
-struct Interner {
-    by_hash: FxHashMap<u64, u32>,
-    collisions: FxHashMap<Box<str>, u32>,
-    arena: String,
-    ends: Vec<usize>,
-}
-
-fn key_hash(key: &str) -> u64 {
-    use std::hash::{BuildHasher, BuildHasherDefault};
-    let h = BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(key);
-    // Tests keep 16 hash values only, so every engine test (the incremental == recompute
-    // property included) runs through the collision path too.
-    if cfg!(test) { h & 0xF } else { h }
-}
-
-impl Interner {
-    fn push(&mut self, key: &str) -> u32 {
-        let id = u32::try_from(self.ends.len()).unwrap_or(u32::MAX);
-        self.arena.push_str(key);
-        self.ends.push(self.arena.len());
-        id
-    }
-
-    fn id(&mut self, key: &str) -> u32 {
-        let h = key_hash(key);
-        if let Some(&id) = self.by_hash.get(&h) {
-            if self.name(id) == key {
-                return id;
-            }
-            if let Some(&id) = self.collisions.get(key) {
-                return id;
-            }
-            let id = self.push(key);
-            self.collisions.insert(key.into(), id);
-            return id;
-        }
-        let id = self.push(key);
-        self.by_hash.insert(h, id);
-        id
-    }
-
-    fn get(&self, key: &str) -> Option<u32> {
-        let id = *self.by_hash.get(&key_hash(key))?;
-        if self.name(id) == key {
-            Some(id)
-        } else {
-            self.collisions.get(key).copied()
-        }
-    }
-
-    fn name(&self, id: u32) -> &str {
-        let i = id as usize;
-        let Some(&end) = self.ends.get(i) else {
-            return "";
-        };
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        self.arena.get(start..end).unwrap_or("")
-    }
-}
-
-/// Category quantities of one order: up to five inline (an order's distinct categories
-/// usually fit), the rest spilled.
-#[derive(Debug, Clone, Default)]
-struct Categories {
-    len: u8,
-    inline: [(u32, Decimal); 5],
-    spill: Vec<(u32, Decimal)>,
-}
-
-impl Categories {
-    fn iter(&self) -> impl Iterator<Item = &(u32, Decimal)> {
-        self.inline[..usize::from(self.len)]
-            .iter()
-            .chain(&self.spill)
-    }
-
-    /// Adds `qty` to category `id`.
-    fn add(&mut self, id: u32, qty: Decimal) {
-        let n = usize::from(self.len);
-        if let Some((_, q)) = self.inline[..n]
-            .iter_mut()
-            .chain(self.spill.iter_mut())
-            .find(|(c, _)| *c == id)
-        {
-            *q += qty;
-        } else if n < self.inline.len() {
-            self.inline[n] = (id, qty);
-            self.len += 1;
-        } else {
-            self.spill.push((id, qty));
-        }
-    }
 }
 
 /// Incremental customer metrics over a stream of orders and refunds.
@@ -199,8 +53,13 @@ pub struct MetricsEngine {
     order_keys: Interner,
     orders: Vec<OrderSlot>,
     refund_keys: Interner,
-    refunds: Vec<Option<RefundEntry>>,
+    refunds: Vec<RefundSlot>,
     categories: Interner,
+    order_cats: CategoryArena,
+    /// From this many orders on, a customer keeps date sets.
+    sets_from: u32,
+    /// One order's categories while it is being read.
+    cat_buf: Vec<(u32, Decimal)>,
     key_buf: String,
     order_buf: String,
 }
@@ -217,9 +76,19 @@ impl MetricsEngine {
             refund_keys: Interner::default(),
             refunds: Vec::new(),
             categories: Interner::default(),
+            order_cats: CategoryArena::default(),
+            sets_from: SETS_FROM,
+            cat_buf: Vec::new(),
             key_buf: String::new(),
             order_buf: String::new(),
         }
+    }
+
+    /// The engine with date sets from `n` orders per customer on (tests run both paths).
+    #[cfg(test)]
+    pub(super) fn with_sets_from(mut self, n: u32) -> Self {
+        self.sets_from = n;
+        self
     }
 
     /// The configuration.
@@ -298,47 +167,63 @@ impl MetricsEngine {
         // One key lookup per order: a key interned for an order that then fails to convert
         // keeps an empty slot, which no metric reads.
         let oid = self.order_id(order_key);
-        if let Some(existing) = &self.orders[oid as usize].entry {
-            if version < existing.version {
-                return Ok(Outcome::Stale);
-            }
+        let slot = &self.orders[oid as usize];
+        if slot.present && version < slot.version {
+            return Ok(Outcome::Stale);
         }
         let paid = order.is_revenue();
         let total = if paid {
-            self.config
-                .rates
-                .to_base(&order.total)
-                .map(|m| m.round_to_minor())
+            self.to_base(&order.total)
                 .map_err(|source| MetricsError::Conversion {
                     record: order_key.to_owned(),
                     field: "total",
                     source,
                 })?
-                .amount()
         } else {
             Decimal::ZERO
         };
-        let mut categories = Categories::default();
+        let mut cats = std::mem::take(&mut self.cat_buf);
+        cats.clear();
         if paid {
             for line in &order.line_items {
                 if let Some(cat) = line.categories.last() {
-                    categories.add(self.categories.id(cat), line.quantity);
+                    let id = self.categories.id(cat);
+                    match cats.iter_mut().find(|(c, _)| *c == id) {
+                        Some((_, q)) => *q += line.quantity,
+                        None => cats.push((id, line.quantity)),
+                    }
                 }
             }
         }
-        let customer = customer.map(|k| self.customer_id(k));
-        let entry = OrderEntry {
-            customer,
-            version,
-            paid,
-            created_at: order.created_at,
-            cancelled_at: order.status.is_cancelled().then(|| cancelled_time(order)),
-            total,
-            categories,
-        };
+        let customer = customer.map_or(NONE, |k| self.customer_id(k));
+        let old_customer = self.owner(oid);
         self.contribute(oid, false);
-        self.orders[oid as usize].entry = Some(entry);
+        if old_customer != customer && old_customer != NONE {
+            self.unlink(old_customer, oid);
+        }
+        let slot = &mut self.orders[oid as usize];
+        let (cats_at, cats_len) = self.order_cats.replace(slot.cats, slot.cats_len, &cats);
+        self.cat_buf = cats;
+        slot.total = total;
+        slot.version = version;
+        slot.created_at = order.created_at;
+        slot.cancelled_at = order.status.is_cancelled().then(|| cancelled_time(order));
+        slot.customer = customer;
+        slot.cats = cats_at;
+        slot.cats_len = cats_len;
+        slot.present = true;
+        slot.paid = paid;
         self.contribute(oid, true);
+        if old_customer != customer {
+            if customer != NONE {
+                self.link(customer, oid);
+            }
+            self.settle(old_customer);
+        }
+        self.settle(customer);
+        if self.order_cats.needs_compaction() {
+            self.compact_categories();
+        }
         Ok(Outcome::Applied)
     }
 
@@ -347,37 +232,47 @@ impl MetricsEngine {
     pub fn upsert_refund(&mut self, refund: &Refund) -> Result<Outcome, MetricsError> {
         let key = super::source_key(&refund.source);
         let amount = self
-            .config
-            .rates
             .to_base(&refund.amount)
-            .map(|m| m.round_to_minor())
             .map_err(|source| MetricsError::Conversion {
                 record: key.clone(),
                 field: "amount",
                 source,
-            })?
-            .amount();
+            })?;
         let oid = self.order_id(&super::source_key(&refund.order));
         let rid = self.refund_keys.id(&key);
         if self.refunds.len() <= rid as usize {
-            self.refunds.resize(rid as usize + 1, None);
+            self.refunds
+                .resize_with(rid as usize + 1, RefundSlot::default);
         }
         // Detach the old version (possibly from another order), then attach the new one.
-        if let Some(old) = self.refunds[rid as usize].clone() {
-            self.contribute(old.order, false);
-            self.orders[old.order as usize]
-                .refunds
-                .retain(|r| *r != rid);
-            self.contribute(old.order, true);
+        let old_order = self.refunds[rid as usize].order;
+        if old_order != NONE {
+            self.refund_contribution(rid, false);
+            let mut at = self.orders[old_order as usize].refunds;
+            if at == rid {
+                self.orders[old_order as usize].refunds = self.refunds[rid as usize].next;
+            } else {
+                while at != NONE {
+                    let next = self.refunds[at as usize].next;
+                    if next == rid {
+                        self.refunds[at as usize].next = self.refunds[rid as usize].next;
+                        break;
+                    }
+                    at = next;
+                }
+            }
         }
-        self.contribute(oid, false);
-        self.refunds[rid as usize] = Some(RefundEntry {
-            order: oid,
-            amount,
-            at: refund.created_at,
-        });
-        self.orders[oid as usize].refunds.push(rid);
-        self.contribute(oid, true);
+        let slot = &mut self.refunds[rid as usize];
+        slot.amount = amount;
+        slot.at = refund.created_at;
+        slot.order = oid;
+        slot.next = self.orders[oid as usize].refunds;
+        self.orders[oid as usize].refunds = rid;
+        self.refund_contribution(rid, true);
+        if old_order != NONE {
+            self.settle(self.owner(old_order));
+        }
+        self.settle(self.owner(oid));
         Ok(Outcome::Applied)
     }
 
@@ -433,67 +328,226 @@ impl MetricsEngine {
         id
     }
 
+    /// `money` in the base currency, rounded to minor units.
+    fn to_base(&self, money: &Money) -> Result<Decimal, super::RateError> {
+        self.config
+            .rates
+            .to_base(money)
+            .map(|m| m.round_to_minor().amount())
+    }
+
+    /// The customer a stored order counts for ([`NONE`] for none or no stored version).
+    fn owner(&self, oid: u32) -> u32 {
+        let slot = &self.orders[oid as usize];
+        if slot.present { slot.customer } else { NONE }
+    }
+
     /// Adds (`add`) or removes an order's whole contribution from its customer.
     fn contribute(&mut self, oid: u32, add: bool) {
         let slot = &self.orders[oid as usize];
-        let Some(entry) = &slot.entry else { return };
-        let Some(cid) = entry.customer else { return };
-        let state = &mut self.customers[cid as usize];
-        let sign = |d: Decimal| if add { d } else { -d };
-        for rid in &slot.refunds {
-            if let Some(r) = &self.refunds[*rid as usize] {
-                bump(&mut state.refund_dates, r.at, add);
-                if entry.paid {
-                    state.refunded += sign(r.amount);
+        if !slot.present || slot.customer == NONE {
+            return;
+        }
+        let state = &mut self.customers[slot.customer as usize];
+        let mut rid = slot.refunds;
+        while rid != NONE {
+            let r = &self.refunds[rid as usize];
+            state.refund_date(r.at, add);
+            if slot.paid {
+                if add {
+                    state.refunded += r.amount;
+                } else {
+                    state.refunded -= r.amount;
                 }
             }
+            rid = r.next;
         }
-        if let Some(at) = entry.cancelled_at {
-            bump(&mut state.cancel_dates, at, add);
+        if let Some(at) = slot.cancelled_at {
+            state.cancel_date(at, add);
         }
-        if !entry.paid {
+        if !slot.paid {
             return;
         }
         if add {
             state.paid += 1;
+            state.gross += slot.total;
         } else {
             state.paid -= 1;
+            state.gross -= slot.total;
         }
-        state.gross += sign(entry.total);
-        bump(&mut state.paid_dates, entry.created_at, add);
-        for (cat, qty) in entry.categories.iter() {
-            match state.categories.iter_mut().find(|(c, _)| c == cat) {
-                Some((_, q)) => *q += sign(*qty),
-                None => state.categories.push((*cat, sign(*qty))),
+        state.paid_date(slot.created_at, add);
+        for (cat, qty) in self.order_cats.get(slot.cats, slot.cats_len) {
+            state.weights.change(cat, qty, add);
+        }
+    }
+
+    /// Adds (`add`) or removes one refund's contribution from its order's customer.
+    fn refund_contribution(&mut self, rid: u32, add: bool) {
+        let r = &self.refunds[rid as usize];
+        let slot = &self.orders[r.order as usize];
+        if !slot.present || slot.customer == NONE {
+            return;
+        }
+        let state = &mut self.customers[slot.customer as usize];
+        state.refund_date(r.at, add);
+        if slot.paid {
+            if add {
+                state.refunded += r.amount;
+            } else {
+                state.refunded -= r.amount;
             }
         }
-        state.categories.retain(|(_, q)| !q.is_zero());
+    }
+
+    /// Puts a stored order at the head of its customer's list. A customer with date sets
+    /// keeps no list (nothing walks it any more), so a list never grows past
+    /// [`SETS_FROM`] orders and taking an order out of one stays cheap.
+    fn link(&mut self, cid: u32, oid: u32) {
+        let state = &mut self.customers[cid as usize];
+        if state.sets.is_some() {
+            return;
+        }
+        let head = state.orders;
+        state.orders = oid;
+        state.order_count += 1;
+        let build_sets = state.order_count >= self.sets_from;
+        self.orders[oid as usize].next = head;
+        if build_sets {
+            let mut sets = DateSets::default();
+            self.walk(cid, |at, kind| super::store::bump(sets.set(kind), at, true));
+            let state = &mut self.customers[cid as usize];
+            state.sets = Some(Box::new(sets));
+            state.orders = NONE;
+            state.order_count = 0;
+        }
+    }
+
+    /// Takes an order out of its customer's list.
+    fn unlink(&mut self, cid: u32, oid: u32) {
+        let state = &mut self.customers[cid as usize];
+        if state.sets.is_some() {
+            return;
+        }
+        let next = self.orders[oid as usize].next;
+        if state.orders == oid {
+            state.orders = next;
+        } else {
+            let mut at = state.orders;
+            while at != NONE {
+                let slot = &mut self.orders[at as usize];
+                if slot.next == oid {
+                    slot.next = next;
+                    break;
+                }
+                at = slot.next;
+            }
+        }
+        state.order_count -= 1;
+        self.orders[oid as usize].next = NONE;
+    }
+
+    /// Visits every date the customer's orders contribute.
+    fn walk(&self, cid: u32, mut f: impl FnMut(Timestamp, DateKind)) {
+        let mut oid = self.customers[cid as usize].orders;
+        while oid != NONE {
+            let slot = &self.orders[oid as usize];
+            let mut rid = slot.refunds;
+            while rid != NONE {
+                let r = &self.refunds[rid as usize];
+                f(r.at, DateKind::Refund);
+                rid = r.next;
+            }
+            if let Some(at) = slot.cancelled_at {
+                f(at, DateKind::Cancel);
+            }
+            if slot.paid {
+                f(slot.created_at, DateKind::Paid);
+            }
+            oid = slot.next;
+        }
+    }
+
+    /// Makes a customer's dates exact again after removals.
+    fn settle(&mut self, cid: u32) {
+        if cid == NONE {
+            return;
+        }
+        let state = &mut self.customers[cid as usize];
+        if state.settle_from_sets() || !state.is_stale() {
+            return;
+        }
+        let (mut first, mut last, mut cancel, mut refund) = (None, None, None, None);
+        self.walk(cid, |at, kind| match kind {
+            DateKind::Paid => {
+                first = Some(first.map_or(at, |f: Timestamp| f.min(at)));
+                last = last.max(Some(at));
+            }
+            DateKind::Cancel => cancel = cancel.max(Some(at)),
+            DateKind::Refund => refund = refund.max(Some(at)),
+        });
+        self.customers[cid as usize].set_dates(first, last, cancel, refund);
+    }
+
+    /// Rewrites the category arena without the ranges of replaced orders.
+    fn compact_categories(&mut self) {
+        let ranges = self.orders.iter_mut().map(|slot| {
+            let len = slot.cats_len;
+            (&mut slot.cats, len)
+        });
+        self.order_cats.compact(ranges);
     }
 
     fn build(&self, s: &CustomerState) -> CustomerMetrics {
         let base = self.config.base();
         let ltv = fixed(s.gross - s.refunded, base);
-        let first = s.paid_dates.keys().next().copied();
-        let last = s.paid_dates.keys().next_back().copied();
-        let weights = s
-            .categories
-            .iter()
-            .map(|(c, q)| (self.categories.name(*c), *q))
-            .collect();
+        let paid = u64::from(s.paid);
+        let first = s.first.at;
+        let last = s.last.at;
         CustomerMetrics {
-            paid_order_count: s.paid,
+            paid_order_count: paid,
             gross_revenue: fixed(s.gross, base),
             refunded: fixed(s.refunded, base),
             lifetime_value: ltv,
-            average_order_value: average(ltv, s.paid),
+            average_order_value: average(ltv, paid),
             first_order_at: first,
             last_order_at: last,
-            average_days_between_orders: first
-                .zip(last)
-                .and_then(|(f, l)| average_gap(f, l, s.paid)),
-            top_categories: top_names(weights, self.config.top()),
-            last_refund_at: s.refund_dates.keys().next_back().copied(),
-            last_cancelled_at: s.cancel_dates.keys().next_back().copied(),
+            average_days_between_orders: first.zip(last).and_then(|(f, l)| average_gap(f, l, paid)),
+            top_categories: self.top_categories(s),
+            last_refund_at: s.last_refund.at,
+            last_cancelled_at: s.last_cancel.at,
         }
     }
+
+    /// The customer's heaviest categories (positive weights, most first, then by name),
+    /// picked without sorting them all.
+    fn top_categories(&self, s: &CustomerState) -> Vec<String> {
+        let n = self.config.top();
+        let mut best: [(&str, Qty); 3] = [("", Qty::Whole(0)); 3];
+        let mut len = 0;
+        for (cat, w) in s.weights.positive() {
+            let name = self.categories.name(cat);
+            let before = |(other, ow): (&str, Qty)| w.cmp_value(ow).then(other.cmp(name)).is_gt();
+            let mut i = len;
+            while i > 0 && before(best[i - 1]) {
+                i -= 1;
+            }
+            if i >= n {
+                continue;
+            }
+            for j in (i..len.min(n - 1)).rev() {
+                best[j + 1] = best[j];
+            }
+            best[i] = (name, w);
+            len = (len + 1).min(n);
+        }
+        best[..len].iter().map(|(c, _)| (*c).to_owned()).collect()
+    }
+}
+
+/// Which of a customer's dates a walk visits.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum DateKind {
+    Paid,
+    Cancel,
+    Refund,
 }

@@ -23,14 +23,14 @@ fn ts(secs: i64) -> Timestamp {
     Timestamp::from_unix_seconds(1_700_000_000 + secs).unwrap()
 }
 
-fn line(cat: u8, qty: u8) -> LineItem {
+fn line(cat: u8, qty: Decimal) -> LineItem {
     LineItem {
         id: format!("l{cat}"),
         sku: None,
         product_id: None,
         variant_id: None,
         name: "x".into(),
-        quantity: Decimal::from(qty),
+        quantity: qty,
         unit_price: Money::from_minor(100, Currency::USD),
         total: Money::from_minor(100, Currency::USD),
         discount: None,
@@ -52,7 +52,7 @@ fn make_order(
     eur: bool,
     created: i64,
     version: i64,
-    lines: &[(u8, u8)],
+    lines: &[(u8, Decimal)],
 ) -> Order {
     let currency = if eur { Currency::EUR } else { Currency::USD };
     let mut o = sample::order(&mut sample::Rng::new(1), 0, 1);
@@ -66,6 +66,14 @@ fn make_order(
     o.updated_at = Some(ts(created * 86_400 + version));
     o.line_items = lines.iter().map(|(c, q)| line(*c, *q)).collect();
     o
+}
+
+fn quantity() -> impl Strategy<Value = Decimal> {
+    prop_oneof![
+        6 => (1i64..4).prop_map(Decimal::from),
+        1 => (1i64..40).prop_map(|q| Decimal::new(q, 1)),
+        1 => Just(Decimal::from(3_000_000_000_u64)),
+    ]
 }
 
 #[derive(Debug, Clone)]
@@ -83,8 +91,9 @@ fn event() -> impl Strategy<Value = Ev> {
         any::<bool>(),
         0i64..200,
         0i64..4,
-        // Up to eight lines over eight categories: orders past the five inline slots too.
-        proptest::collection::vec((0u8..8, 1u8..4), 0..9),
+        // Up to eight lines over eight categories. Quantities are mostly small whole
+        // numbers, sometimes fractional, whole with a scale (`2.0`) or past 2^31.
+        proptest::collection::vec((0u8..8, quantity()), 0..9),
     )
         .prop_map(|(id, c, s, cents, eur, created, version, lines)| {
             Ev::Order(Box::new(make_order(
@@ -110,9 +119,13 @@ fn event() -> impl Strategy<Value = Ev> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
     #[test]
-    fn incremental_metrics_equal_a_full_recompute(events in proptest::collection::vec(event(), 1..40)) {
+    fn incremental_metrics_equal_a_full_recompute(
+        events in proptest::collection::vec(event(), 1..40),
+        // Customers keep their dates in a list walk below this many orders, in sets above.
+        sets_from in prop_oneof![Just(2u32), Just(4), Just(64)],
+    ) {
         let config = config();
-        let mut engine = MetricsEngine::new(config.clone());
+        let mut engine = MetricsEngine::new(config.clone()).with_sets_from(sets_from);
         let mut orders = Vec::new();
         let mut refunds = Vec::new();
         for ev in &events {
@@ -140,9 +153,27 @@ proptest! {
 fn lifetime_value_is_net_of_refunds_in_the_base_currency() {
     let config = config();
     let mut engine = MetricsEngine::new(config);
-    let a = make_order(1, Some(0), 0, 10_000, false, 0, 0, &[(1, 2), (2, 1)]);
-    let b = make_order(2, Some(0), 1, 5_000, true, 10, 0, &[(1, 1)]);
-    let cancelled = make_order(3, Some(0), 2, 99_900, false, 20, 0, &[(3, 9)]);
+    let a = make_order(
+        1,
+        Some(0),
+        0,
+        10_000,
+        false,
+        0,
+        0,
+        &[(1, Decimal::TWO), (2, Decimal::ONE)],
+    );
+    let b = make_order(2, Some(0), 1, 5_000, true, 10, 0, &[(1, Decimal::ONE)]);
+    let cancelled = make_order(
+        3,
+        Some(0),
+        2,
+        99_900,
+        false,
+        20,
+        0,
+        &[(3, Decimal::from(9))],
+    );
     for o in [&a, &b, &cancelled] {
         engine.upsert_order(o).unwrap();
     }

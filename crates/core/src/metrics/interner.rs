@@ -1,0 +1,159 @@
+//! String interner: stable small ids for customer, order, refund and category keys.
+
+/// Keys live end to end in one byte arena, each followed by `0xFF` (a byte UTF-8 never
+/// uses, so a stored key ends exactly where a probe's key ends). The table is open
+/// addressing with linear probing over 16-byte slots that hold the key's arena offset, its
+/// id and 32 bits of its hash: a lookup reads one slot and the key's bytes, nothing else,
+/// and growing the table never rehashes strings.
+///
+/// Every key is compared in full on a hash match, so equal hashes of different keys only
+/// cost a longer probe (tests keep 16 hash values to run through that path everywhere).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Interner {
+    slots: Vec<Slot>,
+    len: usize,
+    arena: Vec<u8>,
+    /// Arena offset of each id's key.
+    starts: Vec<u64>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    /// Arena offset of the key.
+    start: u64,
+    /// The key's id, `u32::MAX` for an empty slot.
+    id: u32,
+    /// 32 bits of the key's hash; also the probe start, so growing needs no key.
+    tag: u32,
+}
+
+const EMPTY: Slot = Slot {
+    start: 0,
+    id: u32::MAX,
+    tag: 0,
+};
+
+/// Ends every key in the arena; never part of UTF-8 text.
+const END: u8 = 0xFF;
+
+fn key_tag(key: &str) -> u32 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    let h = BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(key);
+    // Spread every bit of the hash into the high half, which the tag keeps.
+    let tag = (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as u32;
+    // Tests keep 16 hash values only, so every engine test (the incremental == recompute
+    // property included) runs through equal hashes of different keys too.
+    if cfg!(test) { tag & 0xF } else { tag }
+}
+
+impl Interner {
+    /// Whether the key at `start` is `key`.
+    fn holds(&self, start: u64, key: &str) -> bool {
+        let Ok(s) = usize::try_from(start) else {
+            return false;
+        };
+        let k = key.as_bytes();
+        self.arena.get(s..s + k.len()) == Some(k) && self.arena.get(s + k.len()) == Some(&END)
+    }
+
+    /// The slot holding `key`, else the empty slot where it would go.
+    fn find(&self, key: &str, tag: u32) -> usize {
+        let mask = self.slots.len() - 1;
+        let mut i = tag as usize & mask;
+        loop {
+            let slot = self.slots[i];
+            if slot.id == u32::MAX || (slot.tag == tag && self.holds(slot.start, key)) {
+                return i;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Doubles the table (keeps the load at most one half).
+    fn grow(&mut self) {
+        let cap = (self.slots.len() * 2).max(16);
+        let old = std::mem::replace(&mut self.slots, vec![EMPTY; cap]);
+        let mask = cap - 1;
+        for slot in old.into_iter().filter(|s| s.id != u32::MAX) {
+            let mut i = slot.tag as usize & mask;
+            while self.slots[i].id != u32::MAX {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = slot;
+        }
+    }
+
+    /// The id of `key`, interning it if new.
+    pub(super) fn id(&mut self, key: &str) -> u32 {
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let tag = key_tag(key);
+        let i = self.find(key, tag);
+        if self.slots[i].id != u32::MAX {
+            return self.slots[i].id;
+        }
+        let id = u32::try_from(self.starts.len()).unwrap_or(u32::MAX - 1);
+        let start = self.arena.len() as u64;
+        self.arena.extend_from_slice(key.as_bytes());
+        self.arena.push(END);
+        self.starts.push(start);
+        self.slots[i] = Slot { start, id, tag };
+        self.len += 1;
+        id
+    }
+
+    /// The id of `key`, if interned.
+    pub(super) fn get(&self, key: &str) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let slot = self.slots[self.find(key, key_tag(key))];
+        (slot.id != u32::MAX).then_some(slot.id)
+    }
+
+    /// The key of `id` (empty for an unknown id).
+    pub(super) fn name(&self, id: u32) -> &str {
+        let i = id as usize;
+        let Some(start) = self.starts.get(i).and_then(|s| usize::try_from(*s).ok()) else {
+            return "";
+        };
+        let end = self
+            .starts
+            .get(i + 1)
+            .and_then(|s| usize::try_from(*s).ok())
+            .unwrap_or(self.arena.len())
+            - 1;
+        self.arena
+            .get(start..end)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Interner;
+
+    #[test]
+    fn interned_keys_keep_their_ids_and_names_through_growth() {
+        let mut keys = Interner::default();
+        let names: Vec<String> = (0..1000).map(|i| format!("shop/order/{i}")).collect();
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(keys.id(name) as usize, i);
+        }
+        // A key that is a prefix of another, and the empty key, are keys of their own.
+        let short = keys.id("shop/order/1");
+        assert_eq!(short, 1);
+        let empty = keys.id("");
+        assert_eq!(empty, 1000);
+        assert_eq!(keys.get("shop/order/"), None);
+        for (i, name) in (0..).zip(&names) {
+            assert_eq!(keys.get(name), Some(i));
+            assert_eq!(keys.name(i), name);
+        }
+        assert_eq!(keys.name(1000), "");
+        assert_eq!(keys.name(1001), "");
+        assert_eq!(Interner::default().get("x"), None);
+    }
+}
