@@ -36,12 +36,14 @@
 //! # Ok::<(), cartograph_connector::Error>(())
 //! ```
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use cartograph_connector::Result;
-use cartograph_model::{LineItemRecord, OrderObject, OrderRecord, PropertyMap, PropertyValue};
+use cartograph_model::{
+    Decimal, LineItemRecord, OrderObject, OrderRecord, PropertyMap, PropertyValue,
+};
 
 use crate::config::HubSpotMapping;
 use crate::map::format_value;
@@ -50,7 +52,7 @@ use crate::wire::UpsertInput;
 /// One input of a `batch/upsert` body.
 pub trait UpsertWrite {
     /// The value of the id property (HubSpot's answers are matched to inputs by it).
-    fn id(&self) -> &str;
+    fn id(&self) -> Cow<'_, str>;
 
     /// Appends this input as one JSON object, with `idProperty` = `id_property` and
     /// `objectWriteTraceId` = `trace`.
@@ -61,11 +63,18 @@ pub trait UpsertWrite {
 /// `objectWriteTraceId` = `first_trace + n` (the connector uses the input's position in
 /// the whole call, so answers map back across chunks).
 pub fn upsert_body<T: UpsertWrite>(id_property: &str, inputs: &[T], first_trace: usize) -> String {
-    let mut out = String::with_capacity(64 + inputs.len() * 384);
+    let mut out = String::with_capacity(1024);
     out.push_str("{\"inputs\":[");
     for (n, input) in inputs.iter().enumerate() {
         if n > 0 {
             out.push(',');
+        } else {
+            input.write_json(&mut out, id_property, first_trace);
+            // Room for the rest, sized on the first input (plus an eighth): one allocation
+            // instead of a doubling series.
+            let each = out.len() + out.len() / 8;
+            out.reserve(each * (inputs.len() - 1) + 2);
+            continue;
         }
         input.write_json(&mut out, id_property, first_trace + n);
     }
@@ -99,7 +108,7 @@ impl<'a> OrderInput<'a> {
     /// # Errors
     /// As [`format_value`], naming the order key and the property.
     pub fn new(mapping: &'a HubSpotMapping, order: &'a OrderRecord) -> Result<Self> {
-        check_properties(&order.key, &order.properties)?;
+        check_properties(|| Cow::Borrowed(order.key.as_str()), &order.properties)?;
         Ok(Self {
             mapping,
             order,
@@ -147,12 +156,12 @@ impl<'a> OrderInput<'a> {
 }
 
 impl UpsertWrite for OrderInput<'_> {
-    fn id(&self) -> &str {
-        &self.order.key
+    fn id(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.order.key)
     }
 
     fn write_json(&self, out: &mut String, id_property: &str, trace: usize) {
-        write_head(out, &self.order.key, id_property, trace);
+        write_head(out, Text::Plain(&self.order.key), id_property, trace);
         write_properties(out, &self.order.properties, &self.extras());
         out.push('}');
     }
@@ -162,11 +171,11 @@ impl UpsertWrite for OrderInput<'_> {
 /// [`format_value`] does, `{order key}:{line key}` in
 /// [`HubSpotMapping::line_item_id_property`], and `hs_product_id` when the product is
 /// known in HubSpot.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct LineItemInput<'a> {
     mapping: &'a HubSpotMapping,
+    order_key: &'a str,
     line: &'a LineItemRecord,
-    key: String,
     product_id: Option<&'a str>,
 }
 
@@ -178,50 +187,56 @@ impl<'a> LineItemInput<'a> {
     /// As [`format_value`], naming `{order key}:{line key}` and the property.
     pub fn new(
         mapping: &'a HubSpotMapping,
-        order_key: &str,
+        order_key: &'a str,
         line: &'a LineItemRecord,
         product_id: Option<&'a str>,
     ) -> Result<Self> {
-        let key = format!("{order_key}:{}", line.key);
-        check_properties(&key, &line.properties)?;
+        check_properties(
+            || Cow::Owned(format!("{order_key}:{}", line.key)),
+            &line.properties,
+        )?;
         Ok(Self {
             mapping,
+            order_key,
             line,
-            key,
             product_id,
         })
     }
 
     /// `{order key}:{line key}`.
-    pub fn key(&self) -> &str {
-        &self.key
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.order_key, self.line.key)
+    }
+
+    fn key_text(&self) -> Text<'a> {
+        Text::LineKey(self.order_key, &self.line.key)
     }
 }
 
 impl UpsertWrite for LineItemInput<'_> {
-    fn id(&self) -> &str {
-        &self.key
+    fn id(&self) -> Cow<'_, str> {
+        Cow::Owned(self.key())
     }
 
     fn write_json(&self, out: &mut String, id_property: &str, trace: usize) {
         let mut extras = Extras::default();
-        extras.set(&self.mapping.line_item_id_property, Text::Plain(&self.key));
+        extras.set(&self.mapping.line_item_id_property, self.key_text());
         if let Some(pid) = self.product_id {
             extras.set("hs_product_id", Text::Plain(pid));
         }
-        write_head(out, &self.key, id_property, trace);
+        write_head(out, self.key_text(), id_property, trace);
         write_properties(out, &self.line.properties, &extras);
         out.push('}');
     }
 }
 
 impl UpsertWrite for UpsertInput {
-    fn id(&self) -> &str {
-        &self.id
+    fn id(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.id)
     }
 
     fn write_json(&self, out: &mut String, id_property: &str, trace: usize) {
-        write_head(out, &self.id, id_property, trace);
+        write_head(out, Text::Plain(&self.id), id_property, trace);
         write_string_map(out, &self.properties);
         out.push('}');
     }
@@ -229,14 +244,13 @@ impl UpsertWrite for UpsertInput {
 
 /// `{"id":..,"idProperty":..,"objectWriteTraceId":"..","properties":` (the field order of
 /// [`UpsertInput`]'s serialization).
-fn write_head(out: &mut String, id: &str, id_property: &str, trace: usize) {
+fn write_head(out: &mut String, id: Text<'_>, id_property: &str, trace: usize) {
     out.push_str("{\"id\":");
-    write_str(out, id);
+    id.write(out);
     out.push_str(",\"idProperty\":");
     write_str(out, id_property);
     out.push_str(",\"objectWriteTraceId\":\"");
-    // Writing to a String cannot fail.
-    let _ = write!(out, "{trace}");
+    write_u128(out, trace as u128, 0);
     out.push_str("\",\"properties\":");
 }
 
@@ -254,8 +268,8 @@ fn write_string_map(out: &mut String, map: &BTreeMap<String, String>) {
 }
 
 /// The errors [`format_value`] would give; only multi-select options and dates outside
-/// years 0..=9999 can fail.
-fn check_properties(record: &str, properties: &PropertyMap) -> Result<()> {
+/// years 0..=9999 can fail. `record` names the record, built only for an error.
+fn check_properties<'r>(record: impl Fn() -> Cow<'r, str>, properties: &PropertyMap) -> Result<()> {
     for (name, value) in properties {
         let risky = match value {
             PropertyValue::MultiEnumeration(_) => true,
@@ -263,18 +277,40 @@ fn check_properties(record: &str, properties: &PropertyMap) -> Result<()> {
             _ => false,
         };
         if risky {
-            format_value(record, name, value)?;
+            format_value(&record(), name, value)?;
         }
     }
     Ok(())
 }
 
-/// A property value the connector adds.
+/// A string the connector writes.
 #[derive(Debug, Clone, Copy)]
 enum Text<'a> {
     Plain(&'a str),
     /// `Order {key}`.
     OrderName(&'a str),
+    /// `{order key}:{line key}`.
+    LineKey(&'a str, &'a str),
+}
+
+impl Text<'_> {
+    /// As a JSON string.
+    fn write(self, out: &mut String) {
+        out.push('"');
+        match self {
+            Text::Plain(s) => write_str_contents(out, s),
+            Text::OrderName(key) => {
+                out.push_str("Order ");
+                write_str_contents(out, key);
+            }
+            Text::LineKey(order, line) => {
+                write_str_contents(out, order);
+                out.push(':');
+                write_str_contents(out, line);
+            }
+        }
+        out.push('"');
+    }
 }
 
 /// The connector's own properties of one input (at most four), in the order they take
@@ -354,12 +390,7 @@ fn write_properties(out: &mut String, props: &PropertyMap, extras: &Extras<'_>) 
             write_str(out, name);
             out.push(':');
             match text {
-                Some(Text::Plain(s)) => write_str(out, s),
-                Some(Text::OrderName(key)) => {
-                    out.push_str("\"Order ");
-                    write_str_contents(out, key);
-                    out.push('"');
-                }
+                Some(text) => text.write(out),
                 None => out.push_str("\"\""),
             }
         }
@@ -373,20 +404,31 @@ fn write_value_contents(out: &mut String, value: &PropertyValue) {
     match value {
         PropertyValue::String(s) | PropertyValue::Enumeration(s) => write_str_contents(out, s),
         // Digits, sign and point: nothing to escape.
-        PropertyValue::Number(d) => {
-            let _ = write!(out, "{d}");
-        }
+        PropertyValue::Number(d) => write_decimal(out, d),
         PropertyValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         PropertyValue::Date(d) => {
             let year = d.year();
-            if (0..=9999).contains(&year) {
-                let _ = write!(out, "{year:04}-{:02}-{:02}", u8::from(d.month()), d.day());
-            } else if let Ok(text) = format_value("", "", value) {
-                write_str_contents(out, &text);
+            match u16::try_from(year) {
+                Ok(year) if year <= 9999 => {
+                    write_u128(out, u128::from(year), 4);
+                    out.push('-');
+                    write_u128(out, u128::from(u8::from(d.month())), 2);
+                    out.push('-');
+                    write_u128(out, u128::from(d.day()), 2);
+                }
+                _ => {
+                    if let Ok(text) = format_value("", "", value) {
+                        write_str_contents(out, &text);
+                    }
+                }
             }
         }
         PropertyValue::DateTime(t) => {
-            let _ = write!(out, "{}", t.unix_millis());
+            let ms = t.unix_millis();
+            if ms < 0 {
+                out.push('-');
+            }
+            write_u128(out, u128::from(ms.unsigned_abs()), 0);
         }
         PropertyValue::MultiEnumeration(options) => {
             for (n, option) in options.iter().enumerate() {
@@ -397,6 +439,61 @@ fn write_value_contents(out: &mut String, value: &PropertyValue) {
             }
         }
         PropertyValue::Null => {}
+    }
+}
+
+/// Room for any `u128` in decimal.
+const DIGITS: usize = 40;
+
+/// Writes `n` in decimal at the end of `buf` (which starts all `'0'`), returning where the
+/// digits start; zero-padding is then just an earlier start.
+fn digits(n: u128, buf: &mut [u8; DIGITS]) -> usize {
+    let mut i = DIGITS;
+    // Most values fit in 64 bits, where division by ten is cheap.
+    if let Ok(mut small) = u64::try_from(n) {
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (small % 10) as u8;
+            small /= 10;
+            if small == 0 {
+                return i;
+            }
+        }
+    }
+    let mut big = n;
+    while big > 0 {
+        i -= 1;
+        buf[i] = b'0' + (big % 10) as u8;
+        big /= 10;
+    }
+    i
+}
+
+fn push_ascii(out: &mut String, bytes: &[u8]) {
+    out.extend(bytes.iter().map(|&b| char::from(b)));
+}
+
+/// `n` in decimal digits, zero-padded to `width`.
+fn write_u128(out: &mut String, n: u128, width: usize) {
+    let mut buf = [b'0'; DIGITS];
+    let start = digits(n, &mut buf).min(DIGITS.saturating_sub(width));
+    push_ascii(out, &buf[start..]);
+}
+
+/// A decimal as its `Display` writes it (sign, digits, point at the scale, at least one
+/// integer digit; `-` on a negative zero too), without the formatting machinery.
+fn write_decimal(out: &mut String, d: &Decimal) {
+    if d.is_sign_negative() {
+        out.push('-');
+    }
+    let scale = d.scale() as usize;
+    let mut buf = [b'0'; DIGITS];
+    let start = digits(d.mantissa().unsigned_abs(), &mut buf).min(DIGITS - scale - 1);
+    let point = DIGITS - scale;
+    push_ascii(out, &buf[start..point]);
+    if scale > 0 {
+        out.push('.');
+        push_ascii(out, &buf[point..]);
     }
 }
 
@@ -412,6 +509,10 @@ pub(crate) fn write_str(out: &mut String, s: &str) {
 fn write_str_contents(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
+    if !needs_escape(bytes) {
+        out.push_str(s);
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escape = match b {
@@ -437,6 +538,30 @@ fn write_str_contents(out: &mut String, s: &str) {
         start = i + 1;
     }
     out.push_str(&s[start..]);
+}
+
+/// Whether any byte is `"`, `\\` or a control character, eight bytes at a time.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte of `x` is below `n` (n <= 128), or zero, where the result has its high bit.
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let mut w = [0; 8];
+        w.copy_from_slice(word);
+        let x = u64::from_le_bytes(w);
+        if below(x, 0x20) | zero(x ^ (ONES * u64::from(b'"'))) | zero(x ^ (ONES * u64::from(b'\\')))
+            != 0
+        {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 #[cfg(test)]

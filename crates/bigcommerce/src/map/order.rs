@@ -70,19 +70,18 @@ pub fn order(
         "is_email_opt_in".into(),
         AttributeValue::Bool(o.is_email_opt_in),
     );
-    let line_items = products
-        .iter()
-        .map(|p| line_item(system, r, p, cur))
-        .collect::<Result<Vec<_>>>()?;
-    let coupons = coupons
-        .iter()
-        .map(|c| {
-            Ok(Coupon {
-                code: c.code.clone(),
-                amount: Some(money_v2(r, "coupons.discount", c.discount.as_str(), cur)?),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    // Sized up front: collecting `Result`s would start small and grow.
+    let mut line_items = Vec::with_capacity(products.len());
+    for p in products {
+        line_items.push(line_item(system, r, p, cur)?);
+    }
+    let mut coupon_list = Vec::with_capacity(coupons.len());
+    for c in coupons {
+        coupon_list.push(Coupon {
+            code: c.code.clone(),
+            amount: Some(money_v2(r, "coupons.discount", c.discount.as_str(), cur)?),
+        });
+    }
     Ok(Order {
         number: None,
         customer: (o.customer_id > 0)
@@ -112,7 +111,7 @@ pub fn order(
             m("handling_cost_ex_tax", &o.handling_cost_ex_tax)?,
         )?,
         total: m("total_inc_tax", &o.total_inc_tax)?,
-        coupons,
+        coupons: coupon_list,
         billing_address: Some(address(&o.billing_address, AddressKind::Billing)),
         shipping_addresses: shipping
             .iter()

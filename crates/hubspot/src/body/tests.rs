@@ -314,3 +314,98 @@ fn strings_are_escaped_like_serde_json() {
         reference_body("e\"mail", &[input], 3)
     );
 }
+
+#[test]
+fn numbers_dates_and_times_are_written_like_display() {
+    let mut decimals = vec![
+        Decimal::ZERO,
+        Decimal::new(0, 2),
+        Decimal::new(-0, 4),
+        Decimal::new(5, 3),
+        Decimal::new(-5, 3),
+        Decimal::new(12_550, 2),
+        Decimal::new(-12_550, 2),
+        Decimal::new(1, 28),
+        Decimal::new(-1, 28),
+        Decimal::new(i64::MAX, 0),
+        Decimal::new(i64::MIN, 7),
+        Decimal::MAX,
+        Decimal::MIN,
+        Decimal::from_i128_with_scale(79_228_162_514_264_337_593_543_950_335, 28),
+        Decimal::from_i128_with_scale(18_446_744_073_709_551_616, 5),
+        Decimal::from_str_exact("123456789012345678.000001").unwrap(),
+    ];
+    let mut negative_zero = Decimal::new(0, 2);
+    negative_zero.set_sign_negative(true);
+    decimals.push(negative_zero);
+    for scale in 0..=28 {
+        decimals.push(Decimal::new(1_234_567, scale));
+        decimals.push(Decimal::new(-987_654_321_012, scale));
+    }
+    for d in decimals {
+        let mut out = String::new();
+        write_value_contents(&mut out, &PropertyValue::Number(d));
+        assert_eq!(out, d.to_string(), "{d:?}");
+    }
+    for n in [
+        0_u128,
+        7,
+        10,
+        99,
+        u128::from(u64::MAX),
+        u128::from(u64::MAX) + 1,
+        u128::MAX,
+    ] {
+        let mut out = String::new();
+        write_u128(&mut out, n, 0);
+        assert_eq!(out, n.to_string());
+    }
+    let mut out = String::new();
+    write_u128(&mut out, 7, 4);
+    assert_eq!(out, "0007");
+    for (y, m, d) in [
+        (0, 1, 1),
+        (7, 1, 5),
+        (999, 12, 31),
+        (2024, 2, 29),
+        (9999, 12, 31),
+    ] {
+        let date = time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d).unwrap();
+        let value = PropertyValue::Date(date);
+        let mut out = String::new();
+        write_value_contents(&mut out, &value);
+        assert_eq!(out, format_value("r", "f", &value).unwrap());
+    }
+    for ms in [
+        0,
+        1,
+        -1,
+        1_700_000_000_123,
+        -86_400_001,
+        253_402_300_799_999,
+    ] {
+        let value = PropertyValue::DateTime(Timestamp::from_unix_millis(ms).unwrap());
+        let mut out = String::new();
+        write_value_contents(&mut out, &value);
+        assert_eq!(out, format_value("r", "f", &value).unwrap());
+    }
+}
+
+#[test]
+fn escaping_is_decided_word_by_word_without_misses() {
+    let mut s = String::from("abcdefghijklmnopqrstuvwxyz0123456789");
+    assert!(!needs_escape(s.as_bytes()));
+    for (i, c) in [
+        (0, '"'),
+        (7, '\\'),
+        (8, '\u{1f}'),
+        (35, '\n'),
+        (17, '\u{0}'),
+    ] {
+        let mut t = s.clone();
+        t.replace_range(i..=i, &c.to_string());
+        assert!(needs_escape(t.as_bytes()), "{t:?}");
+    }
+    s.push_str("é✓\u{7f}\u{80}\u{ff}");
+    assert!(!needs_escape(s.as_bytes()));
+}

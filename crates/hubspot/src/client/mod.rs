@@ -282,7 +282,7 @@ impl HubSpotClient {
             let keys: Vec<(usize, String)> = chunk
                 .iter()
                 .enumerate()
-                .map(|(n, input)| (first + n, input.id().to_owned()))
+                .map(|(n, input)| (first + n, input.id().into_owned()))
                 .collect();
             match self
                 .batch_write_once(object, WriteKind::Upsert, body, operation)
