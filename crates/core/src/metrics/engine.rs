@@ -182,20 +182,34 @@ impl MetricsEngine {
         } else {
             Decimal::ZERO
         };
+        let customer = customer.map_or(NONE, |k| self.customer_id(k));
+        if customer != NONE {
+            // Start loading the customer's state now; the lines below overlap the wait.
+            std::hint::black_box(self.customers[customer as usize].paid);
+        }
         let mut cats = std::mem::take(&mut self.cat_buf);
         cats.clear();
         if paid {
-            for line in &order.line_items {
-                if let Some(cat) = line.categories.last() {
+            // Read a few lines' categories and quantities first, then intern them: the
+            // reads of the lines then overlap instead of waiting on each other.
+            for chunk in order.line_items.chunks(8) {
+                let mut lines = [("", Decimal::ZERO); 8];
+                let mut n = 0;
+                for line in chunk {
+                    if let Some(cat) = line.categories.last() {
+                        lines[n] = (cat.as_str(), line.quantity);
+                        n += 1;
+                    }
+                }
+                for (cat, qty) in &lines[..n] {
                     let id = self.categories.id(cat);
                     match cats.iter_mut().find(|(c, _)| *c == id) {
-                        Some((_, q)) => *q += line.quantity,
-                        None => cats.push((id, line.quantity)),
+                        Some((_, q)) => *q += *qty,
+                        None => cats.push((id, *qty)),
                     }
                 }
             }
         }
-        let customer = customer.map_or(NONE, |k| self.customer_id(k));
         let old_customer = self.owner(oid);
         self.contribute(oid, false);
         if old_customer != customer && old_customer != NONE {
