@@ -14,7 +14,7 @@ use cartograph_model::{Decimal, Money};
 use super::compile::{Op, Step};
 use super::error::FieldErrorReason as R;
 use super::eval::{give_back, spare_string, step, text, type_err};
-use super::schema::Value;
+use super::schema::{Get, Slice, Value};
 
 /// A running `sum`: numbers and money amounts, never both.
 #[derive(Default)]
@@ -27,12 +27,20 @@ impl SumAcc {
     pub(crate) fn push(&mut self, item: Value<'_>) -> Result<(), Box<R>> {
         match item {
             Value::Num(n) => {
-                self.num = Some(
-                    self.num
-                        .unwrap_or_default()
-                        .checked_add(n)
-                        .ok_or(R::Overflow)?,
-                );
+                self.num = Some(match self.num {
+                    // Same scale (quantities, amounts of one currency): add the mantissas.
+                    // Below 2^96 the sum is exactly what `checked_add` gives.
+                    Some(acc) if acc.scale() == n.scale() => {
+                        let sum = acc.mantissa() + n.mantissa();
+                        if sum.unsigned_abs() < 1 << 96 {
+                            Decimal::from_i128_with_scale(sum, n.scale())
+                        } else {
+                            acc.checked_add(n).ok_or(R::Overflow)?
+                        }
+                    }
+                    Some(acc) => acc.checked_add(n).ok_or(R::Overflow)?,
+                    None => Decimal::ZERO.checked_add(n).ok_or(R::Overflow)?,
+                });
             }
             Value::Money(m) => {
                 self.money = Some(match self.money {
@@ -298,6 +306,20 @@ fn fold_from<'a>(
         }
         return Ok((v, 0));
     };
-    walk(v, rest, &mut |item| fold.push(item))?;
+    let mut push = |item| fold.push(item);
+    match (v, rest) {
+        // The usual shape, `order.line_items[*].field`: read each line's field directly.
+        (Value::Slice(Slice::LineItems(lines)), [Step::Get(Get::LineItem(read))]) => {
+            for line in lines {
+                walk(read(line), &[], &mut push)?;
+            }
+        }
+        (Value::Slice(Slice::Coupons(coupons)), [Step::Get(Get::Coupon(read))]) => {
+            for coupon in coupons {
+                walk(read(coupon), &[], &mut push)?;
+            }
+        }
+        (v, rest) => walk(v, rest, &mut push)?,
+    }
     Ok((fold.finish()?, used))
 }

@@ -182,7 +182,16 @@ fn folded_aggregations_equal_list_building_evaluation() {
                     code: c.into(),
                     amount: None,
                 })),
-            _ => {}
+            // Quantities of different scales, and one near the top of the decimal range.
+            _ => {
+                o.line_items[0].quantity = Decimal::new(15, 1);
+                if i % 12 == 5 {
+                    // Two of them: the sum leaves the range (an overflow error both ways).
+                    let big = Decimal::from_i128_with_scale((1 << 95) + 7, 0);
+                    o.line_items[1].quantity = big;
+                    o.line_items[2].quantity = big;
+                }
+            }
         }
     }
     let fields = [
