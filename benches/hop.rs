@@ -6,7 +6,7 @@
 //! `examples/bench_report/mapping.rs` (included here with `#[path]`, so this bench and
 //! `bench_report`'s `mapping_ratio_vs_serde` measure the same thing):
 //!
-//! * `hop`: decode the way the connector does (`Response::json`),
+//! * `hop`: decode the way the connector does (`Response::json`, `client::v2_rows`),
 //!   `bigcommerce::map::order`, `mapping::order_record` with the default HubSpot deal and
 //!   line-item plans, then the HubSpot `batch/upsert` bodies `record_orders` sends
 //!   (`hubspot::body`: deals, then line items in bodies of 100) as bytes;

@@ -10,8 +10,9 @@
 //! `products`, `shipping_addresses` and `coupons`), kept as JSON bytes.
 //!
 //! **Hop** (per chunk of `MAX_BATCH` = 100 orders, as the sync engine hands them over):
-//! 1. decode the four documents exactly as the connector does (`Response::json` into the
-//!    `cartograph_bigcommerce::wire` types);
+//! 1. decode the four documents exactly as the connector does, into the
+//!    `cartograph_bigcommerce::wire` types: the order with `Response::json` (`get_order`),
+//!    the three listings with `client::v2_rows` (what every v2 page read goes through);
 //! 2. `cartograph_bigcommerce::map::order` to the canonical order;
 //! 3. `cartograph_core::mapping::order_record` with the default HubSpot `deal` and
 //!    `line_item` plans (what the sync engine does);
@@ -36,7 +37,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use cartograph_bigcommerce::BigCommerce;
-use cartograph_bigcommerce::client::OrderQuery;
+use cartograph_bigcommerce::client::{OrderQuery, v2_rows};
 use cartograph_bigcommerce::sim::{SimConfig, Simulator};
 use cartograph_bigcommerce::wire;
 use cartograph_core::mapping::{Context, Input, Plan, defaults, order_record};
@@ -138,9 +139,18 @@ pub(crate) fn plans() -> Result<Plans, BoxError> {
     })
 }
 
-/// How the connector decodes a response body.
+fn response(bytes: &Bytes) -> Response {
+    Response::new(200, HeaderMap::default(), bytes.clone())
+}
+
+/// How the connector decodes a single record (`get_order`).
 fn decode<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, BoxError> {
-    Ok(Response::new(200, HeaderMap::default(), bytes.clone()).json()?)
+    Ok(response(bytes).json()?)
+}
+
+/// How the connector decodes a v2 listing (an order's products, addresses, coupons).
+fn decode_rows<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<Vec<T>, BoxError> {
+    Ok(v2_rows(&response(bytes))?.unwrap_or_default())
 }
 
 /// How far [`hop`] goes: the stage breakdown times prefixes of the hop.
@@ -161,9 +171,9 @@ pub(crate) fn hop(corpus: &[WireOrder], p: &Plans, stage: u8) -> Result<usize, B
         records.clear();
         for d in chunk {
             let o: wire::Order = decode(&d.order)?;
-            let products: Vec<wire::OrderProduct> = decode(&d.products)?;
-            let shipping: Vec<wire::OrderShippingAddress> = decode(&d.shipping)?;
-            let coupons: Vec<wire::OrderCoupon> = decode(&d.coupons)?;
+            let products: Vec<wire::OrderProduct> = decode_rows(&d.products)?;
+            let shipping: Vec<wire::OrderShippingAddress> = decode_rows(&d.shipping)?;
+            let coupons: Vec<wire::OrderCoupon> = decode_rows(&d.coupons)?;
             if stage == DECODE {
                 black_box((&o, &products, &shipping, &coupons));
                 continue;
@@ -336,7 +346,7 @@ pub(crate) fn measure(corpus: &[WireOrder], runs: usize) -> Result<Vec<Figure>, 
             "hop_total": us(median(hop_s)),
         },
         "threads": 1,
-        "hop": "4 BigCommerce v2 documents per order -> Response::json -> \
+        "hop": "4 BigCommerce v2 documents per order -> Response::json / client::v2_rows -> \
                 bigcommerce::map::order -> mapping::order_record (default HubSpot deal + \
                 line_item plans) -> hubspot::body batch/upsert bodies (deals, line items) \
                 as bytes",

@@ -5,6 +5,7 @@
 
 mod catalog;
 mod customers;
+mod decode;
 mod hooks;
 mod orders;
 
@@ -20,6 +21,7 @@ use crate::error::BigCommercePolicy;
 use crate::wire::Collection;
 
 pub use customers::CustomerQuery;
+pub use decode::v2_rows;
 pub use orders::OrderQuery;
 
 /// Largest batch of customers per `POST`/`PUT /v3/customers`.
@@ -86,11 +88,7 @@ impl Client {
 
     /// A v2 listing page: `None` when the API answers 204 (past the last page).
     async fn v2_page<T: DeserializeOwned>(&self, request: Request) -> Result<Option<Vec<T>>> {
-        let response = self.http.send(request).await?;
-        if response.status == 204 || response.is_empty() {
-            return Ok(None);
-        }
-        response.json().map(Some)
+        v2_rows(&self.http.send(request).await?)
     }
 
     /// A single record, `None` on 404.

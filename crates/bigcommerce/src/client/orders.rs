@@ -56,7 +56,12 @@ impl Client {
                 None => return Ok(out),
                 Some(rows) => {
                     let full = rows.len() >= MAX_LIMIT as usize;
-                    out.extend(rows);
+                    if out.is_empty() {
+                        // The usual single page: keep its vector, no copy.
+                        out = rows;
+                    } else {
+                        out.extend(rows);
+                    }
                     if !full {
                         return Ok(out);
                     }

@@ -11,6 +11,8 @@ mod order;
 use cartograph_connector::{Error, ErrorKind, Result};
 use cartograph_model::{Currency, Money, MoneyError, OrderStatus, Timestamp};
 
+use crate::wire::DecimalString;
+
 pub use catalog::{brand, cart, category, product};
 pub use customer::{ABANDONED_CART_OPT_IN, customer, customer_group, customer_input};
 pub use order::{order, refund};
@@ -113,18 +115,25 @@ pub fn currency(record: &str, field: &str, code: &str) -> Result<Currency> {
     Currency::new(code).map_err(|e| bad(record, field, e))
 }
 
-/// A v2 decimal string; blank counts as zero (optional cost fields are often absent).
-pub(crate) fn money_v2(record: &str, field: &str, text: &str, cur: Currency) -> Result<Money> {
-    money_v2_lazy(text, cur).map_err(|e| bad(record, field, e))
+/// A v2 decimal amount; blank counts as zero (optional cost fields are often absent).
+pub(crate) fn money_v2(
+    record: &str,
+    field: &str,
+    amount: &DecimalString,
+    cur: Currency,
+) -> Result<Money> {
+    money_v2_lazy(amount, cur).map_err(|e| bad(record, field, e))
 }
 
 /// [`money_v2`] without the record and field: for callers that only name the field when
 /// the value is bad.
-pub(crate) fn money_v2_lazy(text: &str, cur: Currency) -> std::result::Result<Money, MoneyError> {
-    if text.trim().is_empty() {
-        return Ok(Money::zero(cur));
-    }
-    Money::parse(text, cur)
+pub(crate) fn money_v2_lazy(
+    amount: &DecimalString,
+    cur: Currency,
+) -> std::result::Result<Money, MoneyError> {
+    Ok(amount
+        .decimal()?
+        .map_or_else(|| Money::zero(cur), |d| Money::new(d, cur)))
 }
 
 /// A v3 JSON number.
@@ -218,7 +227,7 @@ mod tests {
         let err = money_v2(
             "bigcommerce/order/1",
             "total_inc_tax",
-            "1,00",
+            &"1,00".into(),
             Currency::USD,
         )
         .unwrap_err();

@@ -38,9 +38,9 @@ pub fn order(
     let cur = currency(r, "default_currency_code", code)?;
     let status = status_from_id(o.status_id)
         .ok_or_else(|| bad(r, "status_id", format!("unknown status id {}", o.status_id)))?;
-    let m = |field: &str, text: &wire::DecimalString| money_v2(r, field, text.as_str(), cur);
+    let m = |field: &str, amount: &wire::DecimalString| money_v2(r, field, amount, cur);
     let sum = |a: Money, b: Money| a.checked_add(&b).map_err(|e| bad(r, "amounts", e));
-    if o.total_inc_tax.as_str().trim().is_empty() {
+    if o.total_inc_tax.is_blank() {
         return Err(bad(r, "total_inc_tax", "missing order total"));
     }
     let created_at = rfc2822_opt(r, "date_created", &o.date_created)?
@@ -79,7 +79,7 @@ pub fn order(
     for c in coupons {
         coupon_list.push(Coupon {
             code: c.code.clone(),
-            amount: Some(money_v2(r, "coupons.discount", c.discount.as_str(), cur)?),
+            amount: Some(money_v2(r, "coupons.discount", &c.discount, cur)?),
         });
     }
     Ok(Order {
@@ -172,8 +172,8 @@ fn address(a: &wire::BillingAddress, kind: AddressKind) -> Address {
 fn line_item(system: &str, r: &str, p: &wire::OrderProduct, cur: Currency) -> Result<LineItem> {
     // The field name is only built for an error.
     let field = |name: &str| format!("products[{}].{name}", p.id);
-    let m = |name: &str, text: &wire::DecimalString| {
-        money_v2_lazy(text.as_str(), cur).map_err(|e| bad(r, &field(name), e))
+    let m = |name: &str, amount: &wire::DecimalString| {
+        money_v2_lazy(amount, cur).map_err(|e| bad(r, &field(name), e))
     };
     let mut discount = Money::zero(cur);
     for d in &p.applied_discounts {

@@ -10,7 +10,7 @@ use crate::map::status_to_id;
 use crate::wire;
 
 fn dec4(m: &Money) -> wire::DecimalString {
-    wire::DecimalString(m.to_decimal_string(4))
+    wire::DecimalString::new(m.to_decimal_string(4))
 }
 
 fn num(m: &Money) -> serde_json::Number {
@@ -175,13 +175,13 @@ pub(crate) fn order(state: &mut State, o: &Order) -> OrderRec {
         total_inc_tax: dec4(&o.total),
         total_tax: dec4(&o.tax),
         discount_amount: dec4(&o.discount),
-        coupon_discount: wire::DecimalString("0.0000".into()),
-        refunded_amount: wire::DecimalString("0.0000".into()),
+        coupon_discount: "0.0000".into(),
+        refunded_amount: "0.0000".into(),
         items_total: o.line_items.len() as u64,
         payment_status: "captured".into(),
         currency_code: code.clone(),
         default_currency_code: code,
-        currency_exchange_rate: wire::DecimalString("1.0000000000".into()),
+        currency_exchange_rate: "1.0000000000".into(),
         is_deleted: o.is_archived,
         channel_id: o
             .channel

@@ -4,87 +4,22 @@
 //! shapes the client reads. Unknown fields are ignored; missing optional fields default.
 
 mod catalog;
+mod decimal;
 mod order;
 
 use std::collections::BTreeMap;
-use std::fmt;
 
-use serde::de::{self, Visitor};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 pub use catalog::{
     Brand, Cart, CartCurrency, CartItem, CartLineItems, CartRedirectUrls, Category, CustomUrl,
     OptionValue, Product, ProductImage, Variant,
 };
+pub use decimal::DecimalString;
 pub use order::{
     AppliedDiscount, BillingAddress, Order, OrderCoupon, OrderProduct, OrderProductOption,
     OrderShippingAddress, OrderStatus, Refund, RefundItem, RefundPayment, ResourceLink,
 };
-
-/// A v2 decimal amount: a string with four places (`"225.0000"`). Numbers are accepted on
-/// input (the API documents "Float, Float-As-String, Integer") and kept as their text.
-#[derive(Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct DecimalString(pub String);
-
-impl DecimalString {
-    /// The text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for DecimalString {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", self.0)
-    }
-}
-
-impl From<&str> for DecimalString {
-    fn from(value: &str) -> Self {
-        Self(value.to_owned())
-    }
-}
-
-impl<'de> Deserialize<'de> for DecimalString {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(DecimalStringVisitor)
-    }
-}
-
-/// Takes the text of a string as it is, or the text of a number as `serde_json::Number`
-/// prints it, without buffering the value first.
-struct DecimalStringVisitor;
-
-impl Visitor<'_> for DecimalStringVisitor {
-    type Value = DecimalString;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a decimal as a string or a number")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<DecimalString, E> {
-        Ok(DecimalString(v.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<DecimalString, E> {
-        Ok(DecimalString(v))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<DecimalString, E> {
-        Ok(DecimalString(serde_json::Number::from(v).to_string()))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<DecimalString, E> {
-        Ok(DecimalString(serde_json::Number::from(v).to_string()))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<DecimalString, E> {
-        serde_json::Number::from_f64(v)
-            .map(|n| DecimalString(n.to_string()))
-            .ok_or_else(|| E::invalid_value(de::Unexpected::Float(v), &self))
-    }
-}
 
 /// A v3 collection: `{ data: [...], meta: {...} }`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
