@@ -60,8 +60,10 @@ impl Qty {
 #[derive(Debug, Clone, Default)]
 pub(super) struct Weights {
     len: u8,
-    whole: [(u32, u32); 6],
-    spill: Vec<(u32, Decimal)>,
+    whole: [(u32, u32); 8],
+    /// Boxed: most customers never spill, and the box keeps their state small.
+    #[allow(clippy::box_collection)]
+    spill: Option<Box<Vec<(u32, Decimal)>>>,
 }
 
 impl Weights {
@@ -70,8 +72,17 @@ impl Weights {
         self.whole[..usize::from(self.len)]
             .iter()
             .map(|(c, w)| (*c, Qty::Whole(*w)))
-            .chain(self.spill.iter().map(|(c, w)| (*c, Qty::Exact(*w))))
+            .chain(
+                self.spill
+                    .iter()
+                    .flat_map(|s| s.iter())
+                    .map(|(c, w)| (*c, Qty::Exact(*w))),
+            )
             .filter(|(_, w)| w.is_positive())
+    }
+
+    fn spill(&mut self) -> &mut Vec<(u32, Decimal)> {
+        self.spill.get_or_insert_with(Box::default)
     }
 
     /// Adds (`add`) or subtracts `qty` from category `cat`.
@@ -94,11 +105,17 @@ impl Weights {
                     // No longer a small whole number: continue as a decimal.
                     self.whole[i] = self.whole[n - 1];
                     self.len -= 1;
-                    self.spill.push((cat, Decimal::from(w)));
-                    self.change_spilled(self.spill.len() - 1, qty, add);
+                    let spill = self.spill();
+                    spill.push((cat, Decimal::from(w)));
+                    let last = spill.len() - 1;
+                    self.change_spilled(last, qty, add);
                 }
             }
-        } else if let Some(i) = self.spill.iter().position(|(c, _)| *c == cat) {
+        } else if let Some(i) = self
+            .spill
+            .as_ref()
+            .and_then(|s| s.iter().position(|(c, _)| *c == cat))
+        {
             self.change_spilled(i, qty, add);
         } else {
             match qty {
@@ -112,7 +129,7 @@ impl Weights {
                     let d = qty.decimal();
                     let w = if add { d } else { -d };
                     if !w.is_zero() {
-                        self.spill.push((cat, w));
+                        self.spill().push((cat, w));
                     }
                 }
             }
@@ -120,14 +137,15 @@ impl Weights {
     }
 
     fn change_spilled(&mut self, i: usize, qty: Qty, add: bool) {
-        let w = &mut self.spill[i].1;
+        let spill = self.spill();
+        let w = &mut spill[i].1;
         if add {
             *w += qty.decimal();
         } else {
             *w -= qty.decimal();
         }
         if w.is_zero() {
-            self.spill.swap_remove(i);
+            spill.swap_remove(i);
         }
     }
 }

@@ -6,7 +6,7 @@ use cartograph_model::{CommerceEvent, Decimal, Money, Order, Refund, Timestamp};
 
 use super::categories::{CategoryArena, Qty};
 use super::interner::Interner;
-use super::store::{CustomerState, DateSets, NONE, OrderSlot, RefundSlot, SETS_FROM};
+use super::store::{CustomerState, DateKind, DateSets, NONE, OrderSlot, RefundSlot, SETS_FROM};
 use super::{
     CustomerMetrics, MetricsConfig, MetricsError, average, average_gap, cancelled_time,
     customer_key, fixed, version_time,
@@ -366,7 +366,7 @@ impl MetricsEngine {
         let mut rid = slot.refunds;
         while rid != NONE {
             let r = &self.refunds[rid as usize];
-            state.refund_date(r.at, add);
+            state.change_date(DateKind::Refund, r.at, add);
             if slot.paid {
                 if add {
                     state.refunded += r.amount;
@@ -377,7 +377,7 @@ impl MetricsEngine {
             rid = r.next;
         }
         if let Some(at) = slot.cancelled_at {
-            state.cancel_date(at, add);
+            state.change_date(DateKind::Cancel, at, add);
         }
         if !slot.paid {
             return;
@@ -389,7 +389,8 @@ impl MetricsEngine {
             state.paid -= 1;
             state.gross -= slot.total;
         }
-        state.paid_date(slot.created_at, add);
+        state.change_date(DateKind::First, slot.created_at, add);
+        state.change_date(DateKind::Last, slot.created_at, add);
         for (cat, qty) in self.order_cats.get(slot.cats, slot.cats_len) {
             state.weights.change(cat, qty, add);
         }
@@ -403,7 +404,7 @@ impl MetricsEngine {
             return;
         }
         let state = &mut self.customers[slot.customer as usize];
-        state.refund_date(r.at, add);
+        state.change_date(DateKind::Refund, r.at, add);
         if slot.paid {
             if add {
                 state.refunded += r.amount;
@@ -460,7 +461,8 @@ impl MetricsEngine {
         self.orders[oid as usize].next = NONE;
     }
 
-    /// Visits every date the customer's orders contribute.
+    /// Visits every date the customer's orders contribute (paid dates as
+    /// [`DateKind::Last`]).
     fn walk(&self, cid: u32, mut f: impl FnMut(Timestamp, DateKind)) {
         let mut oid = self.customers[cid as usize].orders;
         while oid != NONE {
@@ -475,7 +477,7 @@ impl MetricsEngine {
                 f(at, DateKind::Cancel);
             }
             if slot.paid {
-                f(slot.created_at, DateKind::Paid);
+                f(slot.created_at, DateKind::Last);
             }
             oid = slot.next;
         }
@@ -490,16 +492,16 @@ impl MetricsEngine {
         if state.settle_from_sets() || !state.is_stale() {
             return;
         }
-        let (mut first, mut last, mut cancel, mut refund) = (None, None, None, None);
-        self.walk(cid, |at, kind| match kind {
-            DateKind::Paid => {
-                first = Some(first.map_or(at, |f: Timestamp| f.min(at)));
-                last = last.max(Some(at));
+        let mut dates: [Option<Timestamp>; 4] = [None; 4];
+        self.walk(cid, |at, kind| {
+            if matches!(kind, DateKind::First | DateKind::Last) {
+                let first = &mut dates[DateKind::First as usize];
+                *first = Some(first.map_or(at, |f| f.min(at)));
             }
-            DateKind::Cancel => cancel = cancel.max(Some(at)),
-            DateKind::Refund => refund = refund.max(Some(at)),
+            let max = &mut dates[kind as usize];
+            *max = (*max).max(Some(at));
         });
-        self.customers[cid as usize].set_dates(first, last, cancel, refund);
+        self.customers[cid as usize].set_dates(dates);
     }
 
     /// Rewrites the category arena without the ranges of replaced orders.
@@ -515,8 +517,8 @@ impl MetricsEngine {
         let base = self.config.base();
         let ltv = fixed(s.gross - s.refunded, base);
         let paid = u64::from(s.paid);
-        let first = s.first.at;
-        let last = s.last.at;
+        let first = s.date(DateKind::First);
+        let last = s.date(DateKind::Last);
         CustomerMetrics {
             paid_order_count: paid,
             gross_revenue: fixed(s.gross, base),
@@ -527,8 +529,8 @@ impl MetricsEngine {
             last_order_at: last,
             average_days_between_orders: first.zip(last).and_then(|(f, l)| average_gap(f, l, paid)),
             top_categories: self.top_categories(s),
-            last_refund_at: s.last_refund.at,
-            last_cancelled_at: s.last_cancel.at,
+            last_refund_at: s.date(DateKind::Refund),
+            last_cancelled_at: s.date(DateKind::Cancel),
         }
     }
 
@@ -556,12 +558,4 @@ impl MetricsEngine {
         }
         best[..len].iter().map(|(c, _)| (*c).to_owned()).collect()
     }
-}
-
-/// Which of a customer's dates a walk visits.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum DateKind {
-    Paid,
-    Cancel,
-    Refund,
 }

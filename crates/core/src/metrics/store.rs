@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 use cartograph_model::{Decimal, Timestamp};
 
 use super::categories::Weights;
-use super::engine::DateKind;
 
 /// The end of a list, or no customer.
 pub(super) const NONE: u32 = u32::MAX;
@@ -85,46 +84,6 @@ impl Default for RefundSlot {
     }
 }
 
-/// A running minimum (`MAX = false`) or maximum of a multiset of times. When stale, `at`
-/// is only a bound (every value is at or past it in the kept direction) and the engine
-/// settles it before anyone reads it.
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Extreme<const MAX: bool> {
-    pub(super) at: Option<Timestamp>,
-    pub(super) stale: bool,
-}
-
-impl<const MAX: bool> Extreme<MAX> {
-    /// Whether `a` is at or beyond `b` in the kept direction.
-    fn reaches(a: Timestamp, b: Timestamp) -> bool {
-        if MAX { a >= b } else { a <= b }
-    }
-
-    pub(super) fn add(&mut self, v: Timestamp) {
-        match self.at {
-            None => self.at = Some(v),
-            Some(a) if self.stale => {
-                // None of the others is past `a`: `v` is the extreme once it reaches `a`.
-                if Self::reaches(v, a) {
-                    self.at = Some(v);
-                    self.stale = false;
-                }
-            }
-            Some(a) => {
-                if !Self::reaches(a, v) {
-                    self.at = Some(v);
-                }
-            }
-        }
-    }
-
-    pub(super) fn remove(&mut self, v: Timestamp) {
-        if !self.stale && self.at == Some(v) {
-            self.stale = true;
-        }
-    }
-}
-
 /// Ordered multisets of a customer's dates, kept once it has many orders.
 #[derive(Debug, Clone, Default)]
 pub(super) struct DateSets {
@@ -134,9 +93,10 @@ pub(super) struct DateSets {
 }
 
 impl DateSets {
+    /// The multiset behind a date (first and last share the paid dates).
     pub(super) fn set(&mut self, kind: DateKind) -> &mut BTreeMap<Timestamp, u32> {
         match kind {
-            DateKind::Paid => &mut self.paid,
+            DateKind::First | DateKind::Last => &mut self.paid,
             DateKind::Cancel => &mut self.cancel,
             DateKind::Refund => &mut self.refund,
         }
@@ -154,8 +114,19 @@ pub(super) fn bump(set: &mut BTreeMap<Timestamp, u32>, at: Timestamp, add: bool)
     }
 }
 
-/// One customer.
+/// Which of a customer's dates: the first paid order (a minimum), the last paid order,
+/// the last cancellation and the last refund (maxima).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DateKind {
+    First,
+    Last,
+    Cancel,
+    Refund,
+}
+
+/// One customer. Aligned to whole cache lines (three): one order touches it once.
 #[derive(Debug, Clone)]
+#[repr(align(64))]
 pub(super) struct CustomerState {
     pub(super) gross: Decimal,
     pub(super) refunded: Decimal,
@@ -164,10 +135,10 @@ pub(super) struct CustomerState {
     /// are kept).
     pub(super) orders: u32,
     pub(super) order_count: u32,
-    pub(super) first: Extreme<false>,
-    pub(super) last: Extreme<true>,
-    pub(super) last_cancel: Extreme<true>,
-    pub(super) last_refund: Extreme<true>,
+    /// By [`DateKind`]. A stale date (bit `kind` of `stale`) is only a bound: no value is
+    /// past it in the kept direction; the engine settles it before anyone reads it.
+    dates: [Option<Timestamp>; 4],
+    stale: u8,
     pub(super) sets: Option<Box<DateSets>>,
     pub(super) weights: Weights,
 }
@@ -180,10 +151,8 @@ impl Default for CustomerState {
             paid: 0,
             orders: NONE,
             order_count: 0,
-            first: Extreme::default(),
-            last: Extreme::default(),
-            last_cancel: Extreme::default(),
-            last_refund: Extreme::default(),
+            dates: [None; 4],
+            stale: 0,
             sets: None,
             weights: Weights::default(),
         }
@@ -191,43 +160,49 @@ impl Default for CustomerState {
 }
 
 impl CustomerState {
-    pub(super) fn paid_date(&mut self, at: Timestamp, add: bool) {
-        if let Some(sets) = &mut self.sets {
-            bump(&mut sets.paid, at, add);
-        }
-        if add {
-            self.first.add(at);
-            self.last.add(at);
-        } else {
-            self.first.remove(at);
-            self.last.remove(at);
-        }
+    /// A settled date.
+    pub(super) fn date(&self, kind: DateKind) -> Option<Timestamp> {
+        self.dates[kind as usize]
     }
 
-    pub(super) fn cancel_date(&mut self, at: Timestamp, add: bool) {
-        if let Some(sets) = &mut self.sets {
-            bump(&mut sets.cancel, at, add);
+    /// Adds (`add`) or removes one date from a running extreme (and the sets, if kept).
+    pub(super) fn change_date(&mut self, kind: DateKind, v: Timestamp, add: bool) {
+        // First and last share the paid multiset: bump it once, with the last.
+        if let (Some(sets), false) = (&mut self.sets, kind == DateKind::First) {
+            bump(sets.set(kind), v, add);
         }
-        if add {
-            self.last_cancel.add(at);
+        let bit = 1 << kind as u8;
+        let stale = self.stale & bit != 0;
+        // Whether `a` is at or beyond `b` in the kept direction.
+        let reaches = |a: Timestamp, b: Timestamp| {
+            if kind == DateKind::First {
+                a <= b
+            } else {
+                a >= b
+            }
+        };
+        let at = &mut self.dates[kind as usize];
+        if !add {
+            // The extreme itself leaves: what stays is at or short of it.
+            if !stale && *at == Some(v) {
+                self.stale |= bit;
+            }
+        } else if let Some(a) = *at {
+            // When stale, none of the others is past `a`: `v` is the extreme once it
+            // reaches `a`. Otherwise `v` replaces `a` when it goes past it.
+            if stale && reaches(v, a) {
+                *at = Some(v);
+                self.stale &= !bit;
+            } else if !stale && !reaches(a, v) {
+                *at = Some(v);
+            }
         } else {
-            self.last_cancel.remove(at);
-        }
-    }
-
-    pub(super) fn refund_date(&mut self, at: Timestamp, add: bool) {
-        if let Some(sets) = &mut self.sets {
-            bump(&mut sets.refund, at, add);
-        }
-        if add {
-            self.last_refund.add(at);
-        } else {
-            self.last_refund.remove(at);
+            *at = Some(v);
         }
     }
 
     pub(super) fn is_stale(&self) -> bool {
-        self.first.stale || self.last.stale || self.last_cancel.stale || self.last_refund.stale
+        self.stale != 0
     }
 
     /// Takes every date from the sets; `false` without sets.
@@ -235,36 +210,19 @@ impl CustomerState {
         let Some(sets) = &self.sets else {
             return false;
         };
-        let first = sets.paid.keys().next().copied();
-        let last = sets.paid.keys().next_back().copied();
-        let cancel = sets.cancel.keys().next_back().copied();
-        let refund = sets.refund.keys().next_back().copied();
-        self.set_dates(first, last, cancel, refund);
+        self.dates = [
+            sets.paid.keys().next().copied(),
+            sets.paid.keys().next_back().copied(),
+            sets.cancel.keys().next_back().copied(),
+            sets.refund.keys().next_back().copied(),
+        ];
+        self.stale = 0;
         true
     }
 
-    pub(super) fn set_dates(
-        &mut self,
-        first: Option<Timestamp>,
-        last: Option<Timestamp>,
-        cancel: Option<Timestamp>,
-        refund: Option<Timestamp>,
-    ) {
-        self.first = Extreme {
-            at: first,
-            stale: false,
-        };
-        self.last = Extreme {
-            at: last,
-            stale: false,
-        };
-        self.last_cancel = Extreme {
-            at: cancel,
-            stale: false,
-        };
-        self.last_refund = Extreme {
-            at: refund,
-            stale: false,
-        };
+    /// Sets every date, by [`DateKind`].
+    pub(super) fn set_dates(&mut self, dates: [Option<Timestamp>; 4]) {
+        self.dates = dates;
+        self.stale = 0;
     }
 }

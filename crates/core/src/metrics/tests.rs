@@ -91,9 +91,10 @@ fn event() -> impl Strategy<Value = Ev> {
         any::<bool>(),
         0i64..200,
         0i64..4,
-        // Up to eight lines over eight categories. Quantities are mostly small whole
-        // numbers, sometimes fractional, whole with a scale (`2.0`) or past 2^31.
-        proptest::collection::vec((0u8..8, quantity()), 0..9),
+        // Up to eight lines over twelve categories (customers past the eight inline
+        // weights too). Quantities are mostly small whole numbers, sometimes fractional,
+        // whole with a scale (`2.0`) or past 2^31.
+        proptest::collection::vec((0u8..12, quantity()), 0..9),
     )
         .prop_map(|(id, c, s, cents, eur, created, version, lines)| {
             Ev::Order(Box::new(make_order(
