@@ -403,33 +403,14 @@ fn write_properties(out: &mut String, props: &PropertyMap, extras: &Extras<'_>) 
 fn write_value_contents(out: &mut String, value: &PropertyValue) {
     match value {
         PropertyValue::String(s) | PropertyValue::Enumeration(s) => write_str_contents(out, s),
-        // Digits, sign and point: nothing to escape.
-        PropertyValue::Number(d) => write_decimal(out, d),
+        PropertyValue::Number(_) | PropertyValue::DateTime(_) => write_plain_value(out, value),
+        PropertyValue::Date(d) if (0..=9999).contains(&d.year()) => write_plain_value(out, value),
+        PropertyValue::Date(_) => {
+            if let Ok(text) = format_value("", "", value) {
+                write_str_contents(out, &text);
+            }
+        }
         PropertyValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        PropertyValue::Date(d) => {
-            let year = d.year();
-            match u16::try_from(year) {
-                Ok(year) if year <= 9999 => {
-                    write_u128(out, u128::from(year), 4);
-                    out.push('-');
-                    write_u128(out, u128::from(u8::from(d.month())), 2);
-                    out.push('-');
-                    write_u128(out, u128::from(d.day()), 2);
-                }
-                _ => {
-                    if let Ok(text) = format_value("", "", value) {
-                        write_str_contents(out, &text);
-                    }
-                }
-            }
-        }
-        PropertyValue::DateTime(t) => {
-            let ms = t.unix_millis();
-            if ms < 0 {
-                out.push('-');
-            }
-            write_u128(out, u128::from(ms.unsigned_abs()), 0);
-        }
         PropertyValue::MultiEnumeration(options) => {
             for (n, option) in options.iter().enumerate() {
                 if n > 0 {
@@ -439,6 +420,34 @@ fn write_value_contents(out: &mut String, value: &PropertyValue) {
             }
         }
         PropertyValue::Null => {}
+    }
+}
+
+/// The text of a number, a date-time (epoch milliseconds) or a date of years 0..=9999
+/// (`YYYY-MM-DD`): digits, sign, point and dashes, nothing to escape. Other values write
+/// nothing.
+pub(crate) fn write_plain_value(out: &mut String, value: &PropertyValue) {
+    match value {
+        PropertyValue::Number(d) => write_decimal(out, d),
+        PropertyValue::DateTime(t) => {
+            let ms = t.unix_millis();
+            if ms < 0 {
+                out.push('-');
+            }
+            write_u128(out, u128::from(ms.unsigned_abs()), 0);
+        }
+        PropertyValue::Date(d) => {
+            if let Ok(year) = u16::try_from(d.year()) {
+                if year <= 9999 {
+                    write_u128(out, u128::from(year), 4);
+                    out.push('-');
+                    write_u128(out, u128::from(u8::from(d.month())), 2);
+                    out.push('-');
+                    write_u128(out, u128::from(d.day()), 2);
+                }
+            }
+        }
+        _ => {}
     }
 }
 

@@ -37,12 +37,21 @@ pub fn object_type(object: &CrmObjectType) -> String {
 pub fn format_value(record: &str, field: &str, value: &PropertyValue) -> Result<String> {
     Ok(match value {
         PropertyValue::String(s) | PropertyValue::Enumeration(s) => s.clone(),
-        PropertyValue::Number(d) => d.to_string(),
+        // Digits, sign, point and dashes: the body writer's text, without `fmt`.
+        PropertyValue::Number(_) | PropertyValue::DateTime(_) => {
+            let mut text = String::with_capacity(24);
+            crate::body::write_plain_value(&mut text, value);
+            text
+        }
+        PropertyValue::Date(d) if (0..=9999).contains(&d.year()) => {
+            let mut text = String::with_capacity(10);
+            crate::body::write_plain_value(&mut text, value);
+            text
+        }
         PropertyValue::Bool(b) => if *b { "true" } else { "false" }.to_owned(),
         PropertyValue::Date(d) => d
             .format(format_description!("[year]-[month]-[day]"))
             .map_err(|e| Error::invalid_field(record, field, format!("bad date: {e}")))?,
-        PropertyValue::DateTime(t) => t.unix_millis().to_string(),
         PropertyValue::MultiEnumeration(options) => {
             if let Some(bad) = options.iter().find(|o| o.is_empty() || o.contains(';')) {
                 return Err(Error::invalid_field(

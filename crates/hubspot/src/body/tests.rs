@@ -372,9 +372,14 @@ fn numbers_dates_and_times_are_written_like_display() {
     ] {
         let date = time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d).unwrap();
         let value = PropertyValue::Date(date);
+        // Independent of the writer: the time crate's own formatting.
+        let want = date
+            .format(time::macros::format_description!("[year]-[month]-[day]"))
+            .unwrap();
         let mut out = String::new();
         write_value_contents(&mut out, &value);
-        assert_eq!(out, format_value("r", "f", &value).unwrap());
+        assert_eq!(out, want);
+        assert_eq!(format_value("r", "f", &value).unwrap(), want);
     }
     for ms in [
         0,
@@ -387,7 +392,12 @@ fn numbers_dates_and_times_are_written_like_display() {
         let value = PropertyValue::DateTime(Timestamp::from_unix_millis(ms).unwrap());
         let mut out = String::new();
         write_value_contents(&mut out, &value);
-        assert_eq!(out, format_value("r", "f", &value).unwrap());
+        assert_eq!(out, ms.to_string());
+        assert_eq!(format_value("r", "f", &value).unwrap(), ms.to_string());
+    }
+    for d in [Decimal::new(-12_550, 3), Decimal::MAX, Decimal::new(0, 5)] {
+        let value = PropertyValue::Number(d);
+        assert_eq!(format_value("r", "f", &value).unwrap(), d.to_string());
     }
 }
 
