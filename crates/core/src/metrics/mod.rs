@@ -180,6 +180,30 @@ pub(crate) fn average(ltv: Money, count: u64) -> Option<Money> {
     if count == 0 {
         return None;
     }
+    // Integer fast path, the same result as the decimal division below: an amount at
+    // minor-unit scale is an integer `n` of minor units, and `n / count` rounded half away
+    // from zero is the answer. The decimal quotient carries 28 significant digits, so for
+    // |n| < 10^15 its error stays under 10^-12 of a minor unit, while an inexact `n / count`
+    // lies at least 1 / (2 * count) > 10^-10 from a rounding midpoint: both round alike.
+    let amount = ltv.amount();
+    let scale = ltv.currency().minor_units();
+    let n = amount.mantissa();
+    if amount.scale() == scale && n.unsigned_abs() < 1_000_000_000_000_000 && count < 1 << 32 {
+        let c = i128::from(count);
+        let (q, r) = (n / c, n % c);
+        let q = if 2 * r.abs() >= c { q + n.signum() } else { q };
+        if let Ok(avg) = Decimal::try_from_i128_with_scale(q, scale) {
+            return Some(fixed(avg, ltv.currency()));
+        }
+    }
+    average_exact(ltv, count)
+}
+
+/// [`average`] by decimal division.
+pub(crate) fn average_exact(ltv: Money, count: u64) -> Option<Money> {
+    if count == 0 {
+        return None;
+    }
     let avg = ltv.amount().checked_div(Decimal::from(count))?;
     let rounded = Money::new(avg, ltv.currency()).round_to_minor();
     Some(fixed(rounded.amount(), ltv.currency()))

@@ -100,11 +100,28 @@ pub struct Population {
 
 fn breaks<T: Copy + Ord>(mut values: Vec<T>) -> Vec<T> {
     values.sort_unstable();
+    sorted_breaks(&values)
+}
+
+/// Quintile cut points of ascending `values`.
+fn sorted_breaks<T: Copy>(values: &[T]) -> Vec<T> {
     if values.is_empty() {
         return Vec::new();
     }
     let n = values.len();
     (1..5).map(|q| values[(n * q / 5).min(n - 1)]).collect()
+}
+
+/// Sorts decimals ascending. Lifetime values share one scale (minor units), and then
+/// their mantissas order them exactly as their values do, at the cost of an integer
+/// comparison instead of a decimal one.
+fn sort_decimals(values: &mut [Decimal]) {
+    match values.first().map(Decimal::scale) {
+        Some(scale) if values.iter().all(|d| d.scale() == scale) => {
+            values.sort_unstable_by_key(Decimal::mantissa);
+        }
+        _ => values.sort_unstable(),
+    }
 }
 
 fn score<T: Ord>(value: &T, breaks: &[T]) -> u8 {
@@ -129,18 +146,23 @@ impl Population {
             recency.push(m.last_order_at.map_or(i64::MIN, |t| t.unix_millis()));
             frequency.push(m.paid_order_count);
         }
-        let mut sorted = ltv.clone();
-        sorted.sort_unstable_by(|a, b| b.cmp(a));
-        let n = sorted.len();
+        // One ascending sort serves the tiers (counted from the top) and the quintiles.
+        sort_decimals(&mut ltv);
+        let n = ltv.len();
         let count = |pct: u32| (n * pct as usize).div_ceil(100);
         let vip = count(tiers.vip_percent.min(100));
-        let high = count((tiers.vip_percent + tiers.high_percent).min(100));
+        let high = count(
+            tiers
+                .vip_percent
+                .saturating_add(tiers.high_percent)
+                .min(100),
+        );
         Self {
-            vip_min: (vip > 0).then(|| sorted[vip - 1]),
-            high_min: (high > 0).then(|| sorted[high - 1]),
+            vip_min: (vip > 0).then(|| ltv[n - vip]),
+            high_min: (high > 0).then(|| ltv[n - high]),
             recency_breaks: breaks(recency),
             frequency_breaks: breaks(frequency),
-            monetary_breaks: breaks(ltv),
+            monetary_breaks: sorted_breaks(&ltv),
         }
     }
 

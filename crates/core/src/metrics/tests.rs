@@ -243,3 +243,66 @@ fn population_scores_rank_customers() {
         .unwrap();
     assert_eq!(pop.rfm(best).unwrap().monetary, 5);
 }
+
+#[test]
+fn population_cut_points_follow_values_whatever_their_scale() {
+    let people: Vec<CustomerMetrics> = ["3", "1.50", "2.5", "0.75", "10.000", "4", "2.75"]
+        .iter()
+        .map(|v| {
+            let mut m = CustomerMetrics::empty(Currency::USD);
+            m.paid_order_count = 1;
+            m.lifetime_value = Money::parse(v, Currency::USD).unwrap();
+            m
+        })
+        .collect();
+    let pop = Population::build(people.iter(), TierConfig::default());
+    // Ascending by value: 0.75 1.50 2.5 2.75 3 4 10.000
+    assert_eq!(pop.vip_min, Some(Decimal::from(10)));
+    assert_eq!(pop.high_min, Some(Decimal::from(3)));
+    let breaks: Vec<String> = pop
+        .monetary_breaks
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(breaks, ["1.50", "2.5", "3", "4"]);
+    // One scale (the engine's case) takes the integer path: same cut points.
+    let same_scale: Vec<CustomerMetrics> = people
+        .iter()
+        .map(|m| {
+            let mut m = m.clone();
+            let mut d = m.lifetime_value.amount();
+            d.rescale(3);
+            m.lifetime_value = Money::new(d, Currency::USD);
+            m
+        })
+        .collect();
+    let pop3 = Population::build(same_scale.iter(), TierConfig::default());
+    assert_eq!(pop3, pop);
+    assert_eq!(pop3.monetary_breaks[0].to_string(), "1.500");
+}
+
+proptest! {
+    #[test]
+    fn average_order_value_by_integers_equals_the_decimal_division(
+        units in prop_oneof![
+            -1_000i64..1_000,
+            -1_000_000_000_000_000i64..1_000_000_000_000_000,
+            Just(999_999_999_999_999i64),
+            Just(-999_999_999_999_999i64),
+        ],
+        count in prop_oneof![1u64..10, 1u64..1_000_000, Just((1 << 32) - 1), Just(1 << 32)],
+        currency in prop_oneof![Just(Currency::USD), Just(Currency::JPY), Just(Currency::new("KWD").unwrap())],
+    ) {
+        // Exact halves too: a multiple of the count plus half of it, and its negative.
+        let c = i128::from(count);
+        let half = i128::from(units % 1_000) * c + c / 2;
+        let candidates = [i128::from(units), half, -half];
+        for n in candidates.into_iter().filter_map(|n| i64::try_from(n).ok()) {
+            let ltv = Money::from_minor(n, currency);
+            let fast = average(ltv, count).unwrap();
+            let exact = average_exact(ltv, count).unwrap();
+            prop_assert_eq!(fast, exact);
+            prop_assert_eq!(fast.to_string(), exact.to_string());
+        }
+    }
+}
