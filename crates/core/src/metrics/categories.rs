@@ -38,6 +38,14 @@ impl Qty {
         }
     }
 
+    /// The sum of two quantities.
+    pub(super) fn plus(self, other: Self) -> Self {
+        match (self, other) {
+            (Self::Whole(a), Self::Whole(b)) if a + b < BIG => Self::Whole(a + b),
+            (a, b) => Self::Exact(a.decimal() + b.decimal()),
+        }
+    }
+
     fn is_positive(self) -> bool {
         match self {
             Self::Whole(q) => q > 0,
@@ -57,16 +65,24 @@ impl Qty {
 /// Category weights of one customer: whole ones inline, the rest (and whole ones past the
 /// inline room) spilled as decimals. A category is in one place at most; zero weights are
 /// dropped; order is irrelevant.
+///
+/// `repr(C)`: the inline weights fill one cache line of the customer's state.
 #[derive(Debug, Clone, Default)]
+#[repr(C)]
 pub(super) struct Weights {
-    len: u8,
     whole: [(u32, u32); 8],
     /// Boxed: most customers never spill, and the box keeps their state small.
     #[allow(clippy::box_collection)]
     spill: Option<Box<Vec<(u32, Decimal)>>>,
+    len: u8,
 }
 
 impl Weights {
+    /// A value from the inline weights (to start loading them).
+    pub(super) fn touch(&self) -> u32 {
+        self.whole[0].0
+    }
+
     /// Every positive weight.
     pub(super) fn positive(&self) -> impl Iterator<Item = (u32, Qty)> + '_ {
         self.whole[..usize::from(self.len)]
@@ -172,8 +188,8 @@ struct CatQty {
 }
 
 impl CategoryArena {
-    fn encode(&mut self, qty: Decimal) -> u32 {
-        match Qty::new(qty) {
+    fn encode(&mut self, qty: Qty) -> u32 {
+        match qty {
             Qty::Whole(q) => q,
             Qty::Exact(d) => {
                 // The top bit marks an index into `big`.
@@ -198,7 +214,7 @@ impl CategoryArena {
     }
 
     /// Stores `cats` in place of the range `(start, len)`; returns the new range.
-    pub(super) fn replace(&mut self, start: u32, len: u32, cats: &[(u32, Decimal)]) -> (u32, u32) {
+    pub(super) fn replace(&mut self, start: u32, len: u32, cats: &[(u32, Qty)]) -> (u32, u32) {
         let s = start as usize;
         let old = s..s + len as usize;
         self.big_garbage += self.items[old.clone()]
@@ -256,7 +272,7 @@ impl CategoryArena {
                     e.qty
                 } else {
                     let q = old_big.get((e.qty & !BIG) as usize).copied();
-                    self.encode(q.unwrap_or_default())
+                    self.encode(Qty::Exact(q.unwrap_or_default()))
                 };
                 self.items.push(CatQty { cat: e.cat, qty });
             }

@@ -59,7 +59,7 @@ pub struct MetricsEngine {
     /// From this many orders on, a customer keeps date sets.
     sets_from: u32,
     /// One order's categories while it is being read.
-    cat_buf: Vec<(u32, Decimal)>,
+    cat_buf: Vec<(u32, Qty)>,
     key_buf: String,
     order_buf: String,
 }
@@ -183,28 +183,24 @@ impl MetricsEngine {
             Decimal::ZERO
         };
         let customer = customer.map_or(NONE, |k| self.customer_id(k));
-        if customer != NONE {
-            // Start loading the customer's state now; the lines below overlap the wait.
-            std::hint::black_box(self.customers[customer as usize].paid);
-        }
         let mut cats = std::mem::take(&mut self.cat_buf);
         cats.clear();
         if paid {
             // Read a few lines' categories and quantities first, then intern them: the
             // reads of the lines then overlap instead of waiting on each other.
             for chunk in order.line_items.chunks(8) {
-                let mut lines = [("", Decimal::ZERO); 8];
+                let mut lines = [("", Qty::Whole(0)); 8];
                 let mut n = 0;
                 for line in chunk {
                     if let Some(cat) = line.categories.last() {
-                        lines[n] = (cat.as_str(), line.quantity);
+                        lines[n] = (cat.as_str(), Qty::new(line.quantity));
                         n += 1;
                     }
                 }
                 for (cat, qty) in &lines[..n] {
                     let id = self.categories.id(cat);
                     match cats.iter_mut().find(|(c, _)| *c == id) {
-                        Some((_, q)) => *q += *qty,
+                        Some((_, q)) => *q = q.plus(*qty),
                         None => cats.push((id, *qty)),
                     }
                 }
@@ -326,7 +322,14 @@ impl MetricsEngine {
     }
 
     fn customer_id(&mut self, key: &str) -> u32 {
-        let id = self.customer_keys.id(key);
+        // Start loading the customer's state as soon as its id is likely: the key check
+        // and the lines read next overlap the wait.
+        let customers = &self.customers;
+        let id = self.customer_keys.id_hinted(key, |id| {
+            if let Some(s) = customers.get(id as usize) {
+                std::hint::black_box(s.touch());
+            }
+        });
         if self.customers.len() <= id as usize {
             self.customers
                 .resize_with(id as usize + 1, CustomerState::default);

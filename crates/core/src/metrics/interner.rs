@@ -58,12 +58,23 @@ impl Interner {
 
     /// The slot holding `key`, else the empty slot where it would go.
     fn find(&self, key: &str, tag: u32) -> usize {
+        self.find_hinted(key, tag, |_| {})
+    }
+
+    /// [`Interner::find`], calling `hint` with a candidate id before its key is compared.
+    fn find_hinted(&self, key: &str, tag: u32, mut hint: impl FnMut(u32)) -> usize {
         let mask = self.slots.len() - 1;
         let mut i = tag as usize & mask;
         loop {
             let slot = self.slots[i];
-            if slot.id == u32::MAX || (slot.tag == tag && self.holds(slot.start, key)) {
+            if slot.id == u32::MAX {
                 return i;
+            }
+            if slot.tag == tag {
+                hint(slot.id);
+                if self.holds(slot.start, key) {
+                    return i;
+                }
             }
             i = (i + 1) & mask;
         }
@@ -85,11 +96,18 @@ impl Interner {
 
     /// The id of `key`, interning it if new.
     pub(super) fn id(&mut self, key: &str) -> u32 {
+        self.id_hinted(key, |_| {})
+    }
+
+    /// [`Interner::id`], calling `hint` with a likely id (its hash matches) before the key
+    /// is compared: the caller can start loading what it will read for that id, so both
+    /// cache misses overlap. The id returned is exact; a hint may be wrong.
+    pub(super) fn id_hinted(&mut self, key: &str, hint: impl FnMut(u32)) -> u32 {
         if (self.len + 1) * 2 > self.slots.len() {
             self.grow();
         }
         let tag = key_tag(key);
-        let i = self.find(key, tag);
+        let i = self.find_hinted(key, tag, hint);
         if self.slots[i].id != u32::MAX {
             return self.slots[i].id;
         }
