@@ -2,6 +2,7 @@
 //! the [`Client`] and the pure [`crate::map`] functions).
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 use std::sync::{Mutex, PoisonError};
 
 use async_trait::async_trait;
@@ -176,6 +177,28 @@ impl BigCommerce {
         Ok(out)
     }
 
+    /// One page of a v3 offset listing without delta (categories, brands): the page the
+    /// cursor points at, `fetch`ed as `(page, limit)`, each record mapped with `map`.
+    async fn v3_listing<W, T, F>(
+        &self,
+        request: &ListRequest,
+        fetch: impl FnOnce(u32, u32) -> F,
+        map: impl Fn(&str, &W) -> T,
+    ) -> Result<Page<T>>
+    where
+        F: Future<Output = Result<wire::Collection<W>>>,
+    {
+        let position = Position::from_cursor(request.cursor.as_ref(), Pos::Page(1))?;
+        let limit = self.config().v3_page_size(request.limit);
+        let page = fetch(position.page(), limit).await?;
+        let next = Self::next_page(&position, &page.meta, page.data.len(), limit)
+            .map(|p| position.next(p));
+        Ok(Page {
+            items: page.data.iter().map(|w| map(self.system(), w)).collect(),
+            next,
+        })
+    }
+
     fn next_page(position: &Position, meta: &wire::Meta, count: usize, limit: u32) -> Option<Pos> {
         let more = match &meta.pagination {
             Some(p) if p.total_pages > 0 => p.current_page < p.total_pages,
@@ -306,35 +329,21 @@ impl CommerceSource for BigCommerce {
     }
 
     async fn list_categories(&self, request: &ListRequest) -> Result<Page<Category>> {
-        let position = Position::from_cursor(request.cursor.as_ref(), Pos::Page(1))?;
-        let limit = self.config().v3_page_size(request.limit);
-        let page = self.client.list_categories(position.page(), limit).await?;
-        let next = Self::next_page(&position, &page.meta, page.data.len(), limit)
-            .map(|p| position.next(p));
-        Ok(Page {
-            items: page
-                .data
-                .iter()
-                .map(|c| map::category(self.system(), c))
-                .collect(),
-            next,
-        })
+        self.v3_listing(
+            request,
+            |page, limit| self.client.list_categories(page, limit),
+            map::category,
+        )
+        .await
     }
 
     async fn list_brands(&self, request: &ListRequest) -> Result<Page<Brand>> {
-        let position = Position::from_cursor(request.cursor.as_ref(), Pos::Page(1))?;
-        let limit = self.config().v3_page_size(request.limit);
-        let page = self.client.list_brands(position.page(), limit).await?;
-        let next = Self::next_page(&position, &page.meta, page.data.len(), limit)
-            .map(|p| position.next(p));
-        Ok(Page {
-            items: page
-                .data
-                .iter()
-                .map(|b| map::brand(self.system(), b))
-                .collect(),
-            next,
-        })
+        self.v3_listing(
+            request,
+            |page, limit| self.client.list_brands(page, limit),
+            map::brand,
+        )
+        .await
     }
 
     async fn list_customer_groups(&self, request: &ListRequest) -> Result<Page<CustomerGroup>> {
