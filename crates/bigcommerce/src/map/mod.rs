@@ -148,12 +148,62 @@ pub(crate) fn money_v3(
 
 /// An RFC 2822 date (v2); blank gives `None`.
 pub(crate) fn rfc2822_opt(record: &str, field: &str, text: &str) -> Result<Option<Timestamp>> {
-    if text.trim().is_empty() {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
         return Ok(None);
+    }
+    if let Some(t) = rfc2822_utc(trimmed) {
+        return Ok(Some(t));
     }
     Timestamp::parse_rfc2822(text)
         .map(Some)
         .map_err(|e| bad(record, field, e))
+}
+
+/// The one shape BigCommerce sends (`Tue, 20 Nov 2012 00:00:00 +0000`: two-digit day,
+/// four-digit year from 1900, UTC), read without the general parser; `None` for anything
+/// else, which the general parser then decides. Like it, the weekday name is not checked
+/// against the date.
+fn rfc2822_utc(text: &str) -> Option<Timestamp> {
+    const WEEKDAYS: [&[u8]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
+    const MONTHS: [&[u8]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let b = text.as_bytes();
+    if b.len() != 31 || !WEEKDAYS.contains(&&b[0..3]) || &b[3..5] != b", " {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<u16> {
+        b[range].iter().try_fold(0_u16, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u16::from(d - b'0'))
+        })
+    };
+    let separators = [
+        (7, b' '),
+        (11, b' '),
+        (16, b' '),
+        (19, b':'),
+        (22, b':'),
+        (25, b' '),
+    ];
+    if separators.iter().any(|&(i, c)| b[i] != c) || &b[26..] != b"+0000" {
+        return None;
+    }
+    let month = MONTHS.iter().position(|m| *m == &b[8..11])?;
+    let month = time::Month::try_from(u8::try_from(month + 1).ok()?).ok()?;
+    let year = number(12..16).filter(|y| *y >= 1900)?;
+    let day = u8::try_from(number(5..7)?).ok()?;
+    let date = time::Date::from_calendar_date(i32::from(year), month, day).ok()?;
+    let [hour, minute, second] = [17..19, 20..22, 23..25].map(number);
+    let time = time::Time::from_hms(
+        u8::try_from(hour?).ok()?,
+        u8::try_from(minute?).ok()?,
+        // A leap second (60) is left to the general parser.
+        u8::try_from(second?).ok().filter(|s| *s < 60)?,
+    )
+    .ok()?;
+    Some(Timestamp::from(time::UtcDateTime::new(date, time)))
 }
 
 /// An RFC 3339 / ISO 8601 date-time (v3); blank or absent gives `None`.
@@ -220,6 +270,62 @@ mod tests {
         let t = Timestamp::parse_rfc3339("2024-05-14T11:34:05.900+02:00").unwrap();
         assert_eq!(v3_filter_time(t), "2024-05-14T09:34:05Z");
         assert_eq!(v2_filter_time(t), "Tue, 14 May 2024 09:34:05 +0000");
+    }
+
+    #[test]
+    fn rfc2822_dates_read_like_the_general_parser() {
+        let mut texts = vec![
+            "Tue, 20 Nov 2012 00:00:00 +0000".to_owned(),
+            "Mon, 20 Nov 2012 00:00:00 +0000".to_owned(),
+            "  Wed, 29 Feb 2024 23:59:59 +0000 ".to_owned(),
+            "Thu, 31 Dec 1900 12:30:45 +0000".to_owned(),
+            "Fri, 01 Jan 1899 00:00:00 +0000".to_owned(),
+            "Sat, 30 Feb 2023 00:00:00 +0000".to_owned(),
+            "Sun, 31 Dec 2016 23:59:60 +0000".to_owned(),
+            "Sun, 01 Jan 2017 24:00:00 +0000".to_owned(),
+            "Sun, 01 Jan 2017 00:60:00 +0000".to_owned(),
+            "Tue, 20 Nov 2012 00:00:00 +0100".to_owned(),
+            "Tue, 20 Nov 2012 00:00:00 -0000".to_owned(),
+            "Tue, 20 Nov 2012 00:00:00 GMT".to_owned(),
+            "Tue, 2 Nov 2012 00:00:00 +0000".to_owned(),
+            "tue, 20 nov 2012 00:00:00 +0000".to_owned(),
+            "Tue,20 Nov 2012 00:00:00 +0000".to_owned(),
+            "Tue, 20 Nov 12 00:00:00 +0000".to_owned(),
+            "Tue, 2O Nov 2012 00:00:00 +0000".to_owned(),
+            "Xyz, 20 Nov 2012 00:00:00 +0000".to_owned(),
+            "Tue, 20 Nox 2012 00:00:00 +0000".to_owned(),
+            "2012-11-20T00:00:00Z".to_owned(),
+        ];
+        for (i, month) in [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ]
+        .iter()
+        .enumerate()
+        {
+            for day in [1, 9, 10, 28, 29, 30, 31] {
+                texts.push(format!(
+                    "Wed, {day:02} {month} {} 0{}:1{}:5{} +0000",
+                    1999 + i,
+                    i % 10,
+                    day % 10,
+                    i % 10
+                ));
+            }
+        }
+        let sent = Timestamp::parse_rfc3339("2024-05-01T09:04:05Z").unwrap();
+        assert_eq!(
+            rfc2822_utc(&v2_filter_time(sent)),
+            Some(sent),
+            "the shape BigCommerce sends takes the short way"
+        );
+        for text in texts {
+            let want = Timestamp::parse_rfc2822(&text).ok();
+            let got = rfc2822_opt("r", "date_created", &text).ok().flatten();
+            assert_eq!(got, want, "{text}");
+            if want.is_some() {
+                assert_eq!(rfc2822_utc(text.trim()).or(want), want, "{text}");
+            }
+        }
     }
 
     #[test]

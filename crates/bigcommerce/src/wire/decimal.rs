@@ -86,30 +86,32 @@ fn plain(text: &str) -> Option<Decimal> {
         Some((b'-', rest)) => (true, rest),
         _ => (false, bytes),
     };
-    let (int, frac) = match body.iter().position(|&b| b == b'.') {
-        Some(p) => (&body[..p], Some(&body[p + 1..])),
-        None => (body, None),
-    };
-    let leading_zero = int.len() > 1 && int[0] == b'0';
-    if int.is_empty() || leading_zero || frac.is_some_and(<[u8]>::is_empty) {
+    // At most 18 digits and a point; one pass over them.
+    if body.is_empty() || body.len() > MAX_DIGITS + 1 {
         return None;
     }
-    let frac = frac.unwrap_or_default();
-    if int.len() + frac.len() > MAX_DIGITS {
-        return None;
-    }
-    let mut mantissa: i64 = 0;
-    for &b in int.iter().chain(frac) {
-        if !b.is_ascii_digit() {
-            return None;
+    let mut mantissa: u64 = 0;
+    let mut point = None;
+    for (i, &b) in body.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => mantissa = mantissa * 10 + u64::from(b - b'0'),
+            b'.' if point.is_none() => point = Some(i),
+            _ => return None,
         }
-        mantissa = mantissa * 10 + i64::from(b - b'0');
+    }
+    let int_len = point.unwrap_or(body.len());
+    let frac_len = point.map_or(0, |p| body.len() - p - 1);
+    let leading_zero = int_len > 1 && body[0] == b'0';
+    let digits = int_len + frac_len;
+    if int_len == 0 || leading_zero || point.is_some() && frac_len == 0 || digits > MAX_DIGITS {
+        return None;
     }
     // `-0` would print without its sign: keep it as text.
     if negative && mantissa == 0 {
         return None;
     }
-    let scale = u32::try_from(frac.len()).ok()?;
+    let mantissa = i64::try_from(mantissa).ok()?;
+    let scale = u32::try_from(frac_len).ok()?;
     Some(Decimal::new(
         if negative { -mantissa } else { mantissa },
         scale,
