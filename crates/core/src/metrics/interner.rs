@@ -1,10 +1,9 @@
 //! String interner: stable small ids for customer, order, refund and category keys.
 
-/// Keys live end to end in one byte arena, each followed by `0xFF` (a byte UTF-8 never
-/// uses, so a stored key ends exactly where a probe's key ends). The table is open
-/// addressing with linear probing over 16-byte slots that hold the key's arena offset, its
-/// id and 32 bits of its hash: a lookup reads one slot and the key's bytes, nothing else,
-/// and growing the table never rehashes strings.
+/// Keys live end to end in one text arena. The table is open addressing with linear
+/// probing over 16-byte slots that hold the key's arena offset and length, its id and 32
+/// bits of its hash: a lookup reads one slot and the key's bytes, nothing else, and growing
+/// the table never rehashes strings.
 ///
 /// Every key is compared in full on a hash match, so equal hashes of different keys only
 /// cost a longer probe (tests keep 16 hash values to run through that path everywhere).
@@ -12,15 +11,16 @@
 pub(super) struct Interner {
     slots: Vec<Slot>,
     len: usize,
-    arena: Vec<u8>,
+    arena: String,
     /// Arena offset of each id's key.
     starts: Vec<u64>,
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Slot {
-    /// Arena offset of the key.
-    start: u64,
+    /// Arena offset of the key (high 48 bits) and its length (low 16 bits; [`LONG`] for a
+    /// key of that length or more, whose end is the next key's start).
+    at: u64,
     /// The key's id, `u32::MAX` for an empty slot.
     id: u32,
     /// 32 bits of the key's hash; also the probe start, so growing needs no key.
@@ -28,13 +28,13 @@ struct Slot {
 }
 
 const EMPTY: Slot = Slot {
-    start: 0,
+    at: 0,
     id: u32::MAX,
     tag: 0,
 };
 
-/// Ends every key in the arena; never part of UTF-8 text.
-const END: u8 = 0xFF;
+/// The length field of a long key.
+const LONG: u64 = 0xFFFF;
 
 fn key_tag(key: &str) -> u32 {
     use std::hash::{BuildHasher, BuildHasherDefault};
@@ -47,13 +47,25 @@ fn key_tag(key: &str) -> u32 {
 }
 
 impl Interner {
-    /// Whether the key at `start` is `key`.
-    fn holds(&self, start: u64, key: &str) -> bool {
-        let Ok(s) = usize::try_from(start) else {
+    /// Whether `slot` holds `key`.
+    fn holds(&self, slot: Slot, key: &str) -> bool {
+        let Ok(start) = usize::try_from(slot.at >> 16) else {
             return false;
         };
-        let k = key.as_bytes();
-        self.arena.get(s..s + k.len()) == Some(k) && self.arena.get(s + k.len()) == Some(&END)
+        let len = if slot.at & LONG == LONG {
+            self.end(slot.id) - start
+        } else {
+            (slot.at & LONG) as usize
+        };
+        len == key.len() && self.arena.as_bytes().get(start..start + len) == Some(key.as_bytes())
+    }
+
+    /// Where the key of `id` ends in the arena.
+    fn end(&self, id: u32) -> usize {
+        self.starts
+            .get(id as usize + 1)
+            .and_then(|s| usize::try_from(*s).ok())
+            .unwrap_or(self.arena.len())
     }
 
     /// The slot holding `key`, else the empty slot where it would go.
@@ -72,7 +84,7 @@ impl Interner {
             }
             if slot.tag == tag {
                 hint(slot.id);
-                if self.holds(slot.start, key) {
+                if self.holds(slot, key) {
                     return i;
                 }
             }
@@ -113,10 +125,10 @@ impl Interner {
         }
         let id = u32::try_from(self.starts.len()).unwrap_or(u32::MAX - 1);
         let start = self.arena.len() as u64;
-        self.arena.extend_from_slice(key.as_bytes());
-        self.arena.push(END);
+        self.arena.push_str(key);
         self.starts.push(start);
-        self.slots[i] = Slot { start, id, tag };
+        let at = (start << 16) | (key.len() as u64).min(LONG);
+        self.slots[i] = Slot { at, id, tag };
         self.len += 1;
         id
     }
@@ -132,19 +144,10 @@ impl Interner {
 
     /// The key of `id` (empty for an unknown id).
     pub(super) fn name(&self, id: u32) -> &str {
-        let i = id as usize;
-        let Some(start) = self.starts.get(i).and_then(|s| usize::try_from(*s).ok()) else {
-            return "";
-        };
-        let end = self
-            .starts
-            .get(i + 1)
+        self.starts
+            .get(id as usize)
             .and_then(|s| usize::try_from(*s).ok())
-            .unwrap_or(self.arena.len())
-            - 1;
-        self.arena
-            .get(start..end)
-            .and_then(|b| std::str::from_utf8(b).ok())
+            .and_then(|start| self.arena.get(start..self.end(id)))
             .unwrap_or("")
     }
 }
@@ -173,5 +176,26 @@ mod tests {
         assert_eq!(keys.name(1000), "");
         assert_eq!(keys.name(1001), "");
         assert_eq!(Interner::default().get("x"), None);
+    }
+
+    #[test]
+    fn long_and_non_ascii_keys_are_keys_like_any_other() {
+        let mut keys = Interner::default();
+        // Around the 16-bit length kept in a slot, each a prefix of the next.
+        let long: Vec<String> = [0xFFFE, 0xFFFF, 0x1_0000, 70_000]
+            .iter()
+            .map(|n| "é".repeat(n / 2) + &"x".repeat(n % 2))
+            .collect();
+        let ids: Vec<u32> = long.iter().map(|k| keys.id(k)).collect();
+        let short = keys.id("clé/ø");
+        assert_eq!(ids, [0, 1, 2, 3]);
+        assert_eq!(short, 4);
+        for (id, key) in ids.iter().zip(&long) {
+            assert_eq!(keys.get(key), Some(*id));
+            assert_eq!(keys.name(*id), key);
+            assert_eq!(keys.id(key), *id);
+        }
+        assert_eq!(keys.get(&"é".repeat(0x8000 + 1)), None);
+        assert_eq!(keys.name(short), "clé/ø");
     }
 }
