@@ -220,7 +220,8 @@ impl MetricsEngine {
         slot.total = total;
         slot.version = version;
         slot.created_at = order.created_at;
-        slot.cancelled_at = order.status.is_cancelled().then(|| cancelled_time(order));
+        slot.cancelled = order.status.is_cancelled();
+        debug_assert_eq!(cancelled_time(order), version);
         slot.customer = customer;
         slot.cats = cats_at;
         slot.cats_len = cats_len;

@@ -22,14 +22,15 @@ pub(super) const NONE: u32 = u32::MAX;
 pub(super) const SETS_FROM: u32 = 32;
 
 /// The stored version of one order (or an empty slot: a key seen only in a refund, or an
-/// order whose conversion failed).
+/// order whose conversion failed). 64 bytes, one cache line.
 #[derive(Debug, Clone)]
 pub(super) struct OrderSlot {
     /// Total in the base currency, minor units (zero unless paid).
     pub(super) total: Decimal,
     pub(super) version: Timestamp,
     pub(super) created_at: Timestamp,
-    pub(super) cancelled_at: Option<Timestamp>,
+    /// Whether the order is cancelled; it was at `version` (see [`OrderSlot::cancelled_at`]).
+    pub(super) cancelled: bool,
     /// Owner, [`NONE`] when unattributed.
     pub(super) customer: u32,
     /// The owner's next order.
@@ -50,7 +51,7 @@ impl Default for OrderSlot {
             total: Decimal::ZERO,
             version: Timestamp::UNIX_EPOCH,
             created_at: Timestamp::UNIX_EPOCH,
-            cancelled_at: None,
+            cancelled: false,
             customer: NONE,
             next: NONE,
             refunds: NONE,
@@ -59,6 +60,14 @@ impl Default for OrderSlot {
             present: false,
             paid: false,
         }
+    }
+}
+
+impl OrderSlot {
+    /// When the order was cancelled: [`cancelled_time`](super::cancelled_time) is the
+    /// version's time, so the slot keeps a flag instead of a second copy of it.
+    pub(super) fn cancelled_at(&self) -> Option<Timestamp> {
+        self.cancelled.then_some(self.version)
     }
 }
 

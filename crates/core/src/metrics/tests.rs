@@ -306,3 +306,11 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn engine_slots_stay_within_their_cache_lines() {
+    // Not behaviour, but the layout the engine's speed rests on: one line per order,
+    // three per customer.
+    assert!(std::mem::size_of::<super::store::OrderSlot>() <= 64);
+    assert_eq!(std::mem::size_of::<super::store::CustomerState>(), 192);
+}

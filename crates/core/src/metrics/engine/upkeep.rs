@@ -33,7 +33,7 @@ impl MetricsEngine {
             }
             rid = r.next;
         }
-        if let Some(at) = slot.cancelled_at {
+        if let Some(at) = slot.cancelled_at() {
             state.change_date(DateKind::Cancel, at, add);
         }
         if !slot.paid {
@@ -130,7 +130,7 @@ impl MetricsEngine {
                 f(r.at, DateKind::Refund);
                 rid = r.next;
             }
-            if let Some(at) = slot.cancelled_at {
+            if let Some(at) = slot.cancelled_at() {
                 f(at, DateKind::Cancel);
             }
             if slot.paid {
