@@ -73,7 +73,7 @@ impl MetricsEngine {
 
     /// Puts a stored order at the head of its customer's list. A customer with date sets
     /// keeps no list (nothing walks it any more), so a list never grows past
-    /// [`SETS_FROM`] orders and taking an order out of one stays cheap.
+    /// `sets_from` orders and taking an order out of one stays cheap.
     pub(super) fn link(&mut self, cid: u32, oid: u32) {
         let state = &mut self.customers[cid as usize];
         if state.sets.is_some() {
