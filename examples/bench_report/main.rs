@@ -35,8 +35,9 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 const SECTIONS: [&str; 5] = ["mapping", "identity", "intake", "sync", "backfill"];
 
 /// Every figure name the report must carry (checked by `--check-json`).
-const FIGURES: [&str; 11] = [
+const FIGURES: [&str; 12] = [
     "mapping_ratio_vs_serde",
+    "mapping_ratio_vs_typed_wire",
     "mapping_orders_per_sec_per_core",
     "identity_seconds_100k",
     "identity_seconds_1m",
