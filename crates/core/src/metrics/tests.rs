@@ -282,6 +282,7 @@ fn population_cut_points_follow_values_whatever_their_scale() {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
     #[test]
     fn average_order_value_by_integers_equals_the_decimal_division(
         units in prop_oneof![
