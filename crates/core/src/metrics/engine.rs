@@ -175,13 +175,22 @@ impl MetricsEngine {
             return Ok(Outcome::Stale);
         }
         let paid = order.is_revenue();
+        let out_of_range = |field| MetricsError::Overflow {
+            record: order_key.to_owned(),
+            field,
+        };
         let total = if paid {
-            self.to_base(&order.total)
+            let total = self
+                .to_base(&order.total)
                 .map_err(|source| MetricsError::Conversion {
                     record: order_key.to_owned(),
                     field: "total",
                     source,
-                })?
+                })?;
+            if !super::quantities_in_range(order) {
+                return Err(out_of_range("line_items.quantity"));
+            }
+            super::amount_in_range(total).ok_or_else(|| out_of_range("total"))?
         } else {
             Decimal::ZERO
         };
@@ -252,6 +261,10 @@ impl MetricsEngine {
                 field: "amount",
                 source,
             })?;
+        let amount = super::amount_in_range(amount).ok_or_else(|| MetricsError::Overflow {
+            record: key.clone(),
+            field: "amount",
+        })?;
         let oid = self.order_id(&super::source_key(&refund.order));
         let rid = self.refund_keys.id(&key);
         if self.refunds.len() <= rid as usize {

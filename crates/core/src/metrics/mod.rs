@@ -17,6 +17,8 @@
 //! - an order belongs to the customer named by [`customer_key`] (its customer account, else
 //!   its normalized email) unless the host passes its own key (after identity resolution);
 //! - average order value is lifetime value / paid orders, rounded to minor units;
+//! - an amount beyond [`MAX_AMOUNT`] or a line quantity beyond [`MAX_QUANTITY`] is a
+//!   [`MetricsError::Overflow`] naming the record and field, so sums never overflow;
 //! - top categories weigh the most specific category of each paid line by quantity; ties
 //!   break by name.
 
@@ -70,6 +72,25 @@ impl MetricsConfig {
     }
 }
 
+/// The largest amount (after conversion into the base currency) an order total or refund may
+/// have: far above any real order, and small enough that no sum over the engine's at most
+/// 2^32 orders can leave the decimal range, so sums never overflow.
+pub const MAX_AMOUNT: i64 = 1_000_000_000_000_000_000;
+
+/// The largest quantity an order line may have (same reason as [`MAX_AMOUNT`]).
+pub const MAX_QUANTITY: i64 = 1_000_000_000_000_000;
+
+/// Whether a paid order's lines all have quantities within [`MAX_QUANTITY`].
+pub(crate) fn quantities_in_range(order: &Order) -> bool {
+    let max = Decimal::from(MAX_QUANTITY);
+    order.line_items.iter().all(|l| l.quantity.abs() <= max)
+}
+
+/// `amount` if within [`MAX_AMOUNT`].
+pub(crate) fn amount_in_range(amount: Decimal) -> Option<Decimal> {
+    (amount.abs() <= Decimal::from(MAX_AMOUNT)).then_some(amount)
+}
+
 /// Why an order or refund could not be counted. The engine's state is unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -84,11 +105,14 @@ pub enum MetricsError {
         /// Why.
         source: RateError,
     },
-    /// A sum left the decimal range.
-    #[error("{record}: metric overflow")]
+    /// An amount or quantity beyond [`MAX_AMOUNT`] / [`MAX_QUANTITY`] (sums of such values
+    /// could leave the decimal range).
+    #[error("{record}: field {field}: value out of range for metrics")]
     Overflow {
         /// The record.
         record: String,
+        /// The field (`total`, `amount` or `line_items.quantity`).
+        field: &'static str,
     },
 }
 

@@ -31,13 +31,28 @@ pub fn recompute(
             continue;
         }
         if order.is_revenue() {
-            if let Err(source) = config.rates.to_base(&order.total) {
-                errors.push(MetricsError::Conversion {
-                    record: key,
-                    field: "total",
-                    source,
-                });
-                continue;
+            match config.rates.to_base(&order.total) {
+                Err(source) => {
+                    errors.push(MetricsError::Conversion {
+                        record: key,
+                        field: "total",
+                        source,
+                    });
+                    continue;
+                }
+                Ok(total) => {
+                    let field = if !super::quantities_in_range(order) {
+                        Some("line_items.quantity")
+                    } else if super::amount_in_range(total.round_to_minor().amount()).is_none() {
+                        Some("total")
+                    } else {
+                        None
+                    };
+                    if let Some(field) = field {
+                        errors.push(MetricsError::Overflow { record: key, field });
+                        continue;
+                    }
+                }
             }
         }
         latest.insert(key, order);
@@ -46,16 +61,16 @@ pub fn recompute(
     for refund in refunds {
         let key = refund.source.to_string();
         match config.rates.to_base(&refund.amount) {
-            Ok(m) => {
-                latest_refunds.insert(
-                    key,
-                    (
-                        refund.order.to_string(),
-                        m.round_to_minor().amount(),
-                        refund.created_at,
-                    ),
-                );
-            }
+            Ok(m) => match super::amount_in_range(m.round_to_minor().amount()) {
+                Some(amount) => {
+                    latest_refunds
+                        .insert(key, (refund.order.to_string(), amount, refund.created_at));
+                }
+                None => errors.push(MetricsError::Overflow {
+                    record: key,
+                    field: "amount",
+                }),
+            },
             Err(source) => errors.push(MetricsError::Conversion {
                 record: key,
                 field: "amount",

@@ -315,3 +315,61 @@ fn engine_slots_stay_within_their_cache_lines() {
     assert!(std::mem::size_of::<super::store::OrderSlot>() <= 64);
     assert_eq!(std::mem::size_of::<super::store::CustomerState>(), 192);
 }
+
+/// Amounts and quantities beyond what sums can hold are typed errors naming the record and
+/// field, in the engine and in `recompute` alike, and leave the metrics unchanged (before,
+/// such sums could panic).
+#[test]
+fn out_of_range_amounts_and_quantities_are_errors_not_panics() {
+    let huge = Money::new(Decimal::MAX, Currency::USD);
+    let mut big_total = make_order(1, Some(0), 0, 100, false, 0, 0, &[]);
+    big_total.total = huge;
+    let twin = {
+        let mut o = big_total.clone();
+        o.source = SourceRef::new("shop", RecordKind::Order, "2");
+        o
+    };
+    let big_qty = make_order(3, Some(0), 0, 100, false, 0, 0, &[(1, Decimal::MAX)]);
+    let fine = make_order(4, Some(0), 0, 2_500, false, 0, 0, &[(1, Decimal::ONE)]);
+    let refund = Refund {
+        source: SourceRef::new("shop", RecordKind::Refund, "r1"),
+        order: fine.source.clone(),
+        amount: huge,
+        reason: None,
+        created_at: ts(86_400),
+        items: Vec::new(),
+    };
+
+    let mut engine = MetricsEngine::new(config());
+    for (order, field) in [
+        (&big_total, "total"),
+        (&twin, "total"),
+        (&big_qty, "line_items.quantity"),
+    ] {
+        let err = engine.upsert_order(order).unwrap_err();
+        assert!(
+            matches!(&err, MetricsError::Overflow { record, field: f } if *record == order.source.to_string() && f == &field),
+            "{err}"
+        );
+    }
+    engine.upsert_order(&fine).unwrap();
+    let err = engine.upsert_refund(&refund).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            MetricsError::Overflow {
+                field: "amount",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let m = engine.metrics("shop/customer/0").unwrap();
+    assert_eq!(m.paid_order_count, 1);
+    assert_eq!(m.lifetime_value, Money::from_minor(2_500, Currency::USD));
+
+    let orders = [big_total, twin, big_qty, fine];
+    let (all, errors) = recompute(&config(), &orders, &[refund]);
+    assert_eq!(errors.len(), 4);
+    assert_eq!(all["shop/customer/0"], m);
+}
