@@ -187,9 +187,6 @@ impl MetricsEngine {
                     field: "total",
                     source,
                 })?;
-            if !super::quantities_in_range(order) {
-                return Err(out_of_range("line_items.quantity"));
-            }
             super::amount_in_range(total).ok_or_else(|| out_of_range("total"))?
         } else {
             Decimal::ZERO
@@ -205,6 +202,10 @@ impl MetricsEngine {
                 let mut n = 0;
                 for line in chunk {
                     if let Some(cat) = line.categories.last() {
+                        if !super::quantity_in_range(line.quantity) {
+                            self.cat_buf = cats;
+                            return Err(out_of_range("line_items.quantity"));
+                        }
                         lines[n] = (cat.as_str(), Qty::new(line.quantity));
                         n += 1;
                     }

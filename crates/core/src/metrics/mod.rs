@@ -80,15 +80,28 @@ pub const MAX_AMOUNT: i64 = 1_000_000_000_000_000_000;
 /// The largest quantity an order line may have (same reason as [`MAX_AMOUNT`]).
 pub const MAX_QUANTITY: i64 = 1_000_000_000_000_000;
 
-/// Whether a paid order's lines all have quantities within [`MAX_QUANTITY`].
+/// Whether a line quantity is within [`MAX_QUANTITY`].
+pub(crate) fn quantity_in_range(quantity: Decimal) -> bool {
+    // A mantissa within the bound is enough (the scale only shrinks the value) and needs no
+    // decimal comparison; only larger mantissas are compared exactly.
+    quantity.mantissa().unsigned_abs() <= u128::from(MAX_QUANTITY.unsigned_abs())
+        || quantity.abs() <= Decimal::from(MAX_QUANTITY)
+}
+
+/// Whether the quantities that count (lines with a category) are all in range.
 pub(crate) fn quantities_in_range(order: &Order) -> bool {
-    let max = Decimal::from(MAX_QUANTITY);
-    order.line_items.iter().all(|l| l.quantity.abs() <= max)
+    order
+        .line_items
+        .iter()
+        .filter(|l| !l.categories.is_empty())
+        .all(|l| quantity_in_range(l.quantity))
 }
 
 /// `amount` if within [`MAX_AMOUNT`].
 pub(crate) fn amount_in_range(amount: Decimal) -> Option<Decimal> {
-    (amount.abs() <= Decimal::from(MAX_AMOUNT)).then_some(amount)
+    let fits = amount.mantissa().unsigned_abs() <= u128::from(MAX_AMOUNT.unsigned_abs())
+        || amount.abs() <= Decimal::from(MAX_AMOUNT);
+    fits.then_some(amount)
 }
 
 /// Why an order or refund could not be counted. The engine's state is unchanged.

@@ -41,10 +41,11 @@ pub fn recompute(
                     continue;
                 }
                 Ok(total) => {
-                    let field = if !super::quantities_in_range(order) {
-                        Some("line_items.quantity")
-                    } else if super::amount_in_range(total.round_to_minor().amount()).is_none() {
+                    let field = if super::amount_in_range(total.round_to_minor().amount()).is_none()
+                    {
                         Some("total")
+                    } else if !super::quantities_in_range(order) {
+                        Some("line_items.quantity")
                     } else {
                         None
                     };
