@@ -4,7 +4,7 @@
 use cartograph_model::Timestamp;
 
 use super::MetricsEngine;
-use crate::metrics::store::{DateKind, DateSets, NONE, bump};
+use crate::metrics::store::{CustomerState, DateKind, DateSets, NONE, bump};
 
 impl MetricsEngine {
     /// The customer a stored order counts for ([`NONE`] for none or no stored version).
@@ -23,14 +23,7 @@ impl MetricsEngine {
         let mut rid = slot.refunds;
         while rid != NONE {
             let r = &self.refunds[rid as usize];
-            state.change_date(DateKind::Refund, r.at, add);
-            if slot.paid {
-                if add {
-                    state.refunded += r.amount;
-                } else {
-                    state.refunded -= r.amount;
-                }
-            }
+            refund_effect(state, r.at, r.amount, slot.paid, add);
             rid = r.next;
         }
         if let Some(at) = slot.cancelled_at() {
@@ -61,14 +54,7 @@ impl MetricsEngine {
             return;
         }
         let state = &mut self.customers[slot.customer as usize];
-        state.change_date(DateKind::Refund, r.at, add);
-        if slot.paid {
-            if add {
-                state.refunded += r.amount;
-            } else {
-                state.refunded -= r.amount;
-            }
-        }
+        refund_effect(state, r.at, r.amount, slot.paid, add);
     }
 
     /// Puts a stored order at the head of its customer's list. A customer with date sets
@@ -168,5 +154,23 @@ impl MetricsEngine {
             (&mut slot.cats, len)
         });
         self.order_cats.compact(ranges);
+    }
+}
+
+/// One refund's effect on its customer: its date always, its amount when the order is paid.
+fn refund_effect(
+    state: &mut CustomerState,
+    at: Timestamp,
+    amount: cartograph_model::Decimal,
+    paid: bool,
+    add: bool,
+) {
+    state.change_date(DateKind::Refund, at, add);
+    if paid {
+        if add {
+            state.refunded += amount;
+        } else {
+            state.refunded -= amount;
+        }
     }
 }
