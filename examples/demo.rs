@@ -402,14 +402,7 @@ async fn main() -> Result<(), BoxError> {
             )]),
         );
     }
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let workers: Vec<_> = (0..2)
-        .map(|n| {
-            let worker = pipeline.worker(&format!("worker-{n}"));
-            let stopped = stopped.clone();
-            tokio::spawn(async move { worker.run(stopped).await })
-        })
-        .collect();
+    let workers = pipeline.spawn_workers(2);
 
     let live = bars.add(ProgressBar::new_spinner());
     live.set_style(style("live      {spinner} {msg}"));
@@ -550,10 +543,7 @@ async fn main() -> Result<(), BoxError> {
             eprintln!("{n:>5} {stage}: {msg}");
         }
     }
-    let _ = stop.send(true);
-    for w in workers {
-        w.await??;
-    }
+    workers.shutdown().await?;
     server.abort();
     live.finish_with_message("live traffic drained");
 

@@ -100,14 +100,7 @@ async fn main() -> Result<(), BoxError> {
             .await?,
     );
 
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let workers: Vec<_> = (0..2)
-        .map(|n| {
-            let worker = pipeline.worker(&format!("worker-{n}"));
-            let stopped = stopped.clone();
-            tokio::spawn(async move { worker.run(stopped).await })
-        })
-        .collect();
+    let workers = pipeline.spawn_workers(2);
 
     let listener = tokio::net::TcpListener::bind(addr).await?;
     eprintln!(
@@ -124,9 +117,7 @@ async fn main() -> Result<(), BoxError> {
     .await?;
 
     eprintln!("stopping: finishing in-flight batches");
-    let _ = stop.send(true);
-    for worker in workers {
-        let report = worker.await??;
+    for report in workers.shutdown().await? {
         eprintln!("worker done: {report:?}");
     }
     eprintln!("counters: {:?}", pipeline.counters());

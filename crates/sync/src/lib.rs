@@ -26,7 +26,7 @@ pub use store::{
     Store, StoreError, StoreResult,
 };
 pub use work::{ItemOutcome, WorkItem};
-pub use worker::{BatchReport, Handler, Worker, WorkerConfig};
+pub use worker::{BatchReport, Handler, Worker, WorkerConfig, WorkerPool};
 
 /// Serde for `Duration` as integer milliseconds (config files).
 pub(crate) mod serde_millis {

@@ -38,7 +38,7 @@ use crate::intake::Intake;
 use crate::modes::{ListConfig, ListError, ListReport, Lister};
 use crate::observe::{CounterSnapshot, Counters};
 use crate::store::{RunId, Store, StoreError};
-use crate::worker::{Worker, WorkerConfig};
+use crate::worker::{Worker, WorkerConfig, WorkerPool};
 
 /// Transport figures of both ends of a pipeline.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -320,6 +320,12 @@ impl Pipeline {
                 ..self.worker.clone()
             },
         )
+    }
+
+    /// Starts `count` workers (`worker-0`, `worker-1`, ...) as tasks of the current Tokio
+    /// runtime; stop them with [`WorkerPool::shutdown`].
+    pub fn spawn_workers(&self, count: usize) -> WorkerPool {
+        WorkerPool::spawn((0..count).map(|n| self.worker(&format!("worker-{n}"))))
     }
 
     /// The store.

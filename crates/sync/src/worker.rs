@@ -271,3 +271,61 @@ impl Worker {
 fn to_time(d: Duration) -> time::Duration {
     time::Duration::try_from(d).unwrap_or(time::Duration::HOUR)
 }
+
+/// Workers running as tasks of the current Tokio runtime (see
+/// [`Pipeline::spawn_workers`](crate::Pipeline::spawn_workers)).
+#[derive(Debug)]
+pub struct WorkerPool {
+    stop: watch::Sender<bool>,
+    handles: Vec<tokio::task::JoinHandle<StoreResult<BatchReport>>>,
+}
+
+impl WorkerPool {
+    /// Spawns one task per worker, each running [`Worker::run`] until [`WorkerPool::shutdown`].
+    pub fn spawn(workers: impl IntoIterator<Item = Worker>) -> Self {
+        let (stop, stopped) = watch::channel(false);
+        let handles = workers
+            .into_iter()
+            .map(|worker| {
+                let stopped = stopped.clone();
+                tokio::spawn(async move { worker.run(stopped).await })
+            })
+            .collect();
+        Self { stop, handles }
+    }
+
+    /// Number of workers.
+    pub fn len(&self) -> usize {
+        self.handles.len()
+    }
+
+    /// Whether the pool has no workers.
+    pub fn is_empty(&self) -> bool {
+        self.handles.is_empty()
+    }
+
+    /// Asks every worker to stop once its batch in flight is finished and settled, waits for
+    /// all of them, and returns their reports in spawn order. A worker's store error is
+    /// returned after every worker has stopped; a worker that panicked panics here.
+    ///
+    /// # Errors
+    /// The first store error a worker stopped with.
+    pub async fn shutdown(self) -> StoreResult<Vec<BatchReport>> {
+        let _ = self.stop.send(true);
+        let mut reports = Vec::with_capacity(self.handles.len());
+        let mut first_error = None;
+        for handle in self.handles {
+            match handle.await {
+                Ok(Ok(report)) => reports.push(report),
+                Ok(Err(e)) => {
+                    first_error.get_or_insert(e);
+                }
+                Err(join) => std::panic::resume_unwind(join.into_panic()),
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(reports),
+        }
+    }
+}

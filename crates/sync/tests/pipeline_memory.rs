@@ -395,3 +395,54 @@ async fn catch_up_reads_changes_since_a_date_as_live_and_moves_the_delta_checkpo
     let reconciliation = p.quality().reconciliation;
     assert!(reconciliation.is_balanced(), "{reconciliation:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spawned_workers_drain_the_queue_and_report_on_shutdown() {
+    let w = world();
+    let p = pipeline(&w, config()).await;
+    p.backfill(&STREAMS).await.unwrap();
+    let orders: Vec<_> = w
+        .shop
+        .orders()
+        .into_iter()
+        .filter(|o| o.email.is_some() && o.status != OrderStatus::Shipped && o.is_revenue())
+        .take(4)
+        .collect();
+    assert_eq!(orders.len(), 4);
+    let mut events = Vec::new();
+    for (i, order) in orders.iter().enumerate() {
+        w.shop
+            .update_order_status(&order.source.id, OrderStatus::Shipped)
+            .unwrap();
+        events.push(MemoryWebhookEvent::new(
+            format!("pool-{i}"),
+            RecordKind::Order,
+            order.source.id.clone(),
+            NotificationKind::StatusChanged {
+                from: None,
+                to: Some("shipped".into()),
+            },
+            Timestamp::now(),
+        ));
+    }
+    let answer = p
+        .intake()
+        .commerce(p.source().as_ref(), &w.shop.webhook_request(&events))
+        .await;
+    assert_eq!(answer.queued, 4);
+
+    let pool = p.spawn_workers(2);
+    assert_eq!(pool.len(), 2);
+    // Wait (bounded) for the four enrollments the queued events lead to.
+    for _ in 0..500 {
+        if w.crm.enrollments().len() >= 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let reports = pool.shutdown().await.unwrap();
+    assert_eq!(reports.len(), 2, "one report per worker");
+    let completed: usize = reports.iter().map(|r| r.completed).sum();
+    assert_eq!(completed, 4, "{reports:?}");
+    assert_eq!(w.crm.enrollments().len(), 4);
+}
