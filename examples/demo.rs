@@ -311,7 +311,8 @@ async fn main() -> Result<(), BoxError> {
         .await?;
     let shipped = hs.create_list("Orders shipped", "MANUAL");
     let abandoned = hs.create_list("Abandoned carts", "MANUAL");
-    let mut config = EngineConfig::hubspot(Rates::new(Currency::USD))?;
+    let mut config =
+        EngineConfig::for_profile(&cartograph_hubspot::profile(), Rates::new(Currency::USD))?;
     config.recipes.status_enrollments.insert(
         OrderStatus::Shipped.as_str().into(),
         EnrollmentTarget::List {

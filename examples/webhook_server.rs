@@ -95,7 +95,10 @@ async fn main() -> Result<(), BoxError> {
             .sink(Arc::clone(&hubspot) as Arc<dyn CrmSink>)
             .crm_source(hubspot as Arc<dyn CrmSource>)
             .store(store)
-            .engine(EngineConfig::hubspot(Rates::new(Currency::USD))?)
+            .engine(EngineConfig::for_profile(
+                &cartograph_hubspot::profile(),
+                Rates::new(Currency::USD),
+            )?)
             .build()
             .await?,
     );

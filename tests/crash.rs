@@ -78,7 +78,7 @@ async fn pipeline(env: &Env) -> Pipeline {
         .source(Arc::new(bc) as Arc<dyn CommerceSource>)
         .sink(Arc::new(hs) as Arc<dyn CrmSink>)
         .store(store)
-        .engine(EngineConfig::hubspot(common::rates()).unwrap())
+        .engine(EngineConfig::for_profile(&cartograph_hubspot::profile(), common::rates()).unwrap())
         .worker_config(WorkerConfig {
             batch_size: 5,
             lease_for: Duration::from_secs(1),

@@ -89,7 +89,10 @@ async fn setup(sim: &Simulator) -> Result<Setup, BoxError> {
         .source(bc as Arc<dyn CommerceSource>)
         .sink(Arc::new(MemoryCrm::new()) as Arc<dyn CrmSink>)
         .store(Arc::clone(&store))
-        .engine(EngineConfig::hubspot(Rates::new(Currency::USD))?)
+        .engine(EngineConfig::for_profile(
+            &cartograph_hubspot::profile(),
+            Rates::new(Currency::USD),
+        )?)
         .ensure_properties(false)
         .build()
         .await?;

@@ -43,7 +43,7 @@ use cartograph_bigcommerce::BigCommerce;
 use cartograph_bigcommerce::client::{OrderQuery, v2_rows};
 use cartograph_bigcommerce::sim::{SimConfig, Simulator};
 use cartograph_bigcommerce::wire;
-use cartograph_core::mapping::{Context, Input, Plan, defaults, order_record};
+use cartograph_core::mapping::{Context, Input, MappingFile, Plan, order_record};
 use cartograph_core::metrics::{Rates, sample};
 use cartograph_http::Response;
 use cartograph_http::http::HeaderMap;
@@ -150,7 +150,7 @@ pub(crate) struct Plans {
 }
 
 pub(crate) fn plans() -> Result<Plans, BoxError> {
-    let file = defaults::hubspot()?;
+    let file = MappingFile::from_toml(cartograph_hubspot::profile::DEFAULT_MAPPING)?;
     Ok(Plans {
         deal: file.compile("deal", &[])?,
         line: file.compile("line_item", &[])?,

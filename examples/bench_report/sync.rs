@@ -126,7 +126,10 @@ async fn pipeline(
         .sink(Arc::clone(hs) as Arc<dyn CrmSink>)
         .crm_source(Arc::clone(hs) as Arc<dyn CrmSource>)
         .store(store)
-        .engine(EngineConfig::hubspot(rates())?)
+        .engine(EngineConfig::for_profile(
+            &cartograph_hubspot::profile(),
+            rates(),
+        )?)
         .worker_config(WorkerConfig {
             retry_base: Duration::from_millis(10),
             ..WorkerConfig::default()

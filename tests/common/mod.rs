@@ -84,7 +84,7 @@ pub async fn world(tune: impl FnOnce(&mut EngineConfig, &HubSpotSim)) -> World {
         .ensure_properties(&hubspot.required_properties())
         .await
         .unwrap();
-    let mut config = EngineConfig::hubspot(rates()).unwrap();
+    let mut config = EngineConfig::for_profile(&cartograph_hubspot::profile(), rates()).unwrap();
     tune(&mut config, &hs);
     let pipeline = Arc::new(
         Pipeline::builder()

@@ -4,6 +4,8 @@ pub mod capabilities;
 pub mod error;
 pub mod outcome;
 pub mod page;
+pub mod profile;
+pub mod serde_millis;
 pub mod traits;
 pub mod webhook;
 
@@ -12,5 +14,6 @@ pub use capabilities::{Capabilities, EnrollmentMethod, Stream};
 pub use error::{Error, ErrorKind, Result};
 pub use outcome::{RecordOutcome, TransportStats, WriteStatus};
 pub use page::{Cursor, ListRequest, Page, drain};
+pub use profile::{ContactKeying, CrmProfile, MappingNames, RevenueFields};
 pub use traits::{CommerceSource, CommerceWriter, CrmSink, CrmSource, default_hydrate};
 pub use webhook::{NotificationKind, WebhookNotification, WebhookRequest};

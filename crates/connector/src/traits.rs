@@ -294,6 +294,14 @@ pub trait CrmSink: Send + Sync {
         None
     }
 
+    /// The CRM profile this sink writes with (mapping file, mapping names, order object,
+    /// revenue fields, contact keying), reflecting its config. `None` for sinks that take
+    /// whatever the engine is configured with (in-memory test sinks). A pipeline refuses to
+    /// build when the sink's profile names another CRM than the engine config.
+    fn profile(&self) -> Option<crate::CrmProfile> {
+        None
+    }
+
     /// Looks contacts up by identity keys before any write; one answer per input, in order.
     async fn find_contacts(&self, _keys: &[IdentityKeys]) -> Result<Vec<Option<CrmContact>>> {
         unsupported(self.name(), "find_contacts")

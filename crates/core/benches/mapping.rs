@@ -16,7 +16,7 @@
 
 use std::hint::black_box;
 
-use cartograph_core::mapping::{Applied, Context, Input, defaults};
+use cartograph_core::mapping::{Applied, Context, Input, MappingFile};
 use cartograph_core::metrics::sample;
 use cartograph_model::{Order, PropertyMap};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -26,7 +26,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 mod clock;
 
 fn mapping(c: &mut Criterion<clock::Clock>) {
-    let file = defaults::hubspot().expect("bundled mapping");
+    let file = MappingFile::from_toml(include_str!("../../hubspot/mappings/hubspot.toml"))
+        .expect("bundled mapping");
     let deal = file.compile("deal", &[]).expect("deal plan compiles");
     let line = file
         .compile("line_item", &[])

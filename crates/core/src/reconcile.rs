@@ -30,7 +30,7 @@ impl Entry {
     }
 
     /// The CRM side of an order record, read from the named amount, date and currency
-    /// properties (for the HubSpot default: `amount`, `closedate`, `deal_currency_code`);
+    /// properties (the CRM profile's revenue fields);
     /// `None` when one is missing or unreadable.
     pub fn from_record(record: &OrderRecord, fields: &RecordFields) -> Option<Self> {
         let amount = match record.properties.get(&fields.amount)? {
@@ -46,6 +46,15 @@ impl Entry {
         let currency = match record.properties.get(&fields.currency)? {
             PropertyValue::String(c) | PropertyValue::Enumeration(c) => Currency::new(c).ok()?,
             _ => return None,
+        };
+        let amount = if fields.minor_units {
+            let mut scaled = amount;
+            scaled
+                .set_scale(scaled.scale() + currency.minor_units())
+                .ok()?;
+            scaled
+        } else {
+            amount
         };
         Some(Self {
             key: record.key.clone(),
@@ -64,16 +73,31 @@ pub struct RecordFields {
     pub date: String,
     /// Currency code property.
     pub currency: String,
+    /// Whether the amount is in the currency's minor units (cents).
+    #[serde(default)]
+    pub minor_units: bool,
 }
 
 impl RecordFields {
-    /// HubSpot deals: `amount`, `closedate`, `deal_currency_code`.
-    pub fn hubspot_deal() -> Self {
+    /// The three property names.
+    pub fn new(
+        amount: impl Into<String>,
+        date: impl Into<String>,
+        currency: impl Into<String>,
+    ) -> Self {
         Self {
-            amount: "amount".into(),
-            date: "closedate".into(),
-            currency: "deal_currency_code".into(),
+            amount: amount.into(),
+            date: date.into(),
+            currency: currency.into(),
+            minor_units: false,
         }
+    }
+
+    /// Marks the amount as written in minor units.
+    #[must_use]
+    pub fn in_minor_units(mut self) -> Self {
+        self.minor_units = true;
+        self
     }
 }
 
@@ -205,7 +229,11 @@ mod tests {
                     line_items: vec![],
                     origin: cartograph_model::Origin::Live,
                 };
-                Entry::from_record(&record, &RecordFields::hubspot_deal()).unwrap()
+                Entry::from_record(
+                    &record,
+                    &RecordFields::new("amount", "closedate", "deal_currency_code"),
+                )
+                .unwrap()
             })
             .collect();
         let report = reconcile(&commerce, &crm);

@@ -37,6 +37,9 @@ pub struct HttpConfig {
     pub connect_timeout: Duration,
     /// The `User-Agent` header (applies only to clients built by [`HttpClient::new`]).
     pub user_agent: String,
+    /// Largest response body accepted, in bytes (default 64 MiB): a larger one is a
+    /// `Decode` error naming the size, never an unbounded allocation.
+    pub max_response_bytes: usize,
 }
 
 impl HttpConfig {
@@ -51,6 +54,7 @@ impl HttpConfig {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             user_agent: DEFAULT_USER_AGENT.to_owned(),
+            max_response_bytes: 64 * 1024 * 1024,
         }
     }
 
@@ -82,6 +86,13 @@ impl HttpConfig {
         self
     }
 
+    /// Sets the largest accepted response body.
+    #[must_use]
+    pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
     /// Sets the `User-Agent`.
     #[must_use]
     pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
@@ -100,6 +111,7 @@ impl fmt::Debug for HttpConfig {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("user_agent", &self.user_agent)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
 }
@@ -372,12 +384,30 @@ impl HttpClient {
         ) {
             limiter.observe(signal);
         }
+        let limit = inner.config.max_response_bytes;
+        let too_large = |size: u64| Failure {
+            error: Error::new(
+                ErrorKind::Decode,
+                format!("response body of {size} bytes exceeds the {limit}-byte limit"),
+            )
+            .with_status(status),
+            unprocessed: false,
+        };
+        if let Some(size) = response.content_length()
+            && usize::try_from(size).map_or(true, |s| s > limit)
+        {
+            record_latency(span, started);
+            return Err(too_large(size));
+        }
         let body = response.bytes().await.map_err(|err| Failure {
             error: transport_error(err),
             unprocessed: false,
         });
         record_latency(span, started);
         let body = body?;
+        if body.len() > limit {
+            return Err(too_large(body.len() as u64));
+        }
         if inner.policy.is_success(status) {
             tracing::debug!("response");
             return Ok(Response::new(status, headers, body)

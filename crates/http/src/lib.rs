@@ -8,9 +8,11 @@ pub mod policy;
 pub mod request;
 pub mod retry;
 pub mod secret;
+pub mod settings;
 pub mod url;
 
 pub use auth::{Authenticator, BearerToken, HeaderToken, NoAuth};
+pub use cartograph_connector::serde_millis;
 pub use cartograph_connector::{Error, ErrorKind, Result};
 pub use client::{DEFAULT_USER_AGENT, HttpClient, HttpConfig};
 pub use limit::{RateLimit, RateLimitSignal, RateLimiter};
@@ -19,6 +21,7 @@ pub use policy::{DefaultPolicy, VendorPolicy, default_classify, parse_retry_afte
 pub use request::{Body, Request, Response};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
+pub use settings::ConnectorSettings;
 pub use url::BaseUrl;
 
 /// Re-exported so vendor crates name the same `http` types as the client.

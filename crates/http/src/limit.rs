@@ -18,7 +18,7 @@ pub struct RateLimit {
     /// Requests allowed per window.
     pub requests: u32,
     /// The window, e.g. 30 s for BigCommerce, 10 s for HubSpot, 1 s for ActiveCampaign.
-    #[serde(rename = "per_ms", with = "millis")]
+    #[serde(rename = "per_ms", with = "cartograph_connector::serde_millis")]
     pub per: Duration,
     /// Requests allowed back to back (default 1).
     #[serde(default)]
@@ -242,25 +242,6 @@ impl RateLimiter {
                 }
             }
         }
-    }
-}
-
-mod millis {
-    use std::time::Duration;
-
-    use serde::{Deserialize as _, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(
-        value: &Duration,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_u64(u64::try_from(value.as_millis()).unwrap_or(u64::MAX))
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Duration, D::Error> {
-        u64::deserialize(deserializer).map(Duration::from_millis)
     }
 }
 

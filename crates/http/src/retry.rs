@@ -27,10 +27,10 @@ pub struct RetryPolicy {
     /// Attempts in all, the first one included (default 5; 1 = never retry).
     pub max_attempts: u32,
     /// First backoff delay (default 200 ms).
-    #[serde(rename = "min_delay_ms", with = "millis")]
+    #[serde(rename = "min_delay_ms", with = "cartograph_connector::serde_millis")]
     pub min_delay: Duration,
     /// Longest backoff delay (default 30 s).
-    #[serde(rename = "max_delay_ms", with = "millis")]
+    #[serde(rename = "max_delay_ms", with = "cartograph_connector::serde_millis")]
     pub max_delay: Duration,
     /// Growth factor between delays (default 2).
     pub factor: f32,
@@ -39,11 +39,17 @@ pub struct RetryPolicy {
     /// Least wait after a rate-limit error that said nothing about when to come back, e.g.
     /// a BigCommerce 429 without rate-limit headers, which means platform overload
     /// (default 10 s).
-    #[serde(rename = "overload_delay_ms", with = "millis")]
+    #[serde(
+        rename = "overload_delay_ms",
+        with = "cartograph_connector::serde_millis"
+    )]
     pub overload_delay: Duration,
     /// Longest single wait the client accepts from a vendor's `Retry-After`; a longer one
     /// returns the error at once so the caller can park the work (default 120 s).
-    #[serde(rename = "max_retry_after_ms", with = "millis")]
+    #[serde(
+        rename = "max_retry_after_ms",
+        with = "cartograph_connector::serde_millis"
+    )]
     pub max_retry_after: Duration,
 }
 
@@ -172,25 +178,6 @@ pub fn is_idempotent(method: &http::Method) -> bool {
             | http::Method::OPTIONS
             | http::Method::TRACE
     )
-}
-
-mod millis {
-    use std::time::Duration;
-
-    use serde::{Deserialize as _, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(
-        value: &Duration,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_u64(u64::try_from(value.as_millis()).unwrap_or(u64::MAX))
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Duration, D::Error> {
-        u64::deserialize(deserializer).map(Duration::from_millis)
-    }
 }
 
 #[cfg(test)]

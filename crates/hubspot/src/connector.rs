@@ -106,6 +106,14 @@ impl CrmSink for HubSpot {
         c
     }
 
+    fn profile(&self) -> Option<cartograph_connector::CrmProfile> {
+        let mut profile = crate::profile();
+        if let Some(object) = self.client.config().mapping.order_object {
+            profile.order_object = object;
+        }
+        Some(profile)
+    }
+
     fn transport_stats(&self) -> Option<cartograph_connector::TransportStats> {
         Some(self.client.stats())
     }

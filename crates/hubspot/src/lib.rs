@@ -6,6 +6,7 @@ pub mod config;
 pub mod connector;
 pub mod error;
 pub mod map;
+pub mod profile;
 pub mod signature;
 #[cfg(feature = "sim")]
 pub mod sim;
@@ -20,6 +21,7 @@ pub use config::{
     MAX_BATCH, PortalLimits,
 };
 pub use connector::HubSpot;
+pub use profile::profile;
 
 /// The unique-value properties the connector upserts by, for `ensure_properties`.
 pub fn required_properties(config: &HubSpotConfig) -> Vec<PropertyDefinition> {

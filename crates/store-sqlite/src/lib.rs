@@ -42,11 +42,17 @@ pub struct SqliteConfig {
     #[serde(default)]
     pub durability: Durability,
     /// How long a connection waits for another process's lock before giving up.
-    #[serde(default = "default_busy_timeout", with = "millis")]
+    #[serde(
+        default = "default_busy_timeout",
+        with = "cartograph_connector::serde_millis"
+    )]
     pub busy_timeout: Duration,
     /// How long the writer waits for more work to join a group commit once it has some.
     /// Zero commits whatever is already waiting without delay.
-    #[serde(default = "default_group_window", with = "millis")]
+    #[serde(
+        default = "default_group_window",
+        with = "cartograph_connector::serde_millis"
+    )]
     pub group_window: Duration,
     /// Most operations in one group commit.
     #[serde(default = "default_max_group")]
@@ -63,20 +69,6 @@ fn default_group_window() -> Duration {
 
 fn default_max_group() -> usize {
     512
-}
-
-mod millis {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        u64::deserialize(d).map(Duration::from_millis)
-    }
 }
 
 impl SqliteConfig {

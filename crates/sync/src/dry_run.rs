@@ -87,6 +87,10 @@ impl CrmSink for DryRunSink {
         self.inner.name()
     }
 
+    fn profile(&self) -> Option<cartograph_connector::CrmProfile> {
+        self.inner.profile()
+    }
+
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
     }

@@ -14,7 +14,8 @@ pub mod worker;
 
 pub use dry_run::{DryRunSink, PlannedWrite};
 pub use engine::{
-    Engine, EngineConfig, EngineError, OrdersAs, QualityReport, Recipes, ReverseConfig,
+    Engine, EngineConfig, EngineError, OrdersAs, QualityReport, Recipes, ReverseConfig, TaskText,
+    TaskTexts,
 };
 pub use intake::{Intake, IntakeResponse};
 pub use modes::{ListConfig, ListError, ListReport, Lister, version_key};

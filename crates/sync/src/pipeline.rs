@@ -15,7 +15,7 @@
 //!     .source(source)
 //!     .sink(crm)
 //!     .store(store)
-//!     .engine(EngineConfig::hubspot(Rates::new(Currency::USD))?)
+//!     .engine(EngineConfig::for_profile(&crm.profile().expect("a CRM connector"), Rates::new(Currency::USD))?)
 //!     .build()
 //!     .await?;
 //! pipeline.backfill(&[Stream::Customers, Stream::Orders, Stream::Refunds]).await?;
@@ -69,6 +69,10 @@ pub enum BuildError {
     /// The CRM call failed as a whole.
     #[error("ensuring CRM properties failed: {0}")]
     Crm(cartograph_connector::Error),
+    /// The parts do not fit together, e.g. an engine configured for one CRM's profile and a
+    /// sink of another (a `Config` error naming the field).
+    #[error(transparent)]
+    Config(cartograph_connector::Error),
 }
 
 /// Builds a [`Pipeline`].
@@ -174,6 +178,7 @@ impl PipelineBuilder {
         let config = self
             .engine
             .ok_or(BuildError::Missing("engine configuration"))?;
+        check_profile(&config, real_sink.as_ref()).map_err(BuildError::Config)?;
         let dry = self
             .dry_run
             .then(|| Arc::new(DryRunSink::new(Arc::clone(&real_sink))));
@@ -216,6 +221,41 @@ impl PipelineBuilder {
             dry,
         })
     }
+}
+
+/// Refuses an engine config made for another CRM than the sink's own profile: its mapping
+/// names, order object and revenue fields would be wrong for that CRM.
+fn check_profile(
+    config: &EngineConfig,
+    sink: &dyn CrmSink,
+) -> Result<(), cartograph_connector::Error> {
+    let (Some(expected), Some(profile)) = (config.profile.as_deref(), sink.profile()) else {
+        return Ok(());
+    };
+    if profile.name != expected {
+        return Err(cartograph_connector::Error::new(
+            cartograph_connector::ErrorKind::Config,
+            format!(
+                "engine configured for the {expected} profile, but the sink {} writes with the {} profile",
+                sink.name(),
+                profile.name
+            ),
+        )
+        .with_field("engine.profile"));
+    }
+    if profile.order_object != config.order_object {
+        return Err(cartograph_connector::Error::new(
+            cartograph_connector::ErrorKind::Config,
+            format!(
+                "engine writes orders as {:?}, but the sink {} is configured for {:?}",
+                config.order_object,
+                sink.name(),
+                profile.order_object
+            ),
+        )
+        .with_field("engine.order_object"));
+    }
+    Ok(())
 }
 
 /// A composed pipeline: modes, intake, workers and reports over one engine and store.

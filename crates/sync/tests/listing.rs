@@ -83,7 +83,9 @@ fn world(fail_page: Option<usize>) -> World {
 }
 
 async fn pipeline(w: &World) -> Pipeline {
-    let config = EngineConfig::hubspot(Rates::new(Currency::USD)).unwrap();
+    let config =
+        EngineConfig::for_profile(&cartograph_hubspot::profile(), Rates::new(Currency::USD))
+            .unwrap();
     for p in config.mapping.properties.iter().filter(|p| p.standard) {
         w.crm.define_property(p.definition.clone());
     }

@@ -57,7 +57,7 @@ async fn pipeline(w: &World, config: EngineConfig) -> Pipeline {
 }
 
 fn config() -> EngineConfig {
-    let mut c = EngineConfig::hubspot(rates()).unwrap();
+    let mut c = EngineConfig::for_profile(&cartograph_hubspot::profile(), rates()).unwrap();
     c.recipes.status_enrollments.insert(
         OrderStatus::Shipped.as_str().into(),
         EnrollmentTarget::List {

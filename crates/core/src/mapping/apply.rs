@@ -44,10 +44,23 @@ impl Plan {
     /// records in turn allocates little. The result equals `*out = plan.apply(input, cx)`.
     ///
     /// ```
-    /// use cartograph_core::mapping::{Applied, Context, Input, defaults};
+    /// use cartograph_core::mapping::{Applied, Context, Input, MappingFile};
     /// use cartograph_core::metrics::sample;
     ///
-    /// let deal = defaults::hubspot()?.compile("deal", &[])?;
+    /// let file = MappingFile::from_toml(r#"
+    /// crm = "examplecrm"
+    /// [[properties]]
+    /// object = "deal"
+    /// name = "total"
+    /// label = "Total"
+    /// type = "number"
+    /// [[mappings]]
+    /// name = "sale"
+    /// object = "deal"
+    /// subject = "order"
+    /// fields = [{ target = "total", source = "order.total | amount | decimal(2)" }]
+    /// "#)?;
+    /// let deal = file.compile("sale", &[])?;
     /// let mut out = Applied::default();
     /// for order in &sample::orders(10, 5, 1) {
     ///     deal.apply_reusing(&Input::order(order), &Context::default(), &mut out);

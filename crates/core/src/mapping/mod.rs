@@ -9,16 +9,32 @@
 //! field and the reason. The language is described in `docs/mapping.md`.
 //!
 //! ```
-//! use cartograph_core::mapping::{Context, Input, defaults};
+//! use cartograph_core::mapping::{Context, Input, MappingFile};
 //! use cartograph_core::metrics::sample;
 //! use cartograph_model::PropertyValue;
 //!
-//! let hubspot = defaults::hubspot()?;
-//! let deal = hubspot.compile("deal", &[])?;
+//! let file = MappingFile::from_toml(r#"
+//! crm = "examplecrm"
+//!
+//! [[properties]]
+//! object = "deal"
+//! name = "order_key"
+//! label = "Order key"
+//! type = "string"
+//!
+//! [[mappings]]
+//! name = "sale"
+//! object = "deal"
+//! subject = "order"
+//! fields = [
+//!   { target = "order_key", source = "order.key", required = true },
+//! ]
+//! "#)?;
+//! let sale = file.compile("sale", &[])?;
 //! let order = &sample::orders(1, 1, 42)[0];
-//! let out = deal.apply(&Input::order(order), &Context::default());
+//! let out = sale.apply(&Input::order(order), &Context::default());
 //! assert!(out.errors.is_empty(), "{:?}", out.errors);
-//! assert_eq!(out.properties["ecom_order_id"], PropertyValue::String("bigcommerce/order/0".into()));
+//! assert_eq!(out.properties["order_key"], PropertyValue::String(order.source.to_string()));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -29,7 +45,9 @@ use cartograph_model::{
 
 mod apply;
 mod compile;
-pub mod defaults;
+#[cfg(test)]
+#[path = "tests_defaults.rs"]
+pub(crate) mod defaults;
 mod error;
 mod eval;
 mod fold;

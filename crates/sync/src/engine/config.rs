@@ -2,11 +2,15 @@
 
 use std::collections::BTreeMap;
 
+use cartograph_connector::{ContactKeying, CrmProfile, MappingNames};
 use cartograph_core::identity::RuleSet;
 use cartograph_core::mapping::MappingFile;
 use cartograph_core::metrics::{MetricsConfig, Rates, TierConfig};
+use cartograph_core::reconcile::RecordFields;
 use cartograph_core::rules::RulesConfig;
 use cartograph_model::{Currency, Decimal, EnrollmentTarget, OrderObject, OrderStatus};
+
+use super::texts::TaskTexts;
 use serde::{Deserialize, Serialize};
 
 /// Which orders become CRM order records (deals, opportunities, commerce orders).
@@ -97,23 +101,26 @@ impl Recipes {
     }
 }
 
-/// Everything the engine needs besides connectors and the store.
+/// Everything the engine needs besides connectors and the store. Build it from the CRM's
+/// profile with [`EngineConfig::for_profile`]; nothing in it is specific to one CRM.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
-    /// The CRM's name for stored hashes and record ids (defaults to the sink's name).
+    /// The CRM profile this config was made for (its name); the pipeline refuses a sink whose
+    /// own profile names another CRM. `None` accepts any sink.
+    pub profile: Option<String>,
+    /// The CRM's name for stored hashes and record ids (defaults to the profile's name, then
+    /// to the sink's name).
     pub crm: Option<String>,
-    /// Field mappings (e.g. `cartograph_core::mapping::defaults::hubspot()`).
+    /// Field mappings (the profile's mapping file, merged with any overrides).
     pub mapping: MappingFile,
-    /// Mapping names inside `mapping`.
-    pub contact_mapping: String,
-    /// Order mapping name.
-    pub order_mapping: String,
-    /// Line item mapping name (`None` sends no line items).
-    pub line_item_mapping: Option<String>,
-    /// Product mapping name.
-    pub product_mapping: String,
+    /// Mapping names inside `mapping`, per record kind.
+    pub mappings: MappingNames,
     /// The CRM object orders become.
     pub order_object: OrderObject,
+    /// The order-record properties revenue reconciliation reads.
+    pub revenue_fields: RecordFields,
+    /// How the CRM keys contacts (email-keyed CRMs get one contact upsert per email).
+    pub contact_keying: ContactKeying,
     /// Identity match rules.
     pub identity: RuleSet,
     /// Metrics settings (base currency and exchange rates).
@@ -124,36 +131,47 @@ pub struct EngineConfig {
     pub rules: RulesConfig,
     /// The use cases.
     pub recipes: Recipes,
+    /// Texts of the tasks and cases the recipes open.
+    pub texts: TaskTexts,
     /// Notifications hydrated at once per batch.
     pub hydrate_concurrency: usize,
 }
 
 impl EngineConfig {
-    /// Defaults for a CRM mapping file, metrics in `base` with `rates`.
-    pub fn new(mapping: MappingFile, rates: Rates) -> Self {
-        Self {
+    /// The defaults for a CRM: its profile's mapping file, mapping names, order object,
+    /// revenue fields and contact keying; metrics in `rates`' base currency.
+    ///
+    /// # Errors
+    /// When the profile's mapping file does not parse.
+    pub fn for_profile(
+        profile: &CrmProfile,
+        rates: Rates,
+    ) -> Result<Self, cartograph_core::mapping::LoadError> {
+        let mapping = MappingFile::from_toml(&profile.mapping_toml)?;
+        let fields = &profile.revenue_fields;
+        Ok(Self {
+            profile: Some(profile.name.to_string()),
             crm: None,
             mapping,
-            contact_mapping: "contact".into(),
-            order_mapping: "deal".into(),
-            line_item_mapping: Some("line_item".into()),
-            product_mapping: "product".into(),
-            order_object: OrderObject::Deal,
+            mappings: profile.mappings.clone(),
+            order_object: profile.order_object,
+            revenue_fields: {
+                let f = RecordFields::new(&fields.amount, &fields.date, &fields.currency);
+                if fields.minor_units {
+                    f.in_minor_units()
+                } else {
+                    f
+                }
+            },
+            contact_keying: profile.contact_keying,
             identity: RuleSet::default(),
             metrics: MetricsConfig::new(rates),
             tiers: TierConfig::default(),
             rules: RulesConfig::default(),
             recipes: Recipes::default(),
+            texts: TaskTexts::default(),
             hydrate_concurrency: 8,
-        }
-    }
-
-    /// HubSpot's default mappings with metrics in `base` (add rates for other currencies).
-    pub fn hubspot(rates: Rates) -> Result<Self, cartograph_core::mapping::LoadError> {
-        Ok(Self::new(
-            cartograph_core::mapping::defaults::hubspot()?,
-            rates,
-        ))
+        })
     }
 
     /// The metrics base currency.

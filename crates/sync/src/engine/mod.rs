@@ -12,6 +12,7 @@ mod plan;
 mod quality;
 mod reverse;
 mod state;
+pub(crate) mod texts;
 mod write;
 
 use std::collections::BTreeMap;
@@ -26,6 +27,7 @@ use cartograph_model::{CommerceEvent, CrmEvent, Origin};
 pub use config::{EngineConfig, OrdersAs, Recipes, ReverseConfig};
 pub use quality::{LatencySummary, QualityReport};
 pub use state::PersonState;
+pub use texts::{TaskText, TaskTexts};
 
 use crate::observe::Counters;
 use crate::store::{Store, StoreError};
@@ -55,7 +57,7 @@ pub(crate) struct Plans {
     pub(crate) contact: Plan,
     pub(crate) order: Plan,
     pub(crate) line_item: Option<Plan>,
-    pub(crate) product: Plan,
+    pub(crate) product: Option<Plan>,
 }
 
 /// The engine. Build it with [`Engine::new`]; share it as `Arc<Engine>` between workers and
@@ -96,14 +98,20 @@ impl Engine {
     ) -> Result<Self, EngineError> {
         let m = &config.mapping;
         let plans = Plans {
-            contact: m.compile(&config.contact_mapping, &[])?,
-            order: m.compile(&config.order_mapping, &[])?,
+            contact: m.compile(&config.mappings.contact, &[])?,
+            order: m.compile(&config.mappings.order, &[])?,
             line_item: config
-                .line_item_mapping
+                .mappings
+                .line_item
                 .as_deref()
                 .map(|name| m.compile(name, &[]))
                 .transpose()?,
-            product: m.compile(&config.product_mapping, &[])?,
+            product: config
+                .mappings
+                .product
+                .as_deref()
+                .map(|name| m.compile(name, &[]))
+                .transpose()?,
         };
         let mut links = Vec::new();
         for link in store.load_links().await? {

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use cartograph_connector::{RecordOutcome, Result as ConnectorResult, WriteStatus};
 use cartograph_core::change::fingerprint;
-use cartograph_core::reconcile::{Entry, RecordFields};
+use cartograph_core::reconcile::Entry;
 use cartograph_model::{OrderRecord, Origin, PropertyMap, PropertyValue, Timestamp};
 
 use super::plan::{Pending, Planned};
@@ -180,7 +180,7 @@ impl Engine {
         }
 
         // 3. Orders.
-        let fields = RecordFields::hubspot_deal();
+        let fields = &self.config.revenue_fields;
         let orders: Vec<_> = planned
             .orders
             .into_iter()

@@ -1,0 +1,31 @@
+//! The Salesforce [`CrmProfile`]: what the sync engine needs to plan writes for Salesforce.
+
+use cartograph_connector::{ContactKeying, CrmProfile, MappingNames, RevenueFields};
+use cartograph_model::OrderObject;
+
+/// The profile name, also the key of stored Salesforce record ids.
+pub const PROFILE_NAME: &str = "salesforce";
+
+/// The default mapping file (`crates/salesforce/mappings/salesforce.toml`).
+pub const DEFAULT_MAPPING: &str = include_str!("../mappings/salesforce.toml");
+
+/// Salesforce's profile: mappings `contact` and `opportunity`; orders become opportunities;
+/// revenue is read from `Amount`, `CloseDate`, `Ecom_Currency__c`; contacts are keyed by the
+/// connector's External ID field, so two people sharing a mailbox stay two contacts.
+///
+/// ```
+/// let profile = cartograph_salesforce::profile();
+/// assert_eq!(profile.mappings.order, "opportunity");
+/// assert!(!profile.contact_keying.merges_by_email());
+/// ```
+pub fn profile() -> CrmProfile {
+    CrmProfile::new(PROFILE_NAME, DEFAULT_MAPPING)
+        .with_mappings(MappingNames::new("contact", "opportunity"))
+        .with_order_object(OrderObject::Deal)
+        .with_revenue_fields(RevenueFields::new(
+            "Amount",
+            "CloseDate",
+            "Ecom_Currency__c",
+        ))
+        .with_contact_keying(ContactKeying::ExternalId)
+}
