@@ -11,11 +11,13 @@
 //! use cartograph_model::Currency;
 //! use cartograph_sync::{EngineConfig, Pipeline};
 //!
+//! // The CRM crate's profile says what to write and how (mapping file, order object, keys).
+//! let profile = crm.profile().ok_or("a CRM connector has a profile")?;
 //! let pipeline = Pipeline::builder()
 //!     .source(source)
 //!     .sink(crm)
 //!     .store(store)
-//!     .engine(EngineConfig::for_profile(&crm.profile().expect("a CRM connector"), Rates::new(Currency::USD))?)
+//!     .engine(EngineConfig::for_profile(&profile, Rates::new(Currency::USD))?)
 //!     .build()
 //!     .await?;
 //! pipeline.backfill(&[Stream::Customers, Stream::Orders, Stream::Refunds]).await?;

@@ -261,7 +261,7 @@ fn per_field_errors_name_record_field_and_reason_and_other_fields_still_map() {
     assert!(matches!(by_field("text").reason, FieldErrorReason::NoRates));
     let msg = by_field("stage").to_string();
     assert!(
-        msg.contains("bigcommerce/order/0") && msg.contains("stage") && msg.contains("on_hold"),
+        msg.contains("shop/order/0") && msg.contains("stage") && msg.contains("on_hold"),
         "{msg}"
     );
     // The subject itself missing is one error, not a panic.
@@ -333,7 +333,7 @@ fields = [
     );
     assert_eq!(
         out.properties["ecom_store"],
-        PropertyValue::String("bigcommerce".into())
+        PropertyValue::String("shop".into())
     );
     assert!(!out.properties.contains_key("ecom_gift_message"));
     assert!(hubspot.custom_properties().any(|p| p.name == "ecom_store"));
@@ -359,7 +359,7 @@ fn hubspot_contact_carries_metrics_status_and_abandoned_cart() {
     }
     let all = engine.all();
     let pop = Population::build(all.values(), TierConfig::default());
-    let key = "bigcommerce/customer/3";
+    let key = "shop/customer/3";
     let m = &all[key];
     let now = m.last_order_at.unwrap();
     let status = evaluate(
@@ -374,7 +374,7 @@ fn hubspot_contact_carries_metrics_status_and_abandoned_cart() {
         },
     );
     let mut customer = cartograph_model::Customer::new(cartograph_model::SourceRef::new(
-        "bigcommerce",
+        "shop",
         cartograph_model::RecordKind::Customer,
         "3",
     ));

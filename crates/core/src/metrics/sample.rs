@@ -8,6 +8,9 @@ use cartograph_model::{
     OrderStatus, RawStatus, RecordKind, SourceRef, Timestamp,
 };
 
+/// The system name on every sample record's `SourceRef`.
+pub const SAMPLE_SYSTEM: &str = "shop";
+
 /// SplitMix64: tiny, fast, deterministic.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
@@ -101,10 +104,10 @@ pub fn order(rng: &mut Rng, i: usize, customers: usize) -> Order {
         );
     }
     Order {
-        source: SourceRef::new("bigcommerce", RecordKind::Order, i.to_string()),
+        source: SourceRef::new(SAMPLE_SYSTEM, RecordKind::Order, i.to_string()),
         number: Some(format!("{}", 100_000 + i)),
         customer: Some(SourceRef::new(
-            "bigcommerce",
+            SAMPLE_SYSTEM,
             RecordKind::Customer,
             customer.to_string(),
         )),
