@@ -276,7 +276,7 @@ async fn main() -> Result<(), BoxError> {
     .await?;
     let hs = HubSpotSim::start_with(HsSimConfig {
         // HubSpot's 190 requests per 10 s, with time running 100x faster.
-        time_scale: 100.0,
+        time_scale: 0.01,
         ..HsSimConfig::default()
     })
     .await?;

@@ -13,8 +13,12 @@
 //! | `store_sqlite` | `cartograph-store-sqlite`: the embedded default store | `sqlite` (default) |
 //! | `bigcommerce` | `cartograph-bigcommerce` | `bigcommerce` |
 //! | `hubspot` | `cartograph-hubspot` | `hubspot` |
+//! | `salesforce` | `cartograph-salesforce` | `salesforce` |
+//! | `activecampaign` | `cartograph-activecampaign` | `activecampaign` |
+//! | `harness` | the pair harness: any commerce simulator, any CRM simulator, one pipeline | `sim` |
 //!
-//! `sim` adds the vendor simulators of the enabled connectors, for tests. See
+//! `sim` adds the vendor simulators of the enabled connectors and the pair harness, for
+//! tests. See
 //! `docs/architecture.md` in the repository for the whole picture.
 
 pub use cartograph_connector as connector;
@@ -22,10 +26,16 @@ pub use cartograph_core as core;
 pub use cartograph_http as http;
 pub use cartograph_model as model;
 
+#[cfg(feature = "activecampaign")]
+pub use cartograph_activecampaign as activecampaign;
 #[cfg(feature = "bigcommerce")]
 pub use cartograph_bigcommerce as bigcommerce;
 #[cfg(feature = "hubspot")]
 pub use cartograph_hubspot as hubspot;
+#[cfg(feature = "salesforce")]
+pub use cartograph_salesforce as salesforce;
+#[cfg(feature = "sim")]
+pub mod harness;
 #[cfg(feature = "sqlite")]
 pub use cartograph_store_sqlite as store_sqlite;
 #[cfg(feature = "sync")]

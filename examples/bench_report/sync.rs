@@ -29,7 +29,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// HubSpot quota of the sync figure: requests per 10 s window (the Free/Starter burst).
 pub(crate) const SYNC_BURST: u32 = 100;
 /// Time scale of the sync figure: the 10 s window lasts 2 s.
-pub(crate) const SYNC_TIME_SCALE: f64 = 5.0;
+pub(crate) const SYNC_TIME_SCALE: f64 = 0.2;
 
 fn rates() -> Rates {
     Rates::new(Currency::USD)
@@ -160,7 +160,7 @@ async fn sync_run(n: usize, seed: u64, counts: &StatusCounts) -> Result<SyncRun,
         ..HsSimConfig::default()
     })
     .await?;
-    let window = Duration::from_secs(10).div_f64(SYNC_TIME_SCALE);
+    let window = Duration::from_secs(10).mul_f64(SYNC_TIME_SCALE);
     let customers = customers(n, seed);
     bc_sim.seed_customers(&customers);
     let dir = tempfile::tempdir()?;
@@ -227,7 +227,7 @@ pub(crate) async fn measure_sync(
     for run in 0..runs {
         results.push(sync_run(n, 100 + run as u64, counts).await?);
     }
-    let window_s = 10.0 / SYNC_TIME_SCALE;
+    let window_s = 10.0 * SYNC_TIME_SCALE;
     #[allow(clippy::cast_precision_loss)]
     let ceiling = f64::from(SYNC_BURST) * cartograph_hubspot::MAX_BATCH as f64 / window_s;
     let fractions: Vec<f64> = results

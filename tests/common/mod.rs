@@ -6,9 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use cartograph::harness::{CommerceSimulator, CrmSimulator, Harness};
 use cartograph_bigcommerce::BigCommerce;
 use cartograph_bigcommerce::sim::{SimConfig as BcSimConfig, Simulator};
-use cartograph_connector::{CommerceSource, CommerceWriter, CrmSink, CrmSource, Stream};
+use cartograph_connector::Stream;
 use cartograph_core::metrics::Rates;
 use cartograph_hubspot::HubSpot;
 use cartograph_hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
@@ -36,20 +37,14 @@ pub const STREAMS: [Stream; 4] = [
 
 pub struct World {
     pub dir: tempfile::TempDir,
-    pub bc: Simulator,
-    pub hs: HubSpotSim,
+    pub bc: Arc<Simulator>,
+    pub hs: Arc<HubSpotSim>,
     pub bigcommerce: Arc<BigCommerce>,
     pub hubspot: Arc<HubSpot>,
     pub store: Arc<dyn Store>,
     pub pipeline: Arc<Pipeline>,
     pub intake_url: String,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for World {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
+    pub harness: Harness,
 }
 
 pub fn rates() -> Rates {
@@ -67,62 +62,38 @@ pub fn bc_config() -> BcSimConfig {
     }
 }
 
-/// Starts everything; `tune` adjusts the engine configuration (recipes, thresholds).
+/// Starts everything through the pair harness; `tune` adjusts the engine configuration
+/// (recipes, thresholds).
 pub async fn world(tune: impl FnOnce(&mut EngineConfig, &HubSpotSim)) -> World {
-    let bc = Simulator::start(bc_config()).await.unwrap();
-    let hs = HubSpotSim::start_with(HsSimConfig {
-        burst: 10_000,
-        ..HsSimConfig::default()
-    })
-    .await
-    .unwrap();
+    let bc = Arc::new(Simulator::start(bc_config()).await.unwrap());
+    let hs = Arc::new(
+        HubSpotSim::start_with(HsSimConfig {
+            burst: 10_000,
+            ..HsSimConfig::default()
+        })
+        .await
+        .unwrap(),
+    );
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("e2e.sqlite")).unwrap());
     let bigcommerce = Arc::new(BigCommerce::new(bc.connector_config().build().unwrap()).unwrap());
     let hubspot = Arc::new(HubSpot::new(hs.connector_config().unwrap().build().unwrap()).unwrap());
-    hubspot
-        .ensure_properties(&hubspot.required_properties())
-        .await
-        .unwrap();
     let mut config = EngineConfig::for_profile(&cartograph_hubspot::profile(), rates()).unwrap();
     tune(&mut config, &hs);
-    let pipeline = Arc::new(
-        Pipeline::builder()
-            .source(Arc::clone(&bigcommerce) as Arc<dyn CommerceSource>)
-            .writer(Arc::clone(&bigcommerce) as Arc<dyn CommerceWriter>)
-            .sink(Arc::clone(&hubspot) as Arc<dyn CrmSink>)
-            .crm_source(Arc::clone(&hubspot) as Arc<dyn CrmSource>)
-            .store(Arc::clone(&store))
-            .engine(config)
-            .worker_config(WorkerConfig {
-                retry_base: Duration::from_millis(10),
-                ..WorkerConfig::default()
-            })
-            .build()
-            .await
-            .unwrap(),
-    );
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = cartograph_sync::http::intake_router(Arc::clone(&pipeline));
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    let intake_url = format!("http://{addr}");
-    for scope in SCOPES {
-        bc.register_webhook(
-            scope,
-            &format!("{intake_url}/webhooks/commerce"),
-            [(
-                cartograph_bigcommerce::config::DEFAULT_SECRET_HEADER.to_owned(),
-                cartograph_bigcommerce::sim::SIM_HEADER_SECRET.to_owned(),
-            )]
-            .into(),
-        );
-    }
-    hs.set_webhook_target(format!("{intake_url}/webhooks/crm"));
+    let harness = Harness::builder(
+        Arc::clone(&bc) as Arc<dyn CommerceSimulator>,
+        Arc::clone(&hs) as Arc<dyn CrmSimulator>,
+        Arc::clone(&store),
+        rates(),
+    )
+    .engine(config)
+    .worker_config(WorkerConfig {
+        retry_base: Duration::from_millis(10),
+        ..WorkerConfig::default()
+    })
+    .build()
+    .await
+    .unwrap();
     World {
         dir,
         bc,
@@ -130,9 +101,9 @@ pub async fn world(tune: impl FnOnce(&mut EngineConfig, &HubSpotSim)) -> World {
         bigcommerce,
         hubspot,
         store,
-        pipeline,
-        intake_url,
-        server,
+        pipeline: Arc::clone(&harness.pipeline),
+        intake_url: harness.intake_url.clone(),
+        harness,
     }
 }
 

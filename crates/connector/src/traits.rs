@@ -302,6 +302,13 @@ pub trait CrmSink: Send + Sync {
         None
     }
 
+    /// Properties the connector itself needs in the CRM before any write (its upsert keys,
+    /// such as a unique order-id property), beside those the mappings write. A pipeline
+    /// ensures both at `build()`.
+    fn required_properties(&self) -> Vec<PropertyDefinition> {
+        Vec::new()
+    }
+
     /// Looks contacts up by identity keys before any write; one answer per input, in order.
     async fn find_contacts(&self, _keys: &[IdentityKeys]) -> Result<Vec<Option<CrmContact>>> {
         unsupported(self.name(), "find_contacts")

@@ -106,6 +106,10 @@ impl CrmSink for HubSpot {
         c
     }
 
+    fn required_properties(&self) -> Vec<PropertyDefinition> {
+        crate::required_properties(self.client.config())
+    }
+
     fn profile(&self) -> Option<cartograph_connector::CrmProfile> {
         let mut profile = crate::profile();
         if let Some(object) = self.client.config().mapping.order_object {

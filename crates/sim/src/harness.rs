@@ -12,7 +12,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use cartograph_connector::{CommerceSource, CommerceWriter, CrmSink, CrmSource, Result};
 use cartograph_model::{
-    Brand, Cart, Category, Customer, CustomerGroup, Decimal, Order, OrderStatus, Product, Refund,
+    Brand, Cart, Category, Customer, CustomerGroup, Decimal, EnrollmentTarget, Order, OrderStatus,
+    Product, Refund,
 };
 
 /// Canonical records to load into a commerce simulator before a backfill. Records refer to
@@ -158,4 +159,30 @@ pub trait CrmSimulator: Send + Sync {
 
     /// Requests served so far.
     fn request_count(&self) -> u64;
+
+    /// Creates a target contacts can be enrolled in for a recipe (a list, a campaign, an
+    /// automation) named `name`, when the CRM has one; `None` otherwise (the default).
+    fn create_enrollment_target(&self, _name: &str) -> Option<EnrollmentTarget> {
+        None
+    }
+
+    /// How many contacts are enrolled in `target` (members of the list, the campaign, the
+    /// automation); 0 by default.
+    fn enrolled_in(&self, _target: &EnrollmentTarget) -> usize {
+        0
+    }
+
+    /// Sets the share of requests answered with a rate-limit error (429 in the vendor's
+    /// shape) and with a 503, for burst demos; the default does nothing.
+    fn set_fault_rates(&self, _rate_limited: f64, _server_errors: f64) {}
+
+    /// Record counts per object for a summary, in the CRM's words (e.g. `("deals", 40)`),
+    /// in display order; the default counts contacts, order records and tasks.
+    fn record_counts(&self) -> Vec<(String, usize)> {
+        vec![
+            ("contacts".to_owned(), self.contacts().len()),
+            ("order records".to_owned(), self.order_records().len()),
+            ("tasks".to_owned(), self.tasks().len()),
+        ]
+    }
 }

@@ -91,6 +91,10 @@ impl CrmSink for DryRunSink {
         self.inner.profile()
     }
 
+    fn required_properties(&self) -> Vec<cartograph_model::PropertyDefinition> {
+        self.inner.required_properties()
+    }
+
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
     }

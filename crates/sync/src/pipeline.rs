@@ -201,7 +201,16 @@ impl PipelineBuilder {
             .await?,
         );
         if self.ensure_properties && sink.capabilities().property_definitions {
-            let definitions = engine.property_definitions();
+            // The connector's own upsert keys first, then what the mappings write.
+            let mut definitions = sink.required_properties();
+            for definition in engine.property_definitions() {
+                if !definitions
+                    .iter()
+                    .any(|d| d.object == definition.object && d.name == definition.name)
+                {
+                    definitions.push(definition);
+                }
+            }
             let outcomes = sink
                 .ensure_properties(&definitions)
                 .await

@@ -228,7 +228,7 @@ async fn an_engine_configured_for_another_crm_is_refused_at_build() {
     let other = CrmProfile::new("othercrm", LEDGER_MAPPING)
         .with_mappings(MappingNames::new("member", "booking"))
         .with_order_object(OrderObject::Order);
-    let err = Pipeline::builder()
+    let built = Pipeline::builder()
         .source(Arc::new(shop) as Arc<dyn CommerceSource>)
         .sink(Arc::new(LedgerCrm {
             records: MemoryCrm::new(),
@@ -236,9 +236,10 @@ async fn an_engine_configured_for_another_crm_is_refused_at_build() {
         .store(store)
         .engine(EngineConfig::for_profile(&other, rates()).unwrap())
         .build()
-        .await
-        .err()
-        .expect("a mismatch is refused");
+        .await;
+    let Err(err) = built else {
+        panic!("a mismatch is refused");
+    };
     match err {
         cartograph_sync::BuildError::Config(e) => {
             assert_eq!(e.kind(), cartograph_connector::ErrorKind::Config);

@@ -19,6 +19,8 @@
 //! # Ok(()) }
 //! ```
 
+mod harness;
+pub use harness::SCOPES;
 mod http;
 mod routes_catalog;
 mod routes_customers;

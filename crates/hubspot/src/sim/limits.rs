@@ -63,14 +63,11 @@ pub(crate) struct Headers {
 }
 
 impl Limiter {
-    /// `burst` requests per 10 s divided by `time_scale`, `daily` per day, faults seeded.
+    /// `burst` requests per 10 s of portal time (scaled to real time by `time_scale`, real
+    /// seconds per portal second), `daily` per day, faults seeded. The interval header
+    /// reports the scaled window, so a client limiter follows the simulator's clock.
     pub(crate) fn new(burst: u32, daily: u32, time_scale: f64, seed: u64) -> Self {
-        let scale = if time_scale.is_finite() && time_scale > 0.0 {
-            time_scale
-        } else {
-            1.0
-        };
-        let window = Duration::from_secs(10).div_f64(scale);
+        let window = cartograph_sim::TimeScale::new(time_scale).real(Duration::from_secs(10));
         Self {
             burst,
             window,

@@ -12,6 +12,7 @@
 //! a seed or in order. Contact changes are posted as signed v3 webhooks to a registered
 //! URL.
 
+mod harness;
 mod limits;
 mod meta;
 mod objects;
@@ -51,7 +52,8 @@ pub struct SimConfig {
     pub burst: u32,
     /// Requests per day.
     pub daily: u32,
-    /// Time speed-up: the 10 s window lasts `10 s / time_scale`.
+    /// Real seconds per portal second ([`cartograph_sim::TimeScale`]): the 10 s window lasts
+    /// `10 s * time_scale` (0.01 runs the portal 100x faster; 1.0 is real time).
     pub time_scale: f64,
     /// Seed of random fault injection.
     pub seed: u64,
@@ -201,7 +203,8 @@ impl HubSpotSim {
         // The portal's own limits, on the simulator's clock.
         .limits(crate::config::PortalLimits {
             burst: c.burst,
-            burst_window: std::time::Duration::from_secs_f64(10.0 / c.time_scale.max(0.001)),
+            burst_window: cartograph_sim::TimeScale::new(c.time_scale)
+                .real(std::time::Duration::from_secs(10)),
             daily: c.daily,
         }))
     }

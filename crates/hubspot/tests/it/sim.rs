@@ -326,7 +326,7 @@ async fn delta_listing_moves_past_the_10000_search_cap() {
 async fn burst_limit_429s_are_retried_and_daily_limit_parks() {
     let sim = HubSpotSim::start_with(SimConfig {
         burst: 3,
-        time_scale: 200.0,
+        time_scale: 0.005,
         ..SimConfig::default()
     })
     .await

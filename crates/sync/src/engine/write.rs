@@ -209,7 +209,7 @@ impl Engine {
                     let revenue = planned.revenue_keys.contains(&order.value.key);
                     crm_revenue.push((
                         revenue
-                            .then(|| Entry::from_record(&order.value, &fields))
+                            .then(|| Entry::from_record(&order.value, fields))
                             .flatten(),
                         order.value.contact.is_some(),
                     ));

@@ -134,7 +134,7 @@ impl Planner<'_> {
             Error::new(ErrorKind::Invalid, e.to_string()).with_record(person.to_owned())
         })?;
         let population = {
-            let mut cache = lock(&self.population);
+            let mut cache = lock(self.population);
             let p = cache.update(person, &metrics);
             (p.tier(&metrics), p.rfm(&metrics))
         };

@@ -122,7 +122,7 @@ impl Planner<'_> {
             return Ok(Subject::Person(PersonId::new(owner.clone())));
         }
         if let Some(customer) = &order.customer
-            && let Some(p) = lock(&self.index).person_of_record(&customer.to_string())
+            && let Some(p) = lock(self.index).person_of_record(&customer.to_string())
         {
             return Ok(Subject::Person(p.clone()));
         }
@@ -153,7 +153,7 @@ impl Planner<'_> {
         planned: &mut Planned,
     ) -> Result<Subject, ItemOutcome> {
         if let Some(customer) = &cart.customer
-            && let Some(p) = lock(&self.index).person_of_record(&customer.to_string())
+            && let Some(p) = lock(self.index).person_of_record(&customer.to_string())
         {
             return Ok(Subject::Person(p.clone()));
         }
@@ -177,7 +177,7 @@ impl Planner<'_> {
         record: &IdentityRecord,
         planned: &mut Planned,
     ) -> Result<Result<PersonId, Error>, ItemOutcome> {
-        let mut index = lock(&self.index);
+        let mut index = lock(self.index);
         let (person, matched) = if let Some(p) = index.person_of_record(&record.id).cloned() {
             index.insert(record, &p);
             (p, None)
@@ -198,7 +198,7 @@ impl Planner<'_> {
                         .iter()
                         .map(|c| format!("{} ({})", c.person, c.rule))
                         .collect();
-                    lock(&self.quality).ambiguous += 1;
+                    lock(self.quality).ambiguous += 1;
                     return Ok(Err(Error::new(
                         ErrorKind::Conflict,
                         format!("ambiguous identity, needs review: {}", names.join(", ")),
@@ -209,7 +209,7 @@ impl Planner<'_> {
         };
         drop(index);
         {
-            let mut q = lock(&self.quality);
+            let mut q = lock(self.quality);
             q.resolved += 1;
             if matched.is_some() {
                 q.duplicates_prevented += 1;
