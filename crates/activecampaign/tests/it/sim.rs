@@ -1,0 +1,171 @@
+//! Simulator behaviour through the connector: automations fire only for live orders, carts
+//! convert, quota, auth, faults.
+
+use cartograph_activecampaign::ActiveCampaign;
+use cartograph_activecampaign::sim::{ActiveCampaignSim, SimConfig};
+use cartograph_connector::{CrmSink, ErrorKind};
+use cartograph_model::IdentityKeys;
+use cartograph_model::{Origin, PropertyValue, Timestamp};
+use cartograph_sim::{CrmSimulator, Fault};
+
+use crate::orders::order;
+use crate::support::*;
+
+async fn start() -> (ActiveCampaignSim, ActiveCampaign) {
+    let sim = ActiveCampaignSim::start(SimConfig::fast()).await.unwrap();
+    let ac = ActiveCampaign::new(sim.connector_config().unwrap().build().unwrap()).unwrap();
+    (sim, ac)
+}
+
+#[tokio::test]
+async fn historical_orders_never_trigger_automations_and_live_ones_trigger_exactly_one() {
+    let (sim, ac) = start().await;
+    ac.upsert_contacts(&[upsert("p", "ada@example.com", Default::default())])
+        .await
+        .unwrap();
+    let out = ac
+        .record_orders(&[
+            order("h1", Origin::Historical, 100),
+            order("h2", Origin::Historical, 200),
+        ])
+        .await
+        .unwrap();
+    assert!(out.iter().all(|o| o.is_ok()), "{out:?}");
+    assert!(sim.triggered_automations().is_empty());
+    let out = ac
+        .record_orders(&[order("l1", Origin::Live, 300)])
+        .await
+        .unwrap();
+    assert!(out[0].is_ok(), "{out:?}");
+    let runs = sim.triggered_automations();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0].automation, "makes_a_purchase");
+    assert_eq!(sim.order_records().len(), 3);
+    // A retry of the live order updates it and triggers nothing more.
+    ac.record_orders(&[order("l1", Origin::Live, 300)])
+        .await
+        .unwrap();
+    assert_eq!(sim.triggered_automations().len(), 1);
+    assert_eq!(sim.order_records().len(), 3);
+}
+
+#[tokio::test]
+async fn an_abandoned_cart_is_recovered_by_the_later_order() {
+    let (sim, ac) = start().await;
+    let mut cart = order("cart-1", Origin::Live, 900);
+    cart.properties.remove("externalid");
+    cart.properties
+        .insert("externalcheckoutid".into(), text("cart-1"));
+    cart.properties.insert(
+        "abandonedDate".into(),
+        PropertyValue::DateTime(Timestamp::now()),
+    );
+    ac.record_orders(&[cart]).await.unwrap();
+    assert_eq!(sim.orders_in_state(2).len(), 1);
+    let mut converted = order("o-9", Origin::Live, 900);
+    converted
+        .properties
+        .insert("externalcheckoutid".into(), text("cart-1"));
+    let out = ac.record_orders(&[converted]).await.unwrap();
+    assert!(out[0].is_ok(), "{out:?}");
+    assert_eq!(sim.orders_in_state(3).len(), 1, "{:?}", sim.order_records());
+    assert_eq!(sim.order_records().len(), 1);
+    let kinds: Vec<_> = sim
+        .triggered_automations()
+        .into_iter()
+        .map(|t| t.automation)
+        .collect();
+    assert_eq!(kinds, ["abandoned_cart", "makes_a_purchase"]);
+}
+
+#[tokio::test]
+async fn contacts_are_tagged_and_subscribed_unless_they_unsubscribed() {
+    let (sim, ac) = start().await;
+    let yes = props(&[("acceptsMarketing", PropertyValue::Bool(true))]);
+    let out = ac
+        .upsert_contacts(&[upsert("a", "a@example.com", yes.clone())])
+        .await
+        .unwrap();
+    let id = out[0].id.clone().unwrap();
+    assert_eq!(sim.contact_tags(&id), ["bigcommerce-customer"]);
+    assert_eq!(sim.list_status("1", &id), Some(1));
+    sim.set_list_status_as_user("1", &id, 2);
+    ac.upsert_contacts(&[upsert("a", "a@example.com", yes)])
+        .await
+        .unwrap();
+    assert_eq!(
+        sim.list_status("1", &id),
+        Some(2),
+        "an unsubscribed contact was re-subscribed"
+    );
+    assert_eq!(sim.contacts().len(), 1);
+}
+
+#[tokio::test]
+async fn a_wrong_token_is_refused_with_403() {
+    let sim = ActiveCampaignSim::start(SimConfig::fast()).await.unwrap();
+    let config = sim.connector_config().unwrap().build().unwrap();
+    let config = cartograph_activecampaign::ActiveCampaignConfig {
+        api_token: cartograph_http::Secret::new("wrong"),
+        ..config
+    };
+    let ac = ActiveCampaign::new(config).unwrap();
+    let err = ac
+        .find_contacts(&[IdentityKeys {
+            email: Some(email("a@example.com")),
+            ..Default::default()
+        }])
+        .await
+        .expect_err("refused");
+    assert_eq!(err.kind(), ErrorKind::Unauthorized);
+}
+
+#[tokio::test]
+async fn injected_429_and_503_are_retried() {
+    let (sim, ac) = start().await;
+    sim.faults()
+        .push(Fault::RateLimited(std::time::Duration::from_secs(1)));
+    sim.faults().push(Fault::ServerError(503));
+    let found = ac
+        .find_contacts(&[IdentityKeys {
+            email: Some(email("a@example.com")),
+            ..Default::default()
+        }])
+        .await
+        .unwrap();
+    assert!(found[0].is_none());
+    let stats = ac.transport_stats().unwrap();
+    assert_eq!((stats.rate_limited, stats.server_errors), (1, 1));
+}
+
+#[tokio::test]
+async fn the_quota_answers_429_past_five_requests_per_second() {
+    let sim = ActiveCampaignSim::start(SimConfig {
+        time_scale: cartograph_sim::TimeScale::new(100.0),
+        ..SimConfig::fast()
+    })
+    .await
+    .unwrap();
+    // No client-side limiter and no retries: the sixth request inside the window is refused.
+    let config = sim
+        .connector_config()
+        .unwrap()
+        .rate_limit(cartograph_http::RateLimit::new(
+            1_000_000,
+            std::time::Duration::from_secs(1),
+        ))
+        .retry(cartograph_http::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let ac = ActiveCampaign::new(config).unwrap();
+    let keys = [IdentityKeys {
+        email: Some(email("a@example.com")),
+        ..Default::default()
+    }];
+    for _ in 0..5 {
+        ac.find_contacts(&keys).await.unwrap();
+    }
+    let err = ac.find_contacts(&keys).await.expect_err("over quota");
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    assert!(err.retry_after().is_some());
+}
