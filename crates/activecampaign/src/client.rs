@@ -364,6 +364,23 @@ impl ActiveCampaignClient {
         created(&value, "ecomCustomer")
     }
 
+    /// `PUT /ecomCustomers/{id}` setting `acceptsMarketing`.
+    ///
+    /// # Errors
+    /// Transport and vendor errors.
+    pub async fn set_accepts_marketing(&self, id: &str, accepts_marketing: bool) -> Result<()> {
+        self.http
+            .send(
+                Request::put(format!("ecomCustomers/{id}"))
+                    .operation("upsert_contacts")
+                    .json(json!({ "ecomCustomer": {
+                        "acceptsMarketing": if accepts_marketing { "1" } else { "0" },
+                    }})),
+            )
+            .await
+            .map(drop)
+    }
+
     /// Ecommerce orders of `connection` with this order id (`filter = "externalid"`) or
     /// cart id (`"externalcheckoutid"`).
     ///

@@ -259,6 +259,9 @@ pub struct EcomCustomer {
     /// External id.
     #[serde(default)]
     pub externalid: String,
+    /// `"1"` opted in to marketing, `"0"` not.
+    #[serde(default, rename = "acceptsMarketing", deserialize_with = "opt_id")]
+    pub accepts_marketing: Option<String>,
 }
 
 /// `GET /ecomCustomers`.

@@ -54,14 +54,52 @@ impl ActiveCampaign {
                 self.client.tag_contact(&contact.id, &tag_id).await?;
             }
         }
-        if map::accepts_marketing(&input.properties) {
-            let list = self.list_id().await?;
-            self.subscribe(&list, &contact.id).await?;
+        if input.properties.contains_key(map::ACCEPTS_MARKETING) {
+            let accepts = map::accepts_marketing(&input.properties);
+            self.ensure_ecom_customer(&input.properties, &email, accepts)
+                .await?;
+            if accepts {
+                let list = self.list_id().await?;
+                self.subscribe(&list, &contact.id).await?;
+            }
         }
         Ok(match existing {
             Some(_) => RecordOutcome::updated(key, contact.id),
             None => RecordOutcome::created(key, contact.id),
         })
+    }
+
+    /// The buyer's ecommerce customer on the store's connection, created when missing
+    /// (`externalid` = `ECOM_CUSTOMER_ID`, else the lower-cased email) with
+    /// `acceptsMarketing` kept in step.
+    async fn ensure_ecom_customer(
+        &self,
+        properties: &cartograph_model::PropertyMap,
+        email: &str,
+        accepts: bool,
+    ) -> Result<String> {
+        let connection = self.connection_id().await?;
+        let wanted = if accepts { "1" } else { "0" };
+        match self.client.find_ecom_customer(&connection, email).await? {
+            Some(found) => {
+                if found.accepts_marketing.as_deref() != Some(wanted) {
+                    self.client
+                        .set_accepts_marketing(&found.id, accepts)
+                        .await?;
+                }
+                Ok(found.id)
+            }
+            None => {
+                let externalid = properties
+                    .get("ECOM_CUSTOMER_ID")
+                    .map(map::field_text)
+                    .filter(|t| !t.is_empty())
+                    .unwrap_or_else(|| email.to_lowercase());
+                self.client
+                    .create_ecom_customer(&connection, &externalid, email, accepts)
+                    .await
+            }
+        }
     }
 
     pub(super) async fn order_one(&self, record: &OrderRecord) -> Result<RecordOutcome> {

@@ -224,6 +224,11 @@ impl ActiveCampaignSim {
         std::mem::take(&mut self.shared.state().deliveries)
     }
 
+    /// Ecommerce customers (`connectionid`, `externalid`, `email`, `acceptsMarketing`).
+    pub fn ecom_customers(&self) -> Vec<SimRecordView> {
+        self.shared.state().customer_views()
+    }
+
     /// Ecommerce orders in `state` (0 pending, 1 completed, 2 abandoned, 3 recovered).
     pub fn orders_in_state(&self, state: u8) -> Vec<SimRecordView> {
         self.order_records()

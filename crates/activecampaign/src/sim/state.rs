@@ -305,6 +305,19 @@ impl State {
             .collect()
     }
 
+    pub(crate) fn customer_views(&self) -> Vec<SimRecordView> {
+        self.customers
+            .iter()
+            .map(|(id, c)| SimRecordView {
+                id: id.to_string(),
+                properties: ["connectionid", "externalid", "email", "acceptsMarketing"]
+                    .into_iter()
+                    .map(|k| (k.to_owned(), s(c, k)))
+                    .collect(),
+            })
+            .collect()
+    }
+
     pub(crate) fn note_views(&self) -> Vec<SimRecordView> {
         self.notes
             .iter()

@@ -5,7 +5,7 @@ use cartograph_model::{IdentityKeys, PropertyValue, Timestamp};
 use rust_decimal::Decimal;
 use serde_json::json;
 use wiremock::ResponseTemplate;
-use wiremock::matchers::{body_json, query_param};
+use wiremock::matchers::{body_json, body_partial_json, query_param};
 
 use crate::support::*;
 
@@ -118,6 +118,27 @@ async fn accepted_marketing_subscribes_but_never_resubscribes_an_unsubscribed_co
             .mount(&server)
             .await;
     }
+    on("GET", "connections")
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "connections": [{"id": "1", "service": "bigcommerce", "externalid": "store-1"}]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    on("GET", "ecomCustomers")
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ecomCustomers": []})))
+        .expect(2)
+        .mount(&server)
+        .await;
+    on("POST", "ecomCustomers")
+        .and(body_partial_json(
+            json!({"ecomCustomer": {"connectionid": "1", "acceptsMarketing": "1"}}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"ecomCustomer": {"id": "12"}})),
+        )
+        .expect(2)
+        .mount(&server)
+        .await;
     on("GET", "contacts/7/contactLists")
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"contactLists": []})))
         .mount(&server)

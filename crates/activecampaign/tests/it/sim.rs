@@ -169,3 +169,59 @@ async fn the_quota_answers_429_past_five_requests_per_second() {
     assert_eq!(err.kind(), ErrorKind::RateLimited);
     assert!(err.retry_after().is_some());
 }
+
+#[tokio::test]
+async fn person_edits_are_pushed_as_form_webhooks_and_parsed_with_the_path_secret() {
+    use cartograph_connector::{CrmSource, WebhookRequest};
+    use cartograph_model::CrmEventKind;
+    use wiremock::matchers::{header, method, path};
+    use wiremock::{Mock, ResponseTemplate};
+
+    let (sim, ac) = start().await;
+    let intake = wiremock::MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hooks/ac/s3cret"))
+        .and(header("content-type", "application/x-www-form-urlencoded"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&intake)
+        .await;
+    let url = format!("{}/hooks/ac/s3cret", intake.uri());
+    sim.deliver_webhooks_to(&url).await.unwrap();
+    let out = ac
+        .upsert_contacts(&[upsert("a", "a@example.com", Default::default())])
+        .await
+        .unwrap();
+    let id = out[0].id.clone().unwrap();
+    assert!(sim.update_contact_as_user(&id, "firstName", "Grace"));
+    // Our own write (source api) is not delivered; the person's edit is.
+    let mut received = Vec::new();
+    for _ in 0..200 {
+        received = intake.received_requests().await.unwrap_or_default();
+        if !received.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(received.len(), 1, "exactly the person's edit is delivered");
+    let config = sim
+        .connector_config()
+        .unwrap()
+        .webhook_secret(cartograph_http::Secret::new("s3cret"), None)
+        .build()
+        .unwrap();
+    let receiver = ActiveCampaign::new(config).unwrap();
+    let request = WebhookRequest::post(url, Vec::new(), received[0].body.clone());
+    let events = receiver.parse_webhook(&request).unwrap();
+    assert!(events.iter().any(|e| !e.is_own_write
+        && matches!(&e.kind, CrmEventKind::ContactPropertyChanged { crm_id, property, value }
+            if *crm_id == id && property == "firstName" && value.as_deref() == Some("Grace"))));
+    let forged = WebhookRequest::post(
+        format!("{}/hooks/ac/guess", intake.uri()),
+        Vec::new(),
+        received[0].body.clone(),
+    );
+    assert_eq!(
+        receiver.parse_webhook(&forged).unwrap_err().kind(),
+        ErrorKind::Signature
+    );
+}

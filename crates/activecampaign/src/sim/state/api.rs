@@ -197,6 +197,22 @@ impl State {
                 }
                 self.insert(Kind::Customer, c)
             }
+            ("PUT", ["ecomCustomers", id]) => {
+                let Some(key) = id
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|i| self.customers.contains_key(i))
+                else {
+                    return not_found("EcomCustomer");
+                };
+                let patch = body["ecomCustomer"].clone();
+                let mut merged = self.customers.get(&key).cloned().unwrap_or_default();
+                if let (Some(target), Value::Object(p)) = (merged.as_object_mut(), patch) {
+                    target.extend(p);
+                }
+                self.customers.insert(key, merged.clone());
+                (200, json!({"ecomCustomer": merged}))
+            }
             ("GET", ["ecomOrders"]) => page(q, "ecomOrders", filter(&self.orders, q)),
             ("POST", ["ecomOrders"]) => self.create_order(body["ecomOrder"].clone()),
             ("PUT", ["ecomOrders", id]) => self.update_order(id, body["ecomOrder"].clone()),
