@@ -364,6 +364,23 @@ impl ActiveCampaignClient {
         created(&value, "ecomCustomer")
     }
 
+    /// `POST /import/bulk_import` (up to 250 contacts; queued by ActiveCampaign).
+    ///
+    /// # Errors
+    /// Transport and vendor errors; a refused payload is `Invalid` (see
+    /// [`crate::error`] for "Rate limit exceeded.").
+    pub async fn bulk_import(&self, contacts: &[crate::wire::BulkContact]) -> Result<Value> {
+        self.http
+            .send_json(
+                Request::post("import/bulk_import")
+                    .operation("upsert_contacts")
+                    .json(json!({ "contacts": contacts }))
+                    // Re-sending an import is harmless: contacts are matched by email.
+                    .retry_safe(true),
+            )
+            .await
+    }
+
     /// `PUT /ecomCustomers/{id}` setting `acceptsMarketing`.
     ///
     /// # Errors

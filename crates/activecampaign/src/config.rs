@@ -76,6 +76,14 @@ pub struct ActiveCampaignConfig {
     /// Header carrying the webhook secret (set by the host's proxy); `None` = URL path.
     #[serde(default)]
     pub webhook_secret_header: Option<String>,
+    /// Historical `upsert_contacts` batches of at least this many contacts go through
+    /// `/import/bulk_import` (ActiveCampaign suggests 10 or more); 0 = never.
+    #[serde(default = "default_bulk_min")]
+    pub bulk_import_min: usize,
+}
+
+const fn default_bulk_min() -> usize {
+    10
 }
 
 fn default_tags() -> Vec<String> {
@@ -108,6 +116,7 @@ impl ActiveCampaignConfig {
                 tags: default_tags(),
                 webhook_secret: None,
                 webhook_secret_header: None,
+                bulk_import_min: default_bulk_min(),
             },
         }
     }
@@ -242,6 +251,13 @@ impl ActiveCampaignConfigBuilder {
     pub fn webhook_secret(mut self, secret: Secret, header: Option<String>) -> Self {
         self.config.webhook_secret = Some(secret);
         self.config.webhook_secret_header = header;
+        self
+    }
+
+    /// Sets the smallest historical batch sent through bulk import (0 = never).
+    #[must_use]
+    pub fn bulk_import_min(mut self, min: usize) -> Self {
+        self.config.bulk_import_min = min;
         self
     }
 

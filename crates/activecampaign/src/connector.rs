@@ -26,6 +26,8 @@ pub struct ActiveCampaign {
     config: ActiveCampaignConfig,
     client: ActiveCampaignClient,
     cache: Mutex<Cache>,
+    /// 100 bulk imports per minute.
+    imports: std::sync::Arc<cartograph_http::RateLimiter>,
 }
 
 #[derive(Debug, Default)]
@@ -53,10 +55,15 @@ impl ActiveCampaign {
     pub fn new(config: ActiveCampaignConfig) -> Result<Self> {
         config.validate()?;
         let client = ActiveCampaignClient::new(&config)?;
+        let imports = cartograph_http::RateLimiter::shared(cartograph_http::RateLimit::new(
+            100,
+            std::time::Duration::from_secs(60),
+        ))?;
         Ok(Self {
             config,
             client,
             cache: Mutex::new(Cache::default()),
+            imports,
         })
     }
 
@@ -255,6 +262,10 @@ impl CrmSink for ActiveCampaign {
             )
             .with_connector(CONNECTOR)
             .with_operation("upsert_contacts"));
+        }
+        let min = self.config.bulk_import_min;
+        if min > 0 && contacts.len() >= min && contacts.iter().all(|c| c.origin.is_historical()) {
+            return self.bulk_upsert(contacts).await;
         }
         let mut out = Vec::with_capacity(contacts.len());
         for input in contacts {

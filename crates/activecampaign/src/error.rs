@@ -86,6 +86,15 @@ pub fn classify(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
         403 => ErrorKind::Unauthorized,
         _ => base.kind(),
     };
+    if status == 400
+        && parsed
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("Rate limit exceeded"))
+    {
+        // The bulk-import limit (100 imports per minute) answers 400.
+        kind = ErrorKind::RateLimited;
+    }
     let first = parsed.errors.first();
     let code = first.and_then(|e| e.code.clone()).filter(|c| !c.is_empty());
     if code.as_deref() == Some("duplicate") {
@@ -118,8 +127,10 @@ pub fn classify(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
     }
     match kind {
         ErrorKind::RateLimited => {
-            err =
-                err.with_retry_after(parse_retry_after(headers).unwrap_or(Duration::from_secs(1)));
+            let default = if status == 400 { 60 } else { 1 };
+            err = err.with_retry_after(
+                parse_retry_after(headers).unwrap_or(Duration::from_secs(default)),
+            );
         }
         ErrorKind::Unavailable => {
             if let Some(after) = parse_retry_after(headers) {
@@ -171,6 +182,17 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::Invalid);
         assert_eq!(err.field(), Some("totalPrice"));
         assert_eq!(err.vendor_code(), Some("field_invalid"));
+    }
+
+    #[test]
+    fn bulk_import_rate_limit_is_a_400_that_waits_a_minute() {
+        let err = classify(
+            400,
+            &HeaderMap::new(),
+            br#"{"success":0,"message":"Rate limit exceeded.","failureReasons":["Up to 100 imports may be requested per minute."]}"#,
+        );
+        assert_eq!(err.kind(), ErrorKind::RateLimited);
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(60)));
     }
 
     #[test]

@@ -10,7 +10,10 @@ use cartograph_model::{
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive as _;
 
-use crate::wire::{Contact, ContactSync, EcomOrderInput, FieldValueInput, OrderProduct};
+use crate::wire::{
+    BulkContact, BulkField, BulkList, Contact, ContactSync, EcomOrderInput, FieldValueInput,
+    OrderProduct,
+};
 
 /// Contact properties that are standard `/contact/sync` fields, not custom fields.
 pub const STANDARD_CONTACT_FIELDS: [&str; 4] = ["email", "firstName", "lastName", "phone"];
@@ -94,6 +97,43 @@ pub fn contact_sync<S: std::hash::BuildHasher>(
         }
     }
     Ok(body)
+}
+
+/// One contact of a bulk import: the same fields as [`contact_sync`], plus `tags` and, when
+/// the person accepted marketing, `list` to subscribe to.
+///
+/// # Errors
+/// As for [`contact_sync`].
+pub fn bulk_contact<S: std::hash::BuildHasher>(
+    upsert: &ContactUpsert,
+    email: &str,
+    fields: &HashMap<String, String, S>,
+    tags: &[String],
+    list: Option<&str>,
+) -> Result<BulkContact> {
+    let sync = contact_sync(upsert, email, fields)?;
+    Ok(BulkContact {
+        email: sync.email,
+        first_name: sync.first_name,
+        last_name: sync.last_name,
+        phone: sync.phone,
+        tags: tags.to_vec(),
+        fields: sync
+            .field_values
+            .into_iter()
+            .map(|f| BulkField {
+                id: f.field,
+                value: f.value,
+            })
+            .collect(),
+        subscribe: list
+            .filter(|_| accepts_marketing(&upsert.properties))
+            .map(|l| BulkList {
+                listid: l.to_owned(),
+            })
+            .into_iter()
+            .collect(),
+    })
 }
 
 /// Whether an upsert says the person accepted marketing.

@@ -434,3 +434,45 @@ pub struct Created {
     #[serde(deserialize_with = "id")]
     pub id: String,
 }
+
+/// One custom field of a bulk-imported contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkField {
+    /// Field id (an integer in the spec).
+    #[serde(serialize_with = "int_id", deserialize_with = "id")]
+    pub id: String,
+    /// Value (multi-values `||a||b||`).
+    pub value: String,
+}
+
+/// A list a bulk-imported contact subscribes to (never one they unsubscribed from).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkList {
+    /// List id.
+    pub listid: String,
+}
+
+/// One contact of `POST /import/bulk_import`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct BulkContact {
+    /// Email.
+    pub email: String,
+    /// First name.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub last_name: Option<String>,
+    /// Phone.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub phone: Option<String>,
+    /// Tag names (created when missing).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub tags: Vec<String>,
+    /// Custom fields.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub fields: Vec<BulkField>,
+    /// Lists to subscribe to.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub subscribe: Vec<BulkList>,
+}

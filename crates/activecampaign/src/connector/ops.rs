@@ -69,6 +69,73 @@ impl ActiveCampaign {
         })
     }
 
+    /// A historical batch through `/import/bulk_import`: no lookups, tags and the list
+    /// subscription travel with each contact (ActiveCampaign never re-subscribes someone who
+    /// unsubscribed). Imports are queued, so outcomes are `Updated` without an id; a record
+    /// the mapping refuses fails alone.
+    pub(super) async fn bulk_upsert(
+        &self,
+        contacts: &[ContactUpsert],
+    ) -> Result<Vec<RecordOutcome>> {
+        let needs_fields = contacts.iter().any(|c| {
+            c.properties.keys().any(|k| {
+                !map::STANDARD_CONTACT_FIELDS.contains(&k.as_str()) && k != map::ACCEPTS_MARKETING
+            })
+        });
+        let fields = if needs_fields {
+            self.fields(false).await?
+        } else {
+            HashMap::new()
+        };
+        let list = if contacts
+            .iter()
+            .any(|c| map::accepts_marketing(&c.properties))
+        {
+            Some(self.list_id().await?)
+        } else {
+            None
+        };
+        let mut out: Vec<Option<RecordOutcome>> = Vec::with_capacity(contacts.len());
+        let mut batch = Vec::new();
+        for input in contacts {
+            let Some(email) = &input.identity.email else {
+                out.push(Some(RecordOutcome::failed(
+                    input.key.clone(),
+                    Error::invalid_field(input.key.clone(), "email", "bulk import needs an email"),
+                )));
+                continue;
+            };
+            match map::bulk_contact(
+                input,
+                email.as_str(),
+                &fields,
+                &self.config.tags,
+                list.as_deref(),
+            ) {
+                Ok(contact) => {
+                    batch.push(contact);
+                    out.push(None);
+                }
+                Err(e) => out.push(Some(RecordOutcome::failed(input.key.clone(), e))),
+            }
+        }
+        for chunk in batch.chunks(250) {
+            self.imports.acquire().await;
+            self.client.bulk_import(chunk).await?;
+        }
+        Ok(contacts
+            .iter()
+            .zip(out)
+            .map(|(input, outcome)| {
+                outcome.unwrap_or(RecordOutcome {
+                    key: input.key.clone(),
+                    id: None,
+                    status: cartograph_connector::WriteStatus::Updated,
+                })
+            })
+            .collect())
+    }
+
     /// The buyer's ecommerce customer on the store's connection, created when missing
     /// (`externalid` = `ECOM_CUSTOMER_ID`, else the lower-cased email) with
     /// `acceptsMarketing` kept in step.

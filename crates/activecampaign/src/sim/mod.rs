@@ -75,6 +75,7 @@ pub(crate) struct Shared {
     pub(crate) config: SimConfig,
     pub(crate) state: Mutex<State>,
     pub(crate) quota: Mutex<Quota>,
+    pub(crate) imports: Mutex<Quota>,
     pub(crate) faults: FaultInjector,
     pub(crate) requests: AtomicU64,
     pub(crate) log: Mutex<Vec<(String, String, serde_json::Value)>>,
@@ -106,6 +107,7 @@ impl ActiveCampaignSim {
     /// # Errors
     /// When no local port can be bound.
     pub async fn start(config: SimConfig) -> std::io::Result<Self> {
+        let scale = config.time_scale;
         let quota = Quota::new(
             config.requests_per_second,
             Duration::from_secs(1),
@@ -116,6 +118,7 @@ impl ActiveCampaignSim {
             config,
             state: Mutex::new(State::new()),
             quota: Mutex::new(quota),
+            imports: Mutex::new(Quota::new(100, Duration::from_secs(60), scale)),
             requests: AtomicU64::new(0),
             log: Mutex::new(Vec::new()),
         });
@@ -222,6 +225,11 @@ impl ActiveCampaignSim {
     /// Webhook deliveries made since the last call.
     pub fn take_webhook_requests(&self) -> Vec<WebhookRequest> {
         std::mem::take(&mut self.shared.state().deliveries)
+    }
+
+    /// Bulk imports accepted so far.
+    pub fn bulk_imports(&self) -> usize {
+        self.shared.state().bulk_imports
     }
 
     /// Ecommerce customers (`connectionid`, `externalid`, `email`, `acceptsMarketing`).

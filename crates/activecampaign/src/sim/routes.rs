@@ -108,6 +108,20 @@ async fn handle(
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push((method.to_string(), rest.to_owned(), json_body.clone()));
     }
+    if rest.trim_matches('/') == "import/bulk_import" {
+        let import = shared
+            .imports
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if !import.allowed {
+            return reply(
+                400,
+                &json!({"success": 0, "message": "Rate limit exceeded.",
+                        "failureReasons": ["Up to 100 imports may be requested per minute."]}),
+            );
+        }
+    }
     let (status, value, outbox) = {
         let mut state = shared.state();
         let (status, value) = state.handle(method.as_str(), &segments, &query, &json_body);

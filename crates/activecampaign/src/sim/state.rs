@@ -97,6 +97,7 @@ pub(crate) struct State {
     webhooks: Vec<Webhook>,
     pub(crate) enrollments: Vec<(String, String)>,
     pub(crate) triggered: Vec<Triggered>,
+    pub(crate) bulk_imports: usize,
     pub(crate) deliveries: Vec<WebhookRequest>,
     /// Deliveries for push webhooks, taken by the server task.
     pub(crate) outbox: Vec<WebhookRequest>,

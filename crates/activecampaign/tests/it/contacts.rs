@@ -259,3 +259,45 @@ async fn list_contacts_since_overlaps_a_day_filters_by_udate_and_follows_offsets
     assert_eq!(second.items[0].crm_id, "3");
     assert!(second.next.is_none());
 }
+
+#[tokio::test]
+async fn historical_batch_is_bulk_imported_without_lookups_and_retried_past_the_import_limit() {
+    let server = server().await;
+    on("POST", "import/bulk_import")
+        .respond_with(
+            ResponseTemplate::new(400)
+                .insert_header("retry-after", "0")
+                .set_body_json(json!({"success": 0, "message": "Rate limit exceeded.",
+                    "failureReasons": ["Up to 100 imports may be requested per minute."]})),
+        )
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    let expected: Vec<_> = (0..10)
+        .map(|i| json!({"email": format!("h{i}@example.com"), "first_name": "H", "tags": ["bigcommerce-customer"]}))
+        .collect();
+    on("POST", "import/bulk_import")
+        .and(body_json(json!({"contacts": expected})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"success": 1, "queued_contacts": 10,
+            "batchId": "b-1", "message": "Contact import queued"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let batch: Vec<_> = (0..10)
+        .map(|i| {
+            let mut u = upsert(
+                &format!("k{i}"),
+                &format!("h{i}@example.com"),
+                props(&[("firstName", text("H"))]),
+            );
+            u.origin = cartograph_model::Origin::Historical;
+            u
+        })
+        .collect();
+    let out = ac(&server).upsert_contacts(&batch).await.unwrap();
+    assert_eq!(out.len(), 10);
+    assert!(out.iter().all(|o| o.is_ok() && o.id.is_none()), "{out:?}");
+}

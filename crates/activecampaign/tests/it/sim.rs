@@ -225,3 +225,35 @@ async fn person_edits_are_pushed_as_form_webhooks_and_parsed_with_the_path_secre
         ErrorKind::Signature
     );
 }
+
+#[tokio::test]
+async fn historical_batches_go_through_one_bulk_import_that_respects_unsubscribes() {
+    let (sim, ac) = start().await;
+    let yes = props(&[
+        ("acceptsMarketing", PropertyValue::Bool(true)),
+        ("firstName", text("Backfilled")),
+    ]);
+    let first = ac
+        .upsert_contacts(&[upsert("u", "u0@example.com", yes.clone())])
+        .await
+        .unwrap();
+    let unsubscribed = first[0].id.clone().unwrap();
+    sim.set_list_status_as_user("1", &unsubscribed, 2);
+    let batch: Vec<_> = (0..12)
+        .map(|i| {
+            let mut u = upsert(&format!("k{i}"), &format!("u{i}@example.com"), yes.clone());
+            u.origin = Origin::Historical;
+            u
+        })
+        .collect();
+    let out = ac.upsert_contacts(&batch).await.unwrap();
+    assert_eq!(out.len(), 12);
+    assert!(out.iter().all(|o| o.is_ok()), "{out:?}");
+    assert_eq!(sim.bulk_imports(), 1);
+    assert_eq!(sim.contacts().len(), 12);
+    assert_eq!(sim.list_status("1", &unsubscribed), Some(2));
+    let other = sim.contact_by_email("u5@example.com").unwrap();
+    assert_eq!(other.properties["firstName"], "Backfilled");
+    assert_eq!(sim.list_status("1", &other.id), Some(1));
+    assert_eq!(sim.contact_tags(&other.id), ["bigcommerce-customer"]);
+}

@@ -183,6 +183,23 @@ async fn every_request_body_matches_the_corrected_spec() {
         .unwrap();
     assert!(out[0].is_ok(), "{out:?}");
     let id = out[0].id.clone().unwrap();
+    let backfill: Vec<_> = (0..10)
+        .map(|i| {
+            let mut u = upsert(
+                &format!("h{i}"),
+                &format!("h{i}@example.com"),
+                props(&[
+                    ("lastName", text("Hopper")),
+                    ("ECOM_LTV", PropertyValue::Number(5.into())),
+                    ("acceptsMarketing", PropertyValue::Bool(true)),
+                ]),
+            );
+            u.origin = Origin::Historical;
+            u
+        })
+        .collect();
+    let out = ac.upsert_contacts(&backfill).await.unwrap();
+    assert!(out.iter().all(|o| o.is_ok()), "{out:?}");
     let mut cart = order("cart-1", Origin::Live, 900);
     cart.properties.remove("externalid");
     cart.properties

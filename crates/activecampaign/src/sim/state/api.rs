@@ -265,6 +265,7 @@ impl State {
                     json!({"contactAutomation": {"id": id.to_string(), "contact": c.to_string(), "automation": a.to_string()}}),
                 )
             }
+            ("POST", ["import", "bulk_import"]) => self.bulk_import(body),
             ("POST", ["webhooks"]) => {
                 let w = &body["webhook"];
                 let list = |name: &str| -> Vec<String> {
@@ -293,6 +294,89 @@ impl State {
         }
     }
 
+    fn bulk_import(&mut self, body: &Value) -> Reply {
+        let Some(contacts) = body["contacts"].as_array() else {
+            return (
+                400,
+                json!({"success": 0, "message": "contacts is required"}),
+            );
+        };
+        if contacts.len() > 250 {
+            return (
+                400,
+                json!({"success": 0, "message": "Up to 250 contacts may be imported per request."}),
+            );
+        }
+        let bad: Vec<Value> = contacts
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !s(c, "email").contains('@'))
+            .map(|(i, _)| json!({"contact": i, "failureReason": "Field 'email' incorrect format"}))
+            .collect();
+        if !bad.is_empty() {
+            return (
+                400,
+                json!({"success": 0, "failureReasons": bad,
+                "message": "JSON payload did not pass validation. Please fix failure Reasons and retry. The import was not queued for processing."}),
+            );
+        }
+        for c in contacts {
+            let mut contact = json!({"email": s(c, "email")});
+            for (from, to) in [
+                ("first_name", "firstName"),
+                ("last_name", "lastName"),
+                ("phone", "phone"),
+            ] {
+                if c.get(from).is_some() {
+                    contact[to] = json!(s(c, from));
+                }
+            }
+            let values: Vec<Value> = c["fields"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|f| json!({"field": s(f, "id"), "value": s(f, "value")}))
+                .collect();
+            contact["fieldValues"] = Value::Array(values);
+            let (_, synced) = self.sync_contact_as(&json!({ "contact": contact }), "system");
+            let Some(id) = id_of(&synced["contact"], "id") else {
+                continue;
+            };
+            for tag in c["tags"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                let tag_id = match self.tags.iter().find(|(_, t)| t.eq_ignore_ascii_case(tag)) {
+                    Some((t, _)) => *t,
+                    None => {
+                        let t = self.id();
+                        self.tags.insert(t, tag.to_owned());
+                        t
+                    }
+                };
+                if !self.contact_tags.values().any(|v| *v == (id, tag_id)) {
+                    let ct = self.id();
+                    self.contact_tags.insert(ct, (id, tag_id));
+                }
+            }
+            for list in c["subscribe"].as_array().into_iter().flatten() {
+                if let Some(l) = id_of(list, "listid").filter(|l| self.lists.contains_key(l))
+                    && self.contact_lists.get(&(l, id)) != Some(&2)
+                {
+                    self.set_list_status(&l.to_string(), &id.to_string(), 1, "system");
+                }
+            }
+        }
+        self.bulk_imports += 1;
+        (
+            200,
+            json!({"success": 1, "queued_contacts": contacts.len(),
+                     "batchId": format!("sim-{}", self.bulk_imports), "message": "Contact import queued"}),
+        )
+    }
+
     fn list_contacts(&self, q: &BTreeMap<String, String>) -> Reply {
         let email = q.get("email");
         let after = q.get("filters[updated_after]");
@@ -317,6 +401,10 @@ impl State {
     }
 
     fn sync_contact(&mut self, body: &Value) -> Reply {
+        self.sync_contact_as(body, "api")
+    }
+
+    fn sync_contact_as(&mut self, body: &Value, source: &str) -> Reply {
         let c = &body["contact"];
         let email = s(c, "email").trim().to_owned();
         if email.is_empty() || !email.contains('@') {
@@ -380,7 +468,7 @@ impl State {
             contact.fields.extend(values);
             contact.udate = now();
         }
-        self.emit("update", "api", id, None);
+        self.emit("update", source, id, None);
         let contact = self.contacts.get(&id).cloned().unwrap_or_default();
         (status, json!({"contact": Self::contact_json(id, &contact)}))
     }
