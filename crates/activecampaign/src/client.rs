@@ -116,6 +116,30 @@ impl ActiveCampaignClient {
         self.http.send_json(request).await
     }
 
+    /// `GET /contacts?listid=&status=`: contacts of a list with a status (1 subscribed, 2
+    /// unsubscribed), one page.
+    ///
+    /// # Errors
+    /// Transport and vendor errors.
+    pub async fn list_members(
+        &self,
+        list: &str,
+        status: u8,
+        offset: u64,
+        limit: u32,
+    ) -> Result<ContactsPage> {
+        self.http
+            .send_json(
+                Request::get("contacts")
+                    .operation("list_memberships")
+                    .query("listid", list)
+                    .query("status", status.to_string())
+                    .query("limit", limit.clamp(1, MAX_PAGE).to_string())
+                    .query("offset", offset.to_string()),
+            )
+            .await
+    }
+
     /// `POST /contact/sync`: creates or updates by email.
     ///
     /// # Errors

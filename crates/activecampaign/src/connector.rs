@@ -8,8 +8,8 @@ use cartograph_connector::{
     ListRequest, Page, RecordOutcome, Result, Stream, TransportStats, WebhookRequest, async_trait,
 };
 use cartograph_model::{
-    ContactRef, ContactUpsert, CrmContact, CrmEvent, EnrollmentRequest, IdentityKeys, OrderRecord,
-    PropertyDefinition, TaskRequest, Timestamp,
+    ContactRef, ContactUpsert, CrmContact, CrmEvent, EnrollmentRequest, IdentityKeys,
+    MembershipChange, OrderRecord, PropertyDefinition, TaskRequest, Timestamp,
 };
 use tokio::sync::Mutex;
 
@@ -216,7 +216,7 @@ impl CrmSink for ActiveCampaign {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
-            list: vec![Stream::Contacts],
+            list: vec![Stream::Contacts, Stream::ListMemberships],
             delta: vec![Stream::Contacts],
             webhooks: true,
             webhook_signatures: false,
@@ -371,6 +371,56 @@ impl CrmSource for ActiveCampaign {
         let next_offset = offset + n;
         let next = (n > 0 && next_offset < page.meta.total())
             .then(|| Cursor::new(next_offset.to_string()));
+        Ok(Page { items, next })
+    }
+
+    /// Subscribed contacts of the list (`added = true`, `at` = the contact's `udate`),
+    /// then unsubscribed ones (`added = false`); `since` drops older changes. The cursor is
+    /// `<status>:<offset>`.
+    async fn list_memberships(
+        &self,
+        list_id: &str,
+        request: &ListRequest,
+    ) -> Result<Page<MembershipChange>> {
+        let (status, offset) = match request.cursor.as_ref().map(Cursor::as_str) {
+            None => (1u8, 0u64),
+            Some(c) => c
+                .split_once(':')
+                .and_then(|(s, o)| Some((s.parse().ok()?, o.parse().ok()?)))
+                .ok_or_else(|| {
+                    Error::new(ErrorKind::Invalid, format!("bad cursor {c:?}"))
+                        .with_connector(CONNECTOR)
+                        .with_operation("list_memberships")
+                })?,
+        };
+        let limit = request.limit.unwrap_or(crate::client::MAX_PAGE);
+        let page = self
+            .client
+            .list_members(list_id, status, offset, limit)
+            .await?;
+        let n = page.contacts.len() as u64;
+        let mut items = Vec::with_capacity(page.contacts.len());
+        for wire in &page.contacts {
+            let contact = map::contact(wire)?;
+            let at = contact.updated_at.unwrap_or(Timestamp::UNIX_EPOCH);
+            if request.since.is_some_and(|since| at < since) {
+                continue;
+            }
+            items.push(MembershipChange {
+                list_id: list_id.to_owned(),
+                contact_crm_id: contact.crm_id,
+                added: status == 1,
+                at,
+            });
+        }
+        let next_offset = offset + n;
+        let next = if n > 0 && next_offset < page.meta.total() {
+            Some(Cursor::new(format!("{status}:{next_offset}")))
+        } else if status == 1 {
+            Some(Cursor::new("2:0"))
+        } else {
+            None
+        };
         Ok(Page { items, next })
     }
 

@@ -257,3 +257,42 @@ async fn historical_batches_go_through_one_bulk_import_that_respects_unsubscribe
     assert_eq!(sim.list_status("1", &other.id), Some(1));
     assert_eq!(sim.contact_tags(&other.id), ["bigcommerce-customer"]);
 }
+
+#[tokio::test]
+async fn list_memberships_reports_subscribed_then_unsubscribed_contacts() {
+    use cartograph_connector::{CrmSource, ListRequest, drain};
+
+    let (sim, ac) = start().await;
+    let yes = props(&[("acceptsMarketing", PropertyValue::Bool(true))]);
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let out = ac
+            .upsert_contacts(&[upsert(
+                &format!("m{i}"),
+                &format!("m{i}@example.com"),
+                yes.clone(),
+            )])
+            .await
+            .unwrap();
+        ids.push(out[0].id.clone().unwrap());
+    }
+    sim.set_list_status_as_user("1", &ids[1], 2);
+    let changes = drain(&ListRequest::all().with_limit(1), |req| {
+        let ac = &ac;
+        async move { ac.list_memberships("1", &req).await }
+    })
+    .await
+    .unwrap();
+    let added: Vec<_> = changes
+        .iter()
+        .filter(|c| c.added)
+        .map(|c| c.contact_crm_id.clone())
+        .collect();
+    let removed: Vec<_> = changes
+        .iter()
+        .filter(|c| !c.added)
+        .map(|c| c.contact_crm_id.clone())
+        .collect();
+    assert_eq!(added, [ids[0].clone(), ids[2].clone()]);
+    assert_eq!(removed, [ids[1].clone()]);
+}

@@ -380,9 +380,18 @@ impl State {
     fn list_contacts(&self, q: &BTreeMap<String, String>) -> Reply {
         let email = q.get("email");
         let after = q.get("filters[updated_after]");
+        let member = |id: u64| match (q.get("listid"), q.get("status")) {
+            (None, _) => true,
+            (Some(l), status) => l.parse::<u64>().ok().is_some_and(|l| {
+                self.contact_lists
+                    .get(&(l, id))
+                    .is_some_and(|st| status.is_none_or(|want| *want == st.to_string()))
+            }),
+        };
         let mut rows: Vec<(&u64, &Contact)> = self
             .contacts
             .iter()
+            .filter(|(id, _)| member(**id))
             .filter(|(_, c)| email.is_none_or(|e| c.email.eq_ignore_ascii_case(e.trim())))
             .filter(|(_, c)| {
                 after.is_none_or(|d| c.udate.get(..10).is_some_and(|day| day >= d.as_str()))
