@@ -8,6 +8,7 @@ use cartograph_sim::SimRecordView;
 use serde_json::{Value, json};
 
 mod api;
+mod ecom;
 
 /// An automation run an ecommerce record started (what `source: 1` does and `source: 0`
 /// must never do).
