@@ -296,3 +296,64 @@ async fn list_memberships_reports_subscribed_then_unsubscribed_contacts() {
     assert_eq!(added, [ids[0].clone(), ids[2].clone()]);
     assert_eq!(removed, [ids[1].clone()]);
 }
+
+#[tokio::test]
+async fn the_harness_view_shows_contacts_orders_notes_and_enrollments() {
+    use cartograph_model::{
+        ContactRef, EnrollmentRequest, EnrollmentTarget, TaskKind, TaskPriority, TaskRequest,
+    };
+
+    let sim = ActiveCampaignSim::start(SimConfig::fast()).await.unwrap();
+    let sink = sim.sink().unwrap();
+    assert_eq!(sink.name(), "activecampaign");
+    assert!(sim.crm_source().unwrap().is_some());
+    let out = sink
+        .upsert_contacts(&[upsert(
+            "a",
+            "Ada@Example.com",
+            props(&[("firstName", text("Ada"))]),
+        )])
+        .await
+        .unwrap();
+    let id = out[0].id.clone().unwrap();
+    sink.record_orders(&[order("o-1", Origin::Live, 4200)])
+        .await
+        .unwrap();
+    let automation = sim.create_automation("vip");
+    sink.enroll(&[EnrollmentRequest {
+        key: "e".into(),
+        contact: ContactRef::CrmId(id.clone()),
+        target: EnrollmentTarget::Automation {
+            id: automation.clone(),
+        },
+        reason: String::new(),
+        origin: Origin::Live,
+    }])
+    .await
+    .unwrap();
+    sink.create_tasks(&[TaskRequest {
+        key: "t".into(),
+        kind: TaskKind::Task,
+        subject: "Refund".into(),
+        body: "Order o-1 refunded".into(),
+        priority: TaskPriority::High,
+        due_at: None,
+        contact: Some(ContactRef::Email(email("ada@example.com"))),
+        order_key: Some("o-1".into()),
+        owner_id: None,
+    }])
+    .await
+    .unwrap();
+    let contact = sim.contact_by_email("ada@example.com").unwrap();
+    assert_eq!(contact.id, id);
+    assert_eq!(contact.properties["firstName"], "Ada");
+    let orders = sim.order_records();
+    assert_eq!(orders[0].properties["totalPrice"], "4200");
+    assert_eq!(orders[0].properties["source"], "1");
+    assert_eq!(
+        sim.enrollments(),
+        [(id.clone(), format!("automation:{automation}"))]
+    );
+    assert!(sim.tasks()[0].properties["note"].contains("Refund"));
+    assert!(sim.request_count() > 0);
+}

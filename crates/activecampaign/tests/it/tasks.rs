@@ -126,3 +126,22 @@ async fn missing_custom_fields_are_created_and_existing_ones_left_alone() {
     assert!(matches!(out[1].status, WriteStatus::Created), "{out:?}");
     assert!(matches!(out[2].status, WriteStatus::Unchanged), "{out:?}");
 }
+
+#[tokio::test]
+async fn webhook_registration_excludes_the_api_source() {
+    let server = server().await;
+    on("POST", "webhooks")
+        .and(body_json(json!({"webhook": {"name": "cartograph", "url": "https://hooks.example/ac/s",
+            "events": ["update", "subscribe", "unsubscribe"], "sources": ["public", "admin", "system"]}})))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"webhook": {"id": "3"}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(
+        ac(&server)
+            .register_webhook("https://hooks.example/ac/s")
+            .await
+            .unwrap(),
+        "3"
+    );
+}
