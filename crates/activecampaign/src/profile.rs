@@ -30,3 +30,14 @@ pub fn profile() -> CrmProfile {
         )
         .with_contact_keying(ContactKeying::Email)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn profile_names_the_activecampaign_mappings() {
+        let p = super::profile();
+        assert_eq!(p.name, super::PROFILE_NAME);
+        assert_eq!(p.mappings.contact, "contact");
+        assert!(p.revenue_fields.minor_units);
+    }
+}
