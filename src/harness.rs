@@ -197,6 +197,18 @@ pub async fn start_crm(system: CrmSystem) -> Result<Arc<dyn CrmSimulator>, Harne
             .await?;
             Ok(Arc::new(sim))
         }
+        #[cfg(feature = "activecampaign")]
+        CrmSystem::ActiveCampaign => {
+            // ActiveCampaign's 5 requests/s per account, with time running 20x faster.
+            let sim = cartograph_activecampaign::sim::ActiveCampaignSim::start(
+                cartograph_activecampaign::sim::SimConfig {
+                    time_scale: cartograph_sim::TimeScale::new(0.05),
+                    ..cartograph_activecampaign::sim::SimConfig::default()
+                },
+            )
+            .await?;
+            Ok(Arc::new(sim))
+        }
         other => Err(HarnessError::NotEnabled(other.to_string())),
     }
 }

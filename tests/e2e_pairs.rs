@@ -34,7 +34,7 @@ fn enabled_commerce(system: CommerceSystem) -> bool {
 }
 
 fn enabled_crm(system: CrmSystem) -> bool {
-    matches!(system, CrmSystem::HubSpot)
+    matches!(system, CrmSystem::HubSpot | CrmSystem::ActiveCampaign)
 }
 
 fn rates() -> Rates {
