@@ -1,8 +1,10 @@
 //! Cartograph end to end, in under a minute, with nothing but this process.
 //!
-//! `cargo run --release --example demo`
+//! `cargo run --release --example demo` (BigCommerce into HubSpot), or pick the pair:
+//! `cargo run --release --example demo -- --pair bigcommerce:activecampaign`
+//! (`commerce:crm`; every pair compiled in works, wired by `cartograph::harness`).
 //!
-//! 1. Starts the BigCommerce and HubSpot simulators in-process (real HTTP on 127.0.0.1).
+//! 1. Starts the commerce and CRM simulators in-process (real HTTP on 127.0.0.1).
 //! 2. Seeds the store with generated customers (with realistic duplicates: case and alias
 //!    variants, guest checkouts, households), a catalog, tens of thousands of orders and
 //!    refunds.
@@ -18,19 +20,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cartograph_bigcommerce::BigCommerce;
-use cartograph_bigcommerce::sim::{SimConfig as BcSimConfig, Simulator};
-use cartograph_connector::{CommerceSource, CommerceWriter, CrmSink, CrmSource, Stream};
+use cartograph::harness::{
+    BACKFILL_STREAMS, CommerceSystem, CrmSystem, Harness, SeedData, parse_pair, start_commerce,
+    start_crm,
+};
 use cartograph_core::metrics::Rates;
-use cartograph_hubspot::HubSpot;
-use cartograph_hubspot::sim::{Fault, HubSpotSim, SimConfig as HsSimConfig};
 use cartograph_model::{
-    Brand, Cart, CartState, Category, Currency, Customer, Decimal, EnrollmentTarget, LineItem,
-    Money, Order, OrderStatus, PaymentStatus, Product, RawStatus, RecordKind, Refund, SourceRef,
-    Timestamp,
+    Brand, Cart, CartState, Category, Currency, Customer, Decimal, LineItem, Money, Order,
+    OrderStatus, PaymentStatus, Product, RawStatus, RecordKind, Refund, SourceRef, Timestamp,
 };
 use cartograph_store_sqlite::SqliteStore;
-use cartograph_sync::{EngineConfig, ListConfig, Pipeline, Store, WorkerConfig};
+use cartograph_sync::{ListConfig, Store, WorkerConfig};
 use cartograph_testkit::generate::{GeneratorConfig, RecordOrigin, generate};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
@@ -264,32 +264,28 @@ async fn main() -> Result<(), BoxError> {
             .with_writer(std::io::stderr)
             .init();
     }
+    let (commerce_system, crm_system) = pair_from_args()?;
+    let (shop_name, crm_name) = (display_commerce(commerce_system), display_crm(crm_system));
     let started = Instant::now();
     let mut rng = Rng(2026);
-    eprintln!("Cartograph demo: BigCommerce simulator -> Cartograph -> HubSpot simulator\n");
+    eprintln!("Cartograph demo: {shop_name} simulator -> Cartograph -> {crm_name} simulator\n");
 
-    // 1. Simulators.
-    let bc = Simulator::start(BcSimConfig {
-        time_scale: 0.0005,
-        ..BcSimConfig::default()
-    })
-    .await?;
-    let hs = HubSpotSim::start_with(HsSimConfig {
-        // HubSpot's 190 requests per 10 s, with time running 100x faster.
-        time_scale: 0.01,
-        ..HsSimConfig::default()
-    })
-    .await?;
+    // 1. Simulators (the vendor's documented quotas, on clocks running fast).
+    let bc = start_commerce(commerce_system).await?;
+    let hs = start_crm(crm_system).await?;
 
     // 2. Seed the store.
     let shop = shop(&mut rng);
     let (orders, refunds) = history(&shop, &mut rng);
-    bc.seed_categories(&shop.categories);
-    bc.seed_brands(&shop.brands);
-    bc.seed_products(&shop.products);
-    bc.seed_customers(&shop.accounts);
-    bc.seed_orders(&orders);
-    bc.seed_refunds(&refunds);
+    bc.seed(&SeedData {
+        categories: shop.categories.clone(),
+        brands: shop.brands.clone(),
+        products: shop.products.clone(),
+        customers: shop.accounts.clone(),
+        orders: orders.clone(),
+        refunds: refunds.clone(),
+        ..SeedData::default()
+    });
     eprintln!(
         "Store seeded: {} customer accounts, {} guest identities (duplicates of {} records), {} products, {} orders, {} refunds",
         shop.accounts.len(),
@@ -304,44 +300,38 @@ async fn main() -> Result<(), BoxError> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("cartograph.sqlite");
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db)?);
-    let bigcommerce = Arc::new(BigCommerce::new(bc.connector_config().build()?)?);
-    let hubspot = Arc::new(HubSpot::new(hs.connector_config()?.build()?)?);
-    hubspot
-        .ensure_properties(&hubspot.required_properties())
-        .await?;
-    let shipped = hs.create_list("Orders shipped", "MANUAL");
-    let abandoned = hs.create_list("Abandoned carts", "MANUAL");
-    let mut config =
-        EngineConfig::for_profile(&cartograph_hubspot::profile(), Rates::new(Currency::USD))?;
-    config.recipes.status_enrollments.insert(
-        OrderStatus::Shipped.as_str().into(),
-        EnrollmentTarget::List {
-            id: shipped.clone(),
-        },
-    );
-    config.recipes.abandoned_cart_enrollment = Some(EnrollmentTarget::List {
-        id: abandoned.clone(),
-    });
-    config.recipes.high_value_threshold = Some(Decimal::new(600, 0));
-    let pipeline = Arc::new(
-        Pipeline::builder()
-            .source(Arc::clone(&bigcommerce) as Arc<dyn CommerceSource>)
-            .writer(Arc::clone(&bigcommerce) as Arc<dyn CommerceWriter>)
-            .sink(Arc::clone(&hubspot) as Arc<dyn CrmSink>)
-            .crm_source(Arc::clone(&hubspot) as Arc<dyn CrmSource>)
-            .store(Arc::clone(&store))
-            .engine(config)
-            .list_config(ListConfig {
-                page_size: 250,
-                ..ListConfig::default()
-            })
-            .worker_config(WorkerConfig {
-                retry_base: Duration::from_millis(50),
-                ..WorkerConfig::default()
-            })
-            .build()
-            .await?,
-    );
+    let shipped = hs.create_enrollment_target("Orders shipped");
+    let abandoned = hs.create_enrollment_target("Abandoned carts");
+    let (shipped_target, abandoned_target) = (shipped.clone(), abandoned.clone());
+    let harness = Harness::builder(
+        Arc::clone(&bc),
+        Arc::clone(&hs),
+        Arc::clone(&store),
+        Rates::new(Currency::USD),
+    )
+    .tune(move |config| {
+        if let Some(target) = shipped_target {
+            config
+                .recipes
+                .status_enrollments
+                .insert(OrderStatus::Shipped.as_str().into(), target);
+        }
+        config.recipes.abandoned_cart_enrollment = abandoned_target;
+        config.recipes.high_value_threshold = Some(Decimal::new(600, 0));
+    })
+    .list_config(ListConfig {
+        page_size: 250,
+        ..ListConfig::default()
+    })
+    .worker_config(WorkerConfig {
+        retry_base: Duration::from_millis(50),
+        ..WorkerConfig::default()
+    })
+    // Webhooks are subscribed once the backfill is done.
+    .webhooks(false)
+    .build()
+    .await?;
+    let pipeline = Arc::clone(&harness.pipeline);
 
     // 4. Backfill with a progress bar.
     let bars = MultiProgress::new();
@@ -353,16 +343,7 @@ async fn main() -> Result<(), BoxError> {
     let backfill_started = Instant::now();
     let run = {
         let pipeline = Arc::clone(&pipeline);
-        tokio::spawn(async move {
-            pipeline
-                .backfill(&[
-                    Stream::Customers,
-                    Stream::Products,
-                    Stream::Orders,
-                    Stream::Refunds,
-                ])
-                .await
-        })
+        tokio::spawn(async move { pipeline.backfill(&BACKFILL_STREAMS).await })
     };
     let plain = !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut ticks = 0_u32;
@@ -385,24 +366,7 @@ async fn main() -> Result<(), BoxError> {
     let after_backfill = pipeline.counters();
 
     // 5. Live: intake server, webhooks from the store, two workers.
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-    let intake_url = format!("http://{}", listener.local_addr()?);
-    let app = cartograph_sync::http::intake_router(Arc::clone(&pipeline));
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    for scope in [
-        "store/order/*",
-        "store/cart/*",
-        "store/order/refund/created",
-    ] {
-        bc.register_webhook(
-            scope,
-            &format!("{intake_url}/webhooks/commerce"),
-            BTreeMap::from([(
-                cartograph_bigcommerce::config::DEFAULT_SECRET_HEADER.to_owned(),
-                cartograph_bigcommerce::sim::SIM_HEADER_SECRET.to_owned(),
-            )]),
-        );
-    }
+    harness.deliver_webhooks().await?;
     let workers = pipeline.spawn_workers(2);
 
     let live = bars.add(ProgressBar::new_spinner());
@@ -447,7 +411,7 @@ async fn main() -> Result<(), BoxError> {
         let p = &shop.products[rng.below(shop.products.len())];
         let unit = p.price.unwrap_or_else(|| usd(1000));
         carts.push(bc.create_cart(&Cart {
-            source: SourceRef::new("bigcommerce", RecordKind::Cart, format!("demo-cart-{i}")),
+            source: SourceRef::new(bc.system(), RecordKind::Cart, format!("demo-cart-{i}")),
             customer: Some(buyer.source.clone()),
             email: buyer.email.clone(),
             items: vec![LineItem {
@@ -482,9 +446,9 @@ async fn main() -> Result<(), BoxError> {
     for id in carts.iter().step_by(3) {
         bc.convert_cart(id);
     }
-    // A Black-Friday burst while HubSpot sheds load.
-    hs.set_fault_rate(0.25, Fault::TenSecondly);
-    live.set_message("burst: HubSpot answering some 429s and 503s");
+    // A Black-Friday burst while the CRM sheds load.
+    hs.set_fault_rates(0.25, 0.0);
+    live.set_message(format!("burst: {crm_name} answering some 429s and 503s"));
     for _ in 0..BURST_ORDERS {
         let o = order(
             &shop,
@@ -497,16 +461,16 @@ async fn main() -> Result<(), BoxError> {
         next_id += 1;
     }
     tokio::time::sleep(Duration::from_millis(800)).await;
-    hs.set_fault_rate(0.15, Fault::ServerError(503));
+    hs.set_fault_rates(0.0, 0.15);
     tokio::time::sleep(Duration::from_millis(800)).await;
-    hs.set_fault_rate(0.0, Fault::ServerError(503));
+    hs.set_fault_rates(0.0, 0.0);
 
     // Wait until deliveries stop arriving and the queue is empty.
     let deadline = Instant::now() + Duration::from_secs(30);
     let (mut seen, mut quiet_since) = (0, Instant::now());
     loop {
         let queue = store.queue_stats(Timestamp::now()).await?;
-        let deliveries = bc.deliveries().len();
+        let deliveries = bc.webhook_deliveries().0;
         live.set_message(format!(
             "{deliveries} webhook deliveries, queue: {} ready, {} in flight, {} delayed",
             queue.ready, queue.leased, queue.delayed
@@ -545,13 +509,12 @@ async fn main() -> Result<(), BoxError> {
         }
     }
     workers.shutdown().await?;
-    server.abort();
     live.finish_with_message("live traffic drained");
 
     // 6. The story.
     let counters = pipeline.counters();
     let quality = pipeline.quality();
-    let contacts = hs.records("contacts");
+    let contacts = hs.contacts();
     let all_letters = pipeline.dead_letter_count().await?;
     let reviews = store
         .dead_letters(&cartograph_sync::DeadLetterFilter {
@@ -564,13 +527,14 @@ async fn main() -> Result<(), BoxError> {
     let dead = all_letters - reviews;
     let emails: BTreeSet<String> = contacts
         .iter()
-        .filter_map(|c| c.properties.get("email").map(|e| e.to_lowercase()))
+        .filter_map(|c| {
+            ["email", "Email", "mail"]
+                .iter()
+                .find_map(|k| c.properties.get(*k))
+                .map(|e| e.to_lowercase())
+        })
         .collect();
-    let deliveries = bc.deliveries();
-    let failed_deliveries = deliveries
-        .iter()
-        .filter(|d| d.status.is_none_or(|s| s >= 300))
-        .count();
+    let (deliveries, failed_deliveries) = bc.webhook_deliveries();
     let rec = &quality.reconciliation;
     let (commerce_total, crm_total): (Decimal, Decimal) = rec
         .days
@@ -586,7 +550,8 @@ async fn main() -> Result<(), BoxError> {
         f64::from(u32::try_from(report.read).unwrap_or(u32::MAX)) / backfill_secs.max(0.001)
     );
     println!(
-        "  HubSpot contacts              {:>8}  ({} unique emails: never two contacts for one email)",
+        "  {:<30}{:>8}  ({} unique emails: never two contacts for one email)",
+        format!("{crm_name} contacts"),
         contacts.len(),
         emails.len()
     );
@@ -599,39 +564,30 @@ async fn main() -> Result<(), BoxError> {
     println!(
         "  ambiguous, sent to review     {reviews:>8}  (shared mailboxes: the order still reaches the email's contact)"
     );
-    println!(
-        "  deals                         {:>8}  (with {} line items)",
-        hs.records("deals").len(),
-        hs.records("line_items").len()
-    );
-    println!(
-        "  products                      {:>8}",
-        hs.records("products").len()
-    );
-    println!(
-        "  tasks for owners              {:>8}  (high-value orders, refunds, cancellations; none from history)",
-        hs.records("tasks").len()
-    );
-    println!(
-        "  enrolled: shipped list        {:>8}",
-        hs.list_members(&shipped).len()
-    );
-    println!(
-        "  enrolled: abandoned carts     {:>8}",
-        hs.list_members(&abandoned).len()
-    );
+    for (object, count) in hs.record_counts().into_iter().skip(1) {
+        println!("  {:<30}{count:>8}", format!("{crm_name} {object}"));
+    }
+    for (label, target) in [("shipped", &shipped), ("abandoned carts", &abandoned)] {
+        if let Some(target) = target {
+            println!(
+                "  {:<30}{:>8}",
+                format!("enrolled: {label}"),
+                hs.enrolled_in(target)
+            );
+        }
+    }
     println!(
         "  CRM writes (created/updated)  {:>8}  unchanged skipped {}",
         counters.written, counters.unchanged
     );
     println!(
         "  webhook deliveries            {:>8}  ({} not 2xx, retried by the store)",
-        deliveries.len(),
-        failed_deliveries
+        deliveries, failed_deliveries
     );
     let hubspot_transport = pipeline.transport().sink.unwrap_or_default();
     println!(
-        "  HubSpot requests              {:>8}  ({} answered 429, {} answered 5xx; {} retried by the connector, {} by the queue)",
+        "  {:<30}{:>8}  ({} answered 429, {} answered 5xx; {} retried by the connector, {} by the queue)",
+        format!("{crm_name} requests"),
         hubspot_transport.requests,
         hubspot_transport.rate_limited,
         hubspot_transport.server_errors,
@@ -661,4 +617,39 @@ async fn main() -> Result<(), BoxError> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// `--pair commerce:crm` (default `bigcommerce:hubspot`).
+fn pair_from_args() -> Result<(CommerceSystem, CrmSystem), BoxError> {
+    let mut args = std::env::args().skip(1);
+    let mut pair = (CommerceSystem::BigCommerce, CrmSystem::HubSpot);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--pair" => {
+                let value = args.next().ok_or("--pair needs commerce:crm")?;
+                pair = parse_pair(&value)?;
+            }
+            other => {
+                return Err(format!("unknown argument {other:?} (use --pair commerce:crm)").into());
+            }
+        }
+    }
+    Ok(pair)
+}
+
+fn display_commerce(system: CommerceSystem) -> &'static str {
+    match system {
+        CommerceSystem::BigCommerce => "BigCommerce",
+        CommerceSystem::Commercetools => "commercetools",
+        _ => system.as_str(),
+    }
+}
+
+fn display_crm(system: CrmSystem) -> &'static str {
+    match system {
+        CrmSystem::HubSpot => "HubSpot",
+        CrmSystem::Salesforce => "Salesforce",
+        CrmSystem::ActiveCampaign => "ActiveCampaign",
+        _ => system.as_str(),
+    }
 }

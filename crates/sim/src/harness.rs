@@ -104,6 +104,13 @@ pub trait CommerceSimulator: Send + Sync {
 
     /// Requests served so far.
     fn request_count(&self) -> u64;
+
+    /// Webhook deliveries attempted so far, and how many of them were not answered 2xx
+    /// (retried by the simulator as the vendor does); `(0, 0)` when the platform pushes no
+    /// webhooks.
+    fn webhook_deliveries(&self) -> (usize, usize) {
+        (0, 0)
+    }
 }
 
 /// A CRM record as a simulator holds it, property values as text.

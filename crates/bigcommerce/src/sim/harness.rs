@@ -102,4 +102,13 @@ impl CommerceSimulator for Simulator {
     fn request_count(&self) -> u64 {
         Simulator::request_count(self)
     }
+
+    fn webhook_deliveries(&self) -> (usize, usize) {
+        let deliveries = self.deliveries();
+        let failed = deliveries
+            .iter()
+            .filter(|d| d.status.is_none_or(|s| s >= 300))
+            .count();
+        (deliveries.len(), failed)
+    }
 }
