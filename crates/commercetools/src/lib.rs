@@ -10,6 +10,7 @@ pub mod webhook;
 // vendor's API reference (`specs/commercetools`).
 #[allow(missing_docs)]
 pub mod wire;
+pub mod writer;
 
 pub use client::{Client, Keyset};
 pub use config::{CommercetoolsConfig, CommercetoolsConfigBuilder};

@@ -2,6 +2,7 @@
 //! typed errors, money, refunds via payments, subscription deliveries and the spec examples.
 
 mod spec;
+mod writer;
 
 use std::time::Duration;
 
