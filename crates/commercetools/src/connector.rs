@@ -1,6 +1,9 @@
 //! [`Commercetools`]: the [`CommerceSource`] implementation (glue between [`Client`] and
 //! [`crate::map`]).
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use async_trait::async_trait;
 use cartograph_connector::{
     Capabilities, CommerceSource, ListRequest, Page, Result, Stream, TransportStats,
@@ -30,11 +33,14 @@ pub fn capabilities() -> Capabilities {
         Stream::Carts,
     ];
     Capabilities {
-        delta: streams
-            .iter()
-            .copied()
-            .filter(|s| *s != Stream::Refunds)
-            .collect(),
+        // Categories and groups carry no modification time in the canonical model; refunds
+        // change the payment, not the order's lastModifiedAt.
+        delta: vec![
+            Stream::Customers,
+            Stream::Orders,
+            Stream::Products,
+            Stream::Carts,
+        ],
         list: streams,
         webhooks: true,
         webhook_signatures: false,
@@ -45,10 +51,51 @@ pub fn capabilities() -> Capabilities {
     }
 }
 
+/// Largest number of `(record, lastModifiedAt)` pairs remembered for delta de-duplication
+/// (cleared when exceeded).
+pub const DEDUPE_CAPACITY: usize = 1_000_000;
+
+/// What a delta listing de-duplicates on: kind, id and modification time (every new
+/// `version` has a new `lastModifiedAt`).
+trait Versioned {
+    fn version_key(&self) -> (String, Option<Timestamp>);
+}
+
+macro_rules! versioned {
+    ($($ty:ty),*) => {$(
+        impl Versioned for $ty {
+            fn version_key(&self) -> (String, Option<Timestamp>) {
+                (format!("{}:{}", self.source.kind.as_str(), self.source.id), self.updated_at)
+            }
+        }
+    )*};
+}
+versioned!(Customer, Order, Product, Cart);
+
+impl Versioned for Refund {
+    fn version_key(&self) -> (String, Option<Timestamp>) {
+        (format!("refund:{}", self.source.id), Some(self.created_at))
+    }
+}
+impl Versioned for Category {
+    fn version_key(&self) -> (String, Option<Timestamp>) {
+        (format!("category:{}", self.source.id), None)
+    }
+}
+impl Versioned for CustomerGroup {
+    fn version_key(&self) -> (String, Option<Timestamp>) {
+        (format!("customer_group:{}", self.source.id), None)
+    }
+}
+
+/// Delivered `(record, lastModifiedAt)` pairs.
+type Delivered = HashSet<(String, Option<Timestamp>)>;
+
 /// The commercetools commerce source.
 #[derive(Clone, Debug)]
 pub struct Commercetools {
     client: Client,
+    delivered: Arc<Mutex<Delivered>>,
 }
 
 impl Commercetools {
@@ -59,6 +106,7 @@ impl Commercetools {
     pub fn new(config: CommercetoolsConfig) -> Result<Self> {
         Ok(Self {
             client: Client::new(config)?,
+            delivered: Arc::default(),
         })
     }
 
@@ -103,10 +151,15 @@ impl Commercetools {
     }
 
     /// One keyset page: the mapped items and the cursor after the last raw record.
-    async fn page<W: Resource, T>(
+    ///
+    /// A delta listing reaches back `delta_overlap_secs` before `since`; records from that
+    /// window are returned only when their `(id, lastModifiedAt)` was not delivered before,
+    /// so `since` keeps its "modified at or after" meaning for everything already seen.
+    async fn page<W: Resource, T: Versioned>(
         &self,
         resource: &str,
         query: Query,
+        since: Option<Timestamp>,
         map: impl Fn(&MapContext, &W) -> Result<Vec<T>>,
     ) -> Result<Page<T>> {
         let response = self.client.query::<W>(resource, &query).await?;
@@ -125,6 +178,19 @@ impl Commercetools {
         for raw in &response.results {
             items.extend(map(&ctx, raw)?);
         }
+        let mut delivered = self
+            .delivered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if delivered.len() > DEDUPE_CAPACITY {
+            delivered.clear();
+        }
+        items.retain(|item| {
+            let key = item.version_key();
+            let before_since = matches!((since, key.1), (Some(s), Some(at)) if at < s);
+            let fresh = delivered.insert(key);
+            !before_since || fresh
+        });
         Ok(Page { items, next })
     }
 
@@ -141,7 +207,7 @@ impl Commercetools {
             "cartState = \"Active\" and lastModifiedAt < \"{}\" and (customerEmail is defined or customerId is defined)",
             crate::client::predicate_time(cutoff)
         ));
-        self.page("carts", query, |ctx, c: &wire::Cart| {
+        self.page("carts", query, request.since, |ctx, c: &wire::Cart| {
             Ok(vec![map::cart(ctx, c)?])
         })
         .await
@@ -181,14 +247,17 @@ impl CommerceSource for Commercetools {
     }
 
     async fn list_customers(&self, request: &ListRequest) -> Result<Page<Customer>> {
-        self.page("customers", self.query(request)?, |ctx, c| {
-            Ok(vec![map::customer(ctx, c)?])
-        })
+        self.page(
+            "customers",
+            self.query(request)?,
+            request.since,
+            |ctx, c| Ok(vec![map::customer(ctx, c)?]),
+        )
         .await
     }
 
     async fn list_orders(&self, request: &ListRequest) -> Result<Page<Order>> {
-        self.page("orders", self.query(request)?, |ctx, o| {
+        self.page("orders", self.query(request)?, request.since, |ctx, o| {
             Ok(vec![map::order(ctx, o)?])
         })
         .await
@@ -198,32 +267,42 @@ impl CommerceSource for Commercetools {
         let mut query = self.query(request)?;
         query.predicates.push("paymentInfo is defined".to_owned());
         query.expand.push(EXPAND_PAYMENTS.to_owned());
-        self.page("orders", query, order_refunds).await
+        self.page("orders", query, request.since, order_refunds)
+            .await
     }
 
     async fn list_products(&self, request: &ListRequest) -> Result<Page<Product>> {
-        self.page("product-projections", self.query(request)?, |ctx, p| {
-            Ok(vec![map::product(ctx, p)?])
-        })
+        self.page(
+            "product-projections",
+            self.query(request)?,
+            request.since,
+            |ctx, p| Ok(vec![map::product(ctx, p)?]),
+        )
         .await
     }
 
     async fn list_categories(&self, request: &ListRequest) -> Result<Page<Category>> {
-        self.page("categories", self.query(request)?, |ctx, c| {
-            Ok(vec![map::category(ctx, c)])
-        })
+        self.page(
+            "categories",
+            self.query(request)?,
+            request.since,
+            |ctx, c| Ok(vec![map::category(ctx, c)]),
+        )
         .await
     }
 
     async fn list_customer_groups(&self, request: &ListRequest) -> Result<Page<CustomerGroup>> {
-        self.page("customer-groups", self.query(request)?, |ctx, g| {
-            Ok(vec![map::customer_group(ctx, g)])
-        })
+        self.page(
+            "customer-groups",
+            self.query(request)?,
+            request.since,
+            |ctx, g| Ok(vec![map::customer_group(ctx, g)]),
+        )
         .await
     }
 
     async fn list_carts(&self, request: &ListRequest) -> Result<Page<Cart>> {
-        self.page("carts", self.query(request)?, |ctx, c| {
+        self.page("carts", self.query(request)?, request.since, |ctx, c| {
             Ok(vec![map::cart(ctx, c)?])
         })
         .await

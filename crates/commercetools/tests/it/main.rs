@@ -433,3 +433,50 @@ async fn abandoned_cart_query_selects_idle_reachable_active_carts() {
         "{wheres:?}"
     );
 }
+
+#[tokio::test]
+async fn delta_overlap_returns_only_unseen_versions_from_before_since() {
+    let server = server().await;
+    token(&server, "t", 1).await;
+    Mock::given(method("GET"))
+        .and(path("/proj/customers"))
+        .and(query_param_is_missing("where"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(&[
+            customer("seen-old", "2026-01-01T09:58:00.000Z"),
+            customer("new", "2026-01-01T10:01:00.000Z"),
+        ])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/proj/customers"))
+        .and(query_param(
+            "where",
+            r#"lastModifiedAt >= "2026-01-01T09:55:00.000Z""#,
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"limit": 500, "count": 3,
+            "results": [
+                customer("seen-old", "2026-01-01T09:58:00.000Z"),
+                customer("late-commit", "2026-01-01T09:59:00.000Z"),
+                customer("new", "2026-01-01T10:01:00.000Z")]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let source = connector(&server);
+    source
+        .list_customers(&ListRequest::all())
+        .await
+        .expect("full");
+    let since = Timestamp::parse_rfc3339("2026-01-01T10:00:00Z").expect("time");
+    let ids: Vec<String> = source
+        .list_customers(&ListRequest::since(since))
+        .await
+        .expect("delta")
+        .items
+        .into_iter()
+        .map(|c| c.source.id)
+        .collect();
+    assert_eq!(ids, ["late-commit", "new"]);
+}
