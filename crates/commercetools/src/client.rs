@@ -96,6 +96,7 @@ resource!(wire::CustomerGroup, optional);
 resource!(wire::Category, optional);
 resource!(wire::ProductProjection, optional);
 resource!(wire::Payment, optional);
+resource!(wire::Message, required);
 
 /// A `where` predicate time (`"2026-01-01T00:00:00.000Z"` form, milliseconds, UTC).
 pub fn predicate_time(t: Timestamp) -> String {

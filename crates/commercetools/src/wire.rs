@@ -484,3 +484,20 @@ pub struct Payment {
     #[serde(default)]
     pub last_modified_at: Option<String>,
 }
+
+/// A `Message` of the Messages API (the typed rest kept as JSON for
+/// [`crate::webhook::notifications`]).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    pub id: String,
+    pub last_modified_at: String,
+    #[serde(default)]
+    pub sequence_number: Option<i64>,
+    #[serde(default)]
+    pub resource_version: Option<i64>,
+    #[serde(default)]
+    pub resource: Option<Reference>,
+    #[serde(flatten)]
+    pub rest: serde_json::Map<String, Value>,
+}

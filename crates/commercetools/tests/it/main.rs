@@ -480,3 +480,48 @@ async fn delta_overlap_returns_only_unseen_versions_from_before_since() {
         .collect();
     assert_eq!(ids, ["late-commit", "new"]);
 }
+
+fn msg(id: &str, seq: i64, at: &str) -> Value {
+    json!({"id": id, "version": 1, "sequenceNumber": seq, "resourceVersion": seq,
+           "resource": {"typeId": "customer", "id": "c-1"}, "type": "CustomerFirstNameSet",
+           "createdAt": at, "lastModifiedAt": at})
+}
+
+#[tokio::test]
+async fn messages_are_polled_keyset_and_old_resource_versions_skipped() {
+    let server = server().await;
+    token(&server, "t", 1).await;
+    Mock::given(method("GET"))
+        .and(path("/proj/messages"))
+        .and(query_param("sort", "lastModifiedAt asc"))
+        .and(query_param_is_missing("offset"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"limit": 500, "count": 3,
+            "results": [msg("m2", 2, "2026-01-01T00:00:02.000Z"),
+                        msg("m1", 1, "2026-01-01T00:00:01.000Z"),
+                        msg("m3", 3, "2026-01-01T00:00:03.000Z")]})),
+        )
+        .expect(2)
+        .mount(&server)
+        .await;
+    let source = connector(&server);
+    let first = source
+        .poll_messages(&ListRequest::all())
+        .await
+        .expect("ok")
+        .items;
+    // m1 arrives after m2 at resource version 1 < 2 already applied: skipped.
+    assert_eq!(
+        first.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(),
+        ["m2", "m3"]
+    );
+    let again = source
+        .poll_messages(&ListRequest::all())
+        .await
+        .expect("ok")
+        .items;
+    assert!(
+        again.is_empty(),
+        "already applied versions are skipped: {again:?}"
+    );
+}
