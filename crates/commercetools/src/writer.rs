@@ -128,7 +128,7 @@ impl Commercetools {
                 self.client().config().store_prefix()
             ))
             .operation("find_customers_by_email")
-            .query("where", format!("lowercaseEmail in ({list})"))
+            .query("where", format!("email in ({list})"))
             .query("limit", crate::config::MAX_LIMIT.to_string())
             .query("withTotal", "false");
             let page: wire::PagedQueryResponse<wire::Customer> =

@@ -28,14 +28,14 @@ fn empty() -> serde_json::Value {
 }
 
 #[tokio::test]
-async fn find_by_email_queries_lowercase_email_in_a_list() {
+async fn find_by_email_queries_normalized_emails_in_one_predicate() {
     let server = server().await;
     token(&server, "t", 1).await;
     Mock::given(method("GET"))
         .and(path("/proj/customers"))
         .and(query_param(
             "where",
-            r#"lowercaseEmail in ("a@example.com", "b@example.com")"#,
+            r#"email in ("a@example.com", "b@example.com")"#,
         ))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(json!({"limit": 500, "count": 1,
