@@ -581,8 +581,7 @@ async fn main() -> Result<(), BoxError> {
         counters.written, counters.unchanged
     );
     println!(
-        "  webhook deliveries            {:>8}  ({} not 2xx, retried by the store)",
-        deliveries, failed_deliveries
+        "  webhook deliveries            {deliveries:>8}  ({failed_deliveries} not 2xx, retried by the store)"
     );
     let hubspot_transport = pipeline.transport().sink.unwrap_or_default();
     println!(

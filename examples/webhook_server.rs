@@ -112,7 +112,7 @@ async fn main() -> Result<(), BoxError> {
     );
     axum::serve(
         listener,
-        cartograph_sync::http::intake_router(Arc::clone(&pipeline)),
+        cartograph_sync::router::intake_router(Arc::clone(&pipeline)),
     )
     .with_graceful_shutdown(async {
         let _ = tokio::signal::ctrl_c().await;

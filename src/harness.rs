@@ -404,7 +404,7 @@ impl HarnessBuilder {
         let pipeline = Arc::new(builder.build().await?);
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let intake_url = format!("http://{}", listener.local_addr()?);
-        let app = cartograph_sync::http::intake_router(Arc::clone(&pipeline));
+        let app = cartograph_sync::router::intake_router(Arc::clone(&pipeline));
         let server = tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, app).await {
                 tracing::warn!(%error, "intake server stopped");

@@ -12,6 +12,7 @@
 //! | `sync` | `cartograph-sync`: pipelines, modes, queue, dead letters | `sync` (default) |
 //! | `store_sqlite` | `cartograph-store-sqlite`: the embedded default store | `sqlite` (default) |
 //! | `bigcommerce` | `cartograph-bigcommerce` | `bigcommerce` |
+//! | `commercetools` | `cartograph-commercetools` | `commercetools` |
 //! | `hubspot` | `cartograph-hubspot` | `hubspot` |
 //! | `salesforce` | `cartograph-salesforce` | `salesforce` |
 //! | `activecampaign` | `cartograph-activecampaign` | `activecampaign` |
@@ -30,6 +31,8 @@ pub use cartograph_model as model;
 pub use cartograph_activecampaign as activecampaign;
 #[cfg(feature = "bigcommerce")]
 pub use cartograph_bigcommerce as bigcommerce;
+#[cfg(feature = "commercetools")]
+pub use cartograph_commercetools as commercetools;
 #[cfg(feature = "hubspot")]
 pub use cartograph_hubspot as hubspot;
 #[cfg(feature = "salesforce")]

@@ -2,7 +2,7 @@
 //!
 //! Signed BigCommerce webhooks (Standard Webhooks HMAC signature plus the custom header
 //! secret, as the BigCommerce simulator sends them) are posted over loopback HTTP to
-//! `cartograph_sync::http::intake_router` by many concurrent senders (one keep-alive
+//! `cartograph_sync::router::intake_router` by many concurrent senders (one keep-alive
 //! `reqwest` client). Each request is verified by the BigCommerce connector's
 //! `parse_webhook` and committed to a fresh SQLite queue (`SqliteStore`, default `Full`
 //! durability, group commit) before the 200 goes out. Latency is measured per request at the
@@ -114,7 +114,7 @@ async fn http_run(sim: &Simulator, count: usize, run: usize) -> Result<Run, BoxE
     let s = setup(sim).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let url = format!("http://{}/webhooks/commerce", listener.local_addr()?);
-    let app = cartograph_sync::http::intake_router(Arc::clone(&s.pipeline));
+    let app = cartograph_sync::router::intake_router(Arc::clone(&s.pipeline));
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -269,7 +269,7 @@ pub(crate) async fn measure(n: usize, runs: usize) -> Result<Vec<Figure>, BoxErr
         "webhooks_per_run": n,
         "runs": runs,
         "senders": SENDERS,
-        "transport": "loopback HTTP through cartograph_sync::http::intake_router (axum)",
+        "transport": "loopback HTTP through cartograph_sync::router::intake_router (axum)",
     });
     let temp = std::env::temp_dir();
     let detail = json!({

@@ -278,14 +278,14 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn metrics(&self, keys: &[String]) -> StoreResult<Vec<Option<String>>> {
+    async fn ledger_rows(&self, keys: &[String]) -> StoreResult<Vec<Option<String>>> {
         let keys = keys.to_vec();
         self.writer
             .call(move |c| ops::get_values(c, GET_METRICS, None, &keys))
             .await
     }
 
-    async fn save_metrics(&self, states: &[(String, String)]) -> StoreResult<()> {
+    async fn save_ledger_rows(&self, states: &[(String, String)]) -> StoreResult<()> {
         let states = states.to_vec();
         self.writer
             .call(move |c| ops::put_pairs(c, PUT_METRICS, None, &states))

@@ -11,8 +11,8 @@ use cartograph_connector::{CommerceSource, CrmSource, Error, ErrorKind, WebhookR
 use cartograph_model::Timestamp;
 use serde::Serialize;
 
+use crate::queue_item::WorkItem;
 use crate::store::{EnqueueOutcome, NewDeadLetter, NewQueuedEvent, Store};
-use crate::work::WorkItem;
 
 /// What intake did with one webhook request, and the HTTP status to answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

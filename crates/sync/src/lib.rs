@@ -2,14 +2,14 @@
 
 pub mod dry_run;
 pub mod engine;
-#[cfg(feature = "axum")]
-pub mod http;
 pub mod intake;
 pub mod modes;
 pub mod observe;
 pub mod pipeline;
+pub mod queue_item;
+#[cfg(feature = "axum")]
+pub mod router;
 pub mod store;
-pub mod work;
 pub mod worker;
 
 pub use dry_run::{DryRunSink, PlannedWrite};
@@ -21,12 +21,12 @@ pub use intake::{Intake, IntakeResponse};
 pub use modes::{ListConfig, ListError, ListReport, Lister, version_key};
 pub use observe::{CounterSnapshot, Counters};
 pub use pipeline::{BuildError, Pipeline, PipelineBuilder, TransportSummary};
+pub use queue_item::{ItemOutcome, WorkItem};
 pub use store::{
     Checkpoint, DeadLetter, DeadLetterFilter, DeadLetterId, EnqueueOutcome, Link, NewDeadLetter,
     NewQueuedEvent, QueueId, QueueStats, QueuedEvent, RecordLog, RunId, RunSummary, RunTotals,
     Store, StoreError, StoreResult,
 };
-pub use work::{ItemOutcome, WorkItem};
 pub use worker::{BatchReport, Handler, Worker, WorkerConfig, WorkerPool};
 
 /// Serde for `Duration` as integer milliseconds (config files).

@@ -15,8 +15,8 @@ use cartograph_model::{CommerceEvent, CommerceEventKind, Origin, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::observe::Counters;
+use crate::queue_item::{ItemOutcome, WorkItem};
 use crate::store::{NewDeadLetter, NewQueuedEvent, Store, StoreError, StoreResult};
-use crate::work::{ItemOutcome, WorkItem};
 use crate::worker::Handler;
 
 /// Listing settings.

@@ -352,10 +352,10 @@ pub trait Store: Send + Sync {
     // ---- metrics state ----
 
     /// Metrics state (JSON text) per customer key; one answer per key, in order.
-    async fn metrics(&self, keys: &[String]) -> StoreResult<Vec<Option<String>>>;
+    async fn ledger_rows(&self, keys: &[String]) -> StoreResult<Vec<Option<String>>>;
 
     /// Saves metrics state (JSON text) per customer key.
-    async fn save_metrics(&self, states: &[(String, String)]) -> StoreResult<()>;
+    async fn save_ledger_rows(&self, states: &[(String, String)]) -> StoreResult<()>;
 
     // ---- mapped-property hashes (skip unchanged, recognise echoes) ----
 

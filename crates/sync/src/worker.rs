@@ -13,8 +13,8 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 use crate::observe::Counters;
+use crate::queue_item::{ItemOutcome, WorkItem};
 use crate::store::{NewDeadLetter, QueuedEvent, Store, StoreResult};
-use crate::work::{ItemOutcome, WorkItem};
 
 /// Processes work items. The sync engine implements it; tests can plug in their own.
 #[async_trait]

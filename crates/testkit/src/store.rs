@@ -329,16 +329,16 @@ pub async fn keyed_state_round_trips(store: &dyn Store) {
         "ids are per CRM"
     );
     store
-        .save_metrics(&[("p1".into(), r#"{"orders":1}"#.into())])
+        .save_ledger_rows(&[("p1".into(), r#"{"orders":1}"#.into())])
         .await
         .expect("metrics");
     store
-        .save_metrics(&[("p1".into(), r#"{"orders":2}"#.into())])
+        .save_ledger_rows(&[("p1".into(), r#"{"orders":2}"#.into())])
         .await
         .expect("metrics");
     assert_eq!(
         store
-            .metrics(&["p1".into(), "p9".into()])
+            .ledger_rows(&["p1".into(), "p9".into()])
             .await
             .expect("metrics"),
         vec![Some(r#"{"orders":2}"#.to_owned()), None]

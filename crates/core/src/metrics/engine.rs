@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use cartograph_model::{CommerceEvent, Decimal, Money, Order, Refund};
 
 use super::categories::{CategoryArena, Qty};
+use super::customer_state::{CustomerState, DateKind, NONE, OrderSlot, RefundSlot, SETS_FROM};
 use super::interner::Interner;
-use super::store::{CustomerState, DateKind, NONE, OrderSlot, RefundSlot, SETS_FROM};
 
 use super::{
     CustomerMetrics, MetricsConfig, MetricsError, average, average_gap, cancelled_time,

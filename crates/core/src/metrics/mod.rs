@@ -26,13 +26,13 @@ use cartograph_model::{Currency, Decimal, Money, Order, Timestamp};
 use serde::{Deserialize, Serialize};
 
 mod categories;
+mod customer_state;
 mod engine;
 mod interner;
 mod population;
 mod rates;
 mod recompute;
 pub mod sample;
-mod store;
 
 pub use engine::{MetricsEngine, Outcome};
 pub use population::{Population, Rfm, TierConfig, ValueTier};

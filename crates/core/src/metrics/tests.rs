@@ -312,8 +312,11 @@ proptest! {
 fn engine_slots_stay_within_their_cache_lines() {
     // Not behaviour, but the layout the engine's speed rests on: one line per order,
     // three per customer.
-    assert!(std::mem::size_of::<super::store::OrderSlot>() <= 64);
-    assert_eq!(std::mem::size_of::<super::store::CustomerState>(), 192);
+    assert!(std::mem::size_of::<super::customer_state::OrderSlot>() <= 64);
+    assert_eq!(
+        std::mem::size_of::<super::customer_state::CustomerState>(),
+        192
+    );
 }
 
 /// Amounts and quantities beyond what sums can hold are typed errors naming the record and

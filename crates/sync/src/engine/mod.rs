@@ -30,8 +30,8 @@ pub use state::PersonState;
 pub use texts::{TaskText, TaskTexts};
 
 use crate::observe::Counters;
+use crate::queue_item::{ItemOutcome, WorkItem};
 use crate::store::{Store, StoreError};
-use crate::work::{ItemOutcome, WorkItem};
 use crate::worker::Handler;
 
 /// Why an engine could not be built.

@@ -9,7 +9,7 @@ use cartograph_connector::{Error, ErrorKind};
 use cartograph_model::{CrmEvent, CrmEventKind, EmailAddress, IdentityKeys};
 
 use super::Engine;
-use crate::work::ItemOutcome;
+use crate::queue_item::ItemOutcome;
 
 impl Engine {
     pub(crate) async fn handle_crm_event(&self, event: &CrmEvent) -> ItemOutcome {

@@ -11,7 +11,7 @@ use cartograph_model::{OrderRecord, Origin, PropertyMap, PropertyValue, Timestam
 
 use super::plan::{Pending, Planned};
 use super::{Engine, lock};
-use crate::work::ItemOutcome;
+use crate::queue_item::ItemOutcome;
 
 /// Per-item settlement: the first failure of any of its writes wins.
 struct Settle<'a> {
@@ -251,14 +251,14 @@ impl Engine {
             for review in &planned.reviews {
                 self.store.add_dead_letter(review).await?;
             }
-            self.store.save_metrics(&planned.owners).await?;
+            self.store.save_ledger_rows(&planned.owners).await?;
             let ledgers: Vec<(String, String)> = planned
                 .ledgers
                 .iter()
                 .filter(|(_, _, _, items)| !settle.retrying(items))
                 .map(|(_, key, json, _)| (key.clone(), json.clone()))
                 .collect();
-            self.store.save_metrics(&ledgers).await?;
+            self.store.save_ledger_rows(&ledgers).await?;
             self.store
                 .save_property_hashes(&crm, &written_hashes)
                 .await?;

@@ -4,7 +4,7 @@
 use cartograph_model::Timestamp;
 
 use super::MetricsEngine;
-use crate::metrics::store::{CustomerState, DateKind, DateSets, NONE, bump};
+use crate::metrics::customer_state::{CustomerState, DateKind, DateSets, NONE, bump};
 
 impl MetricsEngine {
     /// The customer a stored order counts for ([`NONE`] for none or no stored version).

@@ -16,7 +16,7 @@ use super::{Pending, Planned, Planner};
 use crate::engine::keys;
 use crate::engine::state::PersonState;
 use crate::engine::texts::TaskTexts;
-use crate::work::ItemOutcome;
+use crate::queue_item::ItemOutcome;
 
 impl Planner<'_> {
     /// enrollments.
@@ -166,7 +166,7 @@ impl Planner<'_> {
                 message: note.to_string(),
                 attempts: 1,
                 payload_kind: "commerce_event".into(),
-                payload: serde_json::to_string(&crate::work::WorkItem::CommerceEvent {
+                payload: serde_json::to_string(&crate::queue_item::WorkItem::CommerceEvent {
                     event: Box::new(event.clone()),
                 })
                 .unwrap_or_default(),

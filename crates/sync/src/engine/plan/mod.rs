@@ -29,8 +29,8 @@ pub(crate) use records::PopulationCache;
 
 use super::state::PersonState;
 use super::{Engine, EngineConfig, Ledger, Plans, keys};
+use crate::queue_item::ItemOutcome;
 use crate::store::{Link, StoreResult};
-use crate::work::ItemOutcome;
 
 /// A write and the queue items it settles.
 #[derive(Debug)]
@@ -297,7 +297,7 @@ impl Engine {
         let owners: BTreeMap<String, String> = owner_keys
             .iter()
             .cloned()
-            .zip(self.store.metrics(&owner_keys).await?)
+            .zip(self.store.ledger_rows(&owner_keys).await?)
             .filter_map(|(k, v)| {
                 v.and_then(|v| serde_json::from_str::<String>(&v).ok())
                     .map(|p| (k, p))
@@ -307,7 +307,10 @@ impl Engine {
         let people = resolved.people();
         let ledger_keys: Vec<String> = people.iter().map(|p| keys::person(p)).collect();
         let mut ledger: Ledger = BTreeMap::new();
-        for (person, raw) in people.iter().zip(self.store.metrics(&ledger_keys).await?) {
+        for (person, raw) in people
+            .iter()
+            .zip(self.store.ledger_rows(&ledger_keys).await?)
+        {
             let state = match raw {
                 Some(raw) => serde_json::from_str(&raw).unwrap_or_else(|e| {
                     tracing::error!(person, error = %e, "unreadable person ledger, starting afresh");

@@ -15,7 +15,7 @@ use crate::engine::config::OrdersAs;
 use crate::engine::keys;
 use crate::engine::state::PersonState;
 use crate::engine::texts::TaskTexts;
-use crate::work::ItemOutcome;
+use crate::queue_item::ItemOutcome;
 
 impl Planner<'_> {
     #[allow(clippy::too_many_arguments)]

@@ -16,7 +16,7 @@ use cartograph_model::{
 use super::{Pending, Planned, Planner, dead, field_error};
 use crate::engine::lock;
 use crate::engine::state::PersonState;
-use crate::work::ItemOutcome;
+use crate::queue_item::ItemOutcome;
 
 /// Value-tier cut points over everyone the engine has computed metrics for, rebuilt when
 /// enough has changed.

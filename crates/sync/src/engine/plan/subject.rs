@@ -12,8 +12,8 @@ use cartograph_model::{
 
 use super::{Planned, Planner, Subject, dead};
 use crate::engine::{keys, lock};
+use crate::queue_item::ItemOutcome;
 use crate::store::Link;
-use crate::work::ItemOutcome;
 
 /// A guest profile from an order or cart: the buyer as the store saw them.
 pub(super) fn guest_profile(
