@@ -246,6 +246,50 @@ impl SalesforceClient {
         Ok(results)
     }
 
+    /// `PATCH /composite/sobjects` (`allOrNone: false`): updates up to 200 records by
+    /// record id (`Id` in each body); one result per record, in order.
+    ///
+    /// # Errors
+    /// Transport and vendor errors of the whole call.
+    pub async fn update(
+        &self,
+        sobject: &str,
+        records: Vec<Value>,
+        operation: &'static str,
+    ) -> Result<Vec<SaveResult>> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        let n = records.len();
+        let records: Vec<Value> = records
+            .into_iter()
+            .map(|mut r| {
+                if let Some(map) = r.as_object_mut() {
+                    map.insert("attributes".into(), json!({ "type": sobject }));
+                }
+                r
+            })
+            .collect();
+        let http = self.http().await?;
+        let results: Vec<SaveResult> = http
+            .send_json(
+                self.write(
+                    Request::patch("composite/sobjects")
+                        .operation(operation)
+                        .json(json!({ "allOrNone": false, "records": records }))
+                        .retry_safe(true),
+                ),
+            )
+            .await?;
+        if results.len() != n {
+            return Err(decode(
+                "collection results",
+                format!("{} results for {n} records", results.len()),
+            ));
+        }
+        Ok(results)
+    }
+
     /// `POST /sobjects/{sobject}`: creates one record; its id.
     ///
     /// # Errors

@@ -193,6 +193,96 @@ impl Salesforce {
         Ok(())
     }
 
+    /// Lookup before write: a record whose External ID is not in the org yet but whose email
+    /// belongs to a person without an External ID adopts that person (update by id, writing
+    /// the External ID), so records created before Cartograph are never duplicated. The
+    /// rest is returned for the upsert.
+    async fn adopt(
+        &self,
+        sobject: &str,
+        contacts: &[ContactUpsert],
+        pending: Vec<(usize, Pending)>,
+        out: &mut [Option<RecordOutcome>],
+    ) -> Result<Vec<(usize, Pending)>> {
+        let ext_field = &self.config.external_id_field;
+        let emails: Vec<String> = pending
+            .iter()
+            .filter_map(|(i, _)| contacts[*i].identity.email.as_ref())
+            .map(|e| e.normalized().to_owned())
+            .collect();
+        if emails.is_empty() {
+            return Ok(pending);
+        }
+        let mut rows = Vec::new();
+        let mut unique: Vec<&String> = emails.iter().collect();
+        unique.sort();
+        unique.dedup();
+        for chunk in unique.chunks(QUERY_CHUNK) {
+            let list: Vec<String> = chunk.iter().map(|e| soql_quote(e)).collect();
+            let soql = format!(
+                "SELECT Id, Email, {ext_field} FROM {sobject} WHERE Email IN ({})",
+                list.join(", ")
+            );
+            rows.extend(self.client.query(&soql, "upsert_contacts").await?);
+        }
+        let known: HashSet<String> = rows
+            .iter()
+            .filter_map(|r| map::text(r, ext_field))
+            .map(|e| e.to_lowercase())
+            .collect();
+        let mut adopted_ids = HashSet::new();
+        let mut adopt = Vec::new();
+        let mut rest = Vec::new();
+        for (i, p) in pending {
+            let email = contacts[i]
+                .identity
+                .email
+                .as_ref()
+                .map(|e| e.normalized().to_owned());
+            let orphan = (!known.contains(&p.ext.to_lowercase()))
+                .then(|| {
+                    rows.iter().find(|r| {
+                        map::text(r, ext_field).is_none_or(|e| e.trim().is_empty())
+                            && map::text(r, "Email").map(|e| e.to_lowercase()) == email
+                    })
+                })
+                .flatten()
+                .and_then(|r| map::text(r, "Id"));
+            match orphan {
+                Some(id) if adopted_ids.insert(id.clone()) => adopt.push((i, id, p)),
+                _ => rest.push((i, p)),
+            }
+        }
+        let bodies: Vec<Value> = adopt
+            .iter()
+            .map(|(_, id, p)| {
+                let mut body = p.body.clone();
+                body.insert("Id".into(), json!(id));
+                body.insert(ext_field.clone(), json!(p.ext));
+                Value::Object(body)
+            })
+            .collect();
+        match self.client.update(sobject, bodies, "upsert_contacts").await {
+            Ok(results) => {
+                for ((i, _, p), r) in adopt.iter().zip(&results) {
+                    let mut r = r.clone();
+                    r.created = false;
+                    out[*i] = Some(outcome(&p.key, &r));
+                }
+            }
+            Err(e) if is_fatal(&e) => return Err(e),
+            Err(e) => {
+                for (i, _, p) in &adopt {
+                    out[*i] = Some(RecordOutcome::failed(
+                        p.key.clone(),
+                        e.clone().with_record(p.key.clone()),
+                    ));
+                }
+            }
+        }
+        Ok(rest)
+    }
+
     /// Person ids by normalized email (one SOQL query per 100 emails).
     async fn ids_by_email(&self, emails: &[String]) -> Result<HashMap<String, String>> {
         let mut out = HashMap::new();
@@ -450,6 +540,7 @@ impl CrmSink for Salesforce {
                 Err(e) => out[i] = Some(RecordOutcome::failed(key, e)),
             }
         }
+        let pending = self.adopt(sobject, contacts, pending, &mut out).await?;
         self.upsert_rounds(
             sobject,
             &self.config.external_id_field,

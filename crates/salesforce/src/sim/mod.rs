@@ -222,6 +222,12 @@ impl SalesforceSim {
         self.shared.state().insert("Campaign", fields)
     }
 
+    /// Creates a record as a person in the UI would (e.g. a Contact without the External
+    /// ID); its id.
+    pub fn create_as_user(&self, sobject: &str, fields: serde_json::Map<String, Value>) -> String {
+        self.shared.state().insert_as_user(sobject, fields)
+    }
+
     /// Every write's `Sforce-Call-Options` client id, in order.
     pub fn call_clients(&self) -> Vec<String> {
         self.shared.state().call_clients.clone()

@@ -297,6 +297,7 @@ impl State {
             ("GET", ["sobjects", object, "describe"]) => self.describe(object),
             ("PATCH", ["composite", "sobjects", object, field]) => self.upsert(object, field, body),
             ("POST", ["sobjects", object]) => self.create(object, body),
+            ("PATCH", ["composite", "sobjects"]) => self.update(body),
             ("POST", ["tooling", "sobjects", "CustomField"]) => self.custom_field(body),
             _ => error(
                 404,
@@ -544,6 +545,69 @@ impl State {
             }
         }
         (200, Value::Array(results))
+    }
+
+    fn update(&mut self, body: &Value) -> Reply {
+        let records = body
+            .get("records")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        if records.len() > 200 {
+            return error(
+                400,
+                "EXCEEDED_ID_LIMIT",
+                "record limit reached. cannot submit more than 200 records into this call",
+                &[],
+            );
+        }
+        let mut parsed = Vec::new();
+        for r in &records {
+            let Some(map) = r.as_object() else {
+                return error(400, "JSON_PARSER_ERROR", "records must be objects", &[]);
+            };
+            let object = map
+                .get("attributes")
+                .and_then(|a| a.get("type"))
+                .map(text)
+                .unwrap_or_default();
+            if !self.fields.contains_key(&object) {
+                return error(
+                    400,
+                    "INVALID_TYPE",
+                    "every record needs attributes.type",
+                    &[],
+                );
+            }
+            if let Some(reply) = self.check_fields(&object, map) {
+                return reply;
+            }
+            parsed.push((object.clone(), self.canonical(&object, map)));
+        }
+        let mut results = Vec::new();
+        for (object, mut fields) in parsed {
+            let id = fields.remove("Id").map(|v| text(&v)).unwrap_or_default();
+            let row = self
+                .rows
+                .get_mut(&object)
+                .and_then(|rows| rows.iter_mut().find(|r| r.id == id));
+            match row {
+                None => results.push(record_error("ENTITY_IS_DELETED", "entity is deleted", &[])),
+                Some(row) => {
+                    for (k, v) in fields {
+                        row.fields.insert(k, v);
+                    }
+                    row.fields.insert("LastModifiedDate".into(), json!(now()));
+                    results.push(json!({"id": row.id, "success": true, "errors": []}));
+                }
+            }
+        }
+        (200, Value::Array(results))
+    }
+
+    /// Inserts a row as a person in the UI would (no External ID).
+    pub(crate) fn insert_as_user(&mut self, object: &str, fields: Map<String, Value>) -> String {
+        self.insert(object, fields)
     }
 
     fn create(&mut self, object: &str, body: &Value) -> Reply {

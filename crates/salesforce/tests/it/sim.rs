@@ -267,3 +267,30 @@ async fn the_limit_header_and_injected_faults_are_survived() {
     assert!(found[0].is_none());
     assert!(sf.transport_stats().unwrap().retries >= 2);
 }
+
+#[tokio::test]
+async fn a_contact_created_before_cartograph_is_adopted_not_duplicated() {
+    let (sim, sf) = start(SimConfig::fast()).await;
+    let mut fields = serde_json::Map::new();
+    fields.insert("Email".into(), serde_json::json!("Old@Example.com"));
+    fields.insert("LastName".into(), serde_json::json!("Hopper"));
+    let existing = sim.create_as_user("Contact", fields);
+    let mut input = upsert("p1", "old@example.com");
+    input.properties.remove("Company");
+    let out = sf.upsert_contacts(&[input.clone()]).await.unwrap();
+    assert!(
+        matches!(out[0].status, WriteStatus::Updated),
+        "{:?}",
+        out[0]
+    );
+    assert_eq!(out[0].id.as_deref(), Some(existing.as_str()));
+    let again = sf.upsert_contacts(&[input]).await.unwrap();
+    assert_eq!(again[0].id.as_deref(), Some(existing.as_str()));
+    let contacts = sim.contacts();
+    assert_eq!(contacts.len(), 1);
+    assert_eq!(
+        contacts[0].properties["Cartograph_Key__c"],
+        "old@example.com"
+    );
+    assert_eq!(contacts[0].properties["LastName"], "Lovelace");
+}

@@ -49,6 +49,15 @@ async fn token(server: &MockServer, access: &str, times: u64) {
         .await;
 }
 
+async fn no_rows(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path(format!("{ROOT}/query")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "totalSize": 0, "done": true, "records": []})))
+        .mount(server)
+        .await;
+}
+
 async fn describe(server: &MockServer, object: &str, fields: &[&str]) {
     let fields: Vec<Value> = fields.iter().map(|f| json!({"name": f})).collect();
     Mock::given(method("GET"))
@@ -84,6 +93,7 @@ async fn upsert_exchanges_the_token_and_patches_the_collection() {
         &["Id", "Email", "LastName", "Cartograph_Key__c"],
     )
     .await;
+    no_rows(&server).await;
     Mock::given(method("PATCH"))
         .and(path(format!(
             "{ROOT}/composite/sobjects/Contact/Cartograph_Key__c"
@@ -158,6 +168,7 @@ async fn a_duplicate_rule_fails_only_its_record_and_is_not_retried() {
         &["Id", "Email", "LastName", "Cartograph_Key__c"],
     )
     .await;
+    no_rows(&server).await;
     Mock::given(method("PATCH"))
         .and(path(format!(
             "{ROOT}/composite/sobjects/Contact/Cartograph_Key__c"
