@@ -294,3 +294,24 @@ async fn a_contact_created_before_cartograph_is_adopted_not_duplicated() {
     );
     assert_eq!(contacts[0].properties["LastName"], "Lovelace");
 }
+
+#[tokio::test]
+async fn every_custom_property_of_the_default_mapping_can_be_ensured() {
+    let (_sim, sf) = start(SimConfig::fast()).await;
+    let file = cartograph_core::mapping::MappingFile::from_toml(
+        cartograph_salesforce::profile::DEFAULT_MAPPING,
+    )
+    .unwrap();
+    let mut defs: Vec<PropertyDefinition> = file.custom_properties().cloned().collect();
+    defs.extend(sf.required_properties());
+    let out = sf.ensure_properties(&defs).await.unwrap();
+    for o in &out {
+        assert!(o.is_ok(), "{o:?}");
+    }
+    let again = sf.ensure_properties(&defs).await.unwrap();
+    assert!(
+        again
+            .iter()
+            .all(|o| matches!(o.status, WriteStatus::Unchanged))
+    );
+}
