@@ -1,5 +1,18 @@
 #![doc = include_str!("../README.md")]
 
+pub mod client;
+pub mod config;
+pub mod connector;
+pub mod error;
+pub mod map;
 pub mod profile;
+#[cfg(feature = "sim")]
+pub mod sim;
 
+pub use client::SalesforceClient;
+pub use config::{
+    DEFAULT_API_VERSION, DEFAULT_EXTERNAL_ID_FIELD, Environment, MAX_BATCH, PersonObject,
+    SalesforceAuth, SalesforceConfig, SalesforceConfigBuilder,
+};
+pub use connector::Salesforce;
 pub use profile::profile;

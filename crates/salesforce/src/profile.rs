@@ -19,8 +19,23 @@ pub const DEFAULT_MAPPING: &str = include_str!("../mappings/salesforce.toml");
 /// assert!(!profile.contact_keying.merges_by_email());
 /// ```
 pub fn profile() -> CrmProfile {
+    profile_for(crate::config::PersonObject::Contact)
+}
+
+/// The profile for people written as Contacts (mapping `contact`) or Leads (mapping
+/// `lead`).
+///
+/// ```
+/// use cartograph_salesforce::config::PersonObject;
+/// assert_eq!(cartograph_salesforce::profile::profile_for(PersonObject::Lead).mappings.contact, "lead");
+/// ```
+pub fn profile_for(person: crate::config::PersonObject) -> CrmProfile {
+    let contact = match person {
+        crate::config::PersonObject::Contact => "contact",
+        crate::config::PersonObject::Lead => "lead",
+    };
     CrmProfile::new(PROFILE_NAME, DEFAULT_MAPPING)
-        .with_mappings(MappingNames::new("contact", "opportunity"))
+        .with_mappings(MappingNames::new(contact, "opportunity"))
         .with_order_object(OrderObject::Deal)
         .with_revenue_fields(RevenueFields::new(
             "Amount",

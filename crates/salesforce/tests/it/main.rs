@@ -1,0 +1,14 @@
+//! Integration tests: wiremock tests of the REST calls, the simulator, and the testkit
+//! conformance suite against the simulator.
+#![allow(
+    clippy::unwrap_used,
+    clippy::missing_panics_doc,
+    clippy::too_many_lines,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod conformance;
+mod mapping;
+mod sim;
+mod wire;
