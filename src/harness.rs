@@ -174,6 +174,8 @@ pub async fn start_commerce(
             .await?;
             Ok(Arc::new(sim))
         }
+        // Reachable when a system's feature is off.
+        #[allow(unreachable_patterns)]
         other => Err(HarnessError::NotEnabled(other.to_string())),
     }
 }
@@ -197,6 +199,17 @@ pub async fn start_crm(system: CrmSystem) -> Result<Arc<dyn CrmSimulator>, Harne
             .await?;
             Ok(Arc::new(sim))
         }
+        #[cfg(feature = "salesforce")]
+        CrmSystem::Salesforce => {
+            let sim = cartograph_salesforce::sim::SalesforceSim::start(
+                cartograph_salesforce::sim::SimConfig {
+                    time_scale: cartograph_sim::TimeScale::new(0.01),
+                    ..cartograph_salesforce::sim::SimConfig::default()
+                },
+            )
+            .await?;
+            Ok(Arc::new(sim))
+        }
         #[cfg(feature = "activecampaign")]
         CrmSystem::ActiveCampaign => {
             // ActiveCampaign's 5 requests/s per account, with time running 20x faster.
@@ -209,6 +222,8 @@ pub async fn start_crm(system: CrmSystem) -> Result<Arc<dyn CrmSimulator>, Harne
             .await?;
             Ok(Arc::new(sim))
         }
+        // Reachable when a system's feature is off.
+        #[allow(unreachable_patterns)]
         other => Err(HarnessError::NotEnabled(other.to_string())),
     }
 }

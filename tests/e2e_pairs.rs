@@ -34,7 +34,10 @@ fn enabled_commerce(system: CommerceSystem) -> bool {
 }
 
 fn enabled_crm(system: CrmSystem) -> bool {
-    matches!(system, CrmSystem::HubSpot | CrmSystem::ActiveCampaign)
+    matches!(
+        system,
+        CrmSystem::HubSpot | CrmSystem::ActiveCampaign | CrmSystem::Salesforce
+    )
 }
 
 fn rates() -> Rates {
