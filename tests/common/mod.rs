@@ -9,7 +9,6 @@ use std::time::Duration;
 use cartograph::harness::{CommerceSimulator, CrmSimulator, Harness};
 use cartograph_bigcommerce::BigCommerce;
 use cartograph_bigcommerce::sim::{SimConfig as BcSimConfig, Simulator};
-use cartograph_connector::Stream;
 use cartograph_core::metrics::Rates;
 use cartograph_hubspot::HubSpot;
 use cartograph_hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
@@ -18,22 +17,8 @@ use cartograph_store_sqlite::SqliteStore;
 use cartograph_sync::{EngineConfig, Pipeline, Store, WorkerConfig};
 use cartograph_testkit::fixtures::Seed;
 
-/// Every BigCommerce webhook scope the pipeline listens to.
-pub const SCOPES: [&str; 5] = [
-    "store/order/*",
-    "store/customer/*",
-    "store/cart/*",
-    "store/product/*",
-    "store/order/refund/created",
-];
-
-/// The streams a backfill lists, in dependency order.
-pub const STREAMS: [Stream; 4] = [
-    Stream::Customers,
-    Stream::Products,
-    Stream::Orders,
-    Stream::Refunds,
-];
+/// The streams a backfill lists, in dependency order (the harness's list).
+pub use cartograph::harness::BACKFILL_STREAMS as STREAMS;
 
 pub struct World {
     pub dir: tempfile::TempDir,
