@@ -18,6 +18,7 @@ use cartograph_sync::{EngineConfig, Pipeline, Store, WorkerConfig};
 use cartograph_testkit::fixtures::Seed;
 
 /// The streams a backfill lists, in dependency order (the harness's list).
+#[allow(unused_imports)] // not every test binary that includes this module lists streams
 pub use cartograph::harness::BACKFILL_STREAMS as STREAMS;
 
 pub struct World {
