@@ -226,6 +226,42 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn defer(&self, id: QueueId, not_before: Timestamp, reason: &str) -> StoreResult<()> {
+        let reason = reason.to_owned();
+        let next = not_before.unix_millis();
+        self.writer
+            .call(move |c| ops::defer(c, id, next, &reason))
+            .await
+    }
+
+    async fn lock_subjects(
+        &self,
+        holder: &str,
+        subjects: &[String],
+        hold_for: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Vec<bool>> {
+        if subjects.is_empty() {
+            return Ok(Vec::new());
+        }
+        let holder = holder.to_owned();
+        let subjects = subjects.to_vec();
+        self.writer
+            .call(move |c| ops::lock_subjects(c, &holder, &subjects, hold_for, now))
+            .await
+    }
+
+    async fn unlock_subjects(&self, holder: &str, subjects: &[String]) -> StoreResult<()> {
+        if subjects.is_empty() {
+            return Ok(());
+        }
+        let holder = holder.to_owned();
+        let subjects = subjects.to_vec();
+        self.writer
+            .call(move |c| ops::unlock_subjects(c, &holder, &subjects))
+            .await
+    }
+
     async fn dead_letter_queued(
         &self,
         id: QueueId,

@@ -214,6 +214,61 @@ pub(crate) fn retry_later(
     Ok(())
 }
 
+pub(crate) fn defer(c: &Connection, id: QueueId, next_ms: i64, reason: &str) -> StoreResult<()> {
+    let n = c
+        .prepare_cached(
+            "UPDATE queue SET next_attempt_ms = ?2, lease_until_ms = NULL, leased_by = NULL,
+             attempts = MAX(attempts - 1, 0), last_error = ?3 WHERE id = ?1",
+        )
+        .and_then(|mut s| s.execute(params![id, next_ms, reason]))
+        .map_err(|e| db(&e))?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("queued event {id}")));
+    }
+    Ok(())
+}
+
+pub(crate) fn lock_subjects(
+    c: &Connection,
+    holder: &str,
+    subjects: &[String],
+    hold_for: Duration,
+    now: Timestamp,
+) -> StoreResult<Vec<bool>> {
+    let now_ms = now.unix_millis();
+    let until_ms = now_ms.saturating_add(i64::try_from(hold_for.as_millis()).unwrap_or(i64::MAX));
+    // Insert, or take over an expired lock, or renew our own; otherwise leave it.
+    let mut take = c
+        .prepare_cached(
+            "INSERT INTO subject_locks (subject, holder, until_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT (subject) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms
+             WHERE subject_locks.holder = excluded.holder OR subject_locks.until_ms <= ?4",
+        )
+        .map_err(|e| db(&e))?;
+    subjects
+        .iter()
+        .map(|subject| {
+            take.execute(params![subject, holder, until_ms, now_ms])
+                .map(|n| n == 1)
+                .map_err(|e| db(&e))
+        })
+        .collect()
+}
+
+pub(crate) fn unlock_subjects(
+    c: &Connection,
+    holder: &str,
+    subjects: &[String],
+) -> StoreResult<()> {
+    let mut del = c
+        .prepare_cached("DELETE FROM subject_locks WHERE subject = ?1 AND holder = ?2")
+        .map_err(|e| db(&e))?;
+    for subject in subjects {
+        del.execute(params![subject, holder]).map_err(|e| db(&e))?;
+    }
+    Ok(())
+}
+
 pub(crate) fn dead_letter_queued(
     c: &Connection,
     id: QueueId,

@@ -97,10 +97,18 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX run_records_run ON run_records (run, seq);
     ",
+    // 2: per-subject locks (two events of one person are never processed at once).
+    r"
+    CREATE TABLE subject_locks (
+        subject  TEXT PRIMARY KEY,
+        holder   TEXT NOT NULL,
+        until_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Applies every migration newer than the database's version, each in its own transaction.
 /// Refuses a database written by a newer build.

@@ -387,6 +387,16 @@ impl Lister {
                         not_before: Timestamp::now(),
                     });
                 }
+                // Another worker holds the person: the queue's workers take it from here.
+                ItemOutcome::Defer { until, .. } => {
+                    retry.push(NewQueuedEvent {
+                        key: key.clone(),
+                        source: self.source.name().to_owned(),
+                        kind: item.kind().to_owned(),
+                        payload: encode(item)?,
+                        not_before: until,
+                    });
+                }
                 ItemOutcome::Dead { stage, error } => {
                     report.dead_lettered += 1;
                     self.counters.add_dead_lettered(1);

@@ -79,6 +79,14 @@ pub enum ItemOutcome {
         /// The failure.
         error: Error,
     },
+    /// Not tried: its subject is being processed elsewhere (another worker holds the
+    /// person's lock). Try again at `until`; no attempt is counted.
+    Defer {
+        /// When to try again.
+        until: Timestamp,
+        /// Why (for the queue's last-error column and logs).
+        reason: String,
+    },
     /// Will never pass as is: dead-letter it with the stage that failed.
     Dead {
         /// Pipeline stage (`decode`, `hydrate`, `resolve`, `map`, `write`, ...).

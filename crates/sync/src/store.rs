@@ -316,6 +316,11 @@ pub trait Store: Send + Sync {
         error: &str,
     ) -> StoreResult<()>;
 
+    /// Releases an event to be tried again at `not_before` **without** counting this lease as
+    /// an attempt (the lease's increment is undone): for items that were not tried at all
+    /// (their subject was locked by another worker) or that wait on a long-window quota.
+    async fn defer(&self, id: QueueId, not_before: Timestamp, reason: &str) -> StoreResult<()>;
+
     /// Moves a queued event to the dead letters (it is not marked processed, so a replay or a
     /// redelivery can bring it back).
     async fn dead_letter_queued(
@@ -326,6 +331,25 @@ pub trait Store: Send + Sync {
 
     /// Queue depth at `now`.
     async fn queue_stats(&self, now: Timestamp) -> StoreResult<QueueStats>;
+
+    // ---- subject locks (per-person serialization) ----
+
+    /// Takes the exclusive lock of each subject (a person) for `holder` until
+    /// `now + hold_for`, atomically per subject: one flag per input, in order, `true` when
+    /// `holder` now holds it. A subject held by another holder whose lock has not expired is
+    /// not taken; a lock `holder` already holds is renewed. Two holders never hold one subject
+    /// at the same time, across processes sharing the store. A holder that dies releases its
+    /// locks when they expire.
+    async fn lock_subjects(
+        &self,
+        holder: &str,
+        subjects: &[String],
+        hold_for: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Vec<bool>>;
+
+    /// Releases the locks `holder` holds on `subjects` (others' locks are left alone).
+    async fn unlock_subjects(&self, holder: &str, subjects: &[String]) -> StoreResult<()>;
 
     // ---- processed keys ----
 

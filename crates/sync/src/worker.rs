@@ -73,6 +73,8 @@ pub struct BatchReport {
     pub parked: usize,
     /// Items dead-lettered.
     pub dead_lettered: usize,
+    /// Items put back untried because their subject was busy elsewhere.
+    pub deferred: usize,
 }
 
 impl BatchReport {
@@ -82,6 +84,7 @@ impl BatchReport {
         self.retried += other.retried;
         self.parked += other.parked;
         self.dead_lettered += other.dead_lettered;
+        self.deferred += other.deferred;
     }
 }
 
@@ -188,10 +191,15 @@ impl Worker {
                 ItemOutcome::Park { until, error } => {
                     tracing::warn!(key = %event.key, until = %until, error = %error, "parked on quota");
                     self.store
-                        .retry_later(event.id, until, &error.to_string())
+                        .defer(event.id, until, &error.to_string())
                         .await?;
                     self.counters.add_parked(1);
                     report.parked += 1;
+                }
+                ItemOutcome::Defer { until, reason } => {
+                    tracing::debug!(key = %event.key, until = %until, reason, "deferred");
+                    self.store.defer(event.id, until, &reason).await?;
+                    report.deferred += 1;
                 }
                 ItemOutcome::Dead { stage, error } => {
                     self.dead_letter(event, stage, &error).await?;

@@ -286,6 +286,162 @@ pub async fn concurrent_workers_never_share_an_event(store: Arc<dyn Store>) {
     assert_eq!(seen.len(), 400, "every event handed out exactly once");
 }
 
+/// A deferred event comes back at its new time with its attempt count as before the lease.
+pub async fn defer_does_not_count_an_attempt(store: &dyn Store) {
+    store.enqueue(&[event("d1", at(0))]).await.expect("enqueue");
+    let first = store
+        .lease("w", 10, Duration::from_secs(30), at(0))
+        .await
+        .expect("lease");
+    assert_eq!(first[0].attempts, 1);
+    store
+        .defer(first[0].id, at(5), "subject busy")
+        .await
+        .expect("defer");
+    assert!(
+        store
+            .lease("w", 10, Duration::from_secs(30), at(4))
+            .await
+            .expect("lease")
+            .is_empty(),
+        "a deferred event is not due before its time"
+    );
+    let again = store
+        .lease("w", 10, Duration::from_secs(30), at(5))
+        .await
+        .expect("lease");
+    assert_eq!(again.len(), 1);
+    assert_eq!(
+        again[0].attempts, 1,
+        "a deferred lease is not counted as an attempt"
+    );
+    assert!(
+        store.defer(9_999_999, at(5), "gone").await.is_err(),
+        "deferring an unknown event is an error"
+    );
+}
+
+/// Subject locks are exclusive between holders, renewable by their holder, released by their
+/// holder only, and free again once expired.
+pub async fn subject_locks_are_exclusive(store: &dyn Store) {
+    let hold = Duration::from_secs(30);
+    let ab: Vec<String> = vec!["person:a".into(), "person:b".into()];
+    assert_eq!(
+        store
+            .lock_subjects("w1", &ab, hold, at(0))
+            .await
+            .expect("lock"),
+        vec![true, true]
+    );
+    let bc: Vec<String> = vec!["person:b".into(), "person:c".into()];
+    assert_eq!(
+        store
+            .lock_subjects("w2", &bc, hold, at(1))
+            .await
+            .expect("lock"),
+        vec![false, true],
+        "a subject held by another holder is not taken"
+    );
+    assert_eq!(
+        store
+            .lock_subjects("w1", &ab[1..], hold, at(20))
+            .await
+            .expect("renew"),
+        vec![true],
+        "a holder renews its own lock"
+    );
+    // w2 releasing b (which it does not hold) changes nothing.
+    store.unlock_subjects("w2", &ab[1..]).await.expect("unlock");
+    assert_eq!(
+        store
+            .lock_subjects("w2", &ab[1..], hold, at(40))
+            .await
+            .expect("lock"),
+        vec![false],
+        "the renewal moved the expiry, and another holder cannot release it"
+    );
+    assert_eq!(
+        store
+            .lock_subjects("w2", &ab[..1], hold, at(31))
+            .await
+            .expect("lock"),
+        vec![true],
+        "an expired lock is free"
+    );
+    store.unlock_subjects("w1", &ab[1..]).await.expect("unlock");
+    assert_eq!(
+        store
+            .lock_subjects("w3", &ab[1..], hold, at(41))
+            .await
+            .expect("lock"),
+        vec![true],
+        "a released lock is free"
+    );
+    assert!(
+        store
+            .lock_subjects("w3", &[], hold, at(41))
+            .await
+            .expect("empty")
+            .is_empty()
+    );
+}
+
+/// Many holders racing for the same subjects: at every moment each subject has one holder.
+pub async fn concurrent_holders_never_share_a_subject(store: Arc<dyn Store>) {
+    let subjects: Vec<String> = (0..5).map(|i| format!("person:{i}")).collect();
+    let inside = Arc::new(
+        (0..subjects.len())
+            .map(|_| std::sync::atomic::AtomicUsize::new(0))
+            .collect::<Vec<_>>(),
+    );
+    let mut tasks = Vec::new();
+    for w in 0..6 {
+        let store = Arc::clone(&store);
+        let subjects = subjects.clone();
+        let inside = Arc::clone(&inside);
+        tasks.push(tokio::spawn(async move {
+            let holder = format!("h{w}");
+            let mut held = 0_u32;
+            for round in 0..40 {
+                let pick = vec![
+                    subjects[(w + round) % subjects.len()].clone(),
+                    subjects[(w * 3 + round * 2 + 1) % subjects.len()].clone(),
+                ];
+                let got = store
+                    .lock_subjects(&holder, &pick, Duration::from_secs(600), at(1))
+                    .await
+                    .expect("lock");
+                let mine: Vec<String> = pick
+                    .iter()
+                    .zip(&got)
+                    .filter(|(_, g)| **g)
+                    .map(|(s, _)| s.clone())
+                    .collect::<HashSet<_>>()
+                    .into_iter()
+                    .collect();
+                for s in &mine {
+                    let i: usize = s["person:".len()..].parse().expect("index");
+                    let before = inside[i].fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    assert_eq!(before, 0, "{s} held by two holders at once");
+                }
+                tokio::task::yield_now().await;
+                for s in &mine {
+                    let i: usize = s["person:".len()..].parse().expect("index");
+                    inside[i].fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                }
+                held += u32::try_from(mine.len()).expect("small");
+                store.unlock_subjects(&holder, &mine).await.expect("unlock");
+            }
+            held
+        }));
+    }
+    let mut total = 0;
+    for task in tasks {
+        total += task.await.expect("holder task");
+    }
+    assert!(total > 0, "some locks were taken");
+}
+
 /// Links, CRM ids, metrics state and property hashes are stored per key and overwritten.
 pub async fn keyed_state_round_trips(store: &dyn Store) {
     store
@@ -506,6 +662,9 @@ where
     lease_hides_events_until_expiry(open().as_ref()).await;
     complete_and_retry(open().as_ref()).await;
     concurrent_workers_never_share_an_event(open()).await;
+    defer_does_not_count_an_attempt(open().as_ref()).await;
+    subject_locks_are_exclusive(open().as_ref()).await;
+    concurrent_holders_never_share_a_subject(open()).await;
     keyed_state_round_trips(open().as_ref()).await;
     dead_letters_lifecycle(open().as_ref()).await;
     queued_events_can_be_dead_lettered(open().as_ref()).await;

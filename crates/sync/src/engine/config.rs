@@ -1,6 +1,7 @@
 //! What the engine does with events: the recipes, as plain data with sensible defaults.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use cartograph_connector::{ContactKeying, CrmProfile, MappingNames};
 use cartograph_core::identity::RuleSet;
@@ -135,6 +136,12 @@ pub struct EngineConfig {
     pub texts: TaskTexts,
     /// Notifications hydrated at once per batch.
     pub hydrate_concurrency: usize,
+    /// How long a batch holds the locks of the people it processes (renewed every third of
+    /// it while the batch writes). A worker that dies frees its people after this.
+    pub subject_lock_for: Duration,
+    /// When an event's person is locked by another worker, the event is put back untried
+    /// and taken again after this.
+    pub busy_retry_after: Duration,
 }
 
 impl EngineConfig {
@@ -171,6 +178,8 @@ impl EngineConfig {
             recipes: Recipes::default(),
             texts: TaskTexts::default(),
             hydrate_concurrency: 8,
+            subject_lock_for: Duration::from_secs(30),
+            busy_retry_after: Duration::from_millis(200),
         })
     }
 

@@ -60,6 +60,9 @@ pub(crate) struct Plans {
     pub(crate) product: Option<Plan>,
 }
 
+/// Engines made in this process (part of each engine's lock-holder id).
+static ENGINES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// The engine. Build it with [`Engine::new`]; share it as `Arc<Engine>` between workers and
 /// listing modes.
 pub struct Engine {
@@ -74,6 +77,9 @@ pub struct Engine {
     pub(crate) index: Mutex<IdentityIndex>,
     pub(crate) population: Mutex<plan::PopulationCache>,
     pub(crate) quality: Mutex<quality::Quality>,
+    /// Unique per engine instance (process id, start time): prefixes lock holder names.
+    id: String,
+    batches: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Engine {
@@ -142,6 +148,13 @@ impl Engine {
             crm,
             plans,
             index: Mutex::new(index),
+            id: format!(
+                "engine-{}-{}-{}",
+                std::process::id(),
+                cartograph_model::Timestamp::now().unix_millis(),
+                ENGINES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            ),
+            batches: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -171,7 +184,8 @@ impl Engine {
         events: Vec<(usize, CommerceEvent)>,
         out: &mut [Option<ItemOutcome>],
     ) {
-        let planned = match self.plan(events).await {
+        let holder = self.next_holder();
+        let (planned, locked) = match self.plan(events, &holder).await {
             Ok(planned) => planned,
             Err(e) => {
                 let err =
@@ -182,7 +196,44 @@ impl Engine {
                 return;
             }
         };
-        self.write(planned, out).await;
+        // Renew the people's locks while the batch writes (a rate-limited write can outlast
+        // one lock period); release them once its state is saved.
+        let renew = async {
+            let every =
+                (self.config.subject_lock_for / 3).max(std::time::Duration::from_millis(10));
+            loop {
+                tokio::time::sleep(every).await;
+                if let Err(e) = self
+                    .store
+                    .lock_subjects(
+                        &holder,
+                        &locked,
+                        self.config.subject_lock_for,
+                        cartograph_model::Timestamp::now(),
+                    )
+                    .await
+                {
+                    tracing::warn!(error = %e, "cannot renew person locks");
+                }
+            }
+        };
+        tokio::select! {
+            () = self.write(planned, out) => {}
+            () = renew => {}
+        }
+        if !locked.is_empty()
+            && let Err(e) = self.store.unlock_subjects(&holder, &locked).await
+        {
+            tracing::warn!(error = %e, "cannot release person locks; they expire on their own");
+        }
+    }
+
+    /// A lock holder name unique to one batch: the engine's id and a batch counter.
+    fn next_holder(&self) -> String {
+        let n = self
+            .batches
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{}-{n}", self.id)
     }
 }
 
@@ -242,6 +293,10 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) mod keys {
     /// A person's ledger.
     pub(crate) fn person(person: &str) -> String {
+        format!("person:{person}")
+    }
+    /// A person's lock subject.
+    pub(crate) fn lock(person: &str) -> String {
         format!("person:{person}")
     }
     /// The person an order belongs to.

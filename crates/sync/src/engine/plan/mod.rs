@@ -120,6 +120,40 @@ impl Resolved {
     }
 }
 
+impl Resolved {
+    /// Puts back, untried, every event about a person in `busy` (another worker holds
+    /// them): each becomes a [`ItemOutcome::Defer`] until `until`, and drops out of this
+    /// batch's plan.
+    pub(crate) fn defer_people(
+        &mut self,
+        events: &[(usize, CommerceEvent)],
+        busy: &BTreeSet<String>,
+        until: Timestamp,
+    ) {
+        if busy.is_empty() {
+            return;
+        }
+        for ((i, _), subject) in events.iter().zip(self.subjects.iter_mut()) {
+            if let Subject::Person(p) = subject
+                && busy.contains(p.as_str())
+            {
+                self.planned.settled.push((
+                    *i,
+                    ItemOutcome::Defer {
+                        until,
+                        reason: format!(
+                            "person {} is being processed by another worker",
+                            p.as_str()
+                        ),
+                    },
+                ));
+                self.planned.event_times.remove(i);
+                *subject = Subject::Skip;
+            }
+        }
+    }
+}
+
 impl Planner<'_> {
     /// Store keys of the owners of the orders the events reference (order events and the
     /// orders of refunds).
@@ -290,8 +324,16 @@ impl Engine {
     }
 
     /// Plans one batch: reads the order owners and ledgers it needs from the store around
-    /// the pure planner.
-    pub(crate) async fn plan(&self, events: Vec<(usize, CommerceEvent)>) -> StoreResult<Planned> {
+    /// the pure planner. The people the batch is about are locked for `holder` first (see
+    /// [`Store::lock_subjects`](crate::Store::lock_subjects)): events of a person another
+    /// worker holds are deferred, so two events of one person are never applied at once and
+    /// a ledger is never read while another worker is about to save it. Returns the plan and
+    /// the lock subjects taken, which the caller releases once the batch is written.
+    pub(crate) async fn plan(
+        &self,
+        events: Vec<(usize, CommerceEvent)>,
+        holder: &str,
+    ) -> StoreResult<(Planned, Vec<String>)> {
         let planner = self.planner();
         let owner_keys = Planner::owner_keys(&events);
         let owners: BTreeMap<String, String> = owner_keys
@@ -303,7 +345,47 @@ impl Engine {
                     .map(|p| (k, p))
             })
             .collect();
-        let resolved = planner.resolve_subjects(&events, &owners);
+        let mut resolved = planner.resolve_subjects(&events, &owners);
+        let wanted = resolved.people();
+        let subjects: Vec<String> = wanted.iter().map(|p| keys::lock(p)).collect();
+        let now = Timestamp::now();
+        let taken = self
+            .store
+            .lock_subjects(holder, &subjects, self.config.subject_lock_for, now)
+            .await?;
+        let mut locked = Vec::with_capacity(subjects.len());
+        let mut busy = BTreeSet::new();
+        for ((person, subject), got) in wanted.into_iter().zip(subjects).zip(taken) {
+            if got {
+                locked.push(subject);
+            } else {
+                busy.insert(person);
+            }
+        }
+        let until = now.saturating_add(
+            time::Duration::try_from(self.config.busy_retry_after)
+                .unwrap_or(time::Duration::SECOND),
+        );
+        resolved.defer_people(&events, &busy, until);
+        match self.plan_locked(&events, resolved).await {
+            Ok(planned) => Ok((planned, locked)),
+            Err(e) => {
+                if let Err(unlock) = self.store.unlock_subjects(holder, &locked).await {
+                    tracing::warn!(error = %unlock, "cannot release person locks; they expire on their own");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// The planning of [`Engine::plan`] once the batch's people are locked: their ledgers
+    /// are read here, after the lock, so no other worker's save can be missed.
+    async fn plan_locked(
+        &self,
+        events: &[(usize, CommerceEvent)],
+        resolved: Resolved,
+    ) -> StoreResult<Planned> {
+        let planner = self.planner();
         let people = resolved.people();
         let ledger_keys: Vec<String> = people.iter().map(|p| keys::person(p)).collect();
         let mut ledger: Ledger = BTreeMap::new();
@@ -320,6 +402,6 @@ impl Engine {
             };
             ledger.insert(person.clone(), state);
         }
-        Ok(planner.plan(&events, resolved, ledger, Timestamp::now()))
+        Ok(planner.plan(events, resolved, ledger, Timestamp::now()))
     }
 }
