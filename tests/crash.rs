@@ -78,7 +78,11 @@ async fn pipeline(env: &Env) -> Pipeline {
         .source(Arc::new(bc) as Arc<dyn CommerceSource>)
         .sink(Arc::new(hs) as Arc<dyn CrmSink>)
         .store(store)
-        .engine(EngineConfig::for_profile(&cartograph_hubspot::profile(), common::rates()).unwrap())
+        .engine(EngineConfig {
+            // A killed process holds its customers this long; the restarted run waits it out.
+            subject_lock_for: Duration::from_secs(2),
+            ..EngineConfig::for_profile(&cartograph_hubspot::profile(), common::rates()).unwrap()
+        })
         .worker_config(WorkerConfig {
             batch_size: 5,
             lease_for: Duration::from_secs(1),

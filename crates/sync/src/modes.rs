@@ -28,6 +28,15 @@ pub struct ListConfig {
     /// an earlier modification time. Records seen twice are skipped by their version key.
     #[serde(with = "crate::serde_millis")]
     pub overlap: Duration,
+    /// How long a page waits for customers another worker holds (their events are retried
+    /// in the listing until then) before handing them to the queue. A holder that died keeps
+    /// its people for at most the engine's `subject_lock_for`, so the default waits past that.
+    #[serde(with = "crate::serde_millis", default = "default_busy_wait")]
+    pub busy_wait: Duration,
+}
+
+fn default_busy_wait() -> Duration {
+    Duration::from_secs(40)
 }
 
 impl Default for ListConfig {
@@ -35,6 +44,7 @@ impl Default for ListConfig {
         Self {
             page_size: 100,
             overlap: Duration::from_secs(300),
+            busy_wait: default_busy_wait(),
         }
     }
 }
@@ -366,55 +376,68 @@ impl Lister {
         if items.is_empty() {
             return Ok((report, newest));
         }
-        let outcomes = self.handler.handle(&items).await;
         let mut done = Vec::new();
         let mut retry = Vec::new();
-        for ((item, key), outcome) in items.iter().zip(&item_keys).zip(outcomes) {
-            match outcome {
-                ItemOutcome::Done => {
-                    report.handled += 1;
-                    done.push(key.clone());
-                }
-                ItemOutcome::Retry { error } | ItemOutcome::Park { error, .. } => {
-                    if error.kind() == ErrorKind::RateLimited {
-                        self.counters.add_rate_limited(1);
+        let deadline = std::time::Instant::now() + self.config.busy_wait;
+        loop {
+            let outcomes = self.handler.handle(&items).await;
+            let mut busy_items = Vec::new();
+            let mut busy_keys = Vec::new();
+            let mut busy_until: Option<Timestamp> = None;
+            for ((item, key), outcome) in items.into_iter().zip(item_keys).zip(outcomes) {
+                match outcome {
+                    ItemOutcome::Done => {
+                        report.handled += 1;
+                        done.push(key);
                     }
-                    retry.push(NewQueuedEvent {
-                        key: key.clone(),
-                        source: self.source.name().to_owned(),
-                        kind: item.kind().to_owned(),
-                        payload: encode(item)?,
-                        not_before: Timestamp::now(),
-                    });
-                }
-                // Another worker holds the person: the queue's workers take it from here.
-                ItemOutcome::Defer { until, .. } => {
-                    retry.push(NewQueuedEvent {
-                        key: key.clone(),
-                        source: self.source.name().to_owned(),
-                        kind: item.kind().to_owned(),
-                        payload: encode(item)?,
-                        not_before: until,
-                    });
-                }
-                ItemOutcome::Dead { stage, error } => {
-                    report.dead_lettered += 1;
-                    self.counters.add_dead_lettered(1);
-                    self.store
-                        .add_dead_letter(&NewDeadLetter {
-                            record: item.record(),
-                            stage: stage.to_owned(),
-                            error_kind: error.kind().as_str().to_owned(),
-                            message: error.to_string(),
-                            attempts: 1,
-                            payload_kind: item.kind().to_owned(),
-                            payload: encode(item)?,
-                            source: self.source.name().to_owned(),
-                            at: Timestamp::now(),
-                        })
-                        .await?;
+                    ItemOutcome::Retry { error } | ItemOutcome::Park { error, .. } => {
+                        if error.kind() == ErrorKind::RateLimited {
+                            self.counters.add_rate_limited(1);
+                        }
+                        retry.push(self.requeue(&item, key, Timestamp::now())?);
+                    }
+                    // Another worker holds the person: wait for it here while the page may.
+                    ItemOutcome::Defer { until, .. } => {
+                        if std::time::Instant::now() < deadline {
+                            busy_until = Some(busy_until.map_or(until, |u| u.min(until)));
+                            busy_items.push(item);
+                            busy_keys.push(key);
+                        } else {
+                            retry.push(self.requeue(&item, key, until)?);
+                        }
+                    }
+                    ItemOutcome::Dead { stage, error } => {
+                        report.dead_lettered += 1;
+                        self.counters.add_dead_lettered(1);
+                        self.store
+                            .add_dead_letter(&NewDeadLetter {
+                                record: item.record(),
+                                stage: stage.to_owned(),
+                                error_kind: error.kind().as_str().to_owned(),
+                                message: error.to_string(),
+                                attempts: 1,
+                                payload_kind: item.kind().to_owned(),
+                                payload: encode(&item)?,
+                                source: self.source.name().to_owned(),
+                                at: Timestamp::now(),
+                            })
+                            .await?;
+                    }
                 }
             }
+            let Some(until) = busy_until else { break };
+            let wait = (until - Timestamp::now())
+                .try_into()
+                .unwrap_or(Duration::ZERO)
+                .clamp(Duration::from_millis(10), Duration::from_secs(1));
+            tracing::debug!(
+                stream = stream.as_str(),
+                busy = busy_items.len(),
+                "waiting for customers held by another worker"
+            );
+            tokio::time::sleep(wait).await;
+            items = busy_items;
+            item_keys = busy_keys;
         }
         if !retry.is_empty() {
             report.queued_for_retry += retry.len() as u64;
@@ -430,6 +453,23 @@ impl Lister {
             "page settled"
         );
         Ok((report, newest))
+    }
+}
+
+impl Lister {
+    fn requeue(
+        &self,
+        item: &WorkItem,
+        key: String,
+        not_before: Timestamp,
+    ) -> StoreResult<NewQueuedEvent> {
+        Ok(NewQueuedEvent {
+            key,
+            source: self.source.name().to_owned(),
+            kind: item.kind().to_owned(),
+            payload: encode(item)?,
+            not_before,
+        })
     }
 }
 
