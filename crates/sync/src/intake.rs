@@ -11,6 +11,7 @@ use cartograph_connector::{CommerceSource, CrmSource, Error, ErrorKind, WebhookR
 use cartograph_model::Timestamp;
 use serde::Serialize;
 
+use crate::health::Health;
 use crate::queue_item::WorkItem;
 use crate::store::{EnqueueOutcome, NewDeadLetter, NewQueuedEvent, Store};
 
@@ -18,7 +19,9 @@ use crate::store::{EnqueueOutcome, NewDeadLetter, NewQueuedEvent, Store};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IntakeResponse {
     /// HTTP status for the vendor: 200 when stored (or a known duplicate), 401 for a bad
-    /// signature, 503 when the store could not commit (the vendor will retry).
+    /// signature, 405 for a method other than POST, 413 for a body over the limit, 500 when
+    /// intake is misconfigured (no webhook secret), 503 when the store could not commit or no
+    /// worker of this process can drain the queue (the vendor keeps the delivery and retries).
     pub status: u16,
     /// Notifications newly queued.
     pub queued: usize,
@@ -45,22 +48,83 @@ impl IntakeResponse {
     }
 }
 
+/// Largest webhook body taken by default: far above any vendor's delivery (HubSpot batches
+/// at most 100 small events, BigCommerce sends one thin notification).
+pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
+
+/// Most of an unparsable body kept in its dead letter; the rest is cut (and said so).
+pub const DEAD_LETTER_BODY_CAP: usize = 64 * 1024;
+
 /// Verifies webhooks and queues them durably.
 #[derive(Clone)]
 pub struct Intake {
     store: Arc<dyn Store>,
+    health: Option<Arc<Health>>,
+    max_body: usize,
 }
 
 impl std::fmt::Debug for Intake {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Intake").finish_non_exhaustive()
+        f.debug_struct("Intake")
+            .field("max_body", &self.max_body)
+            .finish_non_exhaustive()
     }
 }
 
 impl Intake {
-    /// Intake writing to `store`.
+    /// Intake writing to `store`, with no worker health attached (workers run elsewhere).
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+        Self {
+            store,
+            health: None,
+            max_body: DEFAULT_MAX_BODY,
+        }
+    }
+
+    /// Refuses deliveries (503) while `health` says no worker of this process can drain.
+    #[must_use]
+    pub fn with_health(mut self, health: Arc<Health>) -> Self {
+        self.health = Some(health);
+        self
+    }
+
+    /// Largest body taken (default [`DEFAULT_MAX_BODY`]); larger ones answer 413 and are
+    /// not stored.
+    #[must_use]
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// Checks that hold before anything is parsed: method, size, and whether the queue is
+    /// being drained.
+    fn precheck(&self, source: &str, request: &WebhookRequest) -> Option<IntakeResponse> {
+        if !request.method.eq_ignore_ascii_case("POST") {
+            let error = Error::new(
+                ErrorKind::Invalid,
+                format!("webhook method {} is not POST", request.method),
+            );
+            tracing::warn!(source, error = %error, "webhook refused");
+            return Some(IntakeResponse::refused(405, &error));
+        }
+        if request.body.len() > self.max_body {
+            let error = Error::new(
+                ErrorKind::Invalid,
+                format!(
+                    "webhook body of {} bytes is over the {}-byte limit",
+                    request.body.len(),
+                    self.max_body
+                ),
+            );
+            tracing::warn!(source, error = %error, "webhook refused");
+            return Some(IntakeResponse::refused(413, &error));
+        }
+        if let Some(reason) = self.health.as_ref().and_then(|h| h.refusal()) {
+            let error = Error::new(ErrorKind::Unavailable, reason);
+            tracing::error!(source, error = %error, "webhook refused");
+            return Some(IntakeResponse::refused(503, &error));
+        }
+        None
     }
 
     /// Takes a commerce webhook: verifies it with the source's `parse_webhook` and queues
@@ -70,6 +134,9 @@ impl Intake {
         source: &dyn CommerceSource,
         request: &WebhookRequest,
     ) -> IntakeResponse {
+        if let Some(refused) = self.precheck(source.name(), request) {
+            return refused;
+        }
         match source.parse_webhook(request) {
             Ok(notifications) => {
                 let items: Vec<_> = notifications
@@ -90,6 +157,9 @@ impl Intake {
     /// Takes a CRM webhook: verifies and parses it with the CRM source, drops echoes of this
     /// integration's own writes (loop guard), and queues the rest under their event ids.
     pub async fn crm(&self, source: &dyn CrmSource, request: &WebhookRequest) -> IntakeResponse {
+        if let Some(refused) = self.precheck(source.name(), request) {
+            return refused;
+        }
         match source.parse_webhook(request) {
             Ok(events) => {
                 let total = events.len();
@@ -170,9 +240,11 @@ impl Intake {
     }
 
     /// A request that failed verification or parsing. Bad signatures are refused (401) and
-    /// not stored: they are not the vendor's. A verified-looking request whose body cannot
-    /// be parsed is kept as a dead letter so nothing is lost, and acknowledged so the vendor
-    /// stops retrying a body that will never parse.
+    /// not stored: they are not the vendor's. With no secret configured nothing can be
+    /// verified: the request is refused with 500 and not stored (the vendor retries once the
+    /// host is fixed). A verified-looking request whose body cannot be parsed is kept as a
+    /// dead letter so nothing is lost, and acknowledged so the vendor stops retrying a body
+    /// that will never parse.
     async fn refuse(
         &self,
         source: &str,
@@ -183,6 +255,10 @@ impl Intake {
             ErrorKind::Signature | ErrorKind::Unauthorized => {
                 tracing::warn!(source, error = %error, "webhook refused");
                 IntakeResponse::refused(401, error)
+            }
+            ErrorKind::Config => {
+                tracing::error!(source, error = %error, "webhook intake is misconfigured");
+                IntakeResponse::refused(500, error)
             }
             _ => {
                 let letter = NewDeadLetter {
@@ -220,13 +296,17 @@ impl Intake {
 }
 
 /// The raw request as JSON text for a dead letter: method, URL, header names (values can hold
-/// shared secrets) and the body as text.
+/// shared secrets) and the body as text, cut at [`DEAD_LETTER_BODY_CAP`] bytes.
 fn raw_payload(request: &WebhookRequest) -> String {
+    let cut = request.body.len() > DEAD_LETTER_BODY_CAP;
+    let body = &request.body[..request.body.len().min(DEAD_LETTER_BODY_CAP)];
     serde_json::json!({
         "method": request.method,
         "url": request.url,
         "header_names": request.headers.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
-        "body": String::from_utf8_lossy(&request.body),
+        "body": String::from_utf8_lossy(body),
+        "body_bytes": request.body.len(),
+        "body_truncated": cut,
         "received_at": request.received_at,
     })
     .to_string()

@@ -2,6 +2,7 @@
 
 pub mod dry_run;
 pub mod engine;
+pub mod health;
 pub mod intake;
 pub mod modes;
 pub mod observe;
@@ -17,6 +18,7 @@ pub use engine::{
     Engine, EngineConfig, EngineError, OrdersAs, QualityReport, Recipes, ReverseConfig, TaskText,
     TaskTexts,
 };
+pub use health::{Health, HealthSnapshot, WorkerFailure};
 pub use intake::{Intake, IntakeResponse};
 pub use modes::{ListConfig, ListError, ListReport, Lister, version_key};
 pub use observe::{CounterSnapshot, Counters};

@@ -227,6 +227,7 @@ impl PipelineBuilder {
             store,
             engine,
             counters,
+            health: Arc::default(),
             worker: self.worker,
             list: self.list,
             dry,
@@ -276,6 +277,7 @@ pub struct Pipeline {
     store: Arc<dyn Store>,
     engine: Arc<Engine>,
     counters: Arc<Counters>,
+    health: Arc<crate::health::Health>,
     worker: WorkerConfig,
     list: ListConfig,
     dry: Option<Arc<DryRunSink>>,
@@ -346,8 +348,15 @@ impl Pipeline {
     }
 
     /// Webhook intake writing to this pipeline's store.
+    /// It answers 503 while this process's workers have stopped on a store error and none
+    /// is running (see [`crate::health`]).
     pub fn intake(&self) -> Intake {
-        Intake::new(Arc::clone(&self.store))
+        Intake::new(Arc::clone(&self.store)).with_health(Arc::clone(&self.health))
+    }
+
+    /// Whether this process's workers can drain the queue (for readiness probes).
+    pub fn health(&self) -> crate::health::HealthSnapshot {
+        self.health.snapshot()
     }
 
     /// The commerce source (for [`Intake::commerce`]).
@@ -371,6 +380,7 @@ impl Pipeline {
                 ..self.worker.clone()
             },
         )
+        .with_health(Arc::clone(&self.health))
     }
 
     /// Starts `count` workers (`worker-0`, `worker-1`, ...) as tasks of the current Tokio

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tracing::Instrument;
 
+use crate::health::Health;
 use crate::observe::Counters;
 use crate::queue_item::{ItemOutcome, WorkItem};
 use crate::store::{NewDeadLetter, QueuedEvent, Store, StoreResult};
@@ -44,6 +45,22 @@ pub struct WorkerConfig {
     /// Pause between polls when the queue is empty.
     #[serde(with = "crate::serde_millis")]
     pub idle_poll: Duration,
+    /// Longest pause after a retryable store error (busy, locked, disk full); the pause
+    /// starts at `idle_poll` and doubles per consecutive error.
+    #[serde(with = "crate::serde_millis", default = "default_store_backoff_max")]
+    pub store_backoff_max: Duration,
+    /// Consecutive retryable store errors [`Worker::run_until_idle`] backs off from before it
+    /// returns the error ([`Worker::run`] backs off for as long as it runs).
+    #[serde(default = "default_store_retries")]
+    pub store_retries: u32,
+}
+
+fn default_store_backoff_max() -> Duration {
+    Duration::from_secs(30)
+}
+
+fn default_store_retries() -> u32 {
+    8
 }
 
 impl Default for WorkerConfig {
@@ -56,6 +73,8 @@ impl Default for WorkerConfig {
             retry_base: Duration::from_secs(2),
             retry_max: Duration::from_secs(600),
             idle_poll: Duration::from_millis(200),
+            store_backoff_max: default_store_backoff_max(),
+            store_retries: default_store_retries(),
         }
     }
 }
@@ -94,6 +113,7 @@ pub struct Worker {
     store: Arc<dyn Store>,
     handler: Arc<dyn Handler>,
     counters: Arc<Counters>,
+    health: Arc<Health>,
     config: WorkerConfig,
 }
 
@@ -117,8 +137,17 @@ impl Worker {
             store,
             handler,
             counters,
+            health: Arc::default(),
             config,
         }
+    }
+
+    /// Reports this worker's state to `health` (shared with the intake of the same process,
+    /// which refuses deliveries while no worker can drain).
+    #[must_use]
+    pub fn with_health(mut self, health: Arc<Health>) -> Self {
+        self.health = health;
+        self
     }
 
     /// Leases one batch, handles it and settles every item.
@@ -181,8 +210,8 @@ impl Worker {
                     } else {
                         let at =
                             now.saturating_add(to_time(self.retry_delay(event.attempts, &error)));
-                        self.store
-                            .retry_later(event.id, at, &error.to_string())
+                        let message = error.to_string();
+                        self.persist(|| self.store.retry_later(event.id, at, &message))
                             .await?;
                         self.counters.add_retried(1);
                         report.retried += 1;
@@ -190,15 +219,16 @@ impl Worker {
                 }
                 ItemOutcome::Park { until, error } => {
                     tracing::warn!(key = %event.key, until = %until, error = %error, "parked on quota");
-                    self.store
-                        .defer(event.id, until, &error.to_string())
+                    let message = error.to_string();
+                    self.persist(|| self.store.defer(event.id, until, &message))
                         .await?;
                     self.counters.add_parked(1);
                     report.parked += 1;
                 }
                 ItemOutcome::Defer { until, reason } => {
                     tracing::debug!(key = %event.key, until = %until, reason, "deferred");
-                    self.store.defer(event.id, until, &reason).await?;
+                    self.persist(|| self.store.defer(event.id, until, &reason))
+                        .await?;
                     report.deferred += 1;
                 }
                 ItemOutcome::Dead { stage, error } => {
@@ -208,38 +238,115 @@ impl Worker {
             }
         }
         if !done.is_empty() {
-            self.store.complete(&done).await?;
+            self.persist(|| self.store.complete(&done)).await?;
             report.completed = done.len();
         }
         Ok(report)
     }
 
-    /// Runs batches until the queue has nothing due.
+    /// Runs batches until the queue has nothing due. A retryable store error is backed off
+    /// from up to `store_retries` times in a row.
+    ///
+    /// # Errors
+    /// A store error that is not retryable, or the last of too many retryable ones in a row.
     pub async fn run_until_idle(&self) -> StoreResult<BatchReport> {
         let mut total = BatchReport::default();
+        let mut errors = 0;
         loop {
-            let report = self.run_once().await?;
-            total.add(&report);
-            if report.leased == 0 {
-                return Ok(total);
+            match self.run_once().await {
+                Ok(report) => {
+                    errors = 0;
+                    total.add(&report);
+                    if report.leased == 0 {
+                        return Ok(total);
+                    }
+                }
+                Err(e) if e.is_retryable() && errors < self.config.store_retries => {
+                    errors += 1;
+                    let pause = self.store_backoff(errors, &e);
+                    tokio::time::sleep(pause).await;
+                }
+                Err(e) => return Err(e),
             }
         }
     }
 
     /// Runs until `shutdown` turns true; the batch in flight is finished and settled first.
+    /// Retryable store errors (busy, locked, disk full) are backed off from, for as long as
+    /// they last; an error that is not retryable stops the worker, is recorded in its
+    /// [`Health`] (so the intake of this process answers 503 while no worker runs) and is
+    /// returned.
+    ///
+    /// # Errors
+    /// The store error the worker stopped on.
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) -> StoreResult<BatchReport> {
+        let _running = self.health.running(&self.config.name);
         let mut total = BatchReport::default();
+        let mut errors = 0;
         while !*shutdown.borrow() {
-            let report = self.run_once().await?;
-            total.add(&report);
-            if report.leased == 0 {
-                tokio::select! {
-                    _ = shutdown.changed() => {}
-                    () = tokio::time::sleep(self.config.idle_poll) => {}
+            let pause = match self.run_once().await {
+                Ok(report) => {
+                    errors = 0;
+                    total.add(&report);
+                    if report.leased > 0 {
+                        continue;
+                    }
+                    self.config.idle_poll
                 }
+                Err(e) if e.is_retryable() => {
+                    errors += 1;
+                    self.store_backoff(errors, &e)
+                }
+                Err(e) => {
+                    tracing::error!(worker = %self.config.name, error = %e, "worker stopped on a store error");
+                    self.health.failed(&self.config.name, &e.to_string());
+                    return Err(e);
+                }
+            };
+            tokio::select! {
+                _ = shutdown.changed() => {}
+                () = tokio::time::sleep(pause) => {}
             }
         }
         Ok(total)
+    }
+
+    /// Settles through `op`, backing off from retryable store errors up to `store_retries`
+    /// times: the work is done, so settling it is worth waiting for (an unsettled item is
+    /// handled again when its lease expires).
+    async fn persist<'a, T>(
+        &self,
+        op: impl Fn()
+            -> std::pin::Pin<Box<dyn std::future::Future<Output = StoreResult<T>> + Send + 'a>>,
+    ) -> StoreResult<T> {
+        let mut errors = 0;
+        loop {
+            match op().await {
+                Err(e) if e.is_retryable() && errors < self.config.store_retries => {
+                    errors += 1;
+                    tokio::time::sleep(self.store_backoff(errors, &e)).await;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn store_backoff(&self, errors: u32, error: &crate::store::StoreError) -> Duration {
+        self.health.store_error();
+        let pause = self
+            .config
+            .idle_poll
+            .max(Duration::from_millis(10))
+            .saturating_mul(2_u32.saturating_pow(errors.saturating_sub(1).min(16)))
+            .min(self.config.store_backoff_max);
+        tracing::warn!(
+            worker = %self.config.name,
+            error = %error,
+            consecutive = errors,
+            pause_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX),
+            "store error; backing off"
+        );
+        pause
     }
 
     fn retry_delay(&self, attempts: u32, error: &Error) -> Duration {
@@ -270,7 +377,8 @@ impl Worker {
             at: Timestamp::now(),
         };
         tracing::warn!(record = %letter.record, stage, error = %error, "dead-lettered");
-        self.store.dead_letter_queued(event.id, &letter).await?;
+        self.persist(|| self.store.dead_letter_queued(event.id, &letter))
+            .await?;
         self.counters.add_dead_lettered(1);
         Ok(())
     }

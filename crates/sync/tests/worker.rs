@@ -14,9 +14,10 @@ use cartograph_connector::{
 use cartograph_model::{RecordKind, SourceRef, Timestamp};
 use cartograph_store_sqlite::SqliteStore;
 use cartograph_sync::{
-    Counters, DeadLetterFilter, Handler, Intake, ItemOutcome, NewQueuedEvent, Store, WorkItem,
-    Worker, WorkerConfig,
+    Counters, DeadLetterFilter, Handler, Health, Intake, ItemOutcome, NewQueuedEvent, Store,
+    WorkItem, Worker, WorkerConfig,
 };
+use cartograph_testkit::faulty::{Fault, FaultyStore};
 
 fn store() -> (tempfile::TempDir, Arc<dyn Store>) {
     let dir = tempfile::tempdir().unwrap();
@@ -293,4 +294,199 @@ async fn intake_queues_once_refuses_bad_signatures_and_keeps_bad_bodies() {
         "header values are not stored"
     );
     assert_eq!(store.queue_stats(Timestamp::now()).await.unwrap().ready, 1);
+}
+
+// ---- store faults and health ----
+
+fn fast(store: Arc<dyn Store>, health: &Arc<Health>) -> Worker {
+    let handler = Arc::new(Scripted {
+        calls: AtomicU32::new(0),
+        script: Mutex::new(Vec::new()),
+    });
+    Worker::new(
+        store,
+        handler,
+        Arc::new(Counters::default()),
+        WorkerConfig {
+            idle_poll: Duration::from_millis(1),
+            store_backoff_max: Duration::from_millis(5),
+            ..WorkerConfig::default()
+        },
+    )
+    .with_health(Arc::clone(health))
+}
+
+fn signed(body: &str) -> WebhookRequest {
+    WebhookRequest::post(
+        "https://app.example/hooks",
+        vec![("X-Secret".into(), "s3cret".into())],
+        body.as_bytes().to_vec(),
+    )
+}
+
+#[tokio::test]
+async fn retryable_store_errors_are_backed_off_and_draining_goes_on() {
+    let (_dir, inner) = store();
+    enqueue(inner.as_ref(), &[notification("5"), notification("6")]).await;
+    let faulty = Arc::new(FaultyStore::new(Arc::clone(&inner)));
+    faulty.fail("lease", Fault::Busy, 2);
+    faulty.fail("complete", Fault::DiskFull, 1);
+    let health = Arc::new(Health::default());
+    let report = fast(faulty.clone(), &health)
+        .run_until_idle()
+        .await
+        .unwrap();
+    assert_eq!(faulty.injected(), 3);
+    assert_eq!(health.snapshot().store_errors, 3);
+    assert_eq!(
+        report.completed, 2,
+        "both events completed after the faults"
+    );
+    assert_eq!(
+        inner.queue_stats(Timestamp::now()).await.unwrap().total(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_running_worker_outlasts_a_long_run_of_retryable_errors() {
+    let (_dir, inner) = store();
+    let faulty = Arc::new(FaultyStore::new(Arc::clone(&inner)));
+    // More consecutive errors than `run_until_idle` would take: `run` never gives up on them.
+    faulty.fail("lease", Fault::DiskFull, 40);
+    enqueue(inner.as_ref(), &[notification("7")]).await;
+    let health = Arc::new(Health::default());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = fast(faulty.clone(), &health);
+    let running = tokio::spawn(async move { worker.run(stopped).await });
+    for _ in 0..500 {
+        if inner.processed(&["shop/order/7".into()]).await.unwrap()[0] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop.send(true).unwrap();
+    let report = running.await.unwrap().unwrap();
+    assert_eq!(report.completed, 1);
+    assert_eq!(faulty.injected(), 40);
+    assert!(health.snapshot().failed.is_empty());
+}
+
+#[tokio::test]
+async fn intake_answers_503_while_no_worker_can_drain_and_200_once_one_runs_again() {
+    let (_dir, inner) = store();
+    let faulty = Arc::new(FaultyStore::new(Arc::clone(&inner)));
+    let health = Arc::new(Health::default());
+    let intake = Intake::new(faulty.clone()).with_health(Arc::clone(&health));
+    assert_eq!(
+        intake
+            .commerce(&Shop, &signed(r#"{"id":"20"}"#))
+            .await
+            .status,
+        200
+    );
+
+    faulty.fail("lease", Fault::Fatal, 1);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let error = fast(faulty.clone(), &health)
+        .run(stopped.clone())
+        .await
+        .unwrap_err();
+    assert!(!error.is_retryable(), "{error}");
+    let snapshot = health.snapshot();
+    assert!(!snapshot.can_drain());
+    assert_eq!(snapshot.failed.len(), 1);
+    assert!(
+        snapshot.failed[0].error.contains("readonly"),
+        "{snapshot:?}"
+    );
+
+    let refused = intake.commerce(&Shop, &signed(r#"{"id":"21"}"#)).await;
+    assert_eq!(refused.status, 503, "{refused:?}");
+    assert!(refused.error.unwrap().contains("no worker can drain"));
+    assert_eq!(
+        inner.queue_stats(Timestamp::now()).await.unwrap().total(),
+        1,
+        "the refused delivery was not stored"
+    );
+
+    // The host restarts a worker: intake acknowledges again and the queue drains.
+    let worker = fast(faulty.clone(), &health);
+    let running = tokio::spawn(async move { worker.run(stopped).await });
+    for _ in 0..500 {
+        if health.snapshot().running > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let taken = intake.commerce(&Shop, &signed(r#"{"id":"21"}"#)).await;
+    assert_eq!(taken.status, 200, "{taken:?}");
+    for _ in 0..500 {
+        if inner.queue_stats(Timestamp::now()).await.unwrap().total() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop.send(true).unwrap();
+    assert_eq!(running.await.unwrap().unwrap().completed, 2);
+}
+
+#[tokio::test]
+async fn intake_without_a_webhook_secret_refuses_and_stores_nothing() {
+    let (_dir, store) = store();
+    let intake = Intake::new(Arc::clone(&store));
+    let hubspot = cartograph_hubspot::HubSpot::new(
+        cartograph_hubspot::HubSpotConfig::builder(cartograph_hubspot::HubSpotAuth::PrivateApp {
+            token: cartograph_http::Secret::new("pat-test"),
+        })
+        .build()
+        .unwrap(),
+    )
+    .unwrap();
+    let request = WebhookRequest::post(
+        "https://app.example/hooks/hubspot",
+        vec![("X-HubSpot-Signature-v3".into(), "forged".into())],
+        br#"[{"eventId":1,"subscriptionType":"contact.propertyChange","objectId":5}]"#.to_vec(),
+    );
+    let answer = intake.crm(&hubspot, &request).await;
+    assert_eq!(answer.status, 500, "{answer:?}");
+    assert!(answer.error.unwrap().contains("client_secret"));
+    assert_eq!(store.dead_letter_count().await.unwrap(), 0);
+    assert_eq!(
+        store.queue_stats(Timestamp::now()).await.unwrap().total(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn intake_refuses_other_methods_and_oversized_bodies_and_caps_dead_letters() {
+    let (_dir, store) = store();
+    let intake = Intake::new(Arc::clone(&store)).max_body(512 * 1024);
+    let mut get = signed(r#"{"id":"30"}"#);
+    get.method = "GET".into();
+    assert_eq!(intake.commerce(&Shop, &get).await.status, 405);
+
+    let huge = format!(r#"{{"id":"31","pad":"{}"}}"#, "x".repeat(600 * 1024));
+    let answer = intake.commerce(&Shop, &signed(&huge)).await;
+    assert_eq!(answer.status, 413);
+    assert_eq!(
+        store.queue_stats(Timestamp::now()).await.unwrap().total(),
+        0
+    );
+
+    // Under the limit but unparsable: kept as a dead letter, its body cut to the cap.
+    let broken = format!(r#"{{"id":"32","pad":"{}"#, "y".repeat(300 * 1024));
+    let answer = intake.commerce(&Shop, &signed(&broken)).await;
+    assert_eq!((answer.status, answer.dead_lettered), (200, 1));
+    let letters = store
+        .dead_letters(&DeadLetterFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(letters.len(), 1);
+    assert!(
+        letters[0].payload.len() < cartograph_sync::intake::DEAD_LETTER_BODY_CAP + 1024,
+        "dead letter payload is {} bytes",
+        letters[0].payload.len()
+    );
+    assert!(letters[0].payload.contains(r#""body_truncated":true"#));
 }
