@@ -1,6 +1,7 @@
 //! [`ActiveCampaignClient`]: one method per ActiveCampaign call, sent through
 //! `cartograph-http` (auth, the 5 requests/s limiter, retries of 429/503/5xx).
 
+use cartograph_http::url::path_segment;
 use std::sync::Arc;
 
 use cartograph_connector::{Result, TransportStats};
@@ -84,7 +85,8 @@ impl ActiveCampaignClient {
         match self
             .http
             .send_json::<ContactEnvelope>(
-                Request::get(format!("contacts/{id}")).operation("find_contacts"),
+                Request::get(format!("contacts/{}", path_segment(id, "contact id")?))
+                    .operation("find_contacts"),
             )
             .await
         {
@@ -270,7 +272,13 @@ impl ActiveCampaignClient {
     /// Transport and vendor errors.
     pub async fn contact_lists(&self, contact: &str) -> Result<ContactListsPage> {
         self.http
-            .send_json(Request::get(format!("contacts/{contact}/contactLists")).operation("lists"))
+            .send_json(
+                Request::get(format!(
+                    "contacts/{}/contactLists",
+                    path_segment(contact, "contact id")?
+                ))
+                .operation("lists"),
+            )
             .await
     }
 
@@ -412,11 +420,14 @@ impl ActiveCampaignClient {
     pub async fn set_accepts_marketing(&self, id: &str, accepts_marketing: bool) -> Result<()> {
         self.http
             .send(
-                Request::put(format!("ecomCustomers/{id}"))
-                    .operation("upsert_contacts")
-                    .json(json!({ "ecomCustomer": {
-                        "acceptsMarketing": if accepts_marketing { "1" } else { "0" },
-                    }})),
+                Request::put(format!(
+                    "ecomCustomers/{}",
+                    path_segment(id, "ecomCustomer id")?
+                ))
+                .operation("upsert_contacts")
+                .json(json!({ "ecomCustomer": {
+                    "acceptsMarketing": if accepts_marketing { "1" } else { "0" },
+                }})),
             )
             .await
             .map(drop)
@@ -475,7 +486,7 @@ impl ActiveCampaignClient {
     pub async fn update_ecom_order(&self, id: &str, order: &EcomOrderInput) -> Result<()> {
         self.http
             .send(
-                Request::put(format!("ecomOrders/{id}"))
+                Request::put(format!("ecomOrders/{}", path_segment(id, "ecomOrder id")?))
                     .operation("record_orders")
                     .json(json!({ "ecomOrder": order })),
             )
@@ -490,7 +501,13 @@ impl ActiveCampaignClient {
     pub async fn contact_notes(&self, contact: &str) -> Result<Vec<Note>> {
         let page: NotesPage = self
             .http
-            .send_json(Request::get(format!("contacts/{contact}/notes")).operation("create_tasks"))
+            .send_json(
+                Request::get(format!(
+                    "contacts/{}/notes",
+                    path_segment(contact, "contact id")?
+                ))
+                .operation("create_tasks"),
+            )
             .await?;
         Ok(page.notes)
     }

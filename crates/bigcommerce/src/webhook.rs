@@ -165,18 +165,47 @@ pub fn parse_body(system: &str, body: &[u8]) -> Result<Vec<WebhookNotification>>
     notification(system, &payload).map(|n| vec![n])
 }
 
+/// An integer id (orders, customers, products, refunds, subscribers are integers in
+/// BigCommerce), sent as a JSON number or a string of digits.
 fn id_text(value: &serde_json::Value, field: &str) -> Result<String> {
     match value {
         serde_json::Value::Number(n) if n.is_u64() => Ok(n.to_string()),
-        serde_json::Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_owned()),
-        _ => Err(Error::new(
+        serde_json::Value::String(s)
+            if !s.trim().is_empty() && s.trim().bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Ok(s.trim().to_owned())
+        }
+        _ => Err(
+            Error::new(ErrorKind::Decode, "webhook id is not a positive integer")
+                .with_connector("bigcommerce")
+                .with_operation("parse_webhook")
+                .with_field(field.to_owned()),
+        ),
+    }
+}
+
+/// A token id (carts are UUIDs): letters, digits, `-` and `_` only, at most 64 of them, so
+/// it can never name another resource when placed in a path.
+fn token_text(value: &serde_json::Value, field: &str) -> Result<String> {
+    let text = match value {
+        serde_json::Value::String(s) => s.trim(),
+        _ => "",
+    };
+    if text.is_empty()
+        || text.len() > 64
+        || !text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(Error::new(
             ErrorKind::Decode,
-            "webhook id is not an integer or a string",
+            "webhook cart id is not a token of letters, digits, '-' and '_'",
         )
         .with_connector("bigcommerce")
         .with_operation("parse_webhook")
-        .with_field(field.to_owned())),
+        .with_field(field.to_owned()));
     }
+    Ok(text.to_owned())
 }
 
 fn owner_id(owner: Option<u64>, field: &str) -> Result<String> {
@@ -206,7 +235,12 @@ pub fn notification(system: &str, p: &WebhookPayload) -> Result<WebhookNotificat
             "archived" => NotificationKind::Archived,
             _ => NotificationKind::Other,
         };
-        Ok((kind, id_text(&d.id, "data.id")?, what))
+        let id = if kind == RecordKind::Cart {
+            token_text(&d.id, "data.id")?
+        } else {
+            id_text(&d.id, "data.id")?
+        };
+        Ok((kind, id, what))
     };
     let (kind, id, what) = match parts.get(1..).unwrap_or_default() {
         ["order", "statusUpdated"] => (
@@ -256,14 +290,14 @@ pub fn notification(system: &str, p: &WebhookPayload) -> Result<WebhookNotificat
         ),
         ["cart", "abandoned"] => (
             RecordKind::Cart,
-            id_text(&d.id, "data.id")?,
+            token_text(&d.id, "data.id")?,
             NotificationKind::Abandoned {
                 token: d.token.clone(),
             },
         ),
         ["cart", "converted"] => (
             RecordKind::Cart,
-            id_text(&d.id, "data.id")?,
+            token_text(&d.id, "data.id")?,
             NotificationKind::Converted {
                 order_id: id_text(
                     d.order_id.as_ref().unwrap_or(&serde_json::Value::Null),
@@ -273,7 +307,7 @@ pub fn notification(system: &str, p: &WebhookPayload) -> Result<WebhookNotificat
         ),
         ["cart", "lineItem", _] => (
             RecordKind::Cart,
-            id_text(
+            token_text(
                 &d.cart_id
                     .clone()
                     .map_or(serde_json::Value::Null, serde_json::Value::String),
@@ -283,13 +317,13 @@ pub fn notification(system: &str, p: &WebhookPayload) -> Result<WebhookNotificat
         ),
         ["cart", "couponApplied"] => (
             RecordKind::Cart,
-            id_text(&d.id, "data.id")?,
+            token_text(&d.id, "data.id")?,
             NotificationKind::Updated,
         ),
         ["cart", "created" | "updated" | "deleted"] => simple(RecordKind::Cart)?,
         ["cart", ..] => (
             RecordKind::Cart,
-            id_text(&d.id, "data.id")?,
+            token_text(&d.id, "data.id")?,
             NotificationKind::Other,
         ),
         ["product", "inventory", ..] => (
@@ -335,8 +369,17 @@ pub fn notification(system: &str, p: &WebhookPayload) -> Result<WebhookNotificat
             .with_connector("bigcommerce")
             .with_field("created_at")
     })?;
+    // The hash is identical across redeliveries of one event, but it is not guaranteed unique
+    // across events (and can arrive blank): the key carries the scope and the resource id too,
+    // and a blank hash falls back to the event's creation time, so two events never collapse.
+    let hash = p.hash.trim();
+    let dedupe = if hash.is_empty() {
+        format!("{scope}:{id}:{}", p.created_at)
+    } else {
+        format!("{hash}:{scope}:{id}")
+    };
     Ok(WebhookNotification {
-        id: p.hash.clone(),
+        id: dedupe,
         source: SourceRef::new(system, kind, id),
         topic: p.scope.clone(),
         kind: what,

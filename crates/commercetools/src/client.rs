@@ -240,9 +240,7 @@ impl Client {
         id: &str,
         expand: &[&str],
     ) -> Result<Option<T>> {
-        if id.is_empty() || id.contains(['/', '?', '#']) {
-            return Err(Error::new(ErrorKind::Invalid, "bad resource id").with_field("id"));
-        }
+        let id = cartograph_http::url::path_segment(id, "id")?;
         let mut request = Request::get(format!("{}/{id}", self.path(resource)))
             .operation(format!("get {resource}"));
         if resource == "product-projections" {

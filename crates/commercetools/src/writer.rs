@@ -159,8 +159,9 @@ impl Commercetools {
                 return Ok(None);
             }
             let request = Request::post(format!(
-                "{}customers/{id}",
-                self.client().config().store_prefix()
+                "{}customers/{}",
+                self.client().config().store_prefix(),
+                cartograph_http::url::path_segment(id, "customer id")?
             ))
             .operation("update_customer")
             .json(json!({"version": current.version, "actions": actions}));

@@ -160,6 +160,47 @@ impl<'de> serde::Deserialize<'de> for BaseUrl {
     }
 }
 
+/// Makes `value` safe as one path segment: every byte outside RFC 3986's unreserved set
+/// (`A-Z a-z 0-9 - . _ ~`) and `@` (a path character emails need) is percent-encoded, so a `/`, `?` or `#` in an id can never reach
+/// another resource, a query or a fragment. Use it for every id placed in a path.
+///
+/// ```
+/// use cartograph_http::url::path_segment;
+///
+/// assert_eq!(path_segment("09346904-4175", "cart id")?, "09346904-4175");
+/// assert_eq!(path_segment("../../v2/customers/1", "cart id")?, "..%2F..%2Fv2%2Fcustomers%2F1");
+/// assert_eq!(path_segment("a b?c#d", "id")?, "a%20b%3Fc%23d");
+/// assert_eq!(path_segment("a+b@example.com", "email")?, "a%2Bb@example.com");
+/// assert!(path_segment("..", "id").is_err());
+/// # Ok::<(), cartograph_connector::Error>(())
+/// ```
+///
+/// # Errors
+/// [`ErrorKind::Invalid`] naming `field` for an empty value or a dot segment (`.`, `..`),
+/// which URL parsers resolve even when encoded.
+pub fn path_segment(value: &str, field: &str) -> Result<String> {
+    if value.is_empty() || value == "." || value == ".." {
+        return Err(Error::new(
+            ErrorKind::Invalid,
+            format!("{value:?} cannot be a path segment"),
+        )
+        .with_field(field.to_owned()));
+    }
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'@') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+        }
+    }
+    Ok(out)
+}
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
 #[cfg(test)]
 mod tests {
     use super::*;

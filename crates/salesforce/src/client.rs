@@ -4,6 +4,7 @@
 //! The REST root is `{instance_url}/services/data/{version}`; the instance URL comes from
 //! the token response (or the config override), so the HTTP client is built on first use.
 
+use cartograph_http::url::path_segment;
 use std::sync::Arc;
 
 use cartograph_connector::{Error, ErrorKind, Result, TransportStats};
@@ -229,11 +230,15 @@ impl SalesforceClient {
         let results: Vec<SaveResult> = http
             .send_json(
                 self.write(
-                    Request::patch(format!("composite/sobjects/{sobject}/{field}"))
-                        .operation(operation)
-                        .json(json!({ "allOrNone": false, "records": records }))
-                        // An upsert by External ID is idempotent.
-                        .retry_safe(true),
+                    Request::patch(format!(
+                        "composite/sobjects/{}/{}",
+                        path_segment(sobject, "sobject")?,
+                        path_segment(field, "external id field")?
+                    ))
+                    .operation(operation)
+                    .json(json!({ "allOrNone": false, "records": records }))
+                    // An upsert by External ID is idempotent.
+                    .retry_safe(true),
                 ),
             )
             .await?;
@@ -303,8 +308,11 @@ impl SalesforceClient {
         let http = self.http().await?;
         let result: SaveResult = http
             .send_json(
-                self.write(Request::post(format!("sobjects/{sobject}")).operation(operation))
-                    .json(body),
+                self.write(
+                    Request::post(format!("sobjects/{}", path_segment(sobject, "sobject")?))
+                        .operation(operation),
+                )
+                .json(body),
             )
             .await?;
         result
@@ -329,7 +337,13 @@ impl SalesforceClient {
         }
         let http = self.http().await?;
         let d: Describe = http
-            .send_json(Request::get(format!("sobjects/{sobject}/describe")).operation("describe"))
+            .send_json(
+                Request::get(format!(
+                    "sobjects/{}/describe",
+                    path_segment(sobject, "sobject")?
+                ))
+                .operation("describe"),
+            )
             .await?;
         Ok(d.fields.into_iter().map(|f| f.name).collect())
     }

@@ -100,3 +100,20 @@ async fn vendor_validation_errors_fail_the_record_naming_the_field() {
     assert_eq!(err.record(), Some("a"));
     assert_eq!(err.vendor_code(), Some("email_invalid"));
 }
+
+#[tokio::test]
+async fn ids_in_paths_are_escaped_and_never_reach_another_resource() {
+    let server = server().await;
+    on("GET", "contacts/1%2F..%2F..%2Fusers%2F1")
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(json!({"message": "No Result found"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let ac = ac(&server);
+    let found = ac.client().get_contact("1/../../users/1").await.unwrap();
+    assert!(found.is_none(), "the escaped id is one (missing) contact");
+    let err = ac.client().get_contact(".").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Invalid);
+}

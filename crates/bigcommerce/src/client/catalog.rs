@@ -2,6 +2,7 @@
 
 use cartograph_connector::Result;
 use cartograph_http::Request;
+use cartograph_http::url::path_segment;
 use cartograph_model::Timestamp;
 
 use super::{Client, MAX_LIMIT};
@@ -69,7 +70,8 @@ impl Client {
 
     /// `GET /v3/carts/{id}`; `None` when absent (converted carts are deleted).
     pub async fn get_cart(&self, id: &str) -> Result<Option<Cart>> {
-        let request = Request::get(format!("/v3/carts/{id}")).operation("get_cart");
+        let request = Request::get(format!("/v3/carts/{}", path_segment(id, "cart id")?))
+            .operation("get_cart");
         Ok(self
             .optional::<Single<Cart>>(request)
             .await?
@@ -78,9 +80,12 @@ impl Client {
 
     /// `POST /v3/carts/{id}/redirect_urls`: the recovery links of a cart.
     pub async fn cart_redirect_urls(&self, id: &str) -> Result<CartRedirectUrls> {
-        let request = Request::post(format!("/v3/carts/{id}/redirect_urls"))
-            .operation("cart_redirect_urls")
-            .retry_safe(true);
+        let request = Request::post(format!(
+            "/v3/carts/{}/redirect_urls",
+            path_segment(id, "cart id")?
+        ))
+        .operation("cart_redirect_urls")
+        .retry_safe(true);
         Ok(self.json::<Single<CartRedirectUrls>>(request).await?.data)
     }
 }

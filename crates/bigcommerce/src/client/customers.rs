@@ -2,6 +2,7 @@
 
 use cartograph_connector::Result;
 use cartograph_http::Request;
+use cartograph_http::url::path_segment;
 use cartograph_model::Timestamp;
 
 use super::{Client, join_ids};
@@ -116,10 +117,13 @@ impl Client {
         segment_id: &str,
         profile_ids: &[String],
     ) -> Result<Vec<ShopperProfile>> {
-        let request = Request::post(format!("/v3/segments/{segment_id}/shopper-profiles"))
-            .operation("add_to_segment")
-            .retry_safe(true)
-            .serialize_json(profile_ids)?;
+        let request = Request::post(format!(
+            "/v3/segments/{}/shopper-profiles",
+            path_segment(segment_id, "segment id")?
+        ))
+        .operation("add_to_segment")
+        .retry_safe(true)
+        .serialize_json(profile_ids)?;
         let response = self.http.send(request).await?;
         if response.is_empty() {
             return Ok(Vec::new());

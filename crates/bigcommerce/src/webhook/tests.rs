@@ -126,7 +126,11 @@ fn every_upstream_webhook_sample_parses_into_the_right_notification() {
         assert_eq!(n.source.kind, kind, "{stem}");
         assert_eq!(n.source.id, id, "{stem}");
         assert_eq!(n.kind, what, "{stem}");
-        assert_eq!(n.id, payload.hash, "{stem}: hash is the dedupe id");
+        assert_eq!(
+            n.id,
+            format!("{}:{}:{}", payload.hash, payload.scope, n.source.id),
+            "{stem}: hash, scope and resource id make the dedupe id"
+        );
         assert_eq!(n.topic, payload.scope, "{stem}");
         assert_eq!(n.occurred_at.unix_seconds(), payload.created_at, "{stem}");
         seen += 1;
@@ -160,6 +164,77 @@ fn malformed_payloads_are_decode_errors() {
     )
     .unwrap_err();
     assert_eq!(err.field(), Some("scope"));
+}
+
+fn order_event(scope: &str, id: &str, hash: &str, created_at: i64) -> Vec<u8> {
+    format!(
+        r#"{{"scope":"{scope}","data":{{"type":"order","id":{id}}},"hash":"{hash}","created_at":{created_at}}}"#
+    )
+    .into_bytes()
+}
+
+#[test]
+fn blank_or_reused_hashes_never_collapse_two_events() {
+    let key = |body: Vec<u8>| parse_body("bc", &body).unwrap().remove(0).id;
+    // Redelivery of one event: same key.
+    assert_eq!(
+        key(order_event("store/order/created", "1", "h1", 10)),
+        key(order_event("store/order/created", "1", "h1", 10))
+    );
+    // A reused hash on another order or another scope: different keys.
+    let reused = [
+        key(order_event("store/order/created", "1", "h1", 10)),
+        key(order_event("store/order/created", "2", "h1", 10)),
+        key(order_event("store/order/updated", "1", "h1", 10)),
+    ];
+    assert_eq!(
+        reused
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        3,
+        "{reused:?}"
+    );
+    // Blank hashes fall back to scope, id and creation time.
+    let blank = [
+        key(order_event("store/order/updated", "1", "", 10)),
+        key(order_event("store/order/updated", "1", "  ", 11)),
+        key(order_event("store/order/updated", "2", "", 10)),
+    ];
+    assert!(blank.iter().all(|k| !k.trim().is_empty()));
+    assert_eq!(
+        blank
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        3,
+        "{blank:?}"
+    );
+}
+
+#[test]
+fn ids_outside_the_vendor_contract_are_decode_errors_naming_the_field() {
+    for (scope, id) in [
+        ("store/order/created", r#""abc""#),
+        ("store/order/created", r#""12a""#),
+        ("store/customer/updated", r#""../../v2/customers/1""#),
+        ("store/order/created", "1.5"),
+    ] {
+        let err = parse_body("bc", &order_event(scope, id, "h", 1)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode, "{scope} {id}");
+        assert_eq!(err.field(), Some("data.id"), "{scope} {id}");
+    }
+    let numeric_string = parse_body("bc", &order_event("store/order/created", r#""42""#, "h", 1))
+        .unwrap()
+        .remove(0);
+    assert_eq!(numeric_string.source.id, "42");
+    for bad in [r#""../../v2/customers/1""#, r#""a b""#, r#""""#, "7"] {
+        let body = format!(
+            r#"{{"scope":"store/cart/abandoned","data":{{"type":"cart","id":{bad}}},"hash":"h","created_at":1}}"#
+        );
+        let err = parse_body("bc", body.as_bytes()).unwrap_err();
+        assert_eq!(err.field(), Some("data.id"), "cart id {bad}");
+    }
 }
 
 const KEY_B64: &str = "c2VjcmV0LWtleS0x"; // "secret-key-1"

@@ -162,3 +162,24 @@ async fn decode_errors_name_the_json_path() {
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert_eq!(err.field(), Some("data[1].id"));
 }
+
+#[tokio::test]
+async fn ids_in_paths_are_escaped_and_never_reach_another_resource() {
+    let server = support::server().await;
+    Mock::given(method("GET"))
+        .and(path(support::path(
+            "/v3/carts/..%2F..%2Fv2%2Fcustomers%2F1",
+        )))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(json!({"status": 404, "title": "Not Found"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let bc = BigCommerce::new(support::builder(&server).build().unwrap()).unwrap();
+    let cart = bc.client().get_cart("../../v2/customers/1").await.unwrap();
+    assert!(cart.is_none(), "the escaped id is one (missing) cart");
+    let err = bc.client().get_cart("..").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Invalid);
+    assert_eq!(err.field(), Some("cart id"));
+}

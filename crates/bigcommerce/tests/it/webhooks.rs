@@ -52,7 +52,10 @@ fn signed_delivery_is_accepted_and_parsed() {
         .unwrap();
     assert_eq!(n[0].source.kind, RecordKind::Cart);
     assert_eq!(n[0].source.id, "09346904-4175-44fd-be53-f7e598531b6c");
-    assert_eq!(n[0].id, "abc");
+    assert_eq!(
+        n[0].id,
+        "abc:store/cart/abandoned:09346904-4175-44fd-be53-f7e598531b6c"
+    );
     assert_eq!(
         n[0].kind,
         NotificationKind::Abandoned {

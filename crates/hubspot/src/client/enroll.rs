@@ -2,6 +2,7 @@
 //! workflow watches, a MANUAL/SNAPSHOT list membership, or the legacy v2 enroll-by-email
 //! endpoint (when configured). Historical requests never enroll.
 
+use cartograph_http::url::path_segment;
 use std::collections::{BTreeMap, HashMap};
 
 use cartograph_connector::{Error, ErrorKind, RecordOutcome, Result};
@@ -168,10 +169,13 @@ impl HubSpotClient {
             let mut added = Vec::new();
             let mut missing = Vec::new();
             for chunk in record_ids.chunks(self.batch_size()) {
-                let request =
-                    Request::put(format!("{}/{list}/memberships/add", self.paths.lists()))
-                        .operation(OP)
-                        .serialize_json(&chunk)?;
+                let request = Request::put(format!(
+                    "{}/{}/memberships/add",
+                    self.paths.lists(),
+                    path_segment(&list, "list id")?
+                ))
+                .operation(OP)
+                .serialize_json(&chunk)?;
                 match self.send(request).await {
                     Ok(response) => {
                         let body: MembershipsUpdateResponse = response.json()?;
@@ -254,7 +258,11 @@ impl HubSpotClient {
                 ));
                 continue;
             };
-            let path = format!("/automation/v2/workflows/{workflow}/enrollments/contacts/{email}");
+            let path = format!(
+                "/automation/v2/workflows/{}/enrollments/contacts/{}",
+                path_segment(workflow, "workflow id")?,
+                path_segment(email, "email")?
+            );
             match self.send(Request::post(path).operation(OP)).await {
                 Ok(_) => outcomes[i] = Some(RecordOutcome::updated(&r.key, ids[&i].clone())),
                 Err(err) if is_data_error(&err) => {

@@ -4,6 +4,7 @@
 
 use cartograph_connector::{Cursor, Error, ErrorKind, ListRequest, Page, Result};
 use cartograph_http::Request;
+use cartograph_http::url::path_segment;
 use cartograph_model::{CrmContact, MembershipChange};
 
 use super::HubSpotClient;
@@ -183,8 +184,9 @@ impl HubSpotClient {
         const OP: &str = "list_memberships";
         let limit = request.limit.unwrap_or(100).clamp(1, 250);
         let mut http = Request::get(format!(
-            "{}/{list_id}/memberships/join-order",
-            self.paths.lists()
+            "{}/{}/memberships/join-order",
+            self.paths.lists(),
+            path_segment(list_id, "list id")?
         ))
         .operation(OP)
         .query("limit", limit.to_string());

@@ -132,3 +132,27 @@ async fn list_memberships_reads_join_order() {
     assert!(page.items[0].added);
     assert_eq!(page.next.unwrap().as_str(), "AoJ");
 }
+
+#[tokio::test]
+async fn list_ids_in_paths_are_escaped_and_never_reach_another_resource() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/crm/v3/lists/7%2F..%2F..%2Fobjects%2Fcontacts/memberships/join-order",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"results": []})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let hs = hubspot(&server);
+    let page = hs
+        .list_memberships("7/../../objects/contacts", &ListRequest::default())
+        .await
+        .unwrap();
+    assert!(page.items.is_empty());
+    let err = hs
+        .list_memberships("..", &ListRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), cartograph_connector::ErrorKind::Invalid);
+}
