@@ -143,7 +143,13 @@ pub fn parse(body: &[u8]) -> Result<Vec<CrmEvent>> {
                 },
             }));
         }
-        _ => {}
+        other => {
+            tracing::debug!(webhook_type = other, "webhook event type not handled");
+            out.push(event(CrmEventKind::Unhandled {
+                topic: other.to_owned(),
+                object_id: Some(crm_id).filter(|id| !id.is_empty()),
+            }));
+        }
     }
     Ok(out)
 }

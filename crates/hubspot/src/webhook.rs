@@ -71,7 +71,10 @@ pub fn to_crm_events(events: Vec<WebhookEvent>, app_id: Option<&str>) -> Result<
             },
             other => {
                 tracing::debug!(subscription_type = other, "webhook event type not handled");
-                continue;
+                CrmEventKind::Unhandled {
+                    topic: other.to_owned(),
+                    object_id: Some(crm_id).filter(|id| !id.is_empty()),
+                }
             }
         };
         let occurred_at = Timestamp::from_unix_millis(event.occurred_at).map_err(|_| {
@@ -108,7 +111,11 @@ mod tests {
         ]"#;
         let events =
             to_crm_events(decode_events(body).expect("decodes"), Some("54321")).expect("maps");
-        assert_eq!(events.len(), 2);
+        assert_eq!(
+            events.len(),
+            3,
+            "the duplicate is dropped, the unknown type kept"
+        );
         assert!(events[0].is_own_write);
         assert_eq!(events[0].change_source.as_deref(), Some("INTEGRATION"));
         assert!(matches!(
@@ -117,6 +124,14 @@ mod tests {
                 if crm_id == "123" && property == "firstname" && value.as_deref() == Some("Ada")
         ));
         assert!(!events[1].is_own_write);
+        assert_eq!(
+            events[2].kind,
+            CrmEventKind::Unhandled {
+                topic: "deal.creation".into(),
+                object_id: Some("9".into())
+            },
+            "an unknown subscription type stays visible"
+        );
     }
 
     #[test]

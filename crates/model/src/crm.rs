@@ -498,4 +498,14 @@ pub enum CrmEventKind {
         /// The submission.
         submission: Box<FormSubmission>,
     },
+    /// An event of a type Cartograph does not act on (a subscription the app should not
+    /// have, or one newer than this version). Kept so it is counted and visible as a dead
+    /// letter instead of vanishing.
+    Unhandled {
+        /// The vendor's event type (e.g. HubSpot's `subscriptionType`).
+        topic: String,
+        /// The record the event is about, when it names one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        object_id: Option<String>,
+    },
 }

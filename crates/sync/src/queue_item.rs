@@ -56,6 +56,9 @@ impl WorkItem {
                 cartograph_model::CrmEventKind::FormSubmitted { submission } => {
                     format!("crm/form/{}", submission.form_id)
                 }
+                cartograph_model::CrmEventKind::Unhandled { topic, object_id } => {
+                    format!("crm/{topic}/{}", object_id.as_deref().unwrap_or("-"))
+                }
             },
         }
     }

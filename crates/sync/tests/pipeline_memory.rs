@@ -446,3 +446,45 @@ async fn spawned_workers_drain_the_queue_and_report_on_shutdown() {
     assert_eq!(completed, 4, "{reports:?}");
     assert_eq!(w.crm.enrollments().len(), 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crm_event_of_an_unhandled_type_is_a_visible_dead_letter() {
+    let w = world();
+    let p = pipeline(&w, config()).await;
+    let item = cartograph_sync::WorkItem::CrmEvent {
+        event: Box::new(cartograph_model::CrmEvent {
+            id: Some("evt-9".into()),
+            occurred_at: Timestamp::now(),
+            is_own_write: false,
+            change_source: None,
+            kind: cartograph_model::CrmEventKind::Unhandled {
+                topic: "deal.creation".into(),
+                object_id: Some("9".into()),
+            },
+        }),
+    };
+    p.store()
+        .enqueue(&[cartograph_sync::NewQueuedEvent {
+            key: "crm:evt-9".into(),
+            source: "crm".into(),
+            kind: item.kind().into(),
+            payload: serde_json::to_string(&item).unwrap(),
+            not_before: Timestamp::now(),
+        }])
+        .await
+        .unwrap();
+    let report = p.worker("w").run_until_idle().await.unwrap();
+    assert_eq!(report.dead_lettered, 1);
+    let letters = w
+        .store
+        .dead_letters(&DeadLetterFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(letters[0].stage, "unhandled");
+    assert_eq!(letters[0].record, "crm/deal.creation/9");
+    assert!(
+        letters[0].message.contains("deal.creation"),
+        "{}",
+        letters[0].message
+    );
+}

@@ -48,6 +48,18 @@ impl Engine {
                     submission.email.clone(),
                 )
             }
+            CrmEventKind::Unhandled { topic, .. } => {
+                return ItemOutcome::Dead {
+                    stage: "unhandled",
+                    error: Error::new(
+                        ErrorKind::Unsupported,
+                        format!(
+                            "CRM event type {topic:?} is not handled (check the app's webhook \
+                             subscriptions)"
+                        ),
+                    ),
+                };
+            }
             _ => return ItemOutcome::Done,
         };
         match self.assign_group(&target, contact, email).await {
