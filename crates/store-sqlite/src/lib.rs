@@ -57,6 +57,24 @@ pub struct SqliteConfig {
     /// Most operations in one group commit.
     #[serde(default = "default_max_group")]
     pub max_group: usize,
+    /// What is checked at open before anything is acknowledged into the file.
+    #[serde(default)]
+    pub integrity: IntegrityCheck,
+}
+
+/// The integrity check run when a store is opened: a damaged file refuses to open, so intake
+/// never acknowledges events into a file workers cannot read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntegrityCheck {
+    /// `PRAGMA quick_check`: every page and record format, without index cross-checks
+    /// (linear in the file size; the default).
+    #[default]
+    Quick,
+    /// `PRAGMA integrity_check`: also verifies that indexes match their tables (slower).
+    Full,
+    /// No check (a host that runs its own, e.g. on a huge file at a quiet hour).
+    Skip,
 }
 
 fn default_busy_timeout() -> Duration {
@@ -80,6 +98,7 @@ impl SqliteConfig {
             busy_timeout: default_busy_timeout(),
             group_window: default_group_window(),
             max_group: default_max_group(),
+            integrity: IntegrityCheck::default(),
         }
     }
 }
@@ -136,6 +155,7 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(|e| ops::db(&e))?;
         conn.set_prepared_statement_cache_capacity(64);
+        check_integrity(&conn, config)?;
         schema::migrate(&mut conn)?;
         let writer = Writer::spawn(conn, config.group_window, config.max_group)?;
         tracing::debug!(path = %config.path.display(), "sqlite store opened");
@@ -149,6 +169,33 @@ impl SqliteStore {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Runs the configured check; a damaged file is [`StoreError::Corrupt`] naming the file and
+/// the first problems SQLite reports.
+fn check_integrity(conn: &Connection, config: &SqliteConfig) -> StoreResult<()> {
+    let pragma = match config.integrity {
+        IntegrityCheck::Quick => "PRAGMA quick_check(5)",
+        IntegrityCheck::Full => "PRAGMA integrity_check(5)",
+        IntegrityCheck::Skip => return Ok(()),
+    };
+    let corrupt = |reason: String| StoreError::Corrupt {
+        what: config.path.display().to_string(),
+        reason,
+    };
+    let mut statement = conn.prepare(pragma).map_err(|e| corrupt(e.to_string()))?;
+    let rows: Vec<String> = statement
+        .query_map([], |r| r.get::<_, String>(0))
+        .and_then(Iterator::collect)
+        .map_err(|e| corrupt(e.to_string()))?;
+    if rows.len() == 1 && rows[0] == "ok" {
+        return Ok(());
+    }
+    tracing::error!(path = %config.path.display(), problems = ?rows, "sqlite store is damaged");
+    Err(corrupt(format!(
+        "integrity check failed (restore from a backup): {}",
+        rows.join("; ")
+    )))
 }
 
 fn now_ms() -> i64 {

@@ -23,6 +23,17 @@ pub(crate) fn db(e: &rusqlite::Error) -> StoreError {
         {
             StoreError::Unavailable(e.to_string())
         }
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
+            ) =>
+        {
+            StoreError::Corrupt {
+                what: "database file".to_owned(),
+                reason: e.to_string(),
+            }
+        }
         _ => StoreError::Backend(e.to_string()),
     }
 }

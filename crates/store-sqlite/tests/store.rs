@@ -136,3 +136,40 @@ fn bump_user_version(path: &std::path::Path) {
     bytes[60..64].copy_from_slice(&99u32.to_be_bytes());
     std::fs::write(path, bytes).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_file_refuses_to_open_instead_of_acknowledging_into_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("damaged.sqlite");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        let events: Vec<_> = (0..3_000).map(|i| event(&format!("k{i}"))).collect();
+        store.enqueue(&events).await.unwrap();
+    }
+    // The writer thread checkpoints the WAL into the file when the store drops.
+    for _ in 0..100 {
+        if !dir.path().join("damaged.sqlite-wal").exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 64 * 1024, "file is {} bytes", bytes.len());
+    let middle = bytes.len() / 2;
+    bytes[middle - 8192..middle + 8192].fill(0);
+    std::fs::write(&path, &bytes).unwrap();
+
+    let error = SqliteStore::open(&path).unwrap_err();
+    assert!(
+        matches!(&error, StoreError::Corrupt { what, .. } if what.contains("damaged.sqlite")),
+        "{error}"
+    );
+    assert!(!error.is_retryable());
+
+    // A host that runs its own check can skip it (and then meets the damage on use).
+    let skipped = SqliteStore::open_with(&SqliteConfig {
+        integrity: cartograph_store_sqlite::IntegrityCheck::Skip,
+        ..SqliteConfig::new(&path)
+    });
+    assert!(skipped.is_ok(), "skip opens without checking");
+}
