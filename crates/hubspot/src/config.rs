@@ -157,6 +157,11 @@ pub struct HubSpotConfig {
     /// The app's client secret, used to verify webhook signatures (v3).
     #[serde(default)]
     pub client_secret: Option<Secret>,
+    /// The app's previous client secret, still accepted for webhook signatures while a
+    /// rotation is under way (HubSpot signs with the app's current secret; deliveries in
+    /// flight during the switch carry the old one). Remove it once the rotation is done.
+    #[serde(default)]
+    pub previous_client_secret: Option<Secret>,
     /// The app id: webhook events whose `sourceId` names it are our own writes.
     #[serde(default)]
     pub app_id: Option<String>,
@@ -229,6 +234,7 @@ impl HubSpotConfig {
                 auth,
                 api_flavor: ApiFlavor::default(),
                 client_secret: None,
+                previous_client_secret: None,
                 app_id: None,
                 limits: PortalLimits::default(),
                 time_zone: UtcOffset::UTC,
@@ -314,6 +320,13 @@ impl HubSpotConfigBuilder {
     #[must_use]
     pub fn client_secret(mut self, secret: Secret) -> Self {
         self.config.client_secret = Some(secret);
+        self
+    }
+
+    /// Also accepts webhook signatures made with the app's previous secret (key rotation).
+    #[must_use]
+    pub fn previous_client_secret(mut self, secret: Secret) -> Self {
+        self.config.previous_client_secret = Some(secret);
         self
     }
 

@@ -338,6 +338,13 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn prune_processed(&self, before: Timestamp) -> StoreResult<u64> {
+        let before = before.unix_millis();
+        self.writer
+            .call(move |c| ops::prune_processed(c, before))
+            .await
+    }
+
     async fn save_links(&self, links: &[Link]) -> StoreResult<()> {
         let links = links.to_vec();
         self.writer.call(move |c| ops::save_links(c, &links)).await

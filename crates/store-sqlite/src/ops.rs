@@ -339,6 +339,14 @@ pub(crate) fn mark_processed(c: &Connection, keys: &[String], at_ms: i64) -> Sto
     Ok(())
 }
 
+pub(crate) fn prune_processed(c: &Connection, before_ms: i64) -> StoreResult<u64> {
+    let n = c
+        .prepare_cached("DELETE FROM processed WHERE at_ms < ?1")
+        .and_then(|mut s| s.execute(params![before_ms]))
+        .map_err(|e| db(&e))?;
+    Ok(n as u64)
+}
+
 /// Upserts (a, b) -> value rows of a two-column-key table.
 pub(crate) fn put_pairs(
     c: &Connection,

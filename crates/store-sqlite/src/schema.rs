@@ -105,10 +105,14 @@ const MIGRATIONS: &[&str] = &[
         until_ms INTEGER NOT NULL
     ) WITHOUT ROWID;
     ",
+    // 3: processed keys are pruned by age.
+    r"
+    CREATE INDEX processed_at ON processed (at_ms);
+    ",
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Applies every migration newer than the database's version, each in its own transaction.
 /// Refuses a database written by a newer build.

@@ -359,6 +359,10 @@ pub trait Store: Send + Sync {
     /// Records keys as processed (idempotent).
     async fn mark_processed(&self, keys: &[String], at: Timestamp) -> StoreResult<()>;
 
+    /// Forgets keys processed before `before`; returns how many. Past the vendors' retry
+    /// windows a redelivery cannot come, so the dedupe table need not grow forever.
+    async fn prune_processed(&self, before: Timestamp) -> StoreResult<u64>;
+
     // ---- identity links and CRM record ids ----
 
     /// Links records to people; replaces earlier links of the same (`system`, external id).

@@ -53,6 +53,21 @@ pub struct WorkerConfig {
     /// returns the error ([`Worker::run`] backs off for as long as it runs).
     #[serde(default = "default_store_retries")]
     pub store_retries: u32,
+    /// How long processed keys are remembered for de-duplication: past every vendor's
+    /// redelivery window (BigCommerce retries for 48 hours, HubSpot for 24) with a margin.
+    #[serde(with = "crate::serde_millis", default = "default_processed_retention")]
+    pub processed_retention: Duration,
+    /// How often a running worker forgets processed keys older than `processed_retention`.
+    #[serde(with = "crate::serde_millis", default = "default_prune_every")]
+    pub prune_every: Duration,
+}
+
+fn default_processed_retention() -> Duration {
+    Duration::from_secs(72 * 3600)
+}
+
+fn default_prune_every() -> Duration {
+    Duration::from_secs(3600)
 }
 
 fn default_store_backoff_max() -> Duration {
@@ -75,6 +90,8 @@ impl Default for WorkerConfig {
             idle_poll: Duration::from_millis(200),
             store_backoff_max: default_store_backoff_max(),
             store_retries: default_store_retries(),
+            processed_retention: default_processed_retention(),
+            prune_every: default_prune_every(),
         }
     }
 }
@@ -283,7 +300,12 @@ impl Worker {
         let _running = self.health.running(&self.config.name);
         let mut total = BatchReport::default();
         let mut errors = 0;
+        let mut pruned_at: Option<std::time::Instant> = None;
         while !*shutdown.borrow() {
+            if pruned_at.is_none_or(|at| at.elapsed() >= self.config.prune_every) {
+                pruned_at = Some(std::time::Instant::now());
+                self.prune_processed().await;
+            }
             let pause = match self.run_once().await {
                 Ok(report) => {
                     errors = 0;
@@ -327,6 +349,21 @@ impl Worker {
                     tokio::time::sleep(self.store_backoff(errors, &e)).await;
                 }
                 result => return result,
+            }
+        }
+    }
+
+    /// Forgets processed keys past the retention; a failure is logged and tried again at the
+    /// next prune (nothing is lost by pruning late).
+    async fn prune_processed(&self) {
+        let before = Timestamp::now().saturating_sub(to_time(self.config.processed_retention));
+        match self.store.prune_processed(before).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(worker = %self.config.name, pruned = n, "forgot old processed keys")
+            }
+            Err(e) => {
+                tracing::warn!(worker = %self.config.name, error = %e, "pruning processed keys failed")
             }
         }
     }

@@ -490,3 +490,33 @@ async fn intake_refuses_other_methods_and_oversized_bodies_and_caps_dead_letters
     );
     assert!(letters[0].payload.contains(r#""body_truncated":true"#));
 }
+
+#[tokio::test]
+async fn a_running_worker_forgets_processed_keys_past_the_retention() {
+    let (_dir, store) = store();
+    let now = Timestamp::now();
+    store
+        .mark_processed(
+            &["old".into()],
+            now.saturating_sub(time::Duration::hours(100)),
+        )
+        .await
+        .unwrap();
+    store.mark_processed(&["recent".into()], now).await.unwrap();
+    let health = Arc::new(Health::default());
+    let worker = fast(Arc::clone(&store), &health);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(async move { worker.run(stopped).await });
+    let keys = ["old".to_owned(), "recent".to_owned()];
+    let mut seen = Vec::new();
+    for _ in 0..500 {
+        seen = store.processed(&keys).await.unwrap();
+        if !seen[0] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stop.send(true).unwrap();
+    running.await.unwrap().unwrap();
+    assert_eq!(seen, vec![false, true], "72 h retention by default");
+}

@@ -222,6 +222,11 @@ impl Store for FaultyStore {
         self.inner.mark_processed(keys, at).await
     }
 
+    async fn prune_processed(&self, before: Timestamp) -> StoreResult<u64> {
+        self.check("prune_processed")?;
+        self.inner.prune_processed(before).await
+    }
+
     async fn save_links(&self, links: &[Link]) -> StoreResult<()> {
         self.check("save_links")?;
         self.inner.save_links(links).await

@@ -443,6 +443,33 @@ pub async fn concurrent_holders_never_share_a_subject(store: Arc<dyn Store>) {
 }
 
 /// Links, CRM ids, metrics state and property hashes are stored per key and overwritten.
+/// Pruning forgets only keys processed before the cut, and a pruned key can be queued again.
+pub async fn prune_processed_forgets_only_old_keys(store: &dyn Store) {
+    let keys = |ks: &[&str]| ks.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>();
+    store
+        .mark_processed(&keys(&["old-1", "old-2"]), at(0))
+        .await
+        .expect("mark old");
+    store
+        .mark_processed(&keys(&["new-1"]), at(100))
+        .await
+        .expect("mark new");
+    assert_eq!(
+        store.prune_processed(at(50)).await.expect("prune"),
+        2,
+        "two keys were older than the cut"
+    );
+    assert_eq!(
+        store
+            .processed(&keys(&["old-1", "old-2", "new-1"]))
+            .await
+            .expect("processed"),
+        vec![false, false, true],
+        "only the old keys are forgotten"
+    );
+    assert_eq!(store.prune_processed(at(50)).await.expect("again"), 0);
+}
+
 pub async fn keyed_state_round_trips(store: &dyn Store) {
     store
         .save_links(&[
@@ -666,6 +693,7 @@ where
     subject_locks_are_exclusive(open().as_ref()).await;
     concurrent_holders_never_share_a_subject(open()).await;
     keyed_state_round_trips(open().as_ref()).await;
+    prune_processed_forgets_only_old_keys(open().as_ref()).await;
     dead_letters_lifecycle(open().as_ref()).await;
     queued_events_can_be_dead_lettered(open().as_ref()).await;
     run_log_round_trips(open().as_ref()).await;

@@ -78,3 +78,35 @@ async fn stale_timestamp_is_rejected() {
     assert_eq!(err.kind(), ErrorKind::Signature);
     assert!(err.message().contains("timestamp"));
 }
+
+#[tokio::test]
+async fn the_previous_secret_is_accepted_during_a_rotation_and_only_then() {
+    let server = server().await;
+    let rotating = cartograph_hubspot::HubSpot::new(
+        builder(&server.uri())
+            .previous_client_secret(cartograph_http::Secret::new("old-secret"))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let (sent, received) = (1_700_000_000_000, 1_700_000_000_000);
+    assert!(
+        rotating
+            .parse_webhook(&request(SECRET, sent, received))
+            .is_ok()
+    );
+    assert!(
+        rotating
+            .parse_webhook(&request("old-secret", sent, received))
+            .is_ok()
+    );
+    let err = rotating
+        .parse_webhook(&request("third-secret", sent, received))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Signature);
+    // Without the rotation setting the old secret is refused.
+    let err = hubspot(&server)
+        .parse_webhook(&request("old-secret", sent, received))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Signature);
+}
