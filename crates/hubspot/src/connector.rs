@@ -202,14 +202,16 @@ impl CrmSource for HubSpot {
             .with_connector(CONNECTOR)
             .with_operation("parse_webhook")
         })?;
-        let verified = verify_v3(secret.expose(), request, config.webhook_tolerance);
-        match (&verified, &config.previous_client_secret) {
-            (Err(e), Some(previous)) if e.kind() == ErrorKind::Signature => {
+        match (
+            verify_v3(secret.expose(), request, config.webhook_tolerance),
+            &config.previous_client_secret,
+        ) {
+            (Err(current), Some(previous)) if current.kind() == ErrorKind::Signature => {
                 // During a rotation: the old secret still signs deliveries in flight.
                 verify_v3(previous.expose(), request, config.webhook_tolerance)
-                    .map_err(|_| verified.unwrap_err())?;
+                    .map_err(|_| current)?;
             }
-            _ => verified?,
+            (verified, _) => verified?,
         }
         let events = decode_events(&request.body)?;
         to_crm_events(events, config.app_id.as_deref())

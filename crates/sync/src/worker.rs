@@ -360,10 +360,10 @@ impl Worker {
         match self.store.prune_processed(before).await {
             Ok(0) => {}
             Ok(n) => {
-                tracing::info!(worker = %self.config.name, pruned = n, "forgot old processed keys")
+                tracing::info!(worker = %self.config.name, pruned = n, "forgot old processed keys");
             }
             Err(e) => {
-                tracing::warn!(worker = %self.config.name, error = %e, "pruning processed keys failed")
+                tracing::warn!(worker = %self.config.name, error = %e, "pruning processed keys failed");
             }
         }
     }

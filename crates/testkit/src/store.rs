@@ -442,8 +442,7 @@ pub async fn concurrent_holders_never_share_a_subject(store: Arc<dyn Store>) {
     assert!(total > 0, "some locks were taken");
 }
 
-/// Links, CRM ids, metrics state and property hashes are stored per key and overwritten.
-/// Pruning forgets only keys processed before the cut, and a pruned key can be queued again.
+/// Pruning forgets only keys processed before the cut.
 pub async fn prune_processed_forgets_only_old_keys(store: &dyn Store) {
     let keys = |ks: &[&str]| ks.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>();
     store
@@ -470,6 +469,7 @@ pub async fn prune_processed_forgets_only_old_keys(store: &dyn Store) {
     assert_eq!(store.prune_processed(at(50)).await.expect("again"), 0);
 }
 
+/// Links, CRM ids, metrics state and property hashes are stored per key and overwritten.
 pub async fn keyed_state_round_trips(store: &dyn Store) {
     store
         .save_links(&[
