@@ -240,6 +240,19 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn renew_leases(
+        &self,
+        worker: &str,
+        ids: &[QueueId],
+        lease_for: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Vec<bool>> {
+        let (worker, ids) = (worker.to_owned(), ids.to_vec());
+        self.writer
+            .call(move |c| ops::renew_leases(c, &worker, &ids, lease_for, now))
+            .await
+    }
+
     async fn lease(
         &self,
         worker: &str,

@@ -134,6 +134,30 @@ pub(crate) fn enqueue(
     Ok(out)
 }
 
+pub(crate) fn renew_leases(
+    c: &Connection,
+    worker: &str,
+    ids: &[QueueId],
+    lease_for: Duration,
+    now: Timestamp,
+) -> StoreResult<Vec<bool>> {
+    let now_ms = now.unix_millis();
+    let until_ms = now_ms.saturating_add(i64::try_from(lease_for.as_millis()).unwrap_or(i64::MAX));
+    let mut stmt = c
+        .prepare_cached(
+            "UPDATE queue SET lease_until_ms = ?1
+             WHERE id = ?2 AND leased_by = ?3 AND lease_until_ms > ?4",
+        )
+        .map_err(|e| db(&e))?;
+    ids.iter()
+        .map(|id| {
+            stmt.execute(params![until_ms, id, worker, now_ms])
+                .map(|n| n == 1)
+                .map_err(|e| db(&e))
+        })
+        .collect()
+}
+
 pub(crate) fn lease(
     c: &Connection,
     worker: &str,

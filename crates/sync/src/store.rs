@@ -308,6 +308,17 @@ pub trait Store: Send + Sync {
     /// Removes finished events from the queue and records their keys as processed.
     async fn complete(&self, ids: &[QueueId]) -> StoreResult<()>;
 
+    /// Extends `worker`'s leases on `ids` to `now + lease_for`, for a batch still being
+    /// worked on; one answer per id: `false` when the lease was no longer `worker`'s (it
+    /// expired and may have been taken by another), which the worker cannot undo.
+    async fn renew_leases(
+        &self,
+        worker: &str,
+        ids: &[QueueId],
+        lease_for: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Vec<bool>>;
+
     /// Releases an event for another attempt at `next_attempt_at`, recording the error.
     async fn retry_later(
         &self,

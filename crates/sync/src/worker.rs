@@ -31,7 +31,9 @@ pub struct WorkerConfig {
     pub name: String,
     /// Items leased and handled together (batched to the CRM's maximum by the handler).
     pub batch_size: usize,
-    /// How long a lease holds; a worker that dies releases its items when it expires.
+    /// How long a lease holds; a worker that dies releases its items when it expires. A
+    /// live worker renews the leases of its batch every third of this while it works, so a
+    /// short lease means quick recovery after a crash without re-delivering slow batches.
     #[serde(with = "crate::serde_millis")]
     pub lease_for: Duration,
     /// Attempts before a retryable failure is dead-lettered.
@@ -83,7 +85,7 @@ impl Default for WorkerConfig {
         Self {
             name: "worker".into(),
             batch_size: 100,
-            lease_for: Duration::from_secs(120),
+            lease_for: Duration::from_secs(30),
             max_attempts: 8,
             retry_base: Duration::from_secs(2),
             retry_max: Duration::from_secs(600),
@@ -132,7 +134,12 @@ pub struct Worker {
     counters: Arc<Counters>,
     health: Arc<Health>,
     config: WorkerConfig,
+    /// The lease holder: the name plus what makes it unique across processes and machines
+    /// (two hosts may both run a `worker-0`).
+    holder: String,
 }
+
+static WORKERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl std::fmt::Debug for Worker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -155,6 +162,13 @@ impl Worker {
             handler,
             counters,
             health: Arc::default(),
+            holder: format!(
+                "{}#{}-{}-{}",
+                config.name,
+                std::process::id(),
+                Timestamp::now().unix_millis(),
+                WORKERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            ),
             config,
         }
     }
@@ -173,7 +187,7 @@ impl Worker {
         let leased = self
             .store
             .lease(
-                &self.config.name,
+                &self.holder,
                 self.config.batch_size,
                 self.config.lease_for,
                 now,
@@ -203,10 +217,9 @@ impl Worker {
                 }
             }
         }
+        let ids: Vec<_> = queued.iter().map(|e| e.id).collect();
         let mut outcomes = self
-            .handler
-            .handle(&items)
-            .instrument(span)
+            .renewing(&ids, self.handler.handle(&items).instrument(span))
             .await
             .into_iter();
         let mut done = Vec::new();
@@ -331,6 +344,32 @@ impl Worker {
             }
         }
         Ok(total)
+    }
+
+    /// Runs `work` while renewing the leases on `ids` every third of the lease period.
+    async fn renewing<T>(&self, ids: &[crate::store::QueueId], work: impl Future<Output = T>) -> T {
+        let every = (self.config.lease_for / 3).max(Duration::from_millis(10));
+        let mut work = std::pin::pin!(work);
+        loop {
+            tokio::select! {
+                done = &mut work => return done,
+                () = tokio::time::sleep(every) => {
+                    let renewed = self
+                        .store
+                        .renew_leases(&self.holder, ids, self.config.lease_for, Timestamp::now())
+                        .await;
+                    match renewed {
+                        Ok(held) if held.iter().all(|h| *h) => {}
+                        Ok(held) => tracing::warn!(
+                            worker = %self.config.name,
+                            lost = held.iter().filter(|h| !**h).count(),
+                            "leases expired before renewal; those events may be handled twice"
+                        ),
+                        Err(e) => tracing::warn!(worker = %self.config.name, error = %e, "lease renewal failed"),
+                    }
+                }
+            }
+        }
     }
 
     /// Settles through `op`, backing off from retryable store errors up to `store_retries`

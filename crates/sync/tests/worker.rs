@@ -520,3 +520,60 @@ async fn a_running_worker_forgets_processed_keys_past_the_retention() {
     running.await.unwrap().unwrap();
     assert_eq!(seen, vec![false, true], "72 h retention by default");
 }
+
+/// Takes `delay` per batch and counts the items it saw.
+struct Slow {
+    delay: Duration,
+    seen: AtomicU32,
+}
+
+#[async_trait]
+impl Handler for Slow {
+    async fn handle(&self, items: &[WorkItem]) -> Vec<ItemOutcome> {
+        tokio::time::sleep(self.delay).await;
+        self.seen
+            .fetch_add(u32::try_from(items.len()).unwrap(), Ordering::SeqCst);
+        items.iter().map(|_| ItemOutcome::Done).collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_slower_than_its_lease_is_renewed_and_never_handled_twice() {
+    let (_dir, store) = store();
+    enqueue(store.as_ref(), &[notification("40")]).await;
+    let slow = Arc::new(Slow {
+        delay: Duration::from_millis(900),
+        seen: AtomicU32::new(0),
+    });
+    let config = WorkerConfig {
+        lease_for: Duration::from_millis(300),
+        idle_poll: Duration::from_millis(5),
+        ..WorkerConfig::default()
+    };
+    let counters = Arc::new(Counters::default());
+    let first = Worker::new(
+        Arc::clone(&store),
+        slow.clone(),
+        Arc::clone(&counters),
+        config.clone(),
+    );
+    let second = Worker::new(Arc::clone(&store), slow.clone(), counters, config);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let busy = tokio::spawn({
+        let stopped = stopped.clone();
+        async move { first.run(stopped).await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The second worker polls all through the first one's slow batch.
+    let poller = tokio::spawn(async move { second.run(stopped).await });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stop.send(true).unwrap();
+    let a = busy.await.unwrap().unwrap();
+    let b = poller.await.unwrap().unwrap();
+    assert_eq!(slow.seen.load(Ordering::SeqCst), 1, "handled exactly once");
+    assert_eq!(a.completed + b.completed, 1);
+    assert_eq!(
+        store.queue_stats(Timestamp::now()).await.unwrap().total(),
+        0
+    );
+}

@@ -165,6 +165,17 @@ impl Store for FaultyStore {
         self.inner.complete(ids).await
     }
 
+    async fn renew_leases(
+        &self,
+        worker: &str,
+        ids: &[QueueId],
+        lease_for: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Vec<bool>> {
+        self.check("renew_leases")?;
+        self.inner.renew_leases(worker, ids, lease_for, now).await
+    }
+
     async fn retry_later(
         &self,
         id: QueueId,

@@ -442,6 +442,51 @@ pub async fn concurrent_holders_never_share_a_subject(store: Arc<dyn Store>) {
     assert!(total > 0, "some locks were taken");
 }
 
+/// A renewed lease keeps its events hidden past the first expiry; only the holder's live
+/// leases are renewed.
+pub async fn renew_extends_only_the_holders_live_leases(store: &dyn Store) {
+    store
+        .enqueue(&[event("r1", at(0)), event("r2", at(0))])
+        .await
+        .expect("enqueue");
+    let a = store
+        .lease("a", 1, Duration::from_secs(10), at(0))
+        .await
+        .expect("lease a");
+    let b = store
+        .lease("b", 1, Duration::from_secs(10), at(0))
+        .await
+        .expect("lease b");
+    assert_eq!((a.len(), b.len()), (1, 1));
+    let ids = [a[0].id, b[0].id];
+    assert_eq!(
+        store
+            .renew_leases("a", &ids, Duration::from_secs(30), at(5))
+            .await
+            .expect("renew"),
+        vec![true, false],
+        "a renews its own lease, not b's"
+    );
+    // At 20 s b's lease has expired and its event is due again; a's is still held.
+    let again = store
+        .lease("c", 10, Duration::from_secs(10), at(20))
+        .await
+        .expect("lease c");
+    assert_eq!(
+        again.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![ids[1]],
+        "only the unrenewed event was re-delivered"
+    );
+    assert_eq!(
+        store
+            .renew_leases("b", &ids[1..], Duration::from_secs(30), at(21))
+            .await
+            .expect("late renew"),
+        vec![false],
+        "an expired lease taken by another is not renewed"
+    );
+}
+
 /// Pruning forgets only keys processed before the cut.
 pub async fn prune_processed_forgets_only_old_keys(store: &dyn Store) {
     let keys = |ks: &[&str]| ks.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>();
@@ -694,6 +739,7 @@ where
     concurrent_holders_never_share_a_subject(open()).await;
     keyed_state_round_trips(open().as_ref()).await;
     prune_processed_forgets_only_old_keys(open().as_ref()).await;
+    renew_extends_only_the_holders_live_leases(open().as_ref()).await;
     dead_letters_lifecycle(open().as_ref()).await;
     queued_events_can_be_dead_lettered(open().as_ref()).await;
     run_log_round_trips(open().as_ref()).await;
