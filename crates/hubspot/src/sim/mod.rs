@@ -313,6 +313,16 @@ impl HubSpotSim {
             .collect()
     }
 
+    /// Names a `USER_DEFINED` association type: `batch/create` answers list `label` for
+    /// pairs linked with `type_id`.
+    pub fn define_association_label(&self, type_id: u32, label: &str) {
+        self.shared
+            .lock()
+            .portal
+            .association_labels
+            .insert(type_id, label.to_owned());
+    }
+
     /// Creates a list (`MANUAL`, `SNAPSHOT` or `DYNAMIC`); returns its id.
     pub fn create_list(&self, name: &str, processing_type: &str) -> String {
         let mut inner = self.shared.lock();
