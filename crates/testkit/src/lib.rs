@@ -4,5 +4,6 @@ pub mod conformance;
 pub mod fixtures;
 pub mod generate;
 pub mod memory;
+pub mod openapi;
 #[cfg(feature = "store")]
 pub mod store;

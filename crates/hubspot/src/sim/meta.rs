@@ -281,7 +281,7 @@ pub(crate) fn associations(
             })
         };
         if !exists(from, &f) || !exists(to, &t) {
-            errors.push(json!({"status": "error", "category": "VALIDATION_ERROR", "message": format!("{from} {f} or {to} {t} does not exist"), "context": {"fromObjectId": [f], "toObjectId": [t]}}));
+            errors.push(json!({"status": "error", "category": "VALIDATION_ERROR", "message": format!("{from} {f} or {to} {t} does not exist"), "context": {"fromObjectId": [f], "toObjectId": [t]}, "errors": [], "links": {}}));
             continue;
         }
         let types: Vec<(String, u32)> = if op == "create" {
