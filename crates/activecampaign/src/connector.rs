@@ -5,7 +5,8 @@ use std::collections::{HashMap, HashSet};
 
 use cartograph_connector::{
     Capabilities, CrmProfile, CrmSink, CrmSource, Cursor, EnrollmentMethod, Error, ErrorKind,
-    ListRequest, Page, RecordOutcome, Result, Stream, TransportStats, WebhookRequest, async_trait,
+    ListRequest, Page, RecordOutcome, Result, Stream, TransportStats, WebhookRequest, WriteStatus,
+    async_trait,
 };
 use cartograph_model::{
     ContactRef, ContactUpsert, CrmContact, CrmEvent, EnrollmentRequest, IdentityKeys,
@@ -192,14 +193,61 @@ impl ActiveCampaign {
     }
 }
 
-fn one<F>(key: &str, result: Result<RecordOutcome>, fatal: F) -> Result<RecordOutcome>
-where
-    F: Fn(&Error) -> bool,
-{
-    match result {
-        Ok(outcome) => Ok(outcome),
-        Err(e) if fatal(&e) => Err(e),
-        Err(e) => Ok(RecordOutcome::failed(key, record_error(key, e))),
+/// Outcomes of a call that writes record by record. A fatal error fails the whole call
+/// only while nothing is written; after that it fails its record and every record not yet
+/// tried (unsent), so the call answers `Ok` with what was written.
+struct Progress {
+    out: Vec<RecordOutcome>,
+    stop: Option<Error>,
+}
+
+impl Progress {
+    fn new(capacity: usize) -> Self {
+        Self {
+            out: Vec::with_capacity(capacity),
+            stop: None,
+        }
+    }
+
+    /// Whether the call stopped at a fatal error; if so the record `key` fails with it.
+    fn stopped(&mut self, key: &str) -> bool {
+        match &self.stop {
+            Some(e) => {
+                self.out
+                    .push(RecordOutcome::failed(key, record_error(key, e.clone())));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Settles the record `key`.
+    ///
+    /// # Errors
+    /// The fatal error of the first record written or tried, when nothing is written.
+    fn settle(&mut self, key: &str, result: Result<RecordOutcome>) -> Result<()> {
+        match result {
+            Ok(outcome) => {
+                // Written in part by a fatal error: the records after it are not tried.
+                if let WriteStatus::Partial { error, .. } = &outcome.status
+                    && is_fatal(error)
+                {
+                    self.stop = Some(error.clone());
+                }
+                self.out.push(outcome);
+            }
+            Err(e) if is_fatal(&e) && !self.out.iter().any(RecordOutcome::is_written) => {
+                return Err(e);
+            }
+            Err(e) => {
+                if is_fatal(&e) {
+                    self.stop = Some(e.clone());
+                }
+                self.out
+                    .push(RecordOutcome::failed(key, record_error(key, e)));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -267,35 +315,43 @@ impl CrmSink for ActiveCampaign {
         if min > 0 && contacts.len() >= min && contacts.iter().all(|c| c.origin.is_historical()) {
             return self.bulk_upsert(contacts).await;
         }
-        let mut out = Vec::with_capacity(contacts.len());
+        let mut progress = Progress::new(contacts.len());
         for input in contacts {
-            out.push(one(&input.key, self.upsert_one(input).await, is_fatal)?);
+            if !progress.stopped(&input.key) {
+                progress.settle(&input.key, self.upsert_one(input).await)?;
+            }
         }
-        Ok(out)
+        Ok(progress.out)
     }
 
     async fn record_orders(&self, orders: &[OrderRecord]) -> Result<Vec<RecordOutcome>> {
-        let mut out = Vec::with_capacity(orders.len());
+        let mut progress = Progress::new(orders.len());
         for record in orders {
-            out.push(one(&record.key, self.order_one(record).await, is_fatal)?);
+            if !progress.stopped(&record.key) {
+                progress.settle(&record.key, self.order_one(record).await)?;
+            }
         }
-        Ok(out)
+        Ok(progress.out)
     }
 
     async fn create_tasks(&self, tasks: &[TaskRequest]) -> Result<Vec<RecordOutcome>> {
-        let mut out = Vec::with_capacity(tasks.len());
+        let mut progress = Progress::new(tasks.len());
         for task in tasks {
-            out.push(one(&task.key, self.task_one(task).await, is_fatal)?);
+            if !progress.stopped(&task.key) {
+                progress.settle(&task.key, self.task_one(task).await)?;
+            }
         }
-        Ok(out)
+        Ok(progress.out)
     }
 
     async fn enroll(&self, requests: &[EnrollmentRequest]) -> Result<Vec<RecordOutcome>> {
-        let mut out = Vec::with_capacity(requests.len());
+        let mut progress = Progress::new(requests.len());
         for request in requests {
-            out.push(one(&request.key, self.enroll_one(request).await, is_fatal)?);
+            if !progress.stopped(&request.key) {
+                progress.settle(&request.key, self.enroll_one(request).await)?;
+            }
         }
-        Ok(out)
+        Ok(progress.out)
     }
 
     async fn ensure_properties(
@@ -306,15 +362,13 @@ impl CrmSink for ActiveCampaign {
             return Ok(Vec::new());
         }
         let fields = self.fields(true).await?;
-        let mut out = Vec::with_capacity(definitions.len());
+        let mut progress = Progress::new(definitions.len());
         for def in definitions {
-            out.push(one(
-                &def.name,
-                self.property_one(def, &fields).await,
-                is_fatal,
-            )?);
+            if !progress.stopped(&def.name) {
+                progress.settle(&def.name, self.property_one(def, &fields).await)?;
+            }
         }
-        Ok(out)
+        Ok(progress.out)
     }
 }
 

@@ -12,7 +12,7 @@ pub mod webhook;
 pub use async_trait::async_trait;
 pub use capabilities::{Capabilities, EnrollmentMethod, Stream};
 pub use error::{Error, ErrorKind, Result};
-pub use outcome::{RecordOutcome, TransportStats, WriteStatus};
+pub use outcome::{RecordOutcome, TransportStats, WriteStatus, Written};
 pub use page::{Cursor, ListRequest, Page, drain};
 pub use profile::{ContactKeying, CrmProfile, MappingNames, RevenueFields};
 pub use traits::{CommerceSource, CommerceWriter, CrmSink, CrmSource, default_hydrate};

@@ -280,7 +280,10 @@ pub trait CommerceWriter: Send + Sync {
 }
 
 /// Writes into a CRM. Batch methods return one outcome per input, in input order; an `Err`
-/// means the whole call failed (nothing is known to be written).
+/// means the whole call failed (nothing is known to be written). Once a call has written
+/// anything it answers `Ok`: records it wrote whose later steps (associations, line items)
+/// failed are [`WriteStatus::Partial`](crate::WriteStatus::Partial), records it never got to
+/// are `Failed`.
 #[async_trait]
 pub trait CrmSink: Send + Sync {
     /// The system name.

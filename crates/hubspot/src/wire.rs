@@ -524,11 +524,37 @@ fn id_strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> 
         .collect()
 }
 
-/// One result of a v4 association batch.
+/// One result of v4 `batch/associate/default` (`PublicDefaultAssociation`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AssociationResult {
+#[serde(rename_all = "camelCase")]
+pub struct DefaultAssociationResult {
     /// From.
     pub from: ObjectId,
     /// To.
     pub to: ObjectId,
+    /// The default type applied.
+    #[serde(default)]
+    pub association_spec: Option<AssociationSpec>,
+}
+
+/// One result of v4 `batch/create` (`LabelsBetweenObjectPair`): the pair and every label
+/// now between the two records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LabelledAssociationResult {
+    /// Type id of the source object (`0-1` for contacts).
+    #[serde(default)]
+    pub from_object_type_id: String,
+    /// Source record id.
+    #[serde(deserialize_with = "id_string")]
+    pub from_object_id: String,
+    /// Type id of the target object.
+    #[serde(default)]
+    pub to_object_type_id: String,
+    /// Target record id.
+    #[serde(deserialize_with = "id_string")]
+    pub to_object_id: String,
+    /// Labels between the pair (unlabelled types have none).
+    #[serde(default)]
+    pub labels: Vec<String>,
 }

@@ -1,6 +1,6 @@
 //! [`Salesforce`]: the `CrmSink` implementation (glue over the client and the pure mapping).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use cartograph_connector::{
     Capabilities, CrmProfile, CrmSink, EnrollmentMethod, Error, ErrorKind, RecordOutcome, Result,
@@ -45,6 +45,11 @@ fn invalid(key: &str, field: &str, why: impl Into<String>) -> Error {
 /// Errors that fail the whole call: credentials, config, an exhausted retry budget.
 fn is_fatal(e: &Error) -> bool {
     matches!(e.kind(), ErrorKind::Unauthorized | ErrorKind::Config) || e.is_retryable()
+}
+
+/// Whether any record of this call is written (so the call may no longer fail as a whole).
+fn wrote_any(out: &[Option<RecordOutcome>]) -> bool {
+    out.iter().flatten().any(RecordOutcome::is_written)
 }
 
 fn too_many(n: usize, operation: &'static str) -> Error {
@@ -144,6 +149,10 @@ impl Salesforce {
 
     /// Upserts `pending` on `field` in rounds so one call never carries one External ID
     /// twice; fills `out` at each record's input position.
+    ///
+    /// A fatal error (credentials, exhausted retries) fails the whole call only while
+    /// nothing in `out` is written yet; after that it fails this round and the ones not
+    /// sent, record by record, so the caller can answer `Ok` with what was written.
     async fn upsert_rounds(
         &self,
         sobject: &str,
@@ -179,7 +188,16 @@ impl Salesforce {
                         out[*i] = Some(outcome(&p.key, r));
                     }
                 }
-                Err(e) if is_fatal(&e) => return Err(e),
+                Err(e) if is_fatal(&e) && !wrote_any(out) => return Err(e),
+                Err(e) if is_fatal(&e) => {
+                    for (i, p) in round.iter().chain(&rest) {
+                        out[*i] = Some(RecordOutcome::failed(
+                            p.key.clone(),
+                            e.clone().with_record(p.key.clone()),
+                        ));
+                    }
+                    return Ok(());
+                }
                 Err(e) => {
                     for (i, p) in &round {
                         out[*i] = Some(RecordOutcome::failed(
@@ -626,7 +644,9 @@ impl CrmSink for Salesforce {
         }
         let mut out: Vec<Option<RecordOutcome>> = tasks.iter().map(|_| None).collect();
         let lead = self.config.person_object == PersonObject::Lead;
-        let mut by_object: HashMap<&'static str, Vec<(usize, Pending)>> = HashMap::new();
+        // Cases before tasks, always: once one object type is written, a fatal error on
+        // the next fails its records, not the call.
+        let mut by_object: BTreeMap<&'static str, Vec<(usize, Pending)>> = BTreeMap::new();
         for (i, task) in tasks.iter().enumerate() {
             let key = task.key.as_str();
             let who = match self.resolve(task.contact.as_ref()).await {

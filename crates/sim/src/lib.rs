@@ -3,11 +3,13 @@
 pub mod faults;
 pub mod harness;
 pub mod quota;
+pub mod record;
 pub mod server;
 pub mod time;
 
 pub use faults::{Fault, FaultInjector, FaultRates};
 pub use harness::{CommerceSimulator, CrmSimulator, SeedData, Seeded, SimRecordView};
 pub use quota::{Quota, QuotaState};
+pub use record::{Exchange, ExchangeLog};
 pub use server::SimServer;
 pub use time::TimeScale;

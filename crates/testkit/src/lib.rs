@@ -6,5 +6,6 @@ pub mod faulty;
 pub mod fixtures;
 pub mod generate;
 pub mod memory;
+pub mod openapi;
 #[cfg(feature = "store")]
 pub mod store;

@@ -48,25 +48,54 @@ impl ActiveCampaign {
         };
         let body = map::contact_sync(input, &email, &fields)?;
         let contact = self.client.sync_contact(&body).await?;
-        if existing.is_none() {
+        let written = match existing {
+            Some(_) => RecordOutcome::updated(key, contact.id.clone()),
+            None => RecordOutcome::created(key, contact.id.clone()),
+        };
+        // The contact exists now: a failure of the steps after it (tags, the ecommerce
+        // customer, the list) makes the outcome partial; `contact/sync` by email makes the
+        // retry update the same contact.
+        match self
+            .after_sync(input, &email, &contact.id, existing.is_none())
+            .await
+        {
+            Ok(()) => Ok(written),
+            Err(e) => {
+                let e = if e.record().is_some() {
+                    e
+                } else {
+                    e.with_record(key.to_owned())
+                };
+                Ok(written.into_partial(e))
+            }
+        }
+    }
+
+    /// Tags a new contact, keeps its ecommerce customer's `acceptsMarketing` in step and
+    /// subscribes it to the marketing list when it accepts.
+    async fn after_sync(
+        &self,
+        input: &ContactUpsert,
+        email: &str,
+        contact_id: &str,
+        new: bool,
+    ) -> Result<()> {
+        if new {
             for tag in &self.config.tags {
                 let tag_id = self.tag_id(tag).await?;
-                self.client.tag_contact(&contact.id, &tag_id).await?;
+                self.client.tag_contact(contact_id, &tag_id).await?;
             }
         }
         if input.properties.contains_key(map::ACCEPTS_MARKETING) {
             let accepts = map::accepts_marketing(&input.properties);
-            self.ensure_ecom_customer(&input.properties, &email, accepts)
+            self.ensure_ecom_customer(&input.properties, email, accepts)
                 .await?;
             if accepts {
                 let list = self.list_id().await?;
-                self.subscribe(&list, &contact.id).await?;
+                self.subscribe(&list, contact_id).await?;
             }
         }
-        Ok(match existing {
-            Some(_) => RecordOutcome::updated(key, contact.id),
-            None => RecordOutcome::created(key, contact.id),
-        })
+        Ok(())
     }
 
     /// A historical batch through `/import/bulk_import`: no lookups, tags and the list

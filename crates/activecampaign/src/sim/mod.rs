@@ -33,6 +33,7 @@ use cartograph_sim::{
 };
 
 use crate::{ActiveCampaign, ActiveCampaignConfig, ActiveCampaignConfigBuilder};
+pub use cartograph_sim::Exchange;
 use state::State;
 pub use state::Triggered;
 
@@ -91,6 +92,7 @@ impl Shared {
 pub struct ActiveCampaignSim {
     shared: Arc<Shared>,
     server: SimServer,
+    answers: cartograph_sim::ExchangeLog,
 }
 
 impl std::fmt::Debug for ActiveCampaignSim {
@@ -122,8 +124,25 @@ impl ActiveCampaignSim {
             requests: AtomicU64::new(0),
             log: Mutex::new(Vec::new()),
         });
-        let server = SimServer::serve(routes::router(Arc::clone(&shared))).await?;
-        Ok(Self { shared, server })
+        let answers = cartograph_sim::ExchangeLog::default();
+        let server = SimServer::serve(answers.layer(routes::router(Arc::clone(&shared)))).await?;
+        Ok(Self {
+            shared,
+            server,
+            answers,
+        })
+    }
+
+    /// Starts recording every answer (method, path, status, body) for
+    /// [`ActiveCampaignSim::answers`]; off by default.
+    pub fn record_answers(&self) {
+        self.answers.start();
+    }
+
+    /// The answers recorded since [`ActiveCampaignSim::record_answers`], emptying the
+    /// record.
+    pub fn answers(&self) -> Vec<cartograph_sim::Exchange> {
+        self.answers.take()
     }
 
     /// The API root, `http://127.0.0.1:<port>/api/3`.

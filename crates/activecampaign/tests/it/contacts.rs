@@ -301,3 +301,49 @@ async fn historical_batch_is_bulk_imported_without_lookups_and_retried_past_the_
     assert_eq!(out.len(), 10);
     assert!(out.iter().all(|o| o.is_ok() && o.id.is_none()), "{out:?}");
 }
+
+#[tokio::test]
+async fn a_failed_tag_after_the_sync_is_a_partial_outcome() {
+    let server = server().await;
+    lookup(&server, "ada@example.com", None).await;
+    on("POST", "contact/sync")
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"contact": contact("7", "ada@example.com")})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    // The tag lookup fails past the retries: the contact exists, the tag does not.
+    on("GET", "tags")
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let out = ac(&server)
+        .upsert_contacts(&[
+            upsert(
+                "p1",
+                "ada@example.com",
+                props(&[("firstName", text("Ada"))]),
+            ),
+            upsert(
+                "p2",
+                "bob@example.com",
+                props(&[("firstName", text("Bob"))]),
+            ),
+        ])
+        .await
+        .expect("the contact was written: the call must not fail as a whole");
+    match &out[0].status {
+        WriteStatus::Partial { written, error } => {
+            assert_eq!(*written, cartograph_connector::Written::Created);
+            assert!(error.is_retryable(), "{error}");
+            assert_eq!(error.record(), Some("p1"));
+        }
+        other => panic!("expected Partial, got {other:?}"),
+    }
+    assert_eq!(out[0].id.as_deref(), Some("7"));
+    // The fatal error stops the call: p2 is not tried (the catch-all would see it).
+    assert!(!out[1].is_written());
+    assert!(out[1].error().unwrap().is_retryable());
+}

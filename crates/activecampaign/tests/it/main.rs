@@ -13,6 +13,7 @@
     unreachable_pub
 )]
 
+mod answers;
 mod conformance;
 mod contacts;
 mod errors;

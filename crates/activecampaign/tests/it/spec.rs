@@ -18,7 +18,7 @@
 //! that lists `properties` rejects unknown fields (catches misspelt names).
 
 use cartograph_activecampaign::ActiveCampaign;
-use cartograph_activecampaign::sim::{ActiveCampaignSim, SimConfig};
+use cartograph_activecampaign::sim::{ActiveCampaignSim, Exchange, SimConfig};
 use cartograph_connector::CrmSink;
 use cartograph_model::{
     ContactRef, CrmObjectType, EnrollmentRequest, EnrollmentTarget, Origin, PropertyDefinition,
@@ -155,11 +155,11 @@ fn the_corrected_copy_fixes_the_known_defects() {
     );
 }
 
-#[tokio::test]
-async fn every_request_body_matches_the_corrected_spec() {
-    let Some(mut spec) = load() else { return };
-    correct(&mut spec);
+/// Runs every operation the connector has against a fresh simulator: the request bodies
+/// it received and the answers it gave.
+pub(crate) async fn exercise() -> (Vec<(String, String, Value)>, Vec<Exchange>) {
     let sim = ActiveCampaignSim::start(SimConfig::fast()).await.unwrap();
+    sim.record_answers();
     let ac = ActiveCampaign::new(sim.connector_config().unwrap().build().unwrap()).unwrap();
     let def = PropertyDefinition {
         object: CrmObjectType::Contact,
@@ -247,7 +247,26 @@ async fn every_request_body_matches_the_corrected_spec() {
     ac.register_webhook("https://hooks.example/ac/secret")
         .await
         .unwrap();
-    let log = sim.request_log();
+    ac.find_contacts(&[cartograph_model::IdentityKeys {
+        email: Some(email("ada@example.com")),
+        ..cartograph_model::IdentityKeys::default()
+    }])
+    .await
+    .unwrap();
+    cartograph_connector::CrmSource::list_contacts(
+        &ac,
+        &cartograph_connector::ListRequest::since(Timestamp::from_unix_millis(0).unwrap()),
+    )
+    .await
+    .unwrap();
+    (sim.request_log(), sim.answers())
+}
+
+#[tokio::test]
+async fn every_request_body_matches_the_corrected_spec() {
+    let Some(mut spec) = load() else { return };
+    correct(&mut spec);
+    let log = exercise().await.0;
     let mut seen = std::collections::BTreeSet::new();
     let mut errors = Vec::new();
     for (method, path, body) in &log {

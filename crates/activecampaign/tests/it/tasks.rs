@@ -11,6 +11,20 @@ use wiremock::matchers::{body_json, body_partial_json};
 
 use crate::support::*;
 
+fn refund_task(key: &str, order: Option<&str>) -> TaskRequest {
+    TaskRequest {
+        key: key.into(),
+        kind: TaskKind::Task,
+        subject: "Refund issued".into(),
+        body: "Order o-1 refunded 25.00 USD".into(),
+        priority: TaskPriority::High,
+        due_at: None,
+        contact: Some(ContactRef::Email(email("a@example.com"))),
+        order_key: order.map(str::to_owned),
+        owner_id: None,
+    }
+}
+
 #[tokio::test]
 async fn refund_tasks_become_notes_once_per_key() {
     let server = server().await;
@@ -33,17 +47,7 @@ async fn refund_tasks_become_notes_once_per_key() {
         .expect(1)
         .mount(&server)
         .await;
-    let task = |key: &str| TaskRequest {
-        key: key.into(),
-        kind: TaskKind::Task,
-        subject: "Refund issued".into(),
-        body: "Order o-1 refunded 25.00 USD".into(),
-        priority: TaskPriority::High,
-        due_at: None,
-        contact: Some(ContactRef::Email(email("a@example.com"))),
-        order_key: Some("o-1".into()),
-        owner_id: None,
-    };
+    let task = |key: &str| refund_task(key, Some("o-1"));
     let out = ac(&server)
         .create_tasks(&[task("t-new"), task("t-old")])
         .await
@@ -144,4 +148,44 @@ async fn webhook_registration_excludes_the_api_source() {
             .unwrap(),
         "3"
     );
+}
+
+#[tokio::test]
+async fn a_fatal_error_after_a_written_note_fails_the_rest_not_the_call() {
+    let server = server().await;
+    lookup(
+        &server,
+        "a@example.com",
+        Some(contact("7", "a@example.com")),
+    )
+    .await;
+    on("GET", "contacts/7/notes")
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"notes": []})))
+        .mount(&server)
+        .await;
+    // The first note is written; the second answers 503 past the retries; the third is
+    // never tried (the catch-all would see it).
+    on("POST", "notes")
+        .and(wiremock::matchers::body_string_contains("[cartograph:t-1]"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"note": {"id": "51"}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    on("POST", "notes")
+        .and(wiremock::matchers::body_string_contains("[cartograph:t-2]"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let task = |key: &str| refund_task(key, None);
+    let out = ac(&server)
+        .create_tasks(&[task("t-1"), task("t-2"), task("t-3")])
+        .await
+        .expect("a note was written: the call must not fail as a whole");
+    assert!(matches!(out[0].status, WriteStatus::Created), "{out:?}");
+    assert_eq!(out[0].id.as_deref(), Some("51"));
+    for (o, key) in out[1..].iter().zip(["t-2", "t-3"]) {
+        let err = o.error().expect("failed");
+        assert!(!o.is_written() && err.is_retryable(), "{o:?}");
+        assert_eq!(err.record(), Some(key));
+    }
 }

@@ -78,12 +78,15 @@ impl Client {
             .map(|s| s.data))
     }
 
-    /// `POST /v3/carts/{id}/redirect_urls`: the recovery links of a cart.
+    /// `POST /v3/carts/{id}/redirect_urls`: the recovery links of a cart. The body is `{}`
+    /// (no `query_params`) sent as `application/json`: the spec declares a JSON request
+    /// body and a `Content-Type` header for this operation.
     pub async fn cart_redirect_urls(&self, id: &str) -> Result<CartRedirectUrls> {
         let request = Request::post(format!(
             "/v3/carts/{}/redirect_urls",
             path_segment(id, "cart id")?
         ))
+        .json(serde_json::json!({}))
         .operation("cart_redirect_urls")
         .retry_safe(true);
         Ok(self.json::<Single<CartRedirectUrls>>(request).await?.data)

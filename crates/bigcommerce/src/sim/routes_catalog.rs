@@ -112,7 +112,37 @@ pub(crate) async fn get_cart(axum::extract::State(sh): S, Path(id): Path<String>
     }
 }
 
-pub(crate) async fn redirect_urls(axum::extract::State(sh): S, Path(id): Path<String>) -> Response {
+/// `POST /carts/{id}/redirect_urls`: takes a JSON object body (`Redirect_urls_Post`, every
+/// field optional) with a JSON `Content-Type`, as the spec declares; anything else is
+/// refused, so a connector that sends no body cannot pass here.
+pub(crate) async fn redirect_urls(
+    axum::extract::State(sh): S,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    bytes: Bytes,
+) -> Response {
+    let json_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json_type {
+        return v3_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "The request must be sent as application/json.",
+            None,
+        );
+    }
+    match body::<serde_json::Value>(&bytes) {
+        Ok(v) if v.is_object() => {}
+        Ok(_) => {
+            return v3_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "The request body must be a JSON object.",
+                None,
+            );
+        }
+        Err(e) => return *e,
+    }
     if !sh.state().carts.contains_key(&id) {
         return v3_error(StatusCode::NOT_FOUND, "Cart not found.", None);
     }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use cartograph_connector::{Error, ErrorKind, RecordOutcome, Result, WriteStatus};
+use cartograph_connector::{Error, ErrorKind, RecordOutcome, Result};
 use cartograph_model::{ContactRef, OrderRecord, ProductRecord};
 
 use super::{HubSpotClient, Slot, outcome};
@@ -84,7 +84,9 @@ impl HubSpotClient {
             .collect())
     }
 
-    /// Records orders with their line items and associations; idempotent by order key.
+    /// Records orders with their line items and associations; idempotent by order key. An
+    /// order written whose line items or associations then failed is
+    /// [`Partial`](cartograph_connector::WriteStatus::Partial).
     ///
     /// # Errors
     /// The whole call failed before anything was written.
@@ -149,11 +151,28 @@ impl HubSpotClient {
             inputs.entry(object).or_default().push(input);
         }
 
+        // Once anything is written the call answers `Ok`: every later failure is the
+        // affected records' own (`Partial` for written orders, `Failed` for the rest).
+        let mut wrote_any = false;
         for (object, members) in plan {
             let batch = inputs.remove(object).unwrap_or_default();
-            let slots = self
+            let slots = match self
                 .upsert_all(object, &m.order_id_property, &batch, OP)
-                .await?;
+                .await
+            {
+                Ok(slots) => slots,
+                Err(err) if !wrote_any => return Err(err),
+                Err(err) => {
+                    for (i, _) in members {
+                        outcomes[i] = Some(RecordOutcome::failed(
+                            &orders[i].key,
+                            err.clone().with_record(orders[i].key.clone()),
+                        ));
+                    }
+                    continue;
+                }
+            };
+            wrote_any |= slots.iter().any(Result::is_ok);
             let mut written: Vec<(usize, String, Option<String>)> = Vec::new();
             for ((i, contact), slot) in members.into_iter().zip(slots) {
                 if let Ok(o) = &slot {
@@ -162,7 +181,7 @@ impl HubSpotClient {
                 outcomes[i] = Some(outcome(&orders[i].key, slot));
             }
             self.finish_orders(object, orders, &written, &products, &mut outcomes)
-                .await?;
+                .await;
         }
         Ok(outcomes
             .into_iter()
@@ -171,8 +190,9 @@ impl HubSpotClient {
             .collect())
     }
 
-    /// Line items and associations of written orders; a failure marks the order failed
-    /// (keeping its id: a retry upserts the same record again).
+    /// Line items and associations of written orders. Never fails as a whole (the orders
+    /// exist): a failure makes the order [`Partial`](cartograph_connector::WriteStatus::Partial), keeping its id;
+    /// a retry upserts the same records again by their keys.
     async fn finish_orders(
         &self,
         object: &str,
@@ -180,7 +200,7 @@ impl HubSpotClient {
         written: &[(usize, String, Option<String>)],
         products: &HashMap<String, String>,
         outcomes: &mut [Option<RecordOutcome>],
-    ) -> Result<()> {
+    ) {
         let m = &self.config.mapping;
         let mut items = Vec::new();
         let mut owners = Vec::new();
@@ -205,9 +225,13 @@ impl HubSpotClient {
         let mut line_links = Vec::new();
         let mut line_owners = Vec::new();
         if !items.is_empty() {
-            let slots: Vec<Slot> = self
+            let slots: Vec<Slot> = match self
                 .upsert_all("line_items", &m.line_item_id_property, &items, OP)
-                .await?;
+                .await
+            {
+                Ok(slots) => slots,
+                Err(err) => owners.iter().map(|_| Err(err.clone())).collect(),
+            };
             for ((i, order_id), slot) in owners.into_iter().zip(slots) {
                 match slot {
                     Ok(line) => {
@@ -233,14 +257,13 @@ impl HubSpotClient {
             if links.is_empty() {
                 continue;
             }
-            let results = self.associate_pairs(object, to, &links, None, OP).await?;
+            let results = self.associate_pairs(object, to, &links, None, OP).await;
             for ((i, order_id), result) in owners.into_iter().zip(results) {
                 if let Err(err) = result {
                     fail(outcomes, i, &order_id, &err);
                 }
             }
         }
-        Ok(())
     }
 
     /// Creates or updates products by the unique product-id property.
@@ -284,20 +307,19 @@ impl HubSpotClient {
     }
 }
 
-/// Marks order `i` failed (first failure wins), keeping the record id.
+/// Marks written order `i` partial (first failure wins), keeping the record id.
 fn fail(outcomes: &mut [Option<RecordOutcome>], i: usize, order_id: &str, err: &Error) {
-    if let Some(o) = &outcomes[i] {
-        if matches!(o.status, WriteStatus::Failed(_)) {
-            return;
+    let current = outcomes[i].take();
+    outcomes[i] = Some(match current {
+        Some(o) => {
+            let key = o.key.clone();
+            o.into_partial(err.clone().with_record(key))
         }
-    }
-    let key = outcomes[i]
-        .as_ref()
-        .map(|o| o.key.clone())
-        .unwrap_or_default();
-    outcomes[i] = Some(RecordOutcome {
-        id: Some(order_id.to_owned()),
-        status: WriteStatus::Failed(err.clone().with_record(key.clone())),
-        key,
+        None => RecordOutcome::partial(
+            "",
+            order_id,
+            cartograph_connector::Written::Updated,
+            err.clone(),
+        ),
     });
 }

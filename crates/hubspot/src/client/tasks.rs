@@ -23,7 +23,9 @@ fn not_found(key: &str, field: &str, message: &str) -> Error {
 }
 
 impl HubSpotClient {
-    /// Opens tasks; idempotent by [`TaskRequest::key`]. Cases are not supported.
+    /// Opens tasks; idempotent by [`TaskRequest::key`]. Cases are not supported. A task
+    /// written whose association to the contact or order then failed is
+    /// [`Partial`](cartograph_connector::WriteStatus::Partial).
     ///
     /// # Errors
     /// The whole call failed before anything was written.
@@ -170,14 +172,13 @@ impl HubSpotClient {
             if links.is_empty() {
                 continue;
             }
-            let results = self.associate_pairs("tasks", to, &links, None, OP).await?;
+            let results = self.associate_pairs("tasks", to, &links, None, OP).await;
             for (i, result) in owners.into_iter().zip(results) {
                 if let Err(err) = result {
-                    let id = outcomes[i].as_ref().and_then(|o| o.id.clone());
-                    let mut failed =
-                        RecordOutcome::failed(&tasks[i].key, err.with_record(tasks[i].key.clone()));
-                    failed.id = id;
-                    outcomes[i] = Some(failed);
+                    // The task exists: partial (first failure wins), a retry upserts it
+                    // again by its key.
+                    let err = err.with_record(tasks[i].key.clone());
+                    outcomes[i] = outcomes[i].take().map(|o| o.into_partial(err));
                 }
             }
         }

@@ -4,7 +4,7 @@ use cartograph_model::Timestamp;
 use serde_json::{Value, json};
 
 use super::routes::{Answer, api_error, batch_answer, invalid_body};
-use super::state::{Portal, SimList, SimProperty};
+use super::state::{Portal, SimList, SimProperty, type_id};
 
 fn property_json(p: &SimProperty) -> Value {
     json!({
@@ -281,7 +281,7 @@ pub(crate) fn associations(
             })
         };
         if !exists(from, &f) || !exists(to, &t) {
-            errors.push(json!({"status": "error", "category": "VALIDATION_ERROR", "message": format!("{from} {f} or {to} {t} does not exist"), "context": {"fromObjectId": [f], "toObjectId": [t]}}));
+            errors.push(json!({"status": "error", "category": "VALIDATION_ERROR", "message": format!("{from} {f} or {to} {t} does not exist"), "context": {"fromObjectId": [f], "toObjectId": [t]}, "errors": [], "links": {}}));
             continue;
         }
         let types: Vec<(String, u32)> = if op == "create" {
@@ -302,6 +302,33 @@ pub(crate) fn associations(
         } else {
             vec![("HUBSPOT_DEFINED".into(), default_type_id(from, to))]
         };
+        if op == "create" {
+            // `LabelsBetweenObjectPair`: one result per pair, with every label now between
+            // the two records (unlabelled types have none).
+            for (_, type_id) in &types {
+                for (a, ai, b, bi) in [(from, &f, to, &t), (to, &t, from, &f)] {
+                    portal.associations.insert((
+                        a.to_owned(),
+                        ai.clone(),
+                        b.to_owned(),
+                        bi.clone(),
+                        *type_id,
+                    ));
+                }
+            }
+            let labels: Vec<&String> = portal
+                .associations
+                .iter()
+                .filter(|(a, ai, b, bi, _)| a == from && ai == &f && b == to && bi == &t)
+                .filter_map(|(.., type_id)| portal.association_labels.get(type_id))
+                .collect();
+            results.push(json!({
+                "fromObjectTypeId": type_id(from), "fromObjectId": f,
+                "toObjectTypeId": type_id(to), "toObjectId": t,
+                "labels": labels,
+            }));
+            continue;
+        }
         for (category, type_id) in types {
             portal.associations.insert((
                 from.to_owned(),

@@ -26,6 +26,7 @@ use cartograph_connector::{Error, ErrorKind, Result};
 use cartograph_http::Secret;
 use cartograph_model::Timestamp;
 
+pub use cartograph_sim::Exchange;
 pub use limits::Fault;
 pub use state::{SimList, SimProperty, SimRecord};
 
@@ -110,6 +111,7 @@ pub struct HubSpotSim {
     shared: Arc<Shared>,
     base_url: String,
     task: tokio::task::JoinHandle<()>,
+    answers: cartograph_sim::ExchangeLog,
 }
 
 impl std::fmt::Debug for HubSpotSim {
@@ -164,9 +166,12 @@ impl HubSpotSim {
             }),
             http: reqwest::Client::new(),
         });
-        let app = axum::Router::new()
-            .fallback(routes::handle)
-            .with_state(Arc::clone(&shared));
+        let answers = cartograph_sim::ExchangeLog::default();
+        let app = answers.layer(
+            axum::Router::new()
+                .fallback(routes::handle)
+                .with_state(Arc::clone(&shared)),
+        );
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -174,7 +179,19 @@ impl HubSpotSim {
             shared,
             base_url: format!("http://{addr}"),
             task,
+            answers,
         })
+    }
+
+    /// Starts recording every answer (method, path, status, body) for
+    /// [`HubSpotSim::answers`]; off by default.
+    pub fn record_answers(&self) {
+        self.answers.start();
+    }
+
+    /// The answers recorded since [`HubSpotSim::record_answers`], emptying the record.
+    pub fn answers(&self) -> Vec<cartograph_sim::Exchange> {
+        self.answers.take()
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -311,6 +328,16 @@ impl HubSpotSim {
             .filter(|(f, fid, ..)| f == object && fid == id)
             .map(|(_, _, t, tid, type_id)| (t.clone(), tid.clone(), *type_id))
             .collect()
+    }
+
+    /// Names a `USER_DEFINED` association type: `batch/create` answers list `label` for
+    /// pairs linked with `type_id`.
+    pub fn define_association_label(&self, type_id: u32, label: &str) {
+        self.shared
+            .lock()
+            .portal
+            .association_labels
+            .insert(type_id, label.to_owned());
     }
 
     /// Creates a list (`MANUAL`, `SNAPSHOT` or `DYNAMIC`); returns its id.

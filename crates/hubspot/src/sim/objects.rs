@@ -52,7 +52,8 @@ fn inputs(body: &Value) -> Result<&Vec<Value>, Answer> {
 
 #[allow(clippy::needless_pass_by_value)] // built inline by every caller
 fn error_entry(category: &str, message: &str, context: Value, details: Vec<Value>) -> Value {
-    json!({"status": "error", "category": category, "message": message, "context": context, "errors": details})
+    // `StandardError`: category, context, errors, links, message and status are required.
+    json!({"status": "error", "category": category, "message": message, "context": context, "errors": details, "links": {}})
 }
 
 fn context_for(trace: Option<&str>, id: &str) -> Value {

@@ -85,6 +85,23 @@ pub(crate) fn canonical(object: &str) -> Option<&'static str> {
     })
 }
 
+/// The object type id of a canonical object name (`contacts` is `0-1`), as v4 answers
+/// name types.
+pub(crate) fn type_id(canonical: &str) -> &str {
+    match canonical {
+        "contacts" => "0-1",
+        "companies" => "0-2",
+        "deals" => "0-3",
+        "tickets" => "0-5",
+        "products" => "0-7",
+        "line_items" => "0-8",
+        "tasks" => "0-27",
+        "orders" => "0-123",
+        "carts" => "0-142",
+        other => other,
+    }
+}
+
 /// The property HubSpot bumps on every write of `object`.
 pub(crate) fn modified_property(object: &str) -> &'static str {
     if object == "contacts" {
@@ -334,6 +351,8 @@ pub(crate) struct Portal {
     pub(crate) groups: BTreeMap<String, BTreeMap<String, String>>,
     /// Associations: (from type, from id, to type, to id, type id).
     pub(crate) associations: BTreeSet<(String, String, String, String, u32)>,
+    /// Labels of association type ids (`USER_DEFINED` types the portal defines).
+    pub(crate) association_labels: BTreeMap<u32, String>,
     /// Lists by id.
     pub(crate) lists: BTreeMap<String, SimList>,
     /// Legacy v2 enrollments (workflow id, email).

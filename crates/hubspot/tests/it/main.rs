@@ -14,6 +14,7 @@
     unreachable_pub
 )]
 
+mod answers;
 mod conformance;
 mod contacts;
 mod enroll;

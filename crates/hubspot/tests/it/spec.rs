@@ -22,7 +22,7 @@
 use std::path::{Path, PathBuf};
 
 use cartograph_connector::{CrmSink, CrmSource, ListRequest};
-use cartograph_hubspot::sim::HubSpotSim;
+use cartograph_hubspot::sim::{Exchange, HubSpotSim};
 use cartograph_hubspot::{ApiFlavor, HubSpot, HubSpotMapping};
 use cartograph_model::{
     Association, ContactRef, CrmObjectType, EnrollmentRequest, EnrollmentTarget, OrderObject,
@@ -38,7 +38,7 @@ const SPEC_DIR: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../../shared/specs/hubspot/PublicApiSpecs/CRM"
 );
-const SPEC_AREAS: [&str; 9] = [
+pub(crate) const SPEC_AREAS: [&str; 9] = [
     "Contacts",
     "Deals",
     "Line Items",
@@ -214,8 +214,15 @@ fn validate(
     }
 }
 
-async fn exercise(flavor: ApiFlavor, order_object: OrderObject) -> Vec<(String, String, Value)> {
+/// Runs every operation against a fresh simulator: the requests it received and the
+/// answers it gave.
+pub(crate) async fn exercise(
+    flavor: ApiFlavor,
+    order_object: OrderObject,
+) -> (Vec<(String, String, Value)>, Vec<Exchange>) {
     let sim = HubSpotSim::start().await.unwrap();
+    sim.record_answers();
+    sim.define_association_label(5, "buyer");
     let mut mapping = HubSpotMapping {
         order_object: Some(order_object),
         ..HubSpotMapping::default()
@@ -378,7 +385,7 @@ async fn exercise(flavor: ApiFlavor, order_object: OrderObject) -> Vec<(String, 
     hs.list_memberships(&list, &ListRequest::all())
         .await
         .unwrap();
-    sim.requests()
+    (sim.requests(), sim.answers())
 }
 
 #[tokio::test]
@@ -402,7 +409,7 @@ async fn every_request_body_validates_against_the_hubspot_spec() {
         (ApiFlavor::V3, OrderObject::Deal),
         (ApiFlavor::Dated202603, OrderObject::Order),
     ] {
-        for (method, uri, body) in exercise(flavor, object).await {
+        for (method, uri, body) in exercise(flavor, object).await.0 {
             let path = uri.split('?').next().unwrap_or("").to_owned();
             if body.is_null() || path == "/oauth/v1/token" || path.starts_with("/automation/v2/") {
                 continue;

@@ -84,3 +84,44 @@ async fn create_tasks_is_idempotent_by_key_and_associated() {
     );
     assert_eq!(out[0].id.as_deref(), Some("t1"));
 }
+
+#[tokio::test]
+async fn task_association_failure_after_the_upsert_is_a_partial_outcome() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/tasks/batch/upsert"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(batch(vec![
+            json!({"id": "t1", "new": true, "objectWriteTraceId": "0", "properties": {}}),
+        ])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(
+            "/crm/v4/associations/tasks/contacts/batch/associate/default",
+        ))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let task = TaskRequest {
+        key: "refund-2".into(),
+        kind: TaskKind::Task,
+        subject: "Call".into(),
+        body: "Refund".into(),
+        priority: TaskPriority::Low,
+        due_at: Some(Timestamp::from_unix_millis(1_700_000_000_000).unwrap()),
+        contact: Some(ContactRef::CrmId("c1".into())),
+        order_key: None,
+        owner_id: Some("own-1".into()),
+    };
+    let out = hubspot(&server)
+        .create_tasks(&[task])
+        .await
+        .expect("the task was written: the call must not fail as a whole");
+    assert_eq!(out[0].id.as_deref(), Some("t1"));
+    assert!(
+        matches!(&out[0].status, WriteStatus::Partial { written: cartograph_connector::Written::Created, error } if error.is_retryable() && error.record() == Some("refund-2")),
+        "{:?}",
+        out[0]
+    );
+}

@@ -241,3 +241,59 @@ async fn oversized_batches_are_refused_before_any_call() {
     assert_eq!(err.kind(), ErrorKind::Invalid);
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+fn task(key: &str, kind: cartograph_model::TaskKind) -> cartograph_model::TaskRequest {
+    cartograph_model::TaskRequest {
+        key: key.into(),
+        kind,
+        subject: "Refund".into(),
+        body: "Call the buyer".into(),
+        priority: cartograph_model::TaskPriority::High,
+        due_at: None,
+        contact: None,
+        order_key: None,
+        owner_id: None,
+    }
+}
+
+#[tokio::test]
+async fn a_fatal_error_after_a_write_fails_records_not_the_call() {
+    let server = MockServer::start().await;
+    token(&server, "tok-1", 1).await;
+    // Cases go first and are written; the task upsert then fails past its retries.
+    Mock::given(method("PATCH"))
+        .and(path(format!(
+            "{ROOT}/composite/sobjects/Case/Cartograph_Key__c"
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": "500A", "success": true, "errors": [], "created": true},
+        ])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(format!(
+            "{ROOT}/composite/sobjects/Task/Cartograph_Key__c"
+        )))
+        .respond_with(ResponseTemplate::new(503).set_body_json(json!([
+            {"errorCode": "SERVER_UNAVAILABLE", "message": "try later"}])))
+        .mount(&server)
+        .await;
+    let out = sf(&server)
+        .create_tasks(&[
+            task("t-1", cartograph_model::TaskKind::Task),
+            task("c-1", cartograph_model::TaskKind::Case),
+        ])
+        .await
+        .expect("the case was written: the call must not fail as a whole");
+    assert!(
+        matches!(out[1].status, WriteStatus::Created),
+        "{:?}",
+        out[1]
+    );
+    assert_eq!(out[1].id.as_deref(), Some("500A"));
+    let err = out[0].error().expect("the task failed");
+    assert!(!out[0].is_written());
+    assert!(err.is_retryable(), "{err}");
+    assert_eq!(err.record(), Some("t-1"));
+}

@@ -144,7 +144,10 @@ impl Engine {
                 &mut settle,
                 |pos, outcome| {
                     let (idx, person, _) = &chunk[pos];
-                    written_hashes.push((hash_keys[*idx].clone(), hashes[*idx].clone()));
+                    // A partial write leaves no hash, so the retry writes (and completes) it.
+                    if outcome.is_ok() {
+                        written_hashes.push((hash_keys[*idx].clone(), hashes[*idx].clone()));
+                    }
                     if let Some(id) = &outcome.id {
                         crm_ids.push((person.clone(), id.clone()));
                     }
@@ -172,9 +175,11 @@ impl Engine {
                 chunk.iter().map(|(_, p)| &p.items),
                 result,
                 &mut settle,
-                |pos, _| {
-                    let idx = product_base + chunk[pos].0;
-                    written_hashes.push((hash_keys[idx].clone(), hashes[idx].clone()));
+                |pos, outcome| {
+                    if outcome.is_ok() {
+                        let idx = product_base + chunk[pos].0;
+                        written_hashes.push((hash_keys[idx].clone(), hashes[idx].clone()));
+                    }
                 },
             );
         }
@@ -201,7 +206,12 @@ impl Engine {
                 chunk.iter().map(|(_, o)| &o.items),
                 result,
                 &mut settle,
-                |pos, _| {
+                |pos, outcome| {
+                    // A partially written order is counted (and hashed) when the retry
+                    // completes it, so its revenue is counted once.
+                    if !outcome.is_ok() {
+                        return;
+                    }
                     let (n, order) = &chunk[pos];
                     let idx = order_base + n;
                     written_hashes.push((hash_keys[idx].clone(), hashes[idx].clone()));
@@ -297,7 +307,11 @@ impl Engine {
     }
 
     /// Settles one batch call: per-record failures fail that record's items; a whole-call
-    /// error fails every item of the chunk; `ok` runs for each record written or unchanged.
+    /// error fails every item of the chunk; `ok` runs for each record written or unchanged,
+    /// and for each record written in part ([`WriteStatus::Partial`]: `ok` sees
+    /// `!outcome.is_ok()` and must not record it as complete). A partial record counts as
+    /// written, and its items retry (or dead-letter) with an error that says the record
+    /// exists: the retry writes the same record again by its key, never a second one.
     fn settle_chunk<'i>(
         &self,
         items: impl Iterator<Item = &'i BTreeSet<usize>>,
@@ -318,6 +332,14 @@ impl Engine {
                             WriteStatus::Unchanged => {
                                 self.counters.add_unchanged(1);
                                 ok(pos, outcome);
+                            }
+                            WriteStatus::Partial { error, .. } => {
+                                self.counters.add_written(1);
+                                ok(pos, outcome);
+                                let error = partial_error(outcome, error);
+                                settle.fail(items, || {
+                                    ItemOutcome::from_error("complete_write", error.clone())
+                                });
                             }
                             WriteStatus::Failed(error) => {
                                 settle.fail(items, || {
@@ -344,4 +366,40 @@ impl Engine {
             }
         }
     }
+}
+
+/// The error of a partially written record, saying that the record exists (and as which
+/// id) before what failed; kind, retry decision, retry-after, connector, operation and
+/// record are the original's.
+fn partial_error(
+    outcome: &RecordOutcome,
+    error: &cartograph_connector::Error,
+) -> cartograph_connector::Error {
+    let id = outcome.id.as_deref().unwrap_or("an unknown id");
+    let mut out = cartograph_connector::Error::new(
+        error.kind(),
+        format!(
+            "{} was written to the CRM as {id}, but a later step failed (a retry writes the same record again): {}",
+            outcome.key,
+            error.message()
+        ),
+    )
+    .with_connector(error.connector().to_owned())
+    .with_operation(error.operation().to_owned())
+    .with_record(error.record().unwrap_or(&outcome.key).to_owned())
+    .with_retryable(error.is_retryable())
+    .with_source(error.clone());
+    if let Some(field) = error.field() {
+        out = out.with_field(field.to_owned());
+    }
+    if let Some(status) = error.status() {
+        out = out.with_status(status);
+    }
+    if let Some(after) = error.retry_after() {
+        out = out.with_retry_after(after);
+    }
+    if let Some(id) = error.request_id() {
+        out = out.with_request_id(id.to_owned());
+    }
+    out
 }

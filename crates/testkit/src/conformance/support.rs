@@ -164,6 +164,7 @@ pub(crate) fn status(outcome: &RecordOutcome) -> String {
         WriteStatus::Created => "Created".into(),
         WriteStatus::Updated => "Updated".into(),
         WriteStatus::Unchanged => "Unchanged".into(),
+        WriteStatus::Partial { written, error } => format!("Partial({written:?}, {error})"),
         WriteStatus::Failed(e) => format!("Failed({e})"),
     }
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::ecom::Kind;
+use super::ecom::{Kind, read_answer, render_order};
 use super::{Contact, Reply, State, Webhook, error, id_of, not_found, now, s};
 
 impl State {
@@ -153,9 +153,10 @@ impl State {
                 }
                 let status: u8 = s(cl, "status").parse().unwrap_or(1);
                 self.set_list_status(&l.to_string(), &c.to_string(), status, "api");
+                // The spec answers `POST /contactLists` with 200, not 201.
                 (
-                    201,
-                    json!({"contactList": {"list": l.to_string(), "contact": c.to_string(), "status": status.to_string()}}),
+                    200,
+                    json!({"contactList": {"list": l.to_string(), "contact": c.to_string(), "status": status}}),
                 )
             }
             ("GET", ["connections"]) => {
@@ -214,12 +215,18 @@ impl State {
                 self.customers.insert(key, merged.clone());
                 (200, json!({"ecomCustomer": merged}))
             }
-            ("GET", ["ecomOrders"]) => page(q, "ecomOrders", filter(&self.orders, q)),
+            ("GET", ["ecomOrders"]) => {
+                let rows = filter(&self.orders, q)
+                    .iter()
+                    .map(|o| render_order(o).0)
+                    .collect();
+                page(q, "ecomOrders", rows)
+            }
             ("POST", ["ecomOrders"]) => self.create_order(body["ecomOrder"].clone()),
             ("PUT", ["ecomOrders", id]) => self.update_order(id, body["ecomOrder"].clone()),
             ("GET", ["ecomOrders", id]) => {
                 match id.parse().ok().and_then(|i| self.orders.get(&i)) {
-                    Some(o) => (200, json!({"ecomOrder": o})),
+                    Some(o) => (200, read_answer(o)),
                     None => not_found("EcomOrder"),
                 }
             }

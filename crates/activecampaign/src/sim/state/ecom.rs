@@ -166,7 +166,7 @@ impl State {
     }
 
     pub(super) fn trigger(&mut self, id: u64, o: &Value, automation: &str) {
-        if o["source"].as_i64() == Some(1) {
+        if s(o, "source") == "1" {
             self.triggered.push(Triggered {
                 automation: automation.to_owned(),
                 email: s(o, "email"),
@@ -207,7 +207,7 @@ impl State {
                 "makes_a_purchase"
             },
         );
-        (201, json!({"ecomOrder": o}))
+        (201, answer(&o))
     }
 
     pub(super) fn update_order(&mut self, id: &str, patch: Value) -> Reply {
@@ -231,7 +231,7 @@ impl State {
             self.trigger(key, &merged, "makes_a_purchase");
         }
         self.orders.insert(key, merged.clone());
-        (200, json!({"ecomOrder": merged}))
+        (200, answer(&merged))
     }
 
     pub(super) fn insert(&mut self, kind: Kind, mut v: Value) -> Reply {
@@ -240,7 +240,10 @@ impl State {
         let name = match kind {
             Kind::Connection => {
                 self.connections.insert(id, v.clone());
-                "connection"
+                // The spec answers `POST /connections` with 200, not 201.
+                let mut out = Map::new();
+                out.insert("connection".to_owned(), v);
+                return (200, Value::Object(out));
             }
             Kind::Customer => {
                 self.customers.insert(id, v.clone());
@@ -251,4 +254,53 @@ impl State {
         out.insert(name.to_owned(), v);
         (201, Value::Object(out))
     }
+}
+
+/// An order as ActiveCampaign renders it: ids, `source` and the other numeric-looking
+/// fields as strings, `state` an integer, `orderProducts` / `orderDiscounts` the ids of
+/// records the answer carries beside the order (`ecomOrderProducts`).
+pub(super) fn render_order(o: &Value) -> (Value, Vec<Value>) {
+    let mut out = o.clone();
+    for name in ["connectionid", "customerid", "source", "id"] {
+        if let Some(n) = o.get(name).filter(|v| v.is_number()) {
+            out[name] = Value::String(n.to_string());
+        }
+    }
+    if let Some(state) = o.get("state").and_then(|v| v.as_str()?.parse::<i64>().ok()) {
+        out["state"] = json!(state);
+    }
+    let order_id = s(o, "id");
+    let mut products = Vec::new();
+    for list in ["orderProducts", "orderDiscounts"] {
+        let Some(items) = o.get(list).and_then(Value::as_array) else {
+            continue;
+        };
+        let mut ids = Vec::new();
+        for (n, item) in items.iter().enumerate() {
+            let id = format!(
+                "{order_id}{:02}{n}",
+                if list == "orderProducts" { 1 } else { 2 }
+            );
+            if list == "orderProducts" {
+                let mut product = item.clone();
+                product["id"] = json!(id);
+                product["orderid"] = json!(order_id);
+                products.push(product);
+            }
+            ids.push(Value::String(id));
+        }
+        out[list] = Value::Array(ids);
+    }
+    (out, products)
+}
+
+/// `{ecomOrder, ecomOrderProducts}`: the answer of a create, update or read of one order.
+fn answer(o: &Value) -> Value {
+    let (order, products) = render_order(o);
+    json!({"ecomOrder": order, "ecomOrderProducts": products})
+}
+
+/// The answer of `GET /ecomOrders/{id}`.
+pub(super) fn read_answer(o: &Value) -> Value {
+    answer(o)
 }
