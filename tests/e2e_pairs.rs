@@ -30,7 +30,10 @@ fn pairs() -> Vec<(CommerceSystem, CrmSystem)> {
 }
 
 fn enabled_commerce(system: CommerceSystem) -> bool {
-    matches!(system, CommerceSystem::BigCommerce)
+    matches!(
+        system,
+        CommerceSystem::BigCommerce | CommerceSystem::Commercetools
+    )
 }
 
 fn enabled_crm(system: CrmSystem) -> bool {
