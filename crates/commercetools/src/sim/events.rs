@@ -166,13 +166,19 @@ fn cloud_event(project_key: &str, platform: &Value, kind: &str) -> Value {
         .get("id")
         .and_then(Value::as_str)
         .map_or_else(|| format!("{type_id}:{id}:{kind}"), str::to_owned);
+    let message = platform.get("notificationType").and_then(Value::as_str) == Some("Message");
+    let (category, dataref) = if message {
+        ("message", format!("/{project_key}/messages/{event_id}"))
+    } else {
+        ("change", format!("/{project_key}/{type_id}s/{id}"))
+    };
     json!({
         "specversion": "1.0", "id": event_id,
-        "type": format!("com.commercetools.{type_id}.message.{kind}"),
+        "type": format!("com.commercetools.{type_id}.{category}.{kind}"),
         "source": format!("/{project_key}/{type_id}s"), "subject": id,
         "time": platform.get("createdAt").or_else(|| platform.get("modifiedAt")).cloned(),
         "sequence": platform.get("sequenceNumber").map(ToString::to_string),
-        "sequencetype": "Integer", "dataref": format!("/{project_key}/{type_id}s/{id}"),
+        "sequencetype": "Integer", "dataref": dataref,
         "data": platform,
     })
 }

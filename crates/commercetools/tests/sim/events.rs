@@ -196,3 +196,29 @@ async fn failed_pushes_are_retried_and_messages_can_be_polled() {
     let again = ct.poll_messages(&ListRequest::since(since)).await.unwrap();
     assert!(again.items.is_empty(), "{:?}", again.items);
 }
+
+#[tokio::test]
+async fn cloud_events_format_is_delivered_and_parsed() {
+    let (sim, ct) = support::sim(SimConfig::default()).await;
+    let seed = support::seed();
+    support::load(&sim, &seed);
+    let mut rx = support::receiver(Arc::new(Mutex::new(200))).await;
+    sim.subscribe_push(&rx.url, &["order"], &[], true);
+    let id = sim.place_order(&seed.orders[2]);
+    let d = rx.next().await;
+    let event = inner(&d);
+    assert_eq!(event["specversion"], "1.0");
+    assert_eq!(
+        event["type"],
+        "com.commercetools.order.message.OrderCreated"
+    );
+    assert_eq!(event["subject"], id.as_str());
+    assert_eq!(event["sequence"], "1");
+    assert_eq!(event["data"]["notificationType"], "Message");
+    let notes = ct.parse_webhook(&d).unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(
+        (notes[0].source.id.as_str(), &notes[0].kind),
+        (id.as_str(), &NotificationKind::Created)
+    );
+}
