@@ -1,8 +1,9 @@
 //! Cartograph end to end, in under a minute, with nothing but this process.
 //!
 //! `cargo run --release --example demo` (BigCommerce into HubSpot), or pick the pair:
-//! `cargo run --release --example demo -- --pair bigcommerce:activecampaign`
-//! (`commerce:crm`; every pair compiled in works, wired by `cartograph::harness`).
+//! `cargo run --release --example demo -- --pair bigcommerce:activecampaign` or
+//! `--pair commercetools:hubspot` (`commerce:crm`; every pair compiled in works, wired by
+//! `cartograph::harness`).
 //!
 //! 1. Starts the commerce and CRM simulators in-process (real HTTP on 127.0.0.1).
 //! 2. Seeds the store with generated customers (with realistic duplicates: case and alias
@@ -10,8 +11,9 @@
 //!    refunds.
 //! 3. Backfills history into HubSpot on a SQLite store in a temporary folder (historical:
 //!    no automation fires).
-//! 4. Goes live: the store simulator posts signed webhooks (new orders, status changes,
-//!    refunds, carts abandoned and converted) to the intake server; workers drain the queue,
+//! 4. Goes live: the store simulator posts signed webhooks (commercetools: subscription
+//!    deliveries in the Pub/Sub push shape) for new orders, status changes, refunds, carts
+//!    abandoned and converted to the intake server; workers drain the queue,
 //!    including a burst during which HubSpot answers 429s and 5xx.
 //! 5. Prints what happened: contacts, duplicates prevented, deals, tasks, enrollments, dead
 //!    letters, reconciliation, throughput.
@@ -24,6 +26,7 @@ use cartograph::harness::{
     BACKFILL_STREAMS, CommerceSystem, CrmSystem, Harness, SeedData, parse_pair, start_commerce,
     start_crm,
 };
+use cartograph_connector::Stream;
 use cartograph_core::metrics::Rates;
 use cartograph_model::{
     Brand, Cart, CartState, Category, Currency, Customer, Decimal, LineItem, Money, Order,
@@ -443,6 +446,12 @@ async fn main() -> Result<(), BoxError> {
     }
     live.set_message("carts created; waiting for them to be abandoned (1 h of store time)");
     tokio::time::sleep(Duration::from_secs(3)).await;
+    if harness.source.capabilities().can_delta(Stream::Carts) {
+        // Platforms without an abandoned-cart event (commercetools): the scheduled idle-cart
+        // sweep, a delta listing of carts, finds the idle ones abandoned.
+        live.set_message("idle-cart sweep (delta listing of carts)");
+        pipeline.delta(&[Stream::Carts]).await?;
+    }
     for id in carts.iter().step_by(3) {
         bc.convert_cart(id);
     }

@@ -174,6 +174,17 @@ pub async fn start_commerce(
             .await?;
             Ok(Arc::new(sim))
         }
+        #[cfg(feature = "commercetools")]
+        CommerceSystem::Commercetools => {
+            let sim = cartograph_commercetools::sim::Simulator::start(
+                cartograph_commercetools::sim::SimConfig {
+                    time_scale: cartograph_sim::TimeScale::new(0.0005),
+                    ..cartograph_commercetools::sim::SimConfig::default()
+                },
+            )
+            .await?;
+            Ok(Arc::new(sim))
+        }
         // Reachable when a system's feature is off.
         #[allow(unreachable_patterns)]
         other => Err(HarnessError::NotEnabled(other.to_string())),

@@ -1,7 +1,8 @@
 //! Every commerce x CRM pair compiled in, through the same pair harness: a backfill writes
 //! contacts and order records without duplicates or dead letters, fires no automation and
-//! reconciles to the cent against what the CRM holds; a live order placed afterwards
-//! reaches the CRM through webhooks.
+//! reconciles to the cent against what the CRM holds, one contact per email; afterwards a
+//! live order reaches the CRM through webhooks (or subscription deliveries), its refund
+//! opens a task, and an ordered cart's order reaches the CRM too.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
@@ -11,7 +12,9 @@ use cartograph::harness::{
     BACKFILL_STREAMS, CommerceSystem, CrmSystem, Harness, SeedData, start_commerce, start_crm,
 };
 use cartograph_core::metrics::Rates;
-use cartograph_model::{Currency, Decimal, OrderStatus, Timestamp};
+use cartograph_model::{
+    Cart, CartState, Currency, Decimal, OrderStatus, RecordKind, SourceRef, Timestamp,
+};
 use cartograph_store_sqlite::SqliteStore;
 use cartograph_sync::{DeadLetterFilter, Store};
 use cartograph_testkit::fixtures::Seed;
@@ -30,7 +33,10 @@ fn pairs() -> Vec<(CommerceSystem, CrmSystem)> {
 }
 
 fn enabled_commerce(system: CommerceSystem) -> bool {
-    matches!(system, CommerceSystem::BigCommerce)
+    matches!(
+        system,
+        CommerceSystem::BigCommerce | CommerceSystem::Commercetools
+    )
 }
 
 fn enabled_crm(system: CrmSystem) -> bool {
@@ -89,6 +95,25 @@ async fn run_pair(commerce: CommerceSystem, crm: CrmSystem) {
     );
     let contacts = harness.crm.contacts();
     assert!(!contacts.is_empty(), "[{pair}] no contacts");
+    // One contact per person: no email is held by two contacts.
+    let mut emails: Vec<String> = contacts
+        .iter()
+        .filter_map(|c| {
+            c.properties
+                .iter()
+                .find(|(k, v)| k.to_lowercase().contains("email") && v.contains('@'))
+                .map(|(_, v)| v.to_lowercase())
+        })
+        .collect();
+    let with_email = emails.len();
+    emails.sort();
+    emails.dedup();
+    assert_eq!(
+        emails.len(),
+        with_email,
+        "[{pair}] two contacts share an email"
+    );
+    assert!(with_email > 0, "[{pair}] no contact carries an email");
     assert!(
         !harness.crm.order_records().is_empty(),
         "[{pair}] no order records"
@@ -111,17 +136,81 @@ async fn run_pair(commerce: CommerceSystem, crm: CrmSystem) {
     order.created_at = Timestamp::now();
     order.updated_at = None;
     order.status = OrderStatus::AwaitingFulfillment;
-    harness.commerce.place_order(&order);
+    let order_id = harness.commerce.place_order(&order);
+    settle(&harness, &pair, "the live order reaches the CRM", |h| {
+        h.crm.order_records().len() > before
+    })
+    .await;
+
+    // A refund of it opens a task (recipe 7), through the platform's refund events.
+    let tasks = harness.crm.tasks().len();
+    harness
+        .commerce
+        .refund_order(&order_id, Decimal::new(500, 2), "damaged in transit")
+        .unwrap_or_else(|| panic!("[{pair}] refund of the live order"));
+    settle(&harness, &pair, "the refund opens a task", |h| {
+        h.crm.tasks().len() > tasks
+    })
+    .await;
+
+    // A cart of a known customer, ordered: the order reaches the CRM.
+    let before = harness.crm.order_records().len();
+    let line = order.line_items[0].clone();
+    let cart = Cart {
+        source: SourceRef::new(
+            harness.commerce.system(),
+            RecordKind::Cart,
+            "pair-cart-1".to_owned(),
+        ),
+        customer: order.customer.clone(),
+        email: order.email.clone(),
+        value: line.total,
+        items: vec![line],
+        state: CartState::Active,
+        recovery_url: None,
+        channel: None,
+        created_at: Some(Timestamp::now()),
+        updated_at: Some(Timestamp::now()),
+        abandoned_at: None,
+        converted_order: None,
+    };
+    let cart_id = harness.commerce.create_cart(&cart);
+    harness
+        .commerce
+        .convert_cart(&cart_id)
+        .unwrap_or_else(|| panic!("[{pair}] cart conversion"));
+    settle(&harness, &pair, "the cart's order reaches the CRM", |h| {
+        h.crm.order_records().len() > before
+    })
+    .await;
+    let dead = store
+        .dead_letters(&DeadLetterFilter::default())
+        .await
+        .unwrap();
+    assert!(
+        dead.is_empty(),
+        "[{pair}] dead letters after live traffic: {dead:?}"
+    );
+    eprintln!(
+        "[{pair}] {} contacts, {} order records, {} tasks",
+        harness.crm.contacts().len(),
+        harness.crm.order_records().len(),
+        harness.crm.tasks().len()
+    );
+}
+
+/// Drains the queue until `check` holds (webhooks arrive asynchronously).
+async fn settle(harness: &Harness, pair: &str, what: &str, check: impl Fn(&Harness) -> bool) {
     let worker = harness.pipeline.worker("pair-test");
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
         worker.run_until_idle().await.unwrap();
-        if harness.crm.order_records().len() > before {
-            break;
+        if check(harness) {
+            return;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "[{pair}] the live order never reached the CRM"
+            "[{pair}] timed out waiting for: {what}"
         );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }

@@ -5,6 +5,8 @@ pub mod config;
 pub mod connector;
 pub mod error;
 pub mod map;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod webhook;
 // The wire types mirror the commercetools API one to one; their fields are documented in the
 // vendor's API reference (`specs/commercetools`).

@@ -249,6 +249,16 @@ fn message_kind(record: RecordKind, message_type: &str, payload: &Value) -> Noti
             from: str_field(payload, "oldOrderState").map(str::to_owned),
             to: str_field(payload, "orderState").map(str::to_owned),
         },
+        // Shipping moves the canonical status (Shipped, Delivered, ...); the raw shipment
+        // states are not order states, so `from` stays unknown and hydration reads `to`.
+        (RecordKind::Order, "OrderShipmentStateChanged") => NotificationKind::StatusChanged {
+            from: None,
+            to: str_field(payload, "shipmentState").map(str::to_owned),
+        },
+        // Refunds live on the order's payments (which do not name their order); the return
+        // recorded on the order is what ties a refund to it. Hydration reads the order's
+        // payments and takes the newest refund.
+        (RecordKind::Order, "ReturnInfoAdded") => NotificationKind::Refunded { refund_id: None },
         _ => NotificationKind::Updated,
     }
 }
@@ -373,6 +383,23 @@ mod tests {
                 .expect("ok")
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn shipment_changes_and_returns_become_status_changes_and_refunds() {
+        let mut shipped = message("m1", 2, "OrderShipmentStateChanged");
+        shipped["shipmentState"] = json!("Shipped");
+        let n = parse_delivery("ct", None, shipped.to_string().as_bytes()).expect("parses");
+        assert_eq!(
+            n[0].kind,
+            NotificationKind::StatusChanged {
+                from: None,
+                to: Some("Shipped".into())
+            }
+        );
+        let returned = message("m2", 3, "ReturnInfoAdded");
+        let n = parse_delivery("ct", None, returned.to_string().as_bytes()).expect("parses");
+        assert_eq!(n[0].kind, NotificationKind::Refunded { refund_id: None });
     }
 
     #[test]

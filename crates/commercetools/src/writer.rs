@@ -19,6 +19,9 @@ use crate::wire;
 
 /// Emails per `email in (...)` query.
 pub const EMAIL_BATCH: usize = 50;
+/// Customer writes per `upsert_customers` call (each is its own request: commercetools has
+/// no batch writes).
+pub const MAX_UPSERT: usize = 50;
 /// Attempts of an update that meets `ConcurrentModification`.
 pub const CONFLICT_ATTEMPTS: usize = 3;
 
@@ -256,6 +259,7 @@ impl CommerceWriter for Commercetools {
         Capabilities {
             customer_writes: true,
             customer_groups: true,
+            max_batch: MAX_UPSERT,
             ..capabilities()
         }
     }
@@ -274,6 +278,18 @@ impl CommerceWriter for Commercetools {
     }
 
     async fn upsert_customers(&self, writes: &[CustomerWrite]) -> Result<Vec<RecordOutcome>> {
+        let max = CommerceWriter::capabilities(self).max_batch;
+        if writes.len() > max {
+            return Err(Error::new(
+                ErrorKind::Invalid,
+                format!(
+                    "{} customer writes in one call; the commercetools writer takes at most {max}",
+                    writes.len()
+                ),
+            )
+            .with_connector("commercetools")
+            .with_operation("upsert_customers"));
+        }
         let mut out = Vec::with_capacity(writes.len());
         for write in writes {
             out.push(match self.upsert_one(write).await {
