@@ -41,7 +41,8 @@ pub struct WorkerConfig {
     /// Longest retry delay.
     #[serde(with = "crate::serde_millis")]
     pub retry_max: Duration,
-    /// Pause between polls when the queue is empty.
+    /// Longest pause between leases when the queue is empty ([`Store::wait_for_work`] may
+    /// end it early when the store hears of new events).
     #[serde(with = "crate::serde_millis")]
     pub idle_poll: Duration,
 }
@@ -235,7 +236,7 @@ impl Worker {
             if report.leased == 0 {
                 tokio::select! {
                     _ = shutdown.changed() => {}
-                    () = tokio::time::sleep(self.config.idle_poll) => {}
+                    () = self.store.wait_for_work(self.config.idle_poll) => {}
                 }
             }
         }
