@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,7 +12,6 @@ use cartograph_http::{
     RetryPolicy,
 };
 use cartograph_store_postgres::PgStore;
-use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 
 /// Largest number of instants inside any half-open window `[t, t + width)`.
 fn busiest_window(instants: &mut [Instant], width: Duration) -> usize {
@@ -85,50 +83,6 @@ async fn workers_on_four_machines_together_stay_within_the_accounts_quota() {
     common::drop_schemas(&url, &[schema]).await;
 }
 
-/// A vendor that allows `quota` requests in any sliding second and answers 429 beyond.
-struct Vendor {
-    quota: usize,
-    seen: Mutex<VecDeque<Instant>>,
-    refused: Arc<Mutex<usize>>,
-    served: Arc<Mutex<usize>>,
-}
-
-impl Respond for Vendor {
-    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
-        let now = Instant::now();
-        let mut seen = self.seen.lock().unwrap();
-        while seen
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
-        {
-            seen.pop_front();
-        }
-        if seen.len() >= self.quota {
-            *self.refused.lock().unwrap() += 1;
-            return ResponseTemplate::new(429);
-        }
-        seen.push_back(now);
-        *self.served.lock().unwrap() += 1;
-        ResponseTemplate::new(200).set_body_string("{}")
-    }
-}
-
-async fn vendor(quota: usize) -> (MockServer, Arc<Mutex<usize>>, Arc<Mutex<usize>>) {
-    let server = MockServer::start().await;
-    let refused = Arc::new(Mutex::new(0));
-    let served = Arc::new(Mutex::new(0));
-    Mock::given(wiremock::matchers::any())
-        .respond_with(Vendor {
-            quota,
-            seen: Mutex::new(VecDeque::new()),
-            refused: Arc::clone(&refused),
-            served: Arc::clone(&served),
-        })
-        .mount(&server)
-        .await;
-    (server, refused, served)
-}
-
 async fn hammer(clients: Vec<HttpClient>, run_for: Duration) {
     let began = Instant::now();
     let mut tasks = Vec::new();
@@ -156,7 +110,7 @@ async fn a_vendor_never_answers_429_when_its_quota_is_shared_through_the_databas
     let run_for = Duration::from_millis(2500);
 
     // The old way: each of four workers has its own in-process limiter at the full quota.
-    let (server, refused, _) = vendor(10).await;
+    let (server, tally) = common::vendor::start(limit).await;
     let base = BaseUrl::parse(&server.uri()).unwrap();
     let local: Vec<HttpClient> = (0..4)
         .map(|_| {
@@ -167,7 +121,7 @@ async fn a_vendor_never_answers_429_when_its_quota_is_shared_through_the_databas
         })
         .collect();
     hammer(local, run_for).await;
-    let refused_locally = *refused.lock().unwrap();
+    let refused_locally = tally.lock().unwrap().refused;
     assert!(
         refused_locally > 0,
         "four private limiters send four times the quota"
@@ -176,7 +130,7 @@ async fn a_vendor_never_answers_429_when_its_quota_is_shared_through_the_databas
     // Shared: four machines, each gating its client on the account's budget in PostgreSQL.
     let schema = common::fresh_schema("gate");
     let stores = machines(&url, &schema, 4).await;
-    let (server, refused, served) = vendor(10).await;
+    let (server, tally) = common::vendor::start(limit).await;
     let base = BaseUrl::parse(&server.uri()).unwrap();
     let shared: Vec<HttpClient> = stores
         .iter()
@@ -188,15 +142,15 @@ async fn a_vendor_never_answers_429_when_its_quota_is_shared_through_the_databas
         })
         .collect();
     hammer(shared, run_for).await;
+    let shared_tally = *tally.lock().unwrap();
     assert_eq!(
-        *refused.lock().unwrap(),
-        0,
+        shared_tally.refused, 0,
         "the shared budget kept all four machines within the quota"
     );
     assert!(
-        *served.lock().unwrap() >= 20,
+        shared_tally.served >= 20,
         "and used it: {} served",
-        served.lock().unwrap()
+        shared_tally.served
     );
     drop(stores);
     common::drop_schemas(&url, &[schema]).await;

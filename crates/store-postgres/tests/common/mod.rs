@@ -1,6 +1,8 @@
 //! Finding the test server and giving each test store a schema of its own.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+pub mod vendor;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use cartograph_store_postgres::{PgConfig, PgStore};
