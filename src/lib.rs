@@ -11,6 +11,7 @@
 //! | [`http`] | `cartograph-http`: HTTP plumbing shared by connectors | always |
 //! | `sync` | `cartograph-sync`: pipelines, modes, queue, dead letters | `sync` (default) |
 //! | `store_sqlite` | `cartograph-store-sqlite`: the embedded default store | `sqlite` (default) |
+//! | `store_postgres` | `cartograph-store-postgres`: one PostgreSQL queue for many workers | `postgres` |
 //! | `bigcommerce` | `cartograph-bigcommerce` | `bigcommerce` |
 //! | `commercetools` | `cartograph-commercetools` | `commercetools` |
 //! | `hubspot` | `cartograph-hubspot` | `hubspot` |
@@ -39,6 +40,8 @@ pub use cartograph_hubspot as hubspot;
 pub use cartograph_salesforce as salesforce;
 #[cfg(feature = "sim")]
 pub mod harness;
+#[cfg(feature = "postgres")]
+pub use cartograph_store_postgres as store_postgres;
 #[cfg(feature = "sqlite")]
 pub use cartograph_store_sqlite as store_sqlite;
 #[cfg(feature = "sync")]

@@ -443,6 +443,17 @@ pub trait Store: Send + Sync {
 
     /// The per-record lines of a run, oldest first, at most `limit`.
     async fn run_records(&self, run: RunId, limit: u32) -> StoreResult<Vec<RecordLog>>;
+
+    // ---- idle workers ----
+
+    /// Waits until new work may have arrived or `at_most` has passed, whichever is first; an
+    /// idle worker calls it between empty leases. The default sleeps `at_most` (polling).
+    /// A store that hears about new events (PostgreSQL's `LISTEN`/`NOTIFY`) returns as soon
+    /// as one is queued, so idle workers wake at once without polling hot. Returning early
+    /// is always allowed: the caller simply leases again.
+    async fn wait_for_work(&self, at_most: Duration) {
+        tokio::time::sleep(at_most).await;
+    }
 }
 
 impl fmt::Display for Checkpoint {

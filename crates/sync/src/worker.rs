@@ -44,7 +44,8 @@ pub struct WorkerConfig {
     /// Longest retry delay.
     #[serde(with = "crate::serde_millis")]
     pub retry_max: Duration,
-    /// Pause between polls when the queue is empty.
+    /// Longest pause between leases when the queue is empty ([`Store::wait_for_work`] may
+    /// end it early when the store hears of new events).
     #[serde(with = "crate::serde_millis")]
     pub idle_poll: Duration,
     /// Longest pause after a retryable store error (busy, locked, disk full); the pause
@@ -326,11 +327,11 @@ impl Worker {
                     if report.leased > 0 {
                         continue;
                     }
-                    self.config.idle_poll
+                    None
                 }
                 Err(e) if e.is_retryable() => {
                     errors += 1;
-                    self.store_backoff(errors, &e)
+                    Some(self.store_backoff(errors, &e))
                 }
                 Err(e) => {
                     tracing::error!(worker = %self.config.name, error = %e, "worker stopped on a store error");
@@ -338,9 +339,16 @@ impl Worker {
                     return Err(e);
                 }
             };
-            tokio::select! {
-                _ = shutdown.changed() => {}
-                () = tokio::time::sleep(pause) => {}
+            match pause {
+                // Idle: until the store hears of new work, or the poll interval.
+                None => tokio::select! {
+                    _ = shutdown.changed() => {}
+                    () = self.store.wait_for_work(self.config.idle_poll) => {}
+                },
+                Some(backoff) => tokio::select! {
+                    _ = shutdown.changed() => {}
+                    () = tokio::time::sleep(backoff) => {}
+                },
             }
         }
         Ok(total)

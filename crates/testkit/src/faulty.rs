@@ -340,4 +340,8 @@ impl Store for FaultyStore {
         self.check("run_records")?;
         self.inner.run_records(run, limit).await
     }
+
+    async fn wait_for_work(&self, at_most: Duration) {
+        self.inner.wait_for_work(at_most).await;
+    }
 }

@@ -1,0 +1,230 @@
+//! [`SharedQuota`]: one vendor account's request budget shared by every worker on every
+//! machine, through the database.
+//!
+//! An in-process [`RateLimiter`](cartograph_http::RateLimiter) per worker lets N workers
+//! send N times the vendor's quota. Here the budget is one row per account holding the
+//! GCRA's *theoretical arrival time* (TAT) on the database's clock: each request reserves its
+//! slot with one atomic `UPDATE` (`tat = max(tat, now) + T`) and is told how long to wait
+//! before starting. With `T = (per + margin) / (requests - burst)` and a tolerance of
+//! `(burst - 1) * T`, any window of length `per` holds at most `requests` starts, whichever
+//! worker sends them and however many there are. One clock (the server's) means machines'
+//! clocks need not agree; `margin` absorbs the network time between the reservation and the
+//! request leaving.
+//!
+//! [`QuotaGate`] plugs it into any [`HttpClient`](cartograph_http::HttpClient): it wraps the
+//! client's [`Authenticator`], which the client calls before every attempt (retries
+//! included), and waits for the shared budget there.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use cartograph_connector::{Error, ErrorKind};
+use cartograph_http::{Authenticator, RateLimit};
+use cartograph_sync::{StoreError, StoreResult};
+use deadpool_postgres::Pool;
+
+use crate::error;
+
+/// Default allowance for the time between a reservation and the request reaching the vendor.
+pub const DEFAULT_MARGIN: Duration = Duration::from_millis(25);
+
+/// Request budgets shared through the database. Cheap to clone.
+#[derive(Clone)]
+pub struct SharedQuota {
+    pool: Pool,
+    margin: Duration,
+    known: Arc<Mutex<HashSet<String>>>,
+}
+
+impl std::fmt::Debug for SharedQuota {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedQuota")
+            .field("margin", &self.margin)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The GCRA parameters of a limit, in microseconds: emission interval and tolerance.
+pub(crate) fn gcra(limit: &RateLimit, margin: Duration) -> StoreResult<(i64, i64)> {
+    if limit.requests == 0 || limit.per.is_zero() {
+        return Err(StoreError::Backend(
+            "a shared quota needs requests > 0 and a non-zero window".to_owned(),
+        ));
+    }
+    let burst = limit.effective_burst();
+    let spaced = u128::from(limit.requests.saturating_sub(burst).max(1));
+    let window = (limit.per + margin).as_micros();
+    let interval = window.div_ceil(spaced);
+    let interval = i64::try_from(interval).unwrap_or(i64::MAX).max(1);
+    let tolerance = interval.saturating_mul(i64::from(burst.saturating_sub(1)));
+    Ok((interval, tolerance))
+}
+
+impl SharedQuota {
+    pub(crate) fn new(pool: Pool) -> Self {
+        Self {
+            pool,
+            margin: DEFAULT_MARGIN,
+            known: Arc::new(Mutex::new(HashSet::new())),
+        }
+    }
+
+    /// Sets the allowance for network time (default [`DEFAULT_MARGIN`]); the sustained rate
+    /// is `requests / (per + margin)`.
+    #[must_use]
+    pub fn with_margin(mut self, margin: Duration) -> Self {
+        self.margin = margin;
+        self
+    }
+
+    /// Reserves the next request slot of `account` under `limit` and returns how long to
+    /// wait before sending it (zero when it may go now). Every caller of one account must
+    /// pass the same `limit`.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached (the caller should
+    /// not send: the budget is unknown); [`StoreError::Backend`] for an empty limit.
+    pub async fn reserve(&self, account: &str, limit: &RateLimit) -> StoreResult<Duration> {
+        let (interval, tolerance) = gcra(limit, self.margin)?;
+        let client = self.pool.get().await.map_err(|e| error::pool(&e))?;
+        let fresh = !self
+            .known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(account);
+        if fresh {
+            let stmt = client
+                .prepare_cached(
+                    "INSERT INTO quota_budgets (account, tat_us) VALUES ($1, 0)
+                     ON CONFLICT (account) DO NOTHING",
+                )
+                .await
+                .map_err(|e| error::pg(&e))?;
+            client
+                .execute(&stmt, &[&account])
+                .await
+                .map_err(|e| error::pg(&e))?;
+            self.known
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(account.to_owned());
+        }
+        // The row lock orders concurrent reservations; the clock is read after it is held.
+        let stmt = client
+            .prepare_cached(
+                "UPDATE quota_budgets
+                 SET tat_us = GREATEST(tat_us, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint) + $2
+                 WHERE account = $1
+                 RETURNING tat_us, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint",
+            )
+            .await
+            .map_err(|e| error::pg(&e))?;
+        let row = client
+            .query_one(&stmt, &[&account, &interval])
+            .await
+            .map_err(|e| error::pg(&e))?;
+        let (tat, now): (i64, i64) = (row.get(0), row.get(1));
+        // This request's slot starts at max(now, old tat - tolerance) = new tat - T - tolerance.
+        let start = tat.saturating_sub(interval).saturating_sub(tolerance);
+        let wait = u64::try_from(start.saturating_sub(now)).unwrap_or(0);
+        Ok(Duration::from_micros(wait))
+    }
+
+    /// Waits until a request of `account` may start under `limit`.
+    ///
+    /// # Errors
+    /// As [`SharedQuota::reserve`].
+    pub async fn acquire(&self, account: &str, limit: &RateLimit) -> StoreResult<()> {
+        let wait = self.reserve(account, limit).await?;
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        Ok(())
+    }
+
+    /// An [`Authenticator`] that waits for this budget before every attempt and then applies
+    /// `inner`.
+    pub fn gate(
+        &self,
+        account: impl Into<String>,
+        limit: RateLimit,
+        inner: Arc<dyn Authenticator>,
+    ) -> QuotaGate {
+        QuotaGate {
+            quota: self.clone(),
+            account: account.into(),
+            limit,
+            inner,
+        }
+    }
+}
+
+/// Waits for a [`SharedQuota`] before every attempt of an HTTP client, then puts on the
+/// wrapped credentials (see [`SharedQuota::gate`]).
+pub struct QuotaGate {
+    quota: SharedQuota,
+    account: String,
+    limit: RateLimit,
+    inner: Arc<dyn Authenticator>,
+}
+
+impl std::fmt::Debug for QuotaGate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QuotaGate")
+            .field("account", &self.account)
+            .field("limit", &self.limit)
+            .field("inner", &self.inner.scheme())
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl Authenticator for QuotaGate {
+    async fn apply(&self, headers: &mut http::HeaderMap) -> cartograph_connector::Result<()> {
+        self.quota
+            .acquire(&self.account, &self.limit)
+            .await
+            .map_err(|e| {
+                let kind = if e.is_retryable() {
+                    ErrorKind::Unavailable
+                } else {
+                    ErrorKind::Config
+                };
+                Error::new(kind, format!("shared quota of {}: {e}", self.account))
+            })?;
+        self.inner.apply(headers).await
+    }
+
+    async fn refresh_after_unauthorized(&self) -> cartograph_connector::Result<bool> {
+        self.inner.refresh_after_unauthorized().await
+    }
+
+    fn scheme(&self) -> &'static str {
+        self.inner.scheme()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gcra_parameters_keep_every_window_within_the_quota() {
+        // 190 per 10 s, burst 1: one every (10 s + margin) / 189.
+        let limit = RateLimit::new(190, Duration::from_secs(10));
+        let (t, tau) = gcra(&limit, Duration::ZERO).expect("valid");
+        assert_eq!(t, (10_000_000 + 188) / 189);
+        assert_eq!(tau, 0);
+        // Starts in a window of length per: at most 1 + (per + tau) / T.
+        let most = 1 + (10_000_000 + tau) / t;
+        assert!(most <= 190, "{most}");
+        let bursty = RateLimit::new(100, Duration::from_secs(10)).with_burst(10);
+        let (t, tau) = gcra(&bursty, Duration::from_millis(25)).expect("valid");
+        assert_eq!(tau, 9 * t);
+        let most = 1 + (10_000_000 + tau) / t;
+        assert!(most <= 100, "{most}");
+        assert!(gcra(&RateLimit::new(0, Duration::from_secs(1)), Duration::ZERO).is_err());
+    }
+}
