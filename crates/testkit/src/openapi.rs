@@ -43,6 +43,18 @@ pub fn specs_dir() -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
+/// `specs_dir()/<below>` when it exists; otherwise prints why `vendor`'s spec test is
+/// skipped and answers `None`.
+pub fn vendor_specs(below: &str, vendor: &str) -> Option<PathBuf> {
+    let path = specs_dir().map(|d| d.join(below)).filter(|p| p.exists());
+    if path.is_none() {
+        println!(
+            "SKIPPED: {below} is absent from the vendor specs folder (../shared/specs or ${SPECS_ENV}); simulator answers not checked against {vendor}'s spec"
+        );
+    }
+    path
+}
+
 /// Every file under `dir` (recursively) whose name ends with one of `extensions`, sorted.
 pub fn files(dir: &Path, extensions: &[&str]) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -93,6 +105,74 @@ pub enum Verdict {
     NoOperation,
     /// The operation documents no JSON schema for this status (nor a default).
     NoSchema,
+}
+
+/// One recorded answer to check: method, path (no query), status and JSON body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// HTTP method.
+    pub method: String,
+    /// Request path, without the query.
+    pub path: String,
+    /// Answer status.
+    pub status: u16,
+    /// Answer body, when it was JSON.
+    pub body: Option<Value>,
+}
+
+impl Answer {
+    /// An answer from its parts; `body` is parsed as JSON (`None` when empty or not JSON).
+    pub fn new(method: &str, path: &str, status: u16, body: &[u8]) -> Self {
+        Self {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            status,
+            body: serde_json::from_slice(body).ok(),
+        }
+    }
+}
+
+/// What [`ApiSpec::check_answers`] found over many answers.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// `"METHOD /template (file) -> status"` of every answer matched to an operation.
+    pub checked: std::collections::BTreeSet<String>,
+    /// Divergences, `"METHOD path -> status: $.where: what"`.
+    pub errors: Vec<String>,
+    /// Divergences the caller called spec defects.
+    pub tolerated: usize,
+    /// Answers whose status documents no JSON schema (not checked).
+    pub unchecked: usize,
+}
+
+impl Report {
+    /// Prints what was checked and tolerated, then panics listing the divergences, if any.
+    ///
+    /// # Panics
+    /// When a divergence was found.
+    pub fn assert_clean(&self, vendor: &str) {
+        println!(
+            "checked {} (operation, status) answers against {vendor}'s spec ({} without a documented schema):\n  {}",
+            self.checked.len(),
+            self.unchecked,
+            self.checked
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n  ")
+        );
+        println!("tolerated spec defects: {}", self.tolerated);
+        assert!(
+            self.errors.is_empty(),
+            "simulator answers that do not match {vendor}'s spec:\n{}",
+            self.errors.join("\n")
+        );
+    }
+
+    /// Whether an operation whose `"METHOD /template"` starts with `operation` was checked.
+    pub fn covers(&self, operation: &str) -> bool {
+        self.checked.iter().any(|c| c.starts_with(operation))
+    }
 }
 
 /// OpenAPI descriptions of one vendor, possibly spread over many files.
@@ -209,6 +289,45 @@ impl ApiSpec {
         } else {
             Verdict::Invalid(errors)
         }
+    }
+
+    /// Checks every answer. `defect(method, path, status, divergence)` names the
+    /// divergences that are the spec's (tolerated, counted); an answer with no matching
+    /// operation is a divergence; one whose status documents no JSON schema is a divergence
+    /// only with `require_schema` (a 204 never is).
+    pub fn check_answers(
+        &self,
+        answers: impl IntoIterator<Item = Answer>,
+        require_schema: bool,
+        defect: impl Fn(&str, &str, u16, &str) -> bool,
+    ) -> Report {
+        let mut report = Report::default();
+        for a in answers {
+            let (method, path, status) = (a.method.as_str(), a.path.as_str(), a.status);
+            let found = match self.check(method, path, status, a.body.as_ref()) {
+                Verdict::Valid => Vec::new(),
+                Verdict::NoSchema if status == 204 || !require_schema => {
+                    report.unchecked += 1;
+                    Vec::new()
+                }
+                Verdict::NoSchema => vec![format!("$: no JSON schema documented for {status}")],
+                Verdict::NoOperation => vec!["no such operation in the spec".to_owned()],
+                Verdict::Invalid(list) => list,
+            };
+            for e in found {
+                if defect(method, path, status, &e) {
+                    report.tolerated += 1;
+                } else {
+                    report
+                        .errors
+                        .push(format!("{method} {path} -> {status}: {e}"));
+                }
+            }
+            if let Some(op) = self.operation(method, path) {
+                report.checked.insert(format!("{op} -> {status}"));
+            }
+        }
+        report
     }
 
     /// Validates `value` against `schema` (resolved in `root`), pushing divergences.
@@ -522,6 +641,32 @@ mod tests {
             s.check("GET", "/elsewhere/items/1", 200, None),
             Verdict::NoOperation
         );
+    }
+
+    #[test]
+    fn a_report_counts_tolerated_and_unchecked_answers() {
+        let s = spec();
+        let answers = vec![
+            Answer::new(
+                "POST",
+                "/api/batch/create",
+                201,
+                br#"{"status": "X", "results": []}"#,
+            ),
+            Answer::new("GET", "/api/items/1", 404, b""),
+            Answer::new("GET", "/api/nowhere", 200, b"{}"),
+        ];
+        let report = s.check_answers(answers.clone(), false, |_, _, _, e| {
+            e.starts_with("$.status")
+        });
+        assert_eq!((report.tolerated, report.unchecked), (1, 1));
+        assert_eq!(
+            report.errors,
+            vec!["GET /api/nowhere -> 200: no such operation in the spec"]
+        );
+        assert!(report.covers("POST /batch/create"));
+        let strict = s.check_answers(answers, true, |_, _, _, _| false);
+        assert_eq!(strict.errors.len(), 3, "{:?}", strict.errors);
     }
 
     #[test]

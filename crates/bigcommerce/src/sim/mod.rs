@@ -41,6 +41,7 @@ use cartograph_model::{
 use rand::SeedableRng as _;
 use rand::rngs::StdRng;
 
+pub use cartograph_sim::Exchange;
 pub use state::Delivery;
 
 /// BigCommerce's webhook retry schedule (seconds of store time after each failed attempt).
@@ -143,6 +144,7 @@ pub struct Simulator {
     addr: SocketAddr,
     shared: Arc<Shared>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    answers: cartograph_sim::ExchangeLog,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -180,7 +182,8 @@ impl Simulator {
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
-        let app = http::router(&shared);
+        let answers = cartograph_sim::ExchangeLog::default();
+        let app = answers.layer(http::router(&shared));
         let server = tokio::spawn(async move {
             if let Err(err) = axum::serve(listener, app).await {
                 tracing::warn!(error = %err, "simulator server stopped");
@@ -191,7 +194,19 @@ impl Simulator {
             addr,
             shared,
             tasks: vec![server, idle],
+            answers,
         })
+    }
+
+    /// Starts recording every answer (method, path, status, body) for
+    /// [`Simulator::answers`]; off by default.
+    pub fn record_answers(&self) {
+        self.answers.start();
+    }
+
+    /// The answers recorded since [`Simulator::record_answers`], emptying the record.
+    pub fn answers(&self) -> Vec<cartograph_sim::Exchange> {
+        self.answers.take()
     }
 
     /// `http://127.0.0.1:<port>`: the gateway root to configure as `base_url`.

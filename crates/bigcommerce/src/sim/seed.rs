@@ -58,7 +58,8 @@ pub(crate) fn customer(state: &mut State, c: &Customer) -> wire::Customer {
                 address1: a.line1.clone(),
                 address2: a.line2.clone(),
                 city: a.city.clone(),
-                state_or_province: a.region.clone(),
+                // Required in `address_Full`: empty where the address has no region.
+                state_or_province: Some(a.region.clone().unwrap_or_default()),
                 postal_code: a.postcode.clone(),
                 country_code: a.country_code.clone(),
                 country: a.country.clone(),
@@ -334,7 +335,13 @@ pub(crate) fn cart(state: &mut State, c: &Cart) -> wire::Cart {
         .iter()
         .map(|l| wire::CartItem {
             id: l.id.clone(),
-            variant_id: l.variant_id.as_deref().and_then(|v| v.parse().ok()),
+            // Every cart line names a variant (a product's base variant at least).
+            variant_id: Some(
+                l.variant_id
+                    .as_deref()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or_else(|| state.allocate()),
+            ),
             product_id: l.product_id.as_deref().and_then(|v| v.parse().ok()),
             sku: l.sku.clone(),
             name: l.name.clone(),

@@ -2,6 +2,7 @@
 //! quotas, batch limits, faults, webhook emission and the testkit conformance suites.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod answers;
 mod conformance;
 mod end_to_end;
 mod limits;
