@@ -110,13 +110,17 @@ async fn main() -> Result<(), BoxError> {
         "listening on http://{}/webhooks/{{commerce,crm}}",
         listener.local_addr()?
     );
-    axum::serve(
+    // Header/body read timeouts, a connection limit and the body limit; set `public_url`
+    // (the URL HubSpot calls) and `trusted_proxies` when running behind a reverse proxy.
+    let server = cartograph_sync::router::IntakeServerConfig::default();
+    cartograph_sync::router::serve_intake(
         listener,
-        cartograph_sync::router::intake_router(Arc::clone(&pipeline)),
+        cartograph_sync::router::intake_router_with(Arc::clone(&pipeline), server.clone()),
+        &server,
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        },
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
     .await?;
 
     eprintln!("stopping: finishing in-flight batches");

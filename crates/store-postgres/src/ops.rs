@@ -181,9 +181,7 @@ pub(crate) async fn renew_leases<C: GenericClient>(
              RETURNING id",
         )
         .await?;
-    let rows = c
-        .query(&stmt, &[&until_ms, &ids, &worker, &now_ms])
-        .await?;
+    let rows = c.query(&stmt, &[&until_ms, &ids, &worker, &now_ms]).await?;
     let renewed: std::collections::HashSet<QueueId> = rows.iter().map(|r| r.get(0)).collect();
     Ok(ids.iter().map(|id| renewed.contains(id)).collect())
 }
