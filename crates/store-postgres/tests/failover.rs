@@ -12,17 +12,7 @@ use std::time::{Duration, Instant};
 
 use cartograph_model::Timestamp;
 use cartograph_store_postgres::PgStore;
-use cartograph_sync::{NewQueuedEvent, Store};
-
-fn event(key: &str) -> NewQueuedEvent {
-    NewQueuedEvent {
-        key: key.into(),
-        source: "shop".into(),
-        kind: "commerce_notification".into(),
-        payload: "{}".into(),
-        not_before: Timestamp::UNIX_EPOCH,
-    }
-}
+use cartograph_sync::Store;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lost_connections_are_retryable_and_come_back() {
@@ -32,7 +22,7 @@ async fn lost_connections_are_retryable_and_come_back() {
     let schema = common::fresh_schema("failover");
     let idle = Arc::new(PgStore::open(&common::config(&url, &schema)).await.unwrap());
     let intake = PgStore::open(&common::config(&url, &schema)).await.unwrap();
-    intake.enqueue(&[event("before")]).await.unwrap();
+    intake.enqueue(&[common::event("before")]).await.unwrap();
     assert_eq!(idle.queue_stats(Timestamp::now()).await.unwrap().ready, 1);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let killed = common::scalar(
@@ -71,7 +61,7 @@ async fn lost_connections_are_retryable_and_come_back() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let mut queued = false;
     for _ in 0..5 {
-        match intake.enqueue(&[event("after")]).await {
+        match intake.enqueue(&[common::event("after")]).await {
             Ok(_) => {
                 queued = true;
                 break;
