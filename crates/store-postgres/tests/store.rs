@@ -11,18 +11,8 @@ use std::time::{Duration, Instant};
 
 use cartograph_model::Timestamp;
 use cartograph_store_postgres::{PgConfig, PgStore};
-use cartograph_sync::{EnqueueOutcome, NewQueuedEvent, Store, StoreError};
+use cartograph_sync::{EnqueueOutcome, Store, StoreError};
 use cartograph_testkit::store as suite;
-
-fn event(key: &str) -> NewQueuedEvent {
-    NewQueuedEvent {
-        key: key.into(),
-        source: "shop".into(),
-        kind: "commerce_notification".into(),
-        payload: format!(r#"{{"key":"{key}"}}"#),
-        not_before: Timestamp::UNIX_EPOCH,
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_store_passes_the_conformance_suite() {
@@ -60,7 +50,9 @@ async fn workers_on_separate_instances_never_share_an_event() {
                 .unwrap(),
         ));
     }
-    let events: Vec<_> = (0..1200).map(|i| event(&format!("e{i:05}"))).collect();
+    let events: Vec<_> = (0..1200)
+        .map(|i| common::event(&format!("e{i:05}")))
+        .collect();
     for chunk in events.chunks(300) {
         machines[0].enqueue(chunk).await.unwrap();
     }
@@ -126,7 +118,7 @@ async fn a_dead_workers_lease_expires_and_another_machine_gets_the_event() {
     let schema = common::fresh_schema("expiry");
     let a = PgStore::open(&common::config(&url, &schema)).await.unwrap();
     let b = PgStore::open(&common::config(&url, &schema)).await.unwrap();
-    a.enqueue(&[event("only")]).await.unwrap();
+    a.enqueue(&[common::event("only")]).await.unwrap();
     let first = a
         .lease("a", 10, Duration::from_millis(300), Timestamp::now())
         .await
@@ -170,9 +162,9 @@ async fn concurrent_enqueues_are_group_committed_and_all_durable() {
         let store = Arc::clone(&store);
         // Every tenth key is sent twice, concurrently: one of the two is queued.
         let key = format!("w{}", if i % 10 == 9 { i - 1 } else { i });
-        tasks.push(tokio::spawn(
-            async move { store.enqueue(&[event(&key)]).await },
-        ));
+        tasks.push(tokio::spawn(async move {
+            store.enqueue(&[common::event(&key)]).await
+        }));
     }
     let mut queued = HashSet::new();
     let mut duplicates = 0;
@@ -221,7 +213,7 @@ async fn a_failing_event_does_not_undo_its_group() {
         let store = Arc::clone(&store);
         tokio::spawn(async move {
             // PostgreSQL text cannot hold NUL: this event fails the whole INSERT.
-            let mut e = event("bad");
+            let mut e = common::event("bad");
             e.payload = "{\"x\":\"\u{0}\"}".into();
             store.enqueue(&[e]).await
         })
@@ -229,7 +221,7 @@ async fn a_failing_event_does_not_undo_its_group() {
     let good: Vec<_> = (0..5)
         .map(|i| {
             let store = Arc::clone(&store);
-            tokio::spawn(async move { store.enqueue(&[event(&format!("good{i}"))]).await })
+            tokio::spawn(async move { store.enqueue(&[common::event(&format!("good{i}"))]).await })
         })
         .collect();
     let err = bad.await.unwrap().unwrap_err();
@@ -272,7 +264,7 @@ async fn idle_workers_wake_when_another_machine_enqueues() {
         })
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
-    intake.enqueue(&[event("wake-up")]).await.unwrap();
+    intake.enqueue(&[common::event("wake-up")]).await.unwrap();
     let waited = waiter.await.unwrap();
     assert!(
         waited < Duration::from_secs(5),

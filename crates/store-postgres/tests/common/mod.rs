@@ -5,7 +5,9 @@ pub mod vendor;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use cartograph_model::Timestamp;
 use cartograph_store_postgres::{PgConfig, PgStore};
+use cartograph_sync::NewQueuedEvent;
 
 /// The variable holding the test server's connection string.
 pub const URL_VAR: &str = "CARTOGRAPH_PG_URL";
@@ -96,5 +98,16 @@ pub async fn scalar(url: &str, text: &str) -> i64 {
 pub async fn drop_schemas(url: &str, schemas: &[String]) {
     for schema in schemas {
         sql(url, &format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await;
+    }
+}
+
+/// A due commerce notification with key `key`.
+pub fn event(key: &str) -> NewQueuedEvent {
+    NewQueuedEvent {
+        key: key.into(),
+        source: "shop".into(),
+        kind: "commerce_notification".into(),
+        payload: format!(r#"{{"key":"{key}"}}"#),
+        not_before: Timestamp::UNIX_EPOCH,
     }
 }
