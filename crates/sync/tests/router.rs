@@ -103,7 +103,10 @@ async fn post(addr: std::net::SocketAddr, headers: &[(String, String)], body: &[
         body.len()
     );
     for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
+        head.push_str(k);
+        head.push_str(": ");
+        head.push_str(v);
+        head.push_str("\r\n");
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).await.unwrap();
