@@ -58,6 +58,22 @@ pub struct Resolution {
 }
 
 impl Resolution {
+    pub(crate) fn from_parts(
+        cluster: Vec<u32>,
+        representative: Vec<usize>,
+        edges: Vec<MatchEdge>,
+        issues: Vec<FieldIssue>,
+        stats: BatchStats,
+    ) -> Self {
+        Self {
+            cluster,
+            representative,
+            edges,
+            issues,
+            stats,
+        }
+    }
+
     /// The cluster number of input record `i` (dense, `0..cluster_count()`). Numbers follow
     /// the records' canonical order, so they do not depend on input order.
     pub fn cluster_of(&self, i: usize) -> usize {
@@ -115,7 +131,8 @@ pub fn resolve_batch(records: &[IdentityRecord], rules: &RuleSet) -> Resolution 
     order.sort_by(|&a, &b| records[a].cmp(&records[b]));
     let sorted: Vec<&IdentityRecord> = order.iter().map(|&i| &records[i]).collect();
 
-    let (features, mut issues, phones_parsed) = prepare_all(&sorted, rules);
+    let (features, mut issues, phones_parsed) =
+        prepare_all(&sorted, rules.default_region.as_deref());
     let pairs = candidate_pairs(&features, rules);
     let mut stats = BatchStats {
         records: n,
@@ -173,13 +190,24 @@ pub fn resolve_batch(records: &[IdentityRecord], rules: &RuleSet) -> Resolution 
     }
 }
 
+impl RuleSet {
+    /// The pairs [`resolve_batch`] compares (input indices, `a < b`, sorted): for measuring
+    /// blocking recall.
+    pub fn candidate_pairs(&self, records: &[IdentityRecord]) -> Vec<(usize, usize)> {
+        let mut order: Vec<usize> = (0..records.len()).collect();
+        order.sort_by(|&a, &b| records[a].cmp(&records[b]));
+        let sorted: Vec<&IdentityRecord> = order.iter().map(|&i| &records[i]).collect();
+        let (features, _, _) = prepare_all(&sorted, self.default_region.as_deref());
+        super::model::to_input_pairs(&candidate_pairs(&features, self), &order)
+    }
+}
+
 /// Normalizes every record: phones on one thread (the `phonenumber` crate slows down when
 /// shared), everything else on another.
-fn prepare_all(
+pub(crate) fn prepare_all(
     sorted: &[&IdentityRecord],
-    rules: &RuleSet,
+    region: Option<&str>,
 ) -> (Vec<Features>, Vec<FieldIssue>, usize) {
-    let region = rules.default_region.as_deref();
     let (mut features, mut issues, (phones, phone_issues, parsed)) = thread::scope(|s| {
         let phones = s.spawn(|| {
             let mut cache = PhoneCache::new();
