@@ -232,15 +232,7 @@ impl IdentityIndex {
         let own = self.by_record.get(&record.id).copied();
         let mut buf = Vec::new();
         keys(&f, &mut buf);
-        let mut candidates: Vec<u32> = Vec::new();
-        for (k, _) in &buf {
-            if let Some(list) = self.blocks.get(k) {
-                let from = list.len().saturating_sub(MAX_PER_BLOCK);
-                candidates.extend(&list[from..]);
-            }
-        }
-        candidates.sort_unstable();
-        candidates.dedup();
+        let candidates = self.lookup(&buf);
         let email = email_hash(&f);
         let mut best: FxHashMap<u32, (u16, f32)> = FxHashMap::default();
         for c in candidates {
@@ -272,7 +264,7 @@ impl IdentityIndex {
         hits.retain(|h| h.0 == top);
         hits.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.2.cmp(b.2)));
         let rule = self.rules.rules[top as usize].name.clone();
-        let mut candidates: Vec<Candidate> = hits
+        let candidates: Vec<Candidate> = hits
             .into_iter()
             .map(|(_, score, person)| Candidate {
                 person: person.clone(),
@@ -280,36 +272,21 @@ impl IdentityIndex {
                 score,
             })
             .collect();
-        // a known record that now matches someone else is not moved silently
-        if let Some(p) = current
-            && candidates.iter().all(|c| &c.person != p)
-        {
-            candidates.insert(
-                0,
-                Candidate {
-                    person: p.clone(),
-                    rule: SAME_RECORD.to_owned(),
-                    score: 1.0,
-                },
-            );
-        }
-        if candidates.len() == 1 {
-            let c = candidates.remove(0);
-            return Decision::Match {
-                person: c.person,
-                rule: c.rule,
-                score: c.score,
-            };
-        }
-        Decision::Ambiguous { candidates }
+        decide(candidates, current, true)
     }
 
     /// Candidate records of `f`/`x` through the model's blocking keys.
     fn model_candidates(&self, f: &Features, x: &model::Extra) -> Vec<u32> {
         let mut buf = Vec::new();
         model::model_keys(model::Side { f, x }, &mut buf);
+        self.lookup(&buf)
+    }
+
+    /// The records sharing a key with `buf` (the most recent `MAX_PER_BLOCK` per key),
+    /// sorted and distinct.
+    fn lookup(&self, buf: &[(u64, u32)]) -> Vec<u32> {
         let mut candidates: Vec<u32> = Vec::new();
-        for (k, _) in &buf {
+        for (k, _) in buf {
             if let Some(list) = self.blocks.get(k) {
                 let from = list.len().saturating_sub(MAX_PER_BLOCK);
                 candidates.extend(&list[from..]);
@@ -396,7 +373,7 @@ impl IdentityIndex {
             .filter(|h| h.0 >= cfg.match_weight)
             .map(|h| candidate(h.0, h.1))
             .collect();
-        let mut candidates = if matches.is_empty() {
+        let candidates = if matches.is_empty() {
             hits.iter().map(|h| candidate(h.0, h.1)).collect()
         } else {
             matches
@@ -412,27 +389,7 @@ impl IdentityIndex {
                 score: 1.0,
             });
         }
-        if let Some(p) = current
-            && candidates.iter().all(|c| &c.person != p)
-        {
-            candidates.insert(
-                0,
-                Candidate {
-                    person: p.clone(),
-                    rule: SAME_RECORD.to_owned(),
-                    score: 1.0,
-                },
-            );
-        }
-        if candidates.len() == 1 && confident {
-            let c = candidates.remove(0);
-            return Decision::Match {
-                person: c.person,
-                rule: c.rule,
-                score: c.score,
-            };
-        }
-        Decision::Ambiguous { candidates }
+        decide(candidates, current, confident)
     }
 
     /// The model's explained score of `record` against the best-scoring record of `person`
@@ -585,4 +542,31 @@ impl IdentityIndex {
         out.sort_by(|a, b| a.record.id.cmp(&b.record.id));
         out
     }
+}
+
+/// The decision from the candidates at the strongest level: a known record that now matches
+/// only other people is not moved silently (its current person is listed first); one
+/// candidate is a `Match` when `confident`, anything else `Ambiguous`.
+fn decide(mut candidates: Vec<Candidate>, current: Option<&PersonId>, confident: bool) -> Decision {
+    if let Some(p) = current
+        && candidates.iter().all(|c| &c.person != p)
+    {
+        candidates.insert(
+            0,
+            Candidate {
+                person: p.clone(),
+                rule: SAME_RECORD.to_owned(),
+                score: 1.0,
+            },
+        );
+    }
+    if candidates.len() == 1 && confident {
+        let c = candidates.remove(0);
+        return Decision::Match {
+            person: c.person,
+            rule: c.rule,
+            score: c.score,
+        };
+    }
+    Decision::Ambiguous { candidates }
 }

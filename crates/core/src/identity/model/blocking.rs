@@ -1,35 +1,13 @@
 //! Blocking for the model: the union of several keys plus sorted neighbourhoods on names.
 
-use std::hash::{Hash, Hasher};
 use std::thread;
 
-use rustc_hash::FxHasher;
-
+use super::super::blocking::{key, prefix};
 use super::super::features::Features;
 use super::compare::Side;
 use super::extra::Extra;
 
-/// One blocking key of a record: (key hash, sort value inside the block).
-pub(crate) type BlockKey = (u64, u32);
-
-fn key(tag: u8, parts: &[&[u8]]) -> u64 {
-    let mut h = FxHasher::default();
-    tag.hash(&mut h);
-    for p in parts {
-        p.hash(&mut h);
-    }
-    h.finish()
-}
-
-fn prefix(s: Option<&str>) -> u32 {
-    let mut b = [0u8; 4];
-    if let Some(s) = s {
-        for (d, c) in b.iter_mut().zip(s.bytes()) {
-            *d = c;
-        }
-    }
-    u32::from_be_bytes(b)
-}
+pub(crate) use super::super::blocking::BlockKey;
 
 fn dob_bytes(d: (u16, u8, u8)) -> [u8; 4] {
     let y = d.0.to_be_bytes();
@@ -44,6 +22,7 @@ pub(crate) fn keys(s: Side<'_>, out: &mut Vec<BlockKey>) {
     fn b(v: Option<&str>) -> Option<&[u8]> {
         v.map(str::as_bytes)
     }
+    let key = key::<[u8]>;
     let (f, x) = (s.f, s.x);
     let first = f.first_canon.as_deref();
     let last = f.last.as_deref();

@@ -188,6 +188,14 @@ fn names(a: Side<'_>, b: Side<'_>) -> (u8, u8, bool) {
             b.f.first.as_deref(),
             b.f.last.as_deref(),
         ) {
+            // a swap needs one crosswise initial or sound to agree: skips most pairs cheaply
+            let initial = |x: &str, y: &str| x.as_bytes().first() == y.as_bytes().first();
+            if !(initial(fa, lb)
+                || initial(la, fb)
+                || (a.x.first_ph != 0 && a.x.first_ph == b.x.last_ph))
+            {
+                return (first, last, false);
+            }
             let sf = first_level(fa, None, a.x.first_ph, lb, None, b.x.last_ph);
             let sl = last_level(la, a.x.last_ph, fb, b.x.first_ph);
             if sf <= 4 && sl <= 3 && u16::from(sf) + u16::from(sl) < u16::from(first + last) {

@@ -91,7 +91,7 @@ use std::thread;
 
 use serde::{Deserialize, Serialize};
 
-use super::batch::{BatchStats, MatchEdge, Resolution, prepare_all};
+use super::batch::{BatchStats, Clusters, MatchEdge, Resolution, Union, prepare_all};
 use super::features::{Features, FieldIssue};
 use super::record::IdentityRecord;
 use compare::{Compared, MAX_LEVELS, N, SPECS};
@@ -694,7 +694,7 @@ impl MatchModel {
             phones_parsed: p.phones_parsed,
             ..BatchStats::default()
         };
-        let mut uf = cluster::Clusters::new(features);
+        let mut uf = Clusters::new(features);
         let mut accepted = Vec::new();
         let mut links = Vec::new();
         let mut pending = Vec::new();
@@ -712,8 +712,15 @@ impl MatchModel {
             let direct = features[a as usize].canon.is_some()
                 && features[b as usize].canon.is_some()
                 && w >= c.distinct_email_weight;
-            match uf.try_union(a, b, over || direct, c.first_name_guard, features, extras) {
-                cluster::Union::Merged => {
+            match cluster::try_union(
+                &mut uf,
+                (a, b),
+                over || direct,
+                c.first_name_guard,
+                features,
+                extras,
+            ) {
+                Union::Merged => {
                     stats.merges += 1;
                     let score = explain(a, b);
                     let (ia, ib) = (p.order[a as usize], p.order[b as usize]);
@@ -734,12 +741,12 @@ impl MatchModel {
                         score,
                     });
                 }
-                cluster::Union::Same => {}
-                cluster::Union::EmailGuard => {
+                Union::Same => {}
+                Union::EmailGuard => {
                     stats.refused_email_guard += 1;
                     pending.push((w, a, b));
                 }
-                cluster::Union::NameGuard => {
+                Union::NameGuard => {
                     stats.refused_name_guard += 1;
                     pending.push((w, a, b));
                 }
@@ -755,21 +762,7 @@ impl MatchModel {
                 });
             }
         }
-        let mut cluster_of = vec![0u32; n];
-        let mut number = vec![u32::MAX; n];
-        let mut representative = Vec::new();
-        for (pos, &input) in p.order.iter().enumerate() {
-            #[allow(clippy::cast_possible_truncation)]
-            let root = uf.find(pos as u32) as usize;
-            if number[root] == u32::MAX {
-                #[allow(clippy::cast_possible_truncation)]
-                {
-                    number[root] = representative.len() as u32;
-                }
-                representative.push(input);
-            }
-            cluster_of[input] = number[root];
-        }
+        let (cluster_of, representative) = uf.numbered(&p.order);
         let mut issues = p.issues.clone();
         issues.sort_by(|a, b| (&a.record, &a.field).cmp(&(&b.record, &b.field)));
         ModelResolution {
