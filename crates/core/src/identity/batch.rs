@@ -58,6 +58,22 @@ pub struct Resolution {
 }
 
 impl Resolution {
+    pub(crate) fn from_parts(
+        cluster: Vec<u32>,
+        representative: Vec<usize>,
+        edges: Vec<MatchEdge>,
+        issues: Vec<FieldIssue>,
+        stats: BatchStats,
+    ) -> Self {
+        Self {
+            cluster,
+            representative,
+            edges,
+            issues,
+            stats,
+        }
+    }
+
     /// The cluster number of input record `i` (dense, `0..cluster_count()`). Numbers follow
     /// the records' canonical order, so they do not depend on input order.
     pub fn cluster_of(&self, i: usize) -> usize {
@@ -115,7 +131,8 @@ pub fn resolve_batch(records: &[IdentityRecord], rules: &RuleSet) -> Resolution 
     order.sort_by(|&a, &b| records[a].cmp(&records[b]));
     let sorted: Vec<&IdentityRecord> = order.iter().map(|&i| &records[i]).collect();
 
-    let (features, mut issues, phones_parsed) = prepare_all(&sorted, rules);
+    let (features, mut issues, phones_parsed) =
+        prepare_all(&sorted, rules.default_region.as_deref());
     let pairs = candidate_pairs(&features, rules);
     let mut stats = BatchStats {
         records: n,
@@ -148,21 +165,7 @@ pub fn resolve_batch(records: &[IdentityRecord], rules: &RuleSet) -> Resolution 
         }
     }
 
-    let mut cluster = vec![0u32; n];
-    let mut number = vec![u32::MAX; n];
-    let mut representative = Vec::new();
-    for (pos, &input) in order.iter().enumerate() {
-        #[allow(clippy::cast_possible_truncation)]
-        let root = uf.find(pos as u32) as usize;
-        if number[root] == u32::MAX {
-            #[allow(clippy::cast_possible_truncation)]
-            {
-                number[root] = representative.len() as u32;
-            }
-            representative.push(input);
-        }
-        cluster[input] = number[root];
-    }
+    let (cluster, representative) = uf.numbered(&order);
     issues.sort_by(|a, b| (&a.record, &a.field).cmp(&(&b.record, &b.field)));
     Resolution {
         cluster,
@@ -173,13 +176,24 @@ pub fn resolve_batch(records: &[IdentityRecord], rules: &RuleSet) -> Resolution 
     }
 }
 
+impl RuleSet {
+    /// The pairs [`resolve_batch`] compares (input indices, `a < b`, sorted): for measuring
+    /// blocking recall.
+    pub fn candidate_pairs(&self, records: &[IdentityRecord]) -> Vec<(usize, usize)> {
+        let mut order: Vec<usize> = (0..records.len()).collect();
+        order.sort_by(|&a, &b| records[a].cmp(&records[b]));
+        let sorted: Vec<&IdentityRecord> = order.iter().map(|&i| &records[i]).collect();
+        let (features, _, _) = prepare_all(&sorted, self.default_region.as_deref());
+        super::model::to_input_pairs(&candidate_pairs(&features, self), &order)
+    }
+}
+
 /// Normalizes every record: phones on one thread (the `phonenumber` crate slows down when
 /// shared), everything else on another.
-fn prepare_all(
+pub(crate) fn prepare_all(
     sorted: &[&IdentityRecord],
-    rules: &RuleSet,
+    region: Option<&str>,
 ) -> (Vec<Features>, Vec<FieldIssue>, usize) {
-    let region = rules.default_region.as_deref();
     let (mut features, mut issues, (phones, phone_issues, parsed)) = thread::scope(|s| {
         let phones = s.spawn(|| {
             let mut cache = PhoneCache::new();
@@ -268,15 +282,17 @@ fn evaluate_pairs(pairs: &[u64], features: &[Features], rules: &RuleSet) -> Vec<
     })
 }
 
-enum Union {
+/// The outcome of one guarded union.
+pub(crate) enum Union {
     Merged,
     Same,
     EmailGuard,
     NameGuard,
 }
 
-/// Union-find whose roots remember their distinct canonical emails and first names.
-struct Clusters {
+/// Union-find whose roots remember their distinct canonical emails and first names (shared
+/// by the rule set and the model, which apply their own guards before [`Clusters::join`]).
+pub(crate) struct Clusters {
     parent: Vec<u32>,
     size: Vec<u32>,
     emails: Vec<Vec<u64>>,
@@ -294,7 +310,7 @@ pub(crate) fn email_hash(f: &Features) -> Option<u64> {
 }
 
 impl Clusters {
-    fn new(features: &[Features]) -> Self {
+    pub(crate) fn new(features: &[Features]) -> Self {
         let n = features.len();
         #[allow(clippy::cast_possible_truncation)]
         Self {
@@ -316,13 +332,76 @@ impl Clusters {
         }
     }
 
-    fn find(&mut self, mut x: u32) -> u32 {
+    pub(crate) fn find(&mut self, mut x: u32) -> u32 {
         while self.parent[x as usize] != x {
             let p = self.parent[x as usize];
             self.parent[x as usize] = self.parent[p as usize];
             x = p;
         }
         x
+    }
+
+    /// The distinct canonical email hashes of root `r`'s cluster.
+    pub(crate) fn emails(&self, r: usize) -> &[u64] {
+        &self.emails[r]
+    }
+
+    /// Records of root `r`'s cluster with distinct formal first names (at most eight).
+    pub(crate) fn firsts(&self, r: usize) -> &[u32] {
+        &self.firsts[r]
+    }
+
+    /// Joins two roots (no guard): the smaller under the larger, emails and first names
+    /// carried over.
+    pub(crate) fn join(&mut self, ra: usize, rb: usize, features: &[Features]) {
+        let (big, small) = if self.size[ra] >= self.size[rb] {
+            (ra, rb)
+        } else {
+            (rb, ra)
+        };
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            self.parent[small] = big as u32;
+        }
+        self.size[big] += self.size[small];
+        let moved = std::mem::take(&mut self.emails[small]);
+        for e in moved {
+            if !self.emails[big].contains(&e) {
+                self.emails[big].push(e);
+            }
+        }
+        let moved = std::mem::take(&mut self.firsts[small]);
+        for x in moved {
+            let canon = features[x as usize].first_canon.as_deref();
+            let known = self.firsts[big]
+                .iter()
+                .any(|&y| features[y as usize].first_canon.as_deref() == canon);
+            if !known && self.firsts[big].len() < MAX_NAMES {
+                self.firsts[big].push(x);
+            }
+        }
+    }
+
+    /// Dense cluster numbers per input record (in canonical order) and each cluster's
+    /// representative (input index): `order[pos]` is the input index at canonical `pos`.
+    pub(crate) fn numbered(&mut self, order: &[usize]) -> (Vec<u32>, Vec<usize>) {
+        let n = order.len();
+        let mut cluster = vec![0u32; n];
+        let mut number = vec![u32::MAX; n];
+        let mut representative = Vec::new();
+        for (pos, &input) in order.iter().enumerate() {
+            #[allow(clippy::cast_possible_truncation)]
+            let root = self.find(pos as u32) as usize;
+            if number[root] == u32::MAX {
+                #[allow(clippy::cast_possible_truncation)]
+                {
+                    number[root] = representative.len() as u32;
+                }
+                representative.push(input);
+            }
+            cluster[input] = number[root];
+        }
+        (cluster, representative)
     }
 
     fn try_union(
@@ -355,32 +434,7 @@ impl Clusters {
                 }
             }
         }
-        let (big, small) = if self.size[ra] >= self.size[rb] {
-            (ra, rb)
-        } else {
-            (rb, ra)
-        };
-        #[allow(clippy::cast_possible_truncation)]
-        {
-            self.parent[small] = big as u32;
-        }
-        self.size[big] += self.size[small];
-        let moved = std::mem::take(&mut self.emails[small]);
-        for e in moved {
-            if !self.emails[big].contains(&e) {
-                self.emails[big].push(e);
-            }
-        }
-        let moved = std::mem::take(&mut self.firsts[small]);
-        for x in moved {
-            let canon = features[x as usize].first_canon.as_deref();
-            let known = self.firsts[big]
-                .iter()
-                .any(|&y| features[y as usize].first_canon.as_deref() == canon);
-            if !known && self.firsts[big].len() < MAX_NAMES {
-                self.firsts[big].push(x);
-            }
-        }
+        self.join(ra, rb, features);
         Union::Merged
     }
 }

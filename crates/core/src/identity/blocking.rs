@@ -9,7 +9,8 @@ use super::features::Features;
 /// One blocking key of a record: (key hash, sort value inside the block).
 pub(crate) type BlockKey = (u64, u32);
 
-fn key(tag: u8, parts: &[&str]) -> u64 {
+/// The hash of a tagged key made of `parts` (FxHash: no random state).
+pub(crate) fn key<T: Hash + ?Sized>(tag: u8, parts: &[&T]) -> u64 {
     let mut h = FxHasher::default();
     tag.hash(&mut h);
     for p in parts {
@@ -19,7 +20,7 @@ fn key(tag: u8, parts: &[&str]) -> u64 {
 }
 
 /// The first four bytes of a string as a big-endian number: sorts like the string's prefix.
-fn prefix(s: Option<&str>) -> u32 {
+pub(crate) fn prefix(s: Option<&str>) -> u32 {
     let mut b = [0u8; 4];
     if let Some(s) = s {
         for (d, c) in b.iter_mut().zip(s.bytes()) {

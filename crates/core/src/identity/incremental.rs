@@ -7,12 +7,16 @@ use crate::normalize::PhoneCache;
 use super::batch::email_hash;
 use super::blocking::keys;
 use super::features::{Features, FieldIssue, prepare, prepare_phone};
+use super::model::{self, MatchModel, PairScore, Scorer};
 use super::person::{Candidate, Decision, PersonId, StoredLink};
 use super::record::IdentityRecord;
 use super::rules::RuleSet;
 
 /// The rule name reported when a known record id resolves to its current person.
 pub const SAME_RECORD: &str = "same_record";
+
+/// The rule name of a model decision.
+pub const MODEL_RULE: &str = "fellegi_sunter";
 
 /// Most recent records read from one block for one lookup.
 const MAX_PER_BLOCK: usize = 1024;
@@ -57,6 +61,14 @@ pub struct IdentityIndex {
     blocks: FxHashMap<u64, Vec<u32>>,
     phones: PhoneCache,
     issues: Vec<FieldIssue>,
+    model: Option<ModelState>,
+}
+
+/// The model an index scores with, and the model features of every stored record.
+struct ModelState {
+    model: MatchModel,
+    scorer: Scorer,
+    extras: Vec<model::Extra>,
 }
 
 impl std::fmt::Debug for IdentityIndex {
@@ -82,7 +94,82 @@ impl IdentityIndex {
             blocks: FxHashMap::default(),
             phones: PhoneCache::new(),
             issues: Vec::new(),
+            model: None,
         }
+    }
+
+    /// An empty index that resolves with a trained [`MatchModel`] instead of the rules: the
+    /// model's blocking keys find candidates, its weights (with the term frequencies it was
+    /// trained on) score them, and its thresholds and guards decide. The same external id
+    /// still always matches. `rules` only provides the phone region.
+    ///
+    /// ```
+    /// use cartograph_core::identity::{
+    ///     Decision, IdentityIndex, IdentityRecord, MatchModel, ModelConfig, RuleSet,
+    /// };
+    ///
+    /// let first = ["Jane", "John", "Ada", "Li", "Omar", "Eva", "Raj", "Mia"];
+    /// let syllable = ["ka", "ro", "mi", "len", "dor", "sa", "vik", "tan", "bel", "gru"];
+    /// let last = |i: usize| -> String {
+    ///     i.to_string().bytes().map(|d| syllable[usize::from(d - b'0')]).collect()
+    /// };
+    /// let mut batch = Vec::new();
+    /// for i in 0..2_000 {
+    ///     let r = IdentityRecord::new(format!("r{i}"))
+    ///         .with_email(format!("user{i}@example.com"))
+    ///         .with_name(first[i % 8], last(i))
+    ///         .with_phone(format!("+44 7700 {:06}", i * 7_919 % 1_000_000));
+    ///     if i % 4 == 0 {
+    ///         // a second account: another email, the same name and phone
+    ///         let mut d = r.clone();
+    ///         d.id = format!("d{i}");
+    ///         d.email = Some(format!("u{i}@mail.example"));
+    ///         batch.push(d);
+    ///     }
+    ///     batch.push(r);
+    /// }
+    /// let model = MatchModel::train(&batch, &ModelConfig::default());
+    /// let mut index = IdentityIndex::with_model(RuleSet::default(), model);
+    /// for r in &batch {
+    ///     index.resolve_and_insert(r);
+    /// }
+    /// let again = IdentityRecord::new("guest-1")
+    ///     .with_email("User7@example.com")
+    ///     .with_name("Mia", "tan");
+    /// match index.resolve(&again) {
+    ///     Decision::Match { person, rule, .. } => {
+    ///         assert_eq!(person.as_str(), "r7");
+    ///         assert_eq!(rule, "fellegi_sunter");
+    ///     }
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// ```
+    pub fn with_model(rules: RuleSet, model: MatchModel) -> Self {
+        let mut index = Self::new(rules);
+        index.model = Some(ModelState {
+            scorer: Scorer::new(&model),
+            model,
+            extras: Vec::new(),
+        });
+        index
+    }
+
+    /// Rebuilds a model-scored index from stored links.
+    pub fn from_links_with_model(
+        rules: RuleSet,
+        model: MatchModel,
+        links: impl IntoIterator<Item = StoredLink>,
+    ) -> Self {
+        let mut index = Self::with_model(rules, model);
+        for link in links {
+            index.insert(&link.record, &link.person);
+        }
+        index
+    }
+
+    /// The model this index scores with, if any.
+    pub fn model(&self) -> Option<&MatchModel> {
+        self.model.as_ref().map(|m| &m.model)
     }
 
     /// Rebuilds an index from stored links (as returned by [`IdentityIndex::links`]).
@@ -138,19 +225,14 @@ impl IdentityIndex {
     /// stays with its person ([`SAME_RECORD`]) unless it now matches only other people, which
     /// is `Ambiguous` (its current person listed first).
     pub fn resolve(&mut self, record: &IdentityRecord) -> Decision {
+        if self.model.is_some() {
+            return self.resolve_model(record);
+        }
         let f = self.features(record);
         let own = self.by_record.get(&record.id).copied();
         let mut buf = Vec::new();
         keys(&f, &mut buf);
-        let mut candidates: Vec<u32> = Vec::new();
-        for (k, _) in &buf {
-            if let Some(list) = self.blocks.get(k) {
-                let from = list.len().saturating_sub(MAX_PER_BLOCK);
-                candidates.extend(&list[from..]);
-            }
-        }
-        candidates.sort_unstable();
-        candidates.dedup();
+        let candidates = self.lookup(&buf);
         let email = email_hash(&f);
         let mut best: FxHashMap<u32, (u16, f32)> = FxHashMap::default();
         for c in candidates {
@@ -182,7 +264,7 @@ impl IdentityIndex {
         hits.retain(|h| h.0 == top);
         hits.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.2.cmp(b.2)));
         let rule = self.rules.rules[top as usize].name.clone();
-        let mut candidates: Vec<Candidate> = hits
+        let candidates: Vec<Candidate> = hits
             .into_iter()
             .map(|(_, score, person)| Candidate {
                 person: person.clone(),
@@ -190,28 +272,146 @@ impl IdentityIndex {
                 score,
             })
             .collect();
-        // a known record that now matches someone else is not moved silently
-        if let Some(p) = current
-            && candidates.iter().all(|c| &c.person != p)
-        {
-            candidates.insert(
-                0,
-                Candidate {
-                    person: p.clone(),
-                    rule: SAME_RECORD.to_owned(),
-                    score: 1.0,
+        decide(candidates, current, true)
+    }
+
+    /// Candidate records of `f`/`x` through the model's blocking keys.
+    fn model_candidates(&self, f: &Features, x: &model::Extra) -> Vec<u32> {
+        let mut buf = Vec::new();
+        model::model_keys(model::Side { f, x }, &mut buf);
+        self.lookup(&buf)
+    }
+
+    /// The records sharing a key with `buf` (the most recent `MAX_PER_BLOCK` per key),
+    /// sorted and distinct.
+    fn lookup(&self, buf: &[(u64, u32)]) -> Vec<u32> {
+        let mut candidates: Vec<u32> = Vec::new();
+        for (k, _) in buf {
+            if let Some(list) = self.blocks.get(k) {
+                let from = list.len().saturating_sub(MAX_PER_BLOCK);
+                candidates.extend(&list[from..]);
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+    }
+
+    /// [`IdentityIndex::resolve`] with the model: each candidate person's best weight, the
+    /// guards, then `Match` (one person at or above the match weight), `Ambiguous` (several,
+    /// or the best in the review band) or `New`.
+    #[allow(clippy::many_single_char_names)]
+    fn resolve_model(&mut self, record: &IdentityRecord) -> Decision {
+        let f = self.features(record);
+        let Some(m) = &self.model else {
+            return Decision::New;
+        };
+        let x = model::extra_of(record, &f, &m.model.tf);
+        let cfg = &m.model.config;
+        let own = self.by_record.get(&record.id).copied();
+        let email = email_hash(&f);
+        let mut best: Vec<(u32, f64, u32)> = Vec::new(); // (person, weight, record)
+        for c in self.model_candidates(&f, &x) {
+            if Some(c) == own || self.raw[c as usize].is_none() {
+                continue;
+            }
+            let (a, b) = (
+                model::Side { f: &f, x: &x },
+                model::Side {
+                    f: &self.features[c as usize],
+                    x: &m.extras[c as usize],
                 },
             );
+            let w = m.scorer.weight(model::compare_sides(a, b), a, b);
+            if w < cfg.review_weight {
+                continue;
+            }
+            let p = self.person_of[c as usize];
+            match best.iter_mut().find(|e| e.0 == p) {
+                Some(e) if w > e.1 => *e = (p, w, c),
+                Some(_) => {}
+                None => best.push((p, w, c)),
+            }
         }
-        if candidates.len() == 1 {
-            let c = candidates.remove(0);
-            return Decision::Match {
-                person: c.person,
-                rule: c.rule,
-                score: c.score,
-            };
+        let mut hits: Vec<(f64, &PersonId)> = best
+            .into_iter()
+            .filter(|&(p, w, c)| {
+                let person = &self.persons[p as usize];
+                let over = w >= model::OVERRIDE_WEIGHT;
+                let direct =
+                    w >= cfg.distinct_email_weight && self.features[c as usize].canon.is_some();
+                let emails_ok =
+                    over || direct || email.is_none_or(|e| person.emails.iter().all(|x| *x == e));
+                emails_ok
+                    && person.records.iter().all(|&i| {
+                        model::first_names_compatible(
+                            model::Side { f: &f, x: &x },
+                            model::Side {
+                                f: &self.features[i as usize],
+                                x: &m.extras[i as usize],
+                            },
+                            cfg.first_name_guard,
+                        )
+                    })
+            })
+            .map(|(p, w, _)| (w, &self.persons[p as usize].id))
+            .collect();
+        hits.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        let current = own.map(|o| &self.persons[self.person_of[o as usize] as usize].id);
+        let candidate = |w: f64, person: &PersonId| Candidate {
+            person: person.clone(),
+            rule: if w >= model::OVERRIDE_WEIGHT {
+                "same_external_id".to_owned()
+            } else {
+                MODEL_RULE.to_owned()
+            },
+            #[allow(clippy::cast_possible_truncation)]
+            score: model::probability(w) as f32,
+        };
+        let matches: Vec<Candidate> = hits
+            .iter()
+            .filter(|h| h.0 >= cfg.match_weight)
+            .map(|h| candidate(h.0, h.1))
+            .collect();
+        let candidates = if matches.is_empty() {
+            hits.iter().map(|h| candidate(h.0, h.1)).collect()
+        } else {
+            matches
+        };
+        let confident = candidates.first().is_some_and(|c| {
+            hits.first()
+                .is_some_and(|h| h.0 >= cfg.match_weight && h.1 == &c.person)
+        });
+        if candidates.is_empty() {
+            return current.map_or(Decision::New, |p| Decision::Match {
+                person: p.clone(),
+                rule: SAME_RECORD.to_owned(),
+                score: 1.0,
+            });
         }
-        Decision::Ambiguous { candidates }
+        decide(candidates, current, confident)
+    }
+
+    /// The model's explained score of `record` against the best-scoring record of `person`
+    /// (`None` without a model or when the person is unknown). For review queues.
+    #[allow(clippy::many_single_char_names)]
+    pub fn explain(&mut self, record: &IdentityRecord, person: &PersonId) -> Option<PairScore> {
+        let f = self.features(record);
+        let m = self.model.as_ref()?;
+        let x = model::extra_of(record, &f, &m.model.tf);
+        let p = *self.by_person.get(person)?;
+        let a = model::Side { f: &f, x: &x };
+        self.persons[p as usize]
+            .records
+            .iter()
+            .map(|&i| {
+                let b = model::Side {
+                    f: &self.features[i as usize],
+                    x: &m.extras[i as usize],
+                };
+                m.scorer.explain(model::compare_sides(a, b), a, b)
+            })
+            .max_by(|s, t| s.weight.total_cmp(&t.weight))
     }
 
     /// The batch guards applied to one person.
@@ -242,7 +442,13 @@ impl IdentityIndex {
         #[allow(clippy::cast_possible_truncation)]
         let idx = self.features.len() as u32;
         let mut buf = Vec::new();
-        keys(&f, &mut buf);
+        if let Some(m) = &mut self.model {
+            let x = model::extra_of(record, &f, &m.model.tf);
+            model::model_keys(model::Side { f: &f, x: &x }, &mut buf);
+            m.extras.push(x);
+        } else {
+            keys(&f, &mut buf);
+        }
         for (k, _) in buf {
             self.blocks.entry(k).or_default().push(idx);
         }
@@ -336,4 +542,31 @@ impl IdentityIndex {
         out.sort_by(|a, b| a.record.id.cmp(&b.record.id));
         out
     }
+}
+
+/// The decision from the candidates at the strongest level: a known record that now matches
+/// only other people is not moved silently (its current person is listed first); one
+/// candidate is a `Match` when `confident`, anything else `Ambiguous`.
+fn decide(mut candidates: Vec<Candidate>, current: Option<&PersonId>, confident: bool) -> Decision {
+    if let Some(p) = current
+        && candidates.iter().all(|c| &c.person != p)
+    {
+        candidates.insert(
+            0,
+            Candidate {
+                person: p.clone(),
+                rule: SAME_RECORD.to_owned(),
+                score: 1.0,
+            },
+        );
+    }
+    if candidates.len() == 1 && confident {
+        let c = candidates.remove(0);
+        return Decision::Match {
+            person: c.person,
+            rule: c.rule,
+            score: c.score,
+        };
+    }
+    Decision::Ambiguous { candidates }
 }

@@ -6,6 +6,10 @@
 //! - [`resolve_batch`]: blocking, rules, guarded union-find; independent of input order.
 //! - [`IdentityIndex`]: incremental `resolve(record)` -> [`Decision`] (`Match`, `New`,
 //!   `Ambiguous`), rebuildable from [`StoredLink`]s.
+//! - [`MatchModel`]: a probabilistic (Fellegi-Sunter) model whose m and u are estimated
+//!   from the unlabelled batch (EM), with term-frequency adjustment, explained scores, a
+//!   match weight and a review band; batch ([`MatchModel::fit_resolve`]) and incremental
+//!   ([`IdentityIndex::with_model`]).
 //! - [`LinkGraph`]: (system, external id) -> person -> CRM record id per CRM.
 //!
 //! See `docs/identity.md` for the design and measured figures.
@@ -15,6 +19,7 @@ mod blocking;
 mod features;
 mod incremental;
 mod links;
+pub mod model;
 mod person;
 #[cfg(test)]
 mod proptests;
@@ -27,8 +32,9 @@ mod tests;
 
 pub use batch::{BatchStats, MatchEdge, Resolution, resolve_batch};
 pub use features::FieldIssue;
-pub use incremental::{IdentityIndex, SAME_RECORD};
+pub use incremental::{IdentityIndex, MODEL_RULE, SAME_RECORD};
 pub use links::{ExternalKey, LinkError, LinkGraph, PersonLinks};
+pub use model::{MatchModel, ModelConfig, ModelResolution, PairScore, ScoredPair};
 pub use person::{Candidate, Decision, PersonId, StoredLink};
 pub use record::IdentityRecord;
 pub use rules::{Blank, Comparison, Field, MatchRule, Method, RuleSet};
