@@ -5,7 +5,12 @@
 //! cat records.jsonl | cargo run --release --example resolve
 //! cargo run --release --example resolve -- --emit 1000 --seed 7 > sample.jsonl
 //! cargo run --release --example resolve -- --generate 1000000 --seed 7
+//! cargo run --release --example resolve -- --rules records.jsonl > clusters.jsonl
 //! ```
+//!
+//! Resolution uses the probabilistic (Fellegi-Sunter) model, trained on the input itself;
+//! `--rules` uses the deterministic rule set instead, as do inputs under 500 records (too few
+//! to estimate the model's weights from).
 //!
 //! Input: one JSON object per line with any of `id`, `source`, `source_id`, `email`, `phone`,
 //! `first_name`, `last_name`, `company`, `address1`, `address2`, `city`, `postcode`, `region`,
@@ -22,7 +27,9 @@
 use std::io::{BufRead, BufWriter, Write};
 use std::time::Instant;
 
-use cartograph_core::identity::{IdentityRecord, RuleSet, resolve_batch};
+use cartograph_core::identity::{
+    IdentityRecord, MatchModel, ModelConfig, Resolution, RuleSet, resolve_batch,
+};
 use cartograph_testkit::generate::{GeneratorConfig, cluster_quality, generate};
 use serde_json::{Map, Value};
 
@@ -110,6 +117,23 @@ fn to_json(rec: &IdentityRecord) -> Map<String, Value> {
     m
 }
 
+/// Below this many records the model has too little to estimate its weights from, and the
+/// rule set decides (see docs/identity.md, "Model versus rules").
+const MODEL_MIN_RECORDS: usize = 500;
+
+/// The probabilistic model (trained on the batch itself) by default; the rule set with
+/// `--rules`, or when the batch is too small to train on.
+fn resolve(records: &[IdentityRecord], args: &[String]) -> Resolution {
+    if args.iter().any(|a| a == "--rules") || records.len() < MODEL_MIN_RECORDS {
+        eprintln!("resolver: rule set");
+        return resolve_batch(records, &RuleSet::default());
+    }
+    eprintln!("resolver: probabilistic model trained on this batch");
+    let (_model, res) = MatchModel::fit_resolve(records, &ModelConfig::default());
+    eprintln!("pairs for review: {}", res.review.len());
+    res.resolution
+}
+
 fn arg_value(args: &[String], flag: &str) -> Option<usize> {
     let i = args.iter().position(|a| a == flag)?;
     args.get(i + 1)?.replace('_', "").parse().ok()
@@ -141,7 +165,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             t.elapsed().as_secs_f64()
         );
         let t = Instant::now();
-        let res = resolve_batch(&records, &RuleSet::default());
+        let res = resolve(&records, &args);
         let secs = t.elapsed().as_secs_f64();
         let q = cluster_quality(&data.labels(), res.clusters());
         eprintln!(
@@ -189,7 +213,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
-    let res = resolve_batch(&records, &RuleSet::default());
+    let res = resolve(&records, &args);
     let mut out = BufWriter::new(std::io::stdout().lock());
     for (i, r) in records.iter().enumerate() {
         let rep = &records[res.representative(res.cluster_of(i))].id;
