@@ -4,7 +4,8 @@
 //! ```sh
 //! # against real accounts
 //! BIGCOMMERCE_STORE_HASH=abc123 BIGCOMMERCE_TOKEN=... BIGCOMMERCE_WEBHOOK_SECRET=... \
-//! HUBSPOT_TOKEN=pat-... HUBSPOT_CLIENT_SECRET=... \
+//! HUBSPOT_TOKEN=pat-... HUBSPOT_CLIENT_SECRET=... HUBSPOT_APP_ID=123456 \
+//! CARTOGRAPH_BASE_CURRENCY=USD CARTOGRAPH_RATES="EUR=1.08,GBP=1.27" \
 //! cargo run --release --example webhook_server -- 0.0.0.0:8080 cartograph.sqlite
 //!
 //! # or against the simulators, for a local try
@@ -16,6 +17,19 @@
 //! 401 for a bad signature; 503 when the store cannot commit, so the vendor retries). Two
 //! workers drain the queue in the background. Ctrl-C stops accepting requests, lets the
 //! workers finish and settle their batches, and exits.
+//!
+//! Settings that protect the data:
+//! - `HUBSPOT_APP_ID` (required with real accounts): the loop guard. HubSpot webhook events
+//!   whose source is this app are echoes of our own writes and are dropped; without it every
+//!   write would come back as a CRM change. `CARTOGRAPH_NO_LOOP_GUARD=1` starts without it
+//!   (only for an app that subscribes to no contact events).
+//! - `CARTOGRAPH_BASE_CURRENCY` (default USD) and `CARTOGRAPH_RATES` (`CODE=rate,...`, how many
+//!   base units one unit of CODE is worth): orders in a currency without a rate are
+//!   dead-lettered ("no exchange rate"), never converted at a guess. With `--sim` the
+//!   simulator's currencies get example rates.
+//! - `CARTOGRAPH_PUBLIC_URL`: the URL HubSpot calls (its v3 signature covers it) when the
+//!   server runs behind a proxy; `CARTOGRAPH_TRUSTED_PROXIES` (comma-separated IPs) whose
+//!   `X-Forwarded-*` headers are honoured instead.
 
 use std::sync::Arc;
 
@@ -24,7 +38,7 @@ use cartograph_connector::{CommerceSource, CommerceWriter, CrmSink, CrmSource};
 use cartograph_core::metrics::Rates;
 use cartograph_http::Secret;
 use cartograph_hubspot::{HubSpot, HubSpotAuth, HubSpotConfig};
-use cartograph_model::Currency;
+use cartograph_model::{Currency, Decimal};
 use cartograph_store_sqlite::SqliteStore;
 use cartograph_sync::{EngineConfig, Pipeline, Store};
 
@@ -32,6 +46,40 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn env(name: &str) -> Result<String, BoxError> {
     std::env::var(name).map_err(|_| format!("set {name} (or run with --sim)").into())
+}
+
+/// Exchange rates from `CARTOGRAPH_BASE_CURRENCY` and `CARTOGRAPH_RATES`; example rates for
+/// the simulators' currencies with `--sim` when none are set.
+fn rates(sim: bool) -> Result<Rates, BoxError> {
+    let base: Currency = std::env::var("CARTOGRAPH_BASE_CURRENCY")
+        .unwrap_or_else(|_| "USD".into())
+        .parse()?;
+    let mut rates = Rates::new(base);
+    match std::env::var("CARTOGRAPH_RATES") {
+        Ok(list) => {
+            for pair in list.split(',').filter(|p| !p.trim().is_empty()) {
+                let (code, rate) = pair
+                    .split_once('=')
+                    .ok_or_else(|| format!("CARTOGRAPH_RATES: {pair:?} is not CODE=rate"))?;
+                let rate: Decimal = rate
+                    .trim()
+                    .parse()
+                    .map_err(|e| format!("CARTOGRAPH_RATES: rate of {code}: {e}"))?;
+                rates = rates.with_rate(code.trim().parse()?, rate);
+            }
+        }
+        Err(_) if sim => {
+            rates = rates
+                .with_rate(Currency::EUR, Decimal::new(108, 2))
+                .with_rate(Currency::GBP, Decimal::new(127, 2))
+                .with_rate(Currency::JPY, Decimal::new(67, 4));
+        }
+        Err(_) => eprintln!(
+            "CARTOGRAPH_RATES not set: orders in currencies other than {base} will be \
+             dead-lettered for a missing exchange rate"
+        ),
+    }
+    Ok(rates)
 }
 
 /// The connectors, from the environment or from freshly started simulators.
@@ -64,8 +112,22 @@ async fn connectors(
     let hs = HubSpotConfig::builder(HubSpotAuth::PrivateApp {
         token: Secret::new(env("HUBSPOT_TOKEN")?),
     })
-    .client_secret(Secret::new(env("HUBSPOT_CLIENT_SECRET")?))
-    .build()?;
+    .client_secret(Secret::new(env("HUBSPOT_CLIENT_SECRET")?));
+    let hs = match std::env::var("HUBSPOT_APP_ID") {
+        Ok(app_id) => hs.app_id(app_id),
+        Err(_) if std::env::var("CARTOGRAPH_NO_LOOP_GUARD").as_deref() == Ok("1") => {
+            eprintln!("loop guard off: HubSpot echoes of our own writes will be processed");
+            hs
+        }
+        Err(_) => {
+            return Err(
+                "set HUBSPOT_APP_ID (the loop guard: our own writes are recognised by \
+                        it), or CARTOGRAPH_NO_LOOP_GUARD=1"
+                    .into(),
+            );
+        }
+    };
+    let hs = hs.build()?;
     Ok((Arc::new(BigCommerce::new(bc)?), Arc::new(HubSpot::new(hs)?)))
 }
 
@@ -97,7 +159,7 @@ async fn main() -> Result<(), BoxError> {
             .store(store)
             .engine(EngineConfig::for_profile(
                 &cartograph_hubspot::profile(),
-                Rates::new(Currency::USD),
+                rates(sim)?,
             )?)
             .build()
             .await?,
@@ -112,7 +174,15 @@ async fn main() -> Result<(), BoxError> {
     );
     // Header/body read timeouts, a connection limit and the body limit; set `public_url`
     // (the URL HubSpot calls) and `trusted_proxies` when running behind a reverse proxy.
-    let server = cartograph_sync::router::IntakeServerConfig::default();
+    let mut server = cartograph_sync::router::IntakeServerConfig {
+        public_url: std::env::var("CARTOGRAPH_PUBLIC_URL").ok(),
+        ..cartograph_sync::router::IntakeServerConfig::default()
+    };
+    if let Ok(list) = std::env::var("CARTOGRAPH_TRUSTED_PROXIES") {
+        for ip in list.split(',').filter(|p| !p.trim().is_empty()) {
+            server.trusted_proxies.push(ip.trim().parse()?);
+        }
+    }
     cartograph_sync::router::serve_intake(
         listener,
         cartograph_sync::router::intake_router_with(Arc::clone(&pipeline), server.clone()),
