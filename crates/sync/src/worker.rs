@@ -282,22 +282,11 @@ impl Worker {
     /// A store error that is not retryable, or the last of too many retryable ones in a row.
     pub async fn run_until_idle(&self) -> StoreResult<BatchReport> {
         let mut total = BatchReport::default();
-        let mut errors = 0;
         loop {
-            match self.run_once().await {
-                Ok(report) => {
-                    errors = 0;
-                    total.add(&report);
-                    if report.leased == 0 {
-                        return Ok(total);
-                    }
-                }
-                Err(e) if e.is_retryable() && errors < self.config.store_retries => {
-                    errors += 1;
-                    let pause = self.store_backoff(errors, &e);
-                    tokio::time::sleep(pause).await;
-                }
-                Err(e) => return Err(e),
+            let report = self.persist(|| Box::pin(self.run_once())).await?;
+            total.add(&report);
+            if report.leased == 0 {
+                return Ok(total);
             }
         }
     }
