@@ -10,7 +10,8 @@
 //!
 //! Resolution uses the probabilistic (Fellegi-Sunter) model, trained on the input itself;
 //! `--rules` uses the deterministic rule set instead, as do inputs under 500 records (too few
-//! to estimate the model's weights from).
+//! to estimate the model's weights from). `--show-model` prints the trained m, u and weight
+//! of every comparison level on stderr.
 //!
 //! Input: one JSON object per line with any of `id`, `source`, `source_id`, `email`, `phone`,
 //! `first_name`, `last_name`, `company`, `address1`, `address2`, `city`, `postcode`, `region`,
@@ -19,6 +20,10 @@
 //! `{"id": ..., "cluster": ...}` per record, where `cluster` is the id of the cluster's
 //! representative record. A summary goes to stderr; bad lines are reported with their line
 //! number and skipped.
+//!
+//! When every input line carries a `person` label (number or string: the true person, as
+//! `--emit` and `scripts/febrl_to_jsonl.py` write it), the summary adds pairwise precision,
+//! recall and F1 and the wrongly merged clusters against those labels.
 //!
 //! `--emit N` writes N generated, labelled records (with a `person` field) instead;
 //! `--generate N` resolves N generated records in memory and prints timing and quality
@@ -129,7 +134,22 @@ fn resolve(records: &[IdentityRecord], args: &[String]) -> Resolution {
         return resolve_batch(records, &RuleSet::default());
     }
     eprintln!("resolver: probabilistic model trained on this batch");
-    let (_model, res) = MatchModel::fit_resolve(records, &ModelConfig::default());
+    let (model, res) = MatchModel::fit_resolve(records, &ModelConfig::default());
+    eprintln!(
+        "training: {:?}; prior {:.2} bits",
+        model.training,
+        model.prior_weight()
+    );
+    if args.iter().any(|a| a == "--show-model") {
+        for c in &model.comparisons {
+            let levels: Vec<String> = c
+                .levels
+                .iter()
+                .map(|l| format!("{} m={:.3} u={:.2e} w={:.1}", l.label, l.m, l.u, l.weight()))
+                .collect();
+            eprintln!("  {}: {}", c.name, levels.join(" | "));
+        }
+    }
     eprintln!("pairs for review: {}", res.review.len());
     res.resolution
 }
@@ -191,6 +211,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let t = Instant::now();
     let mut records = Vec::new();
+    let mut labels = Labels::default();
     let mut bad = 0usize;
     for (i, line) in input.lines().enumerate() {
         let number = i + 1;
@@ -206,7 +227,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             continue;
         }
         match parse_line(&line, number) {
-            Ok(r) => records.push(r),
+            Ok(r) => {
+                labels.push(&line);
+                records.push(r);
+            }
             Err(e) => {
                 eprintln!("line {number}: {e}; skipped");
                 bad += 1;
@@ -234,5 +258,49 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         records.len() - res.cluster_count(),
         t.elapsed().as_secs_f64()
     );
+    if let Some(truth) = labels.truth(records.len()) {
+        let q = cluster_quality(&truth, res.clusters());
+        let f1 = if q.precision + q.recall > 0.0 {
+            2.0 * q.precision * q.recall / (q.precision + q.recall)
+        } else {
+            0.0
+        };
+        eprintln!(
+            "against the `person` labels: precision {:.4} recall {:.4} F1 {f1:.4} wrongly merged clusters {}",
+            q.precision, q.recall, q.wrongly_merged_clusters
+        );
+    }
     Ok(())
+}
+
+/// The `person` labels of the input lines, as dense numbers.
+#[derive(Default)]
+struct Labels {
+    ids: std::collections::HashMap<String, u32>,
+    truth: Vec<u32>,
+    missing: bool,
+}
+
+impl Labels {
+    fn push(&mut self, line: &str) {
+        let label = serde_json::from_str::<Value>(line)
+            .ok()
+            .and_then(|v| match v.get("person") {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            });
+        let Some(label) = label else {
+            self.missing = true;
+            return;
+        };
+        let next = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
+        let id = *self.ids.entry(label).or_insert(next);
+        self.truth.push(id);
+    }
+
+    /// The labels, when every record had one.
+    fn truth(self, records: usize) -> Option<Vec<u32>> {
+        (!self.missing && records > 0 && self.truth.len() == records).then_some(self.truth)
+    }
 }

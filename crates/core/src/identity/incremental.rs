@@ -342,17 +342,26 @@ impl IdentityIndex {
                     w >= cfg.distinct_email_weight && self.features[c as usize].canon.is_some();
                 let emails_ok =
                     over || direct || email.is_none_or(|e| person.emails.iter().all(|x| *x == e));
+                let side_c = model::Side {
+                    f: &self.features[c as usize],
+                    x: &m.extras[c as usize],
+                };
+                let names_ok = over
+                    || (cfg.birth_date_lifts_name_guard
+                        && w >= cfg.match_weight
+                        && model::birth_dates_agree(model::Side { f: &f, x: &x }, side_c));
                 emails_ok
-                    && person.records.iter().all(|&i| {
-                        model::first_names_compatible(
-                            model::Side { f: &f, x: &x },
-                            model::Side {
-                                f: &self.features[i as usize],
-                                x: &m.extras[i as usize],
-                            },
-                            cfg.first_name_guard,
-                        )
-                    })
+                    && (names_ok
+                        || person.records.iter().all(|&i| {
+                            model::first_names_compatible(
+                                model::Side { f: &f, x: &x },
+                                model::Side {
+                                    f: &self.features[i as usize],
+                                    x: &m.extras[i as usize],
+                                },
+                                cfg.first_name_guard,
+                            )
+                        }))
             })
             .map(|(p, w, _)| (w, &self.persons[p as usize].id))
             .collect();

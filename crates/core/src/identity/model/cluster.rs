@@ -8,10 +8,13 @@ use super::extra::Extra;
 /// Joins the clusters of `a` and `b` unless a guard refuses. `distinct_emails_ok`: the link
 /// may put two different canonical emails into one cluster (an external-id override, or a
 /// direct link between two records with emails above the distinct-email weight).
+/// `names_ok`: the household guard is lifted (a direct link whose records agree on the
+/// date of birth, see [`super::ModelConfig::birth_date_lifts_name_guard`]).
 pub(crate) fn try_union(
     uf: &mut Clusters,
     (a, b): (u32, u32),
     distinct_emails_ok: bool,
+    names_ok: bool,
     name_guard: f64,
     features: &[Features],
     extras: &[Extra],
@@ -34,10 +37,12 @@ pub(crate) fn try_union(
         f: &features[i as usize],
         x: &extras[i as usize],
     };
-    for &x in uf.firsts(ra) {
-        for &y in uf.firsts(rb) {
-            if !first_names_compatible(side(x), side(y), name_guard) {
-                return Union::NameGuard;
+    if !names_ok {
+        for &x in uf.firsts(ra) {
+            for &y in uf.firsts(rb) {
+                if !first_names_compatible(side(x), side(y), name_guard) {
+                    return Union::NameGuard;
+                }
             }
         }
     }

@@ -198,7 +198,12 @@ fn names(a: Side<'_>, b: Side<'_>) -> (u8, u8, bool) {
             }
             let sf = first_level(fa, None, a.x.first_ph, lb, None, b.x.last_ph);
             let sl = last_level(la, a.x.last_ph, fb, b.x.first_ph);
-            if sf <= 4 && sl <= 3 && u16::from(sf) + u16::from(sl) < u16::from(first + last) {
+            // both crosswise names agree at least fuzzily, or one agrees strongly (a swap
+            // combined with a mistyped or replaced other name); either way the swapped
+            // reading must fit better than the straight one
+            let fuzzy = sf <= 4 && sl <= 3;
+            let strong = sf <= 3 || sl <= 2;
+            if (fuzzy || strong) && u16::from(sf) + u16::from(sl) < u16::from(first + last) {
                 return (sf, sl, true);
             }
         }
@@ -336,6 +341,13 @@ fn address_level(a: &Features, b: &Features) -> u8 {
     }
 }
 
+/// Whether two records agree on a date of birth exactly (or with day and month swapped):
+/// evidence a household does not share (its members, twins apart, differ in birth date), so
+/// it may lift the household guard for a direct link.
+pub(crate) fn birth_dates_agree(a: Side<'_>, b: Side<'_>) -> bool {
+    matches!(dob_level(a.x.dob, b.x.dob), 1 | 2)
+}
+
 /// Compares two records on every comparison.
 pub(crate) fn compare(a: Side<'_>, b: Side<'_>) -> Compared {
     let (first, last, swapped) = names(a, b);
@@ -367,6 +379,8 @@ pub(crate) fn first_names_compatible(a: Side<'_>, b: Side<'_>, min: f64) -> bool
     {
         return true;
     }
-    let (_, _, swapped) = names(a, b);
-    swapped
+    // swapped names are compatible when the first name agrees crosswise (the swap alone
+    // may rest on the surname)
+    let (first, _, swapped) = names(a, b);
+    swapped && first < 6
 }

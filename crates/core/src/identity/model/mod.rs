@@ -100,7 +100,9 @@ use train::Table;
 pub use tf::{TermFrequencies, TermTable};
 
 pub(crate) use blocking::keys as model_keys;
-pub(crate) use compare::{Side, compare as compare_sides, first_names_compatible};
+pub(crate) use compare::{
+    Side, birth_dates_agree, compare as compare_sides, first_names_compatible,
+};
 pub(crate) use extra::Extra;
 
 /// The model features of one record, term frequencies from `tf`.
@@ -135,6 +137,13 @@ pub struct ModelConfig {
     /// First names below this Jaro-Winkler similarity (and not nickname-, initial-,
     /// phonetic- or swap-compatible) never share a cluster.
     pub first_name_guard: f64,
+    /// A direct link at or above `match_weight` whose two records agree on the date of
+    /// birth (exactly, or with day and month swapped) is not refused by the household
+    /// guard: household members share surname, address, phone and sometimes email, but
+    /// not birth dates (twins apart), so the agreement is evidence the guard's "another
+    /// member of the household" explanation does not have. The other guard (distinct
+    /// emails) still applies.
+    pub birth_date_lifts_name_guard: bool,
     /// Most bits a term-frequency adjustment may move a level's weight.
     pub max_tf_adjustment: f64,
     /// Blocks larger than this compare each record with `window` neighbours only.
@@ -190,6 +199,7 @@ impl Default for ModelConfig {
             review_weight: 0.0,
             distinct_email_weight: 8.0,
             first_name_guard: 0.8,
+            birth_date_lifts_name_guard: true,
             max_tf_adjustment: 6.0,
             max_block: 64,
             window: 12,
@@ -712,10 +722,13 @@ impl MatchModel {
             let direct = features[a as usize].canon.is_some()
                 && features[b as usize].canon.is_some()
                 && w >= c.distinct_email_weight;
+            let names_ok = c.birth_date_lifts_name_guard
+                && compare::birth_dates_agree(side(features, extras, a), side(features, extras, b));
             match cluster::try_union(
                 &mut uf,
                 (a, b),
                 over || direct,
+                over || names_ok,
                 c.first_name_guard,
                 features,
                 extras,

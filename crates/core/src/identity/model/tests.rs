@@ -237,6 +237,78 @@ fn swapped_names_nicknames_and_other_date_formats_score_as_agreement() {
 }
 
 #[test]
+fn a_swap_with_one_mistyped_or_replaced_name_still_reads_swapped() {
+    let (records, _) = dataset(8, 1_000, Style::Register);
+    let model = MatchModel::train(&records, &test_config());
+    // "Roles Brooklyn" written as first "Roles", last "Brooklyn"; the other record has the
+    // surname in its place and another given name
+    let a = rec("a").with_name("Roles", "Brooklyn");
+    let b = rec("b").with_name("Liam", "Roles");
+    let s = model.score(&a, &b);
+    assert!(s.swapped_names, "{s:?}");
+    // "Roles" is compared with the surname "Roles", "Brooklyn" with "Liam"
+    assert_eq!(s.terms[0].level, "exact");
+    assert_eq!(s.terms[1].level, "else");
+    // straight names never read as swapped
+    let c = rec("c").with_name("Liam", "Roles");
+    assert!(!model.score(&b, &c).swapped_names);
+}
+
+/// Two records at one address with one phone and surname, different first names.
+fn household_pair(birth: Option<(&str, &str)>) -> [IdentityRecord; 2] {
+    let mk = |id: &str, first: &str| {
+        rec(id)
+            .with_name(first, "Sounness")
+            .with_phone("+44 7700 900456")
+            .with_address("7 Quarry Lane", "YO1 7HH", "GB")
+    };
+    let mut a = mk("hh-a", "Lauren");
+    let mut b = mk("hh-b", "Noah");
+    if let Some((x, y)) = birth {
+        a.birth_date = Some(x.into());
+        b.birth_date = Some(y.into());
+    }
+    [a, b]
+}
+
+#[test]
+fn the_household_guard_yields_only_to_an_agreeing_birth_date() {
+    let (base, _) = dataset(9, 1_000, Style::Commerce);
+    let config = test_config();
+    let model = MatchModel::train(&base, &config);
+    let together = |pair: [IdentityRecord; 2], config: &ModelConfig| {
+        let mut records = base.clone();
+        let n = records.len();
+        records.extend(pair);
+        let mut m = model.clone();
+        m.config = config.clone();
+        let res = m.resolve(&records);
+        let w = m.score(&records[n], &records[n + 1]).weight;
+        (
+            res.resolution.cluster_of(n) == res.resolution.cluster_of(n + 1),
+            w,
+        )
+    };
+    // no birth dates, or different ones: two people of one household
+    let (joined, _) = together(household_pair(None), &config);
+    assert!(!joined);
+    let (joined, _) = together(household_pair(Some(("1990-01-29", "1961-06-02"))), &config);
+    assert!(!joined);
+    // the same birth date is evidence no household shares (twins apart): one person whose
+    // first name was replaced, if the total weight makes it a match
+    let same = household_pair(Some(("1990-01-29", "29.01.1990")));
+    let (joined, w) = together(same.clone(), &config);
+    assert!(w >= config.match_weight, "weight {w}");
+    assert!(joined);
+    let strict = ModelConfig {
+        birth_date_lifts_name_guard: false,
+        ..config.clone()
+    };
+    let (joined, _) = together(same, &strict);
+    assert!(!joined);
+}
+
+#[test]
 fn the_model_serializes_and_resolves_a_new_batch_the_same_way() {
     let (records, _) = dataset(9, 1_000, Style::Commerce);
     let (model, res) = MatchModel::fit_resolve(&records, &test_config());
