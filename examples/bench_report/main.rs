@@ -79,6 +79,8 @@ struct Sizes {
     sync_contacts: usize,
     sync_runs: usize,
     backfill_small: usize,
+    /// Whether the backfill also runs at 100x the small size (full mode: 100,000 customers).
+    backfill_hundredfold: bool,
 }
 
 const QUICK: Sizes = Sizes {
@@ -89,6 +91,7 @@ const QUICK: Sizes = Sizes {
     sync_contacts: 2_000,
     sync_runs: 1,
     backfill_small: 200,
+    backfill_hundredfold: false,
 };
 
 const FULL: Sizes = Sizes {
@@ -99,6 +102,7 @@ const FULL: Sizes = Sizes {
     sync_contacts: 10_000,
     sync_runs: 3,
     backfill_small: 1_000,
+    backfill_hundredfold: true,
 };
 
 fn child_main(args: &[String]) -> Result<(), BoxError> {
@@ -229,11 +233,14 @@ fn main() {
     }
     if wants("backfill") {
         eprintln!(
-            "== backfill memory ({} and {} customers, child processes)",
+            "== backfill memory ({} customers x 1, 10{}, child processes)",
             sizes.backfill_small,
-            sizes.backfill_small * 10
+            if sizes.backfill_hundredfold { ", 100" } else { "" }
         );
-        match rt.block_on(sync::measure_backfill(sizes.backfill_small)) {
+        match rt.block_on(sync::measure_backfill(
+            sizes.backfill_small,
+            sizes.backfill_hundredfold,
+        )) {
             Ok(f) => figures.push(f),
             Err(e) => {
                 errors += 1;

@@ -14,9 +14,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use cartograph_model::Timestamp;
 use cartograph_sync::{
-    Checkpoint, DeadLetter, DeadLetterFilter, DeadLetterId, EnqueueOutcome, Link, NewDeadLetter,
-    NewQueuedEvent, QueueId, QueueStats, QueuedEvent, RecordLog, RunId, RunSummary, RunTotals,
-    Store, StoreError, StoreResult,
+    BatchState, Checkpoint, DeadLetter, DeadLetterFilter, DeadLetterId, EnqueueOutcome, Link,
+    NewDeadLetter, NewQueuedEvent, QueueId, QueueStats, QueuedEvent, RecordLog, RunId, RunSummary,
+    RunTotals, Store, StoreError, StoreResult,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio::sync::{mpsc, oneshot};
@@ -407,6 +407,13 @@ impl Store for PgStore {
             Some(crm),
             hashes
         ))
+    }
+
+    async fn save_batch(&self, batch: &BatchState) -> StoreResult<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        on_conn!(self, |c| ops::save_batch(&mut c, batch))
     }
 
     async fn add_dead_letter(&self, letter: &NewDeadLetter) -> StoreResult<DeadLetterId> {

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use cartograph_model::Timestamp;
 use cartograph_sync::{
-    Checkpoint, DeadLetter, DeadLetterFilter, DeadLetterId, Link, NewDeadLetter, QueueId,
-    QueueStats, QueuedEvent, RecordLog, RunId, RunSummary, RunTotals, StoreError,
+    BatchState, Checkpoint, DeadLetter, DeadLetterFilter, DeadLetterId, Link, NewDeadLetter,
+    QueueId, QueueStats, QueuedEvent, RecordLog, RunId, RunSummary, RunTotals, StoreError,
 };
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
@@ -252,6 +252,37 @@ pub(crate) async fn defer<C: GenericClient>(
     if c.execute(&stmt, &[&id, &next_ms, &reason]).await? == 0 {
         return Err(not_found(format!("queued event {id}")));
     }
+    Ok(())
+}
+
+/// One engine batch's state in one transaction (see `Store::save_batch`).
+pub(crate) async fn save_batch(
+    c: &mut deadpool_postgres::Object,
+    batch: &BatchState,
+) -> OpResult<()> {
+    let tx = c.transaction().await?;
+    if !batch.links.is_empty() {
+        save_links(&tx, &batch.links).await?;
+    }
+    for letter in &batch.dead_letters {
+        add_dead_letter(&tx, letter).await?;
+    }
+    if !batch.ledger_rows.is_empty() {
+        put_pairs(&tx, Keyed::Metrics, None, &batch.ledger_rows).await?;
+    }
+    if !batch.property_hashes.is_empty() {
+        put_pairs(
+            &tx,
+            Keyed::PropertyHashes,
+            Some(&batch.crm),
+            &batch.property_hashes,
+        )
+        .await?;
+    }
+    if !batch.crm_ids.is_empty() {
+        put_pairs(&tx, Keyed::CrmIds, Some(&batch.crm), &batch.crm_ids).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 

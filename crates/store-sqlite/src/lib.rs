@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod ops;
+mod reader;
 mod schema;
 mod writer;
 
@@ -10,15 +11,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 use cartograph_model::Timestamp;
 use cartograph_sync::{
-    Checkpoint, DeadLetter, DeadLetterFilter, DeadLetterId, EnqueueOutcome, Link, NewDeadLetter,
-    NewQueuedEvent, QueueId, QueueStats, QueuedEvent, RecordLog, RunId, RunSummary, RunTotals,
-    Store, StoreError, StoreResult,
+    BatchState, Checkpoint, DeadLetter, DeadLetterFilter, DeadLetterId, EnqueueOutcome, Link,
+    NewDeadLetter, NewQueuedEvent, QueueId, QueueStats, QueuedEvent, RecordLog, RunId, RunSummary,
+    RunTotals, Store, StoreError, StoreResult,
 };
 use rusqlite::{Connection, OpenFlags};
 use serde::{Deserialize, Serialize};
 
 pub use schema::SCHEMA_VERSION;
 
+use crate::reader::Reader;
 use crate::writer::Writer;
 
 /// How hard SQLite syncs to disk.
@@ -106,6 +108,8 @@ impl SqliteConfig {
 /// The embedded default [`Store`]: one SQLite file in WAL mode, migrated on open, written by a
 /// single thread that commits operations in groups.
 pub struct SqliteStore {
+    // Field order is drop order: readers close before the writer's final checkpoint.
+    reader: Reader,
     writer: Writer,
     path: PathBuf,
 }
@@ -158,8 +162,13 @@ impl SqliteStore {
         check_integrity(&conn, config)?;
         schema::migrate(&mut conn)?;
         let writer = Writer::spawn(conn, config.group_window, config.max_group)?;
+        let readers = (0..READERS)
+            .map(|_| open_reader(config))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let reader = Reader::spawn(readers)?;
         tracing::debug!(path = %config.path.display(), "sqlite store opened");
         Ok(Self {
+            reader,
             writer,
             path: config.path.clone(),
         })
@@ -169,6 +178,21 @@ impl SqliteStore {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Read-only connections beside the writer (the keyed reads of workers' batches).
+const READERS: usize = 2;
+
+fn open_reader(config: &SqliteConfig) -> StoreResult<Connection> {
+    let conn = Connection::open_with_flags(
+        &config.path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| ops::db(&e))?;
+    conn.busy_timeout(config.busy_timeout)
+        .map_err(|e| ops::db(&e))?;
+    conn.set_prepared_statement_cache_capacity(32);
+    Ok(conn)
 }
 
 /// Runs the configured check; a damaged file is [`StoreError::Corrupt`] naming the file and
@@ -340,7 +364,7 @@ impl Store for SqliteStore {
 
     async fn processed(&self, keys: &[String]) -> StoreResult<Vec<bool>> {
         let keys = keys.to_vec();
-        self.writer.call(move |c| ops::processed(c, &keys)).await
+        self.reader.call(move |c| ops::processed(c, &keys)).await
     }
 
     async fn mark_processed(&self, keys: &[String], at: Timestamp) -> StoreResult<()> {
@@ -364,12 +388,12 @@ impl Store for SqliteStore {
     }
 
     async fn load_links(&self) -> StoreResult<Vec<Link>> {
-        self.writer.call(ops::load_links).await
+        self.reader.call(ops::load_links).await
     }
 
     async fn crm_ids(&self, crm: &str, people: &[String]) -> StoreResult<Vec<Option<String>>> {
         let (crm, people) = (crm.to_owned(), people.to_vec());
-        self.writer
+        self.reader
             .call(move |c| ops::get_values(c, GET_CRM_ID, Some(&crm), &people))
             .await
     }
@@ -383,7 +407,7 @@ impl Store for SqliteStore {
 
     async fn ledger_rows(&self, keys: &[String]) -> StoreResult<Vec<Option<String>>> {
         let keys = keys.to_vec();
-        self.writer
+        self.reader
             .call(move |c| ops::get_values(c, GET_METRICS, None, &keys))
             .await
     }
@@ -401,7 +425,7 @@ impl Store for SqliteStore {
         keys: &[String],
     ) -> StoreResult<Vec<Option<String>>> {
         let (crm, keys) = (crm.to_owned(), keys.to_vec());
-        self.writer
+        self.reader
             .call(move |c| ops::get_values(c, GET_HASH, Some(&crm), &keys))
             .await
     }
@@ -414,6 +438,25 @@ impl Store for SqliteStore {
         let (crm, hashes) = (crm.to_owned(), hashes.to_vec());
         self.writer
             .call(move |c| ops::put_pairs(c, PUT_HASH, Some(&crm), &hashes))
+            .await
+    }
+
+    async fn save_batch(&self, batch: &BatchState) -> StoreResult<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let batch = batch.clone();
+        // One job, so one savepoint inside the writer's group transaction: all or nothing.
+        self.writer
+            .call(move |c| {
+                ops::save_links(c, &batch.links)?;
+                for letter in &batch.dead_letters {
+                    ops::add_dead_letter(c, letter)?;
+                }
+                ops::put_pairs(c, PUT_METRICS, None, &batch.ledger_rows)?;
+                ops::put_pairs(c, PUT_HASH, Some(&batch.crm), &batch.property_hashes)?;
+                ops::put_pairs(c, PUT_CRM_ID, Some(&batch.crm), &batch.crm_ids)
+            })
             .await
     }
 

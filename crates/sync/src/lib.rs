@@ -25,9 +25,9 @@ pub use observe::{CounterSnapshot, Counters};
 pub use pipeline::{BuildError, Pipeline, PipelineBuilder, TransportSummary};
 pub use queue_item::{ItemOutcome, WorkItem};
 pub use store::{
-    Checkpoint, DeadLetter, DeadLetterFilter, DeadLetterId, EnqueueOutcome, Link, NewDeadLetter,
-    NewQueuedEvent, QueueId, QueueStats, QueuedEvent, RecordLog, RunId, RunSummary, RunTotals,
-    Store, StoreError, StoreResult,
+    BatchState, Checkpoint, DeadLetter, DeadLetterFilter, DeadLetterId, EnqueueOutcome, Link,
+    NewDeadLetter, NewQueuedEvent, QueueId, QueueStats, QueuedEvent, RecordLog, RunId, RunSummary,
+    RunTotals, Store, StoreError, StoreResult,
 };
 pub use worker::{BatchReport, Handler, Worker, WorkerConfig, WorkerPool};
 

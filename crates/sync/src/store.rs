@@ -269,6 +269,37 @@ pub struct RunSummary {
     pub totals: RunTotals,
 }
 
+/// Everything one engine batch persists once its CRM writes settled, saved in ONE
+/// transaction by [`Store::save_batch`]: a page of a backfill costs one commit, not one per
+/// kind of row (or per record).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchState {
+    /// The CRM the hashes and record ids belong to.
+    pub crm: String,
+    /// Identity links (as [`Store::save_links`]).
+    pub links: Vec<Link>,
+    /// Records parked for review (as [`Store::add_dead_letter`]).
+    pub dead_letters: Vec<NewDeadLetter>,
+    /// Key-value metrics rows: order owners and person ledgers (as
+    /// [`Store::save_ledger_rows`]).
+    pub ledger_rows: Vec<(String, String)>,
+    /// Mapped-property hashes of `crm` (as [`Store::save_property_hashes`]).
+    pub property_hashes: Vec<(String, String)>,
+    /// CRM record ids of `crm` (as [`Store::save_crm_ids`]).
+    pub crm_ids: Vec<(String, String)>,
+}
+
+impl BatchState {
+    /// Whether there is nothing to save.
+    pub fn is_empty(&self) -> bool {
+        self.links.is_empty()
+            && self.dead_letters.is_empty()
+            && self.ledger_rows.is_empty()
+            && self.property_hashes.is_empty()
+            && self.crm_ids.is_empty()
+    }
+}
+
 /// Durable state for pipelines. Object-safe; used as `Arc<dyn Store>`.
 ///
 /// Every method is atomic: it either fully happens or not at all. Implementations must be
@@ -405,6 +436,24 @@ pub trait Store: Send + Sync {
     /// Saves property hashes as (record key, hash) for `crm`.
     async fn save_property_hashes(&self, crm: &str, hashes: &[(String, String)])
     -> StoreResult<()>;
+
+    // ---- one batch's state ----
+
+    /// Saves one engine batch's state: links, review dead letters, ledger rows, property
+    /// hashes and CRM ids, with the semantics of the single-kind methods, in that order.
+    /// Implementations should do it in one transaction (all or nothing); the default runs
+    /// the single-kind methods one after another, so a failure part-way leaves the earlier
+    /// kinds saved (each of them is idempotent, and the engine retries the batch).
+    async fn save_batch(&self, batch: &BatchState) -> StoreResult<()> {
+        self.save_links(&batch.links).await?;
+        for letter in &batch.dead_letters {
+            self.add_dead_letter(letter).await?;
+        }
+        self.save_ledger_rows(&batch.ledger_rows).await?;
+        self.save_property_hashes(&batch.crm, &batch.property_hashes)
+            .await?;
+        self.save_crm_ids(&batch.crm, &batch.crm_ids).await
+    }
 
     // ---- dead letters ----
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use cartograph_model::Timestamp;
 use cartograph_sync::{
-    Checkpoint, DeadLetterFilter, EnqueueOutcome, Link, NewDeadLetter, NewQueuedEvent, RecordLog,
-    RunTotals, Store,
+    BatchState, Checkpoint, DeadLetterFilter, EnqueueOutcome, Link, NewDeadLetter, NewQueuedEvent,
+    RecordLog, RunTotals, Store,
 };
 
 fn at(seconds: i64) -> Timestamp {
@@ -591,6 +591,84 @@ pub async fn keyed_state_round_trips(store: &dyn Store) {
     );
 }
 
+/// One batch's state saved at once reads back like the single-kind saves: links replaced
+/// per (system, external id), review letters parked, ledger rows, hashes and CRM ids per
+/// CRM; an empty batch is a no-op.
+pub async fn batch_state_round_trips(store: &dyn Store) {
+    store
+        .save_batch(&BatchState::default())
+        .await
+        .expect("an empty batch saves");
+    store
+        .save_links(&[link("bc", "8", "p1")])
+        .await
+        .expect("links");
+    let batch = BatchState {
+        crm: "hubspot".into(),
+        links: vec![link("bc", "7", "p1"), link("bc", "8", "p2")],
+        dead_letters: vec![letter("order/9", "review")],
+        ledger_rows: vec![
+            ("person:p1".into(), r#"{"orders":1}"#.into()),
+            ("order-owner:9".into(), r#""p1""#.into()),
+        ],
+        property_hashes: vec![("contact:p1".into(), "h1".into())],
+        crm_ids: vec![("p1".into(), "501".into()), ("p2".into(), "502".into())],
+    };
+    store.save_batch(&batch).await.expect("batch");
+    assert_eq!(
+        store.load_links().await.expect("load"),
+        vec![link("bc", "7", "p1"), link("bc", "8", "p2")],
+        "batch links replace earlier links of the same record"
+    );
+    assert_eq!(
+        store
+            .ledger_rows(&[
+                "person:p1".into(),
+                "order-owner:9".into(),
+                "person:p9".into()
+            ])
+            .await
+            .expect("rows"),
+        vec![
+            Some(r#"{"orders":1}"#.to_owned()),
+            Some(r#""p1""#.to_owned()),
+            None
+        ]
+    );
+    assert_eq!(
+        store
+            .property_hashes("hubspot", &["contact:p1".into()])
+            .await
+            .expect("hashes"),
+        vec![Some("h1".to_owned())]
+    );
+    assert_eq!(
+        store
+            .property_hashes("other", &["contact:p1".into()])
+            .await
+            .expect("hashes"),
+        vec![None],
+        "batch hashes belong to the batch's CRM"
+    );
+    assert_eq!(
+        store
+            .crm_ids("hubspot", &["p1".into(), "p2".into()])
+            .await
+            .expect("ids"),
+        vec![Some("501".to_owned()), Some("502".to_owned())]
+    );
+    let parked = store
+        .dead_letters(&DeadLetterFilter::default())
+        .await
+        .expect("letters");
+    assert_eq!(parked.len(), 1, "the review letter is parked: {parked:?}");
+    assert_eq!(parked[0].record, "order/9");
+    // Saving the same batch again changes nothing but the letter's attempts.
+    store.save_batch(&batch).await.expect("again");
+    assert_eq!(store.load_links().await.expect("load").len(), 2);
+    assert_eq!(store.dead_letter_count().await.expect("count"), 1);
+}
+
 /// Dead letters: added, merged per (record, stage), listed with filters, inspected,
 /// replayed into the queue, discarded.
 pub async fn dead_letters_lifecycle(store: &dyn Store) {
@@ -738,6 +816,7 @@ where
     subject_locks_are_exclusive(open().as_ref()).await;
     concurrent_holders_never_share_a_subject(open()).await;
     keyed_state_round_trips(open().as_ref()).await;
+    batch_state_round_trips(open().as_ref()).await;
     prune_processed_forgets_only_old_keys(open().as_ref()).await;
     renew_extends_only_the_holders_live_leases(open().as_ref()).await;
     dead_letters_lifecycle(open().as_ref()).await;

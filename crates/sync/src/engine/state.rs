@@ -4,7 +4,7 @@
 //! so replaying an event never double-counts.
 
 use cartograph_core::metrics::{CustomerMetrics, MetricsConfig, MetricsEngine, MetricsError};
-use cartograph_model::{Cart, Customer, Order, Refund, Timestamp};
+use cartograph_model::{Cart, Customer, Order, Refund, SourceRef, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// One person's ledger.
@@ -68,9 +68,15 @@ impl PersonState {
         for order in &self.orders {
             engine.upsert_order_for(Some(person), order)?;
         }
-        for refund in &self.refunds {
-            if self.orders.iter().any(|o| o.source == refund.order) {
-                engine.upsert_refund(refund)?;
+        if !self.refunds.is_empty() {
+            // Refunds of orders in this ledger only: one set lookup per refund, not a scan of
+            // the orders.
+            let orders: std::collections::HashSet<&SourceRef> =
+                self.orders.iter().map(|o| &o.source).collect();
+            for refund in &self.refunds {
+                if orders.contains(&refund.order) {
+                    engine.upsert_refund(refund)?;
+                }
             }
         }
         Ok(engine

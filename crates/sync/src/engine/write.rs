@@ -12,6 +12,7 @@ use cartograph_model::{OrderRecord, Origin, PropertyMap, PropertyValue, Timestam
 use super::plan::{Pending, Planned};
 use super::{Engine, lock};
 use crate::queue_item::ItemOutcome;
+use crate::store::BatchState;
 
 /// Per-item settlement: the first failure of any of its writes wins.
 struct Settle<'a> {
@@ -256,25 +257,25 @@ impl Engine {
 
         // Persist what succeeded. Failures here leave state to be rebuilt by a retry.
         let now = Timestamp::now();
-        let persist = async {
-            self.store.save_links(&planned.links).await?;
-            for review in &planned.reviews {
-                self.store.add_dead_letter(review).await?;
-            }
-            self.store.save_ledger_rows(&planned.owners).await?;
-            let ledgers: Vec<(String, String)> = planned
+        // One transaction for the whole batch (a backfill page): links, review letters,
+        // order owners, ledgers, hashes and CRM ids.
+        let mut ledger_rows = std::mem::take(&mut planned.owners);
+        ledger_rows.extend(
+            planned
                 .ledgers
-                .iter()
+                .into_iter()
                 .filter(|(_, _, _, items)| !settle.retrying(items))
-                .map(|(_, key, json, _)| (key.clone(), json.clone()))
-                .collect();
-            self.store.save_ledger_rows(&ledgers).await?;
-            self.store
-                .save_property_hashes(&crm, &written_hashes)
-                .await?;
-            self.store.save_crm_ids(&crm, &crm_ids).await
+                .map(|(_, key, json, _)| (key, json)),
+        );
+        let batch = BatchState {
+            crm,
+            links: std::mem::take(&mut planned.links),
+            dead_letters: std::mem::take(&mut planned.reviews),
+            ledger_rows,
+            property_hashes: written_hashes,
+            crm_ids,
         };
-        if let Err(e) = persist.await {
+        if let Err(e) = self.store.save_batch(&batch).await {
             tracing::error!(error = %e, "cannot persist sync state; the batch will be retried");
             let err = cartograph_connector::Error::new(
                 cartograph_connector::ErrorKind::Unavailable,
