@@ -235,7 +235,11 @@ fn main() {
         eprintln!(
             "== backfill memory ({} customers x 1, 10{}, child processes)",
             sizes.backfill_small,
-            if sizes.backfill_hundredfold { ", 100" } else { "" }
+            if sizes.backfill_hundredfold {
+                ", 100"
+            } else {
+                ""
+            }
         );
         match rt.block_on(sync::measure_backfill(
             sizes.backfill_small,
