@@ -144,6 +144,10 @@ pub struct ModelConfig {
     /// member of the household" explanation does not have. The other guard (distinct
     /// emails) still applies.
     pub birth_date_lifts_name_guard: bool,
+    /// EM keeps each comparison's closest level the most likely one among true matches
+    /// (exact agreement at least as likely as any looser level or a disagreement). Without
+    /// it EM can fit namesakes with name-derived emails as the match class (decision 0018).
+    pub exact_mode: bool,
     /// Most bits a term-frequency adjustment may move a level's weight.
     pub max_tf_adjustment: f64,
     /// Blocks larger than this compare each record with `window` neighbours only.
@@ -200,6 +204,7 @@ impl Default for ModelConfig {
             distinct_email_weight: 8.0,
             first_name_guard: 0.8,
             birth_date_lifts_name_guard: true,
+            exact_mode: true,
             max_tf_adjustment: 6.0,
             max_block: 64,
             window: 12,
@@ -590,6 +595,7 @@ impl MatchModel {
                 prior_strength: config.prior_strength,
                 u_min: u_floor,
                 total_pairs: total_pairs.max(1.0),
+                exact_mode: config.exact_mode,
             },
         );
         #[allow(clippy::cast_precision_loss)]

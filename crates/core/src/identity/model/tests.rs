@@ -484,3 +484,21 @@ fn phase_timings() {
         q.3
     );
 }
+
+#[test]
+fn exact_is_mode_pools_the_closest_level_with_the_levels_above_it() {
+    // the degenerate fit of a namesake class: most email mass on the fuzzy level
+    let mut m = [0.10, 0.03, 0.86, 0.01];
+    train::exact_is_mode(&mut m);
+    assert!((m[0] - 0.48).abs() < 1e-12 && (m[2] - 0.48).abs() < 1e-12, "{m:?}");
+    assert_eq!((m[1], m[3]), (0.03, 0.01));
+    assert!((m.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    // several violators pool together, and the result has the closest level as a mode
+    let mut m = [0.1, 0.5, 0.4];
+    train::exact_is_mode(&mut m);
+    assert!(m.iter().all(|v| (v - 1.0 / 3.0).abs() < 1e-12), "{m:?}");
+    // a fit that already has it is left alone
+    let mut m = [0.7, 0.2, 0.1];
+    train::exact_is_mode(&mut m);
+    assert_eq!(m, [0.7, 0.2, 0.1]);
+}

@@ -168,6 +168,50 @@ pub(crate) struct EmSettings {
     pub prior_strength: f64,
     pub u_min: f64,
     pub total_pairs: f64,
+    /// Constrain every comparison's m so that its first (closest) level is the most likely
+    /// one among true matches (see [`exact_is_mode`]).
+    pub exact_mode: bool,
+}
+
+/// Projects one comparison's m onto "the first level is the mode": among true matches
+/// whose two values are both present, agreeing exactly is at least as likely as agreeing at
+/// any looser level or disagreeing. This is the maximum-likelihood projection under that
+/// order (the first level is pooled with the levels above it, each pooled level taking the
+/// group's mean; the total stays 1).
+///
+/// Without it EM over blocked pairs can settle on a second latent class that also explains
+/// the data well: namesakes whose addresses were derived from their names (similar email
+/// local parts, different phones, birth dates and addresses) fitted as "the matches", with
+/// most of the match class's email mass on a fuzzy level. Such a class links every
+/// namesake. True duplicates of a person recorded twice agree on each field more often
+/// than not; the projection forbids the namesake solution while leaving every fit that
+/// respects that alone.
+pub(crate) fn exact_is_mode(m: &mut [f64]) {
+    let Some((&first, rest)) = m.split_first() else {
+        return;
+    };
+    let mut others: Vec<usize> = (0..rest.len()).collect();
+    others.sort_by(|&a, &b| rest[b].total_cmp(&rest[a]).then(a.cmp(&b)));
+    let mut sum = first;
+    let mut count = 1.0;
+    let mut pooled = Vec::new();
+    for i in others {
+        if rest[i] > sum / count {
+            sum += rest[i];
+            count += 1.0;
+            pooled.push(i);
+        } else {
+            break;
+        }
+    }
+    if pooled.is_empty() {
+        return;
+    }
+    let mean = sum / count;
+    m[0] = mean;
+    for i in pooled {
+        m[i + 1] = mean;
+    }
 }
 
 /// Expectation maximisation over the distinct comparison patterns of the blocked pairs
@@ -234,10 +278,16 @@ pub(crate) fn em(patterns: &[(u32, u64)], u0: &UEstimate, s: &EmSettings) -> Fit
             let prior = prior_m(k);
             let nn: f64 = (1..=l).map(|i| mass[k][i]).sum();
             let nu: f64 = (1..=l).map(|i| non_mass[k][i]).sum();
+            let mut fitted = [0.0; MAX_LEVELS];
+            for i in 1..=l {
+                fitted[i] = (mass[k][i] + s.prior_strength * prior[i]) / (nn + s.prior_strength);
+            }
+            if s.exact_mode {
+                exact_is_mode(&mut fitted[1..=l]);
+            }
             for i in 1..=l {
                 let floor = if i == l { ELSE_M_FLOOR } else { M_FLOOR };
-                let v = ((mass[k][i] + s.prior_strength * prior[i]) / (nn + s.prior_strength))
-                    .clamp(floor, 1.0);
+                let v = fitted[i].clamp(floor, 1.0);
                 delta = delta.max((v - m[k][i]).abs());
                 m[k][i] = v;
                 ub[k][i] = ((non_mass[k][i] + s.prior_strength * u0.u[k][i])
