@@ -282,8 +282,7 @@ mod tests {
     fn bad_base_url_error_names_connector_and_field() {
         let err = ActiveCampaignConfig::builder(Secret::new("k"))
             .base_url("ftp://127.0.0.1/api/3")
-            .err()
-            .expect("non-http scheme is rejected");
+            .expect_err("non-http scheme is rejected");
         assert_eq!(err.kind(), ErrorKind::Config);
         assert_eq!(err.connector(), "activecampaign");
         assert_eq!(err.field(), Some("base_url"));

@@ -446,8 +446,7 @@ mod tests {
             token: Secret::new("pat-x"),
         })
         .base_url("not a url")
-        .err()
-        .expect("invalid URL is rejected");
+        .expect_err("invalid URL is rejected");
         assert_eq!(err.kind(), ErrorKind::Config);
         assert_eq!(err.connector(), "hubspot");
         assert_eq!(err.field(), Some("base_url"));
