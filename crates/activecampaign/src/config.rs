@@ -200,7 +200,10 @@ impl ActiveCampaignConfigBuilder {
     /// # Errors
     /// [`ErrorKind::Config`] when the URL is invalid.
     pub fn base_url(mut self, url: &str) -> Result<Self> {
-        self.config.settings.base_url = Some(BaseUrl::parse(url)?);
+        self.config.settings.base_url = Some(BaseUrl::parse(url).map_err(|err| {
+            err.with_connector(crate::error::CONNECTOR)
+                .with_field("base_url")
+        })?);
         Ok(self)
     }
 
@@ -274,6 +277,16 @@ impl ActiveCampaignConfigBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bad_base_url_error_names_connector_and_field() {
+        let err = ActiveCampaignConfig::builder(Secret::new("k"))
+            .base_url("ftp://127.0.0.1/api/3")
+            .expect_err("non-http scheme is rejected");
+        assert_eq!(err.kind(), ErrorKind::Config);
+        assert_eq!(err.connector(), "activecampaign");
+        assert_eq!(err.field(), Some("base_url"));
+    }
 
     #[test]
     fn account_or_base_url_is_required() {

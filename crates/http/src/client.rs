@@ -445,19 +445,74 @@ fn transport_failure(err: reqwest::Error) -> Failure {
     }
 }
 
-/// Maps a transport error to Timeout or Network, without the URL (it may hold a query
-/// string with credentials).
+/// Maps a transport error to Timeout or Network. The message keeps the address (scheme,
+/// host and port: never the path, query or user info, which may carry credentials) and, for
+/// a failed connection, the cause (`connection refused`, `connection reset`, ...).
 fn transport_error(err: reqwest::Error) -> Error {
-    let (kind, message) = if err.is_timeout() {
-        (ErrorKind::Timeout, "request timed out")
+    let address = err.url().map(|url| url.origin().ascii_serialization());
+    let (kind, what) = if err.is_timeout() {
+        (ErrorKind::Timeout, "request timed out".to_owned())
     } else if err.is_connect() {
-        (ErrorKind::Network, "connection failed")
+        let cause = io_cause(&err).map_or_else(
+            || "connection failed".to_owned(),
+            |kind| match kind {
+                std::io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+                std::io::ErrorKind::ConnectionReset => "connection reset".to_owned(),
+                std::io::ErrorKind::ConnectionAborted => "connection aborted".to_owned(),
+                std::io::ErrorKind::TimedOut => "connection timed out".to_owned(),
+                other => format!("connection failed ({other})"),
+            },
+        );
+        (ErrorKind::Network, cause)
     } else if err.is_builder() {
-        (ErrorKind::Config, "invalid request")
+        (ErrorKind::Config, "invalid request".to_owned())
     } else if err.is_body() || err.is_decode() {
-        (ErrorKind::Network, "reading the response failed")
+        (ErrorKind::Network, "reading the response failed".to_owned())
     } else {
-        (ErrorKind::Network, "request failed")
+        (ErrorKind::Network, "request failed".to_owned())
+    };
+    let message = match address {
+        Some(address) if address != "null" => format!("{what} ({address})"),
+        _ => what,
     };
     Error::new(kind, message).with_source(err.without_url())
+}
+
+/// The kind of the first I/O error in the chain of causes, if any.
+fn io_cause(err: &reqwest::Error) -> Option<std::io::ErrorKind> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return Some(io.kind());
+        }
+        source = cause.source();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn closed_port_keeps_address_and_says_connection_refused() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        drop(listener);
+        let err = reqwest::Client::new()
+            .get(format!(
+                "http://user:pw@127.0.0.1:{port}/v3/orders?token=secret-token"
+            ))
+            .send()
+            .await
+            .expect_err("nothing listens on a closed port");
+        let err = transport_error(err);
+        let text = err.to_string();
+        assert_eq!(err.kind(), ErrorKind::Network, "{text}");
+        assert!(text.contains("connection refused"), "{text}");
+        assert!(text.contains(&format!("http://127.0.0.1:{port}")), "{text}");
+        assert!(!text.contains("secret-token"), "{text}");
+        assert!(!text.contains("pw@"), "{text}");
+        assert!(!text.contains("/v3/orders"), "{text}");
+    }
 }

@@ -305,7 +305,10 @@ impl HubSpotConfigBuilder {
     /// # Errors
     /// [`ErrorKind::Config`] when the URL is invalid.
     pub fn base_url(mut self, url: &str) -> Result<Self> {
-        self.config.base_url = BaseUrl::parse(url)?;
+        self.config.base_url = BaseUrl::parse(url).map_err(|err| {
+            err.with_connector(crate::error::CONNECTOR)
+                .with_field("base_url")
+        })?;
         Ok(self)
     }
 
@@ -436,6 +439,23 @@ pub fn parse_offset(text: &str) -> Option<UtcOffset> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bad_base_url_error_names_connector_and_field() {
+        let err = HubSpotConfig::builder(HubSpotAuth::PrivateApp {
+            token: Secret::new("pat-x"),
+        })
+        .base_url("not a url")
+        .expect_err("invalid URL is rejected");
+        assert_eq!(err.kind(), ErrorKind::Config);
+        assert_eq!(err.connector(), "hubspot");
+        assert_eq!(err.field(), Some("base_url"));
+        let text = err.to_string();
+        assert!(
+            text.starts_with("hubspot: config [field base_url]"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn deserializes_with_defaults_and_validates() {
