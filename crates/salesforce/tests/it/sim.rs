@@ -439,6 +439,29 @@ async fn a_converted_lead_resolves_to_its_contact_without_a_duplicate() {
         sim.records("CampaignMember")[0].properties["ContactId"],
         contact_id
     );
+    let task = |key: &str, kind| TaskRequest {
+        key: key.into(),
+        kind,
+        subject: "Refund".into(),
+        body: "Customer asked for a refund".into(),
+        priority: TaskPriority::High,
+        due_at: None,
+        contact: Some(ContactRef::Email(
+            EmailAddress::new("lead@example.com").unwrap(),
+        )),
+        order_key: None,
+        owner_id: None,
+    };
+    let out = sf
+        .create_tasks(&[task("t1", TaskKind::Task), task("c1", TaskKind::Case)])
+        .await
+        .unwrap();
+    assert!(
+        out.iter().all(cartograph_connector::RecordOutcome::is_ok),
+        "{out:?}"
+    );
+    assert_eq!(sim.records("Task")[0].properties["WhoId"], contact_id);
+    assert_eq!(sim.records("Case")[0].properties["ContactId"], contact_id);
 }
 
 #[tokio::test]
