@@ -18,6 +18,8 @@ use crate::config::{MAX_BATCH, PersonObject, SalesforceConfig};
 use crate::error::{CONNECTOR, from_api_error};
 use crate::map;
 
+mod convert;
+
 /// Keys per SOQL `IN (...)` list (keeps the query URL short).
 const QUERY_CHUNK: usize = 100;
 
@@ -213,8 +215,10 @@ impl Salesforce {
 
     /// Lookup before write: a record whose External ID is not in the org yet but whose email
     /// belongs to a person without an External ID adopts that person (update by id, writing
-    /// the External ID), so records created before Cartograph are never duplicated. The
-    /// rest is returned for the upsert.
+    /// the External ID), so records created before Cartograph are never duplicated. On Lead,
+    /// a record whose Lead (by External ID, else the email of a Lead without one) is
+    /// converted is written to the Contact it became, never to the Lead. The rest is
+    /// returned for the upsert.
     async fn adopt(
         &self,
         sobject: &str,
@@ -223,85 +227,89 @@ impl Salesforce {
         out: &mut [Option<RecordOutcome>],
     ) -> Result<Vec<(usize, Pending)>> {
         let ext_field = &self.config.external_id_field;
-        let emails: Vec<String> = pending
-            .iter()
-            .filter_map(|(i, _)| contacts[*i].identity.email.as_ref())
-            .map(|e| e.normalized().to_owned())
-            .collect();
-        if emails.is_empty() {
-            return Ok(pending);
-        }
-        let mut rows = Vec::new();
-        let mut unique: Vec<&String> = emails.iter().collect();
-        unique.sort();
-        unique.dedup();
-        for chunk in unique.chunks(QUERY_CHUNK) {
-            let list: Vec<String> = chunk.iter().map(|e| soql_quote(e)).collect();
-            let soql = format!(
-                "SELECT Id, Email, {ext_field} FROM {sobject} WHERE Email IN ({})",
-                list.join(", ")
-            );
-            rows.extend(self.client.query(&soql, "upsert_contacts").await?);
-        }
-        let known: HashSet<String> = rows
-            .iter()
-            .filter_map(|r| map::text(r, ext_field))
-            .map(|e| e.to_lowercase())
-            .collect();
-        let mut adopted_ids = HashSet::new();
-        let mut adopt = Vec::new();
-        let mut rest = Vec::new();
-        for (i, p) in pending {
-            let email = contacts[i]
+        let lead = sobject == "Lead";
+        let email_of = |i: usize| {
+            contacts[i]
                 .identity
                 .email
                 .as_ref()
-                .map(|e| e.normalized().to_owned());
-            let orphan = (!known.contains(&p.ext.to_lowercase()))
-                .then(|| {
-                    rows.iter().find(|r| {
-                        map::text(r, ext_field).is_none_or(|e| e.trim().is_empty())
-                            && map::text(r, "Email").map(|e| e.to_lowercase()) == email
-                    })
-                })
-                .flatten()
-                .and_then(|r| map::text(r, "Id"));
-            match orphan {
-                Some(id) if adopted_ids.insert(id.clone()) => adopt.push((i, id, p)),
+                .map(|e| e.normalized().to_owned())
+        };
+        let emails: Vec<String> = pending.iter().filter_map(|(i, _)| email_of(*i)).collect();
+        // A Lead already keyed by its External ID may have been converted since.
+        let exts: Vec<String> = if lead {
+            pending.iter().map(|(_, p)| p.ext.clone()).collect()
+        } else {
+            Vec::new()
+        };
+        if emails.is_empty() && exts.is_empty() {
+            return Ok(pending);
+        }
+        let extra = if lead { convert::LEAD_FIELDS } else { "" };
+        let mut rows = Vec::new();
+        let mut row_ids = HashSet::new();
+        for (field, values) in [("Email", &emails), (ext_field.as_str(), &exts)] {
+            let mut unique: Vec<&String> = values.iter().collect();
+            unique.sort();
+            unique.dedup();
+            for chunk in unique.chunks(QUERY_CHUNK) {
+                let list: Vec<String> = chunk.iter().map(|e| soql_quote(e)).collect();
+                let soql = format!(
+                    "SELECT Id, Email, {ext_field}{extra} FROM {sobject} WHERE {field} IN ({})",
+                    list.join(", ")
+                );
+                for row in self.client.query(&soql, "upsert_contacts").await? {
+                    if map::text(&row, "Id").is_some_and(|id| row_ids.insert(id)) {
+                        rows.push(row);
+                    }
+                }
+            }
+        }
+        let keyed = |ext: &str| {
+            rows.iter()
+                .find(|r| map::text(r, ext_field).is_some_and(|e| e.eq_ignore_ascii_case(ext)))
+        };
+        let mut adopted_ids = HashSet::new();
+        let mut adopt = Vec::new();
+        let mut converted = Vec::new();
+        let mut rest = Vec::new();
+        for (i, p) in pending {
+            if let Some(row) = keyed(&p.ext) {
+                match convert::converted_to(row) {
+                    Some(contact) => converted.push((i, contact, p)),
+                    None => rest.push((i, p)),
+                }
+                continue;
+            }
+            let email = email_of(i);
+            let orphan = rows.iter().find(|r| {
+                map::text(r, ext_field).is_none_or(|e| e.trim().is_empty())
+                    && map::text(r, "Email").map(|e| e.to_lowercase()) == email
+            });
+            match orphan.map(|r| (convert::converted_to(r), map::text(r, "Id"))) {
+                Some((Some(contact), _)) => converted.push((i, contact, p)),
+                Some((None, Some(id))) if adopted_ids.insert(id.clone()) => {
+                    adopt.push((i, id, p));
+                }
                 _ => rest.push((i, p)),
             }
         }
-        let bodies: Vec<Value> = adopt
-            .iter()
-            .map(|(_, id, p)| {
-                let mut body = p.body.clone();
-                body.insert("Id".into(), json!(id));
-                body.insert(ext_field.clone(), json!(p.ext));
-                Value::Object(body)
-            })
-            .collect();
-        match self.client.update(sobject, bodies, "upsert_contacts").await {
-            Ok(results) => {
-                for ((i, _, p), r) in adopt.iter().zip(&results) {
-                    let mut r = r.clone();
-                    r.created = false;
-                    out[*i] = Some(outcome(&p.key, &r));
-                }
-            }
-            Err(e) if is_fatal(&e) => return Err(e),
-            Err(e) => {
-                for (i, _, p) in &adopt {
-                    out[*i] = Some(RecordOutcome::failed(
-                        p.key.clone(),
-                        e.clone().with_record(p.key.clone()),
-                    ));
-                }
-            }
-        }
+        self.write_converted(converted, out).await?;
+        self.update_by_id(sobject, adopt, Some(ext_field), out)
+            .await?;
         Ok(rest)
     }
 
-    /// Person ids by normalized email (one SOQL query per 100 emails).
+    /// Lead conversion fields for the person `SELECT` (none on Contact).
+    fn conversion_fields(&self) -> &'static str {
+        match self.config.person_object {
+            PersonObject::Contact => "",
+            PersonObject::Lead => convert::LEAD_FIELDS,
+        }
+    }
+
+    /// Person ids by normalized email (one SOQL query per 100 emails; a converted Lead
+    /// answers its Contact's id).
     async fn ids_by_email(&self, emails: &[String]) -> Result<HashMap<String, String>> {
         let mut out = HashMap::new();
         let mut unique: Vec<&String> = emails.iter().collect();
@@ -310,12 +318,15 @@ impl Salesforce {
         for chunk in unique.chunks(QUERY_CHUNK) {
             let list: Vec<String> = chunk.iter().map(|e| soql_quote(e)).collect();
             let soql = format!(
-                "SELECT Id, Email FROM {} WHERE Email IN ({})",
+                "SELECT Id, Email{} FROM {} WHERE Email IN ({})",
+                self.conversion_fields(),
                 self.person(),
                 list.join(", ")
             );
             for row in self.client.query(&soql, "find_contacts").await? {
-                if let (Some(id), Some(email)) = (map::text(&row, "Id"), map::text(&row, "Email")) {
+                // A converted Lead stands for its Contact.
+                let id = convert::converted_to(&row).or_else(|| map::text(&row, "Id"));
+                if let (Some(id), Some(email)) = (id, map::text(&row, "Email")) {
                     out.entry(email.to_lowercase()).or_insert(id);
                 }
             }
@@ -459,25 +470,45 @@ impl CrmSink for Salesforce {
 
     async fn find_contacts(&self, keys: &[IdentityKeys]) -> Result<Vec<Option<CrmContact>>> {
         let ext_field = &self.config.external_id_field;
+        let lead = self.config.person_object == PersonObject::Lead;
         let mut emails = Vec::new();
         let mut exts = Vec::new();
+        let mut phones = Vec::new();
         let mut ids = Vec::new();
+        let mut contact_ids = Vec::new();
         for k in keys {
             emails.extend(k.email.iter().map(|e| e.normalized().to_owned()));
             exts.extend(k.external_ids.iter().map(ToString::to_string));
-            ids.extend(k.crm_id.iter().cloned());
+            phones.extend(
+                k.phone
+                    .iter()
+                    .map(|p| p.trim().to_owned())
+                    .filter(|p| !p.is_empty()),
+            );
+            if let Some(id) = &k.crm_id {
+                // On Lead, a linked id may be the Contact a converted Lead became.
+                if lead && convert::is_contact_id(id) {
+                    contact_ids.push(id.clone());
+                } else {
+                    ids.push(id.clone());
+                }
+            }
         }
         let mut rows: Vec<CrmContact> = Vec::new();
         for (field, values) in [
-            ("Email", &emails),
-            (ext_field.as_str(), &exts),
-            ("Id", &ids),
+            ("Email", &mut emails),
+            (ext_field.as_str(), &mut exts),
+            ("Phone", &mut phones),
+            ("Id", &mut ids),
         ] {
+            let mut seen = HashSet::new();
+            values.retain(|v| seen.insert(v.clone()));
             for chunk in values.chunks(QUERY_CHUNK) {
                 let list: Vec<String> = chunk.iter().map(|v| soql_quote(v)).collect();
                 let soql = format!(
-                    "SELECT Id, Email, FirstName, LastName, Phone, {ext_field}, LastModifiedDate \
+                    "SELECT Id, Email, FirstName, LastName, Phone, {ext_field}, LastModifiedDate{} \
                      FROM {} WHERE {field} IN ({})",
+                    self.conversion_fields(),
                     self.person(),
                     list.join(", ")
                 );
@@ -490,8 +521,12 @@ impl CrmSink for Salesforce {
                 );
             }
         }
+        if !contact_ids.is_empty() {
+            rows.extend(self.contacts_by_id(&contact_ids, "find_contacts").await?);
+        }
         let ext_of = |c: &CrmContact| c.properties.get(ext_field).and_then(map::prop_text);
-        Ok(keys
+        let phone_of = |c: &CrmContact| c.properties.get("Phone").and_then(map::prop_text);
+        let found: Vec<Option<CrmContact>> = keys
             .iter()
             .map(|k| {
                 let by_id = k
@@ -514,9 +549,30 @@ impl CrmSink for Salesforce {
                         })
                     })
                 };
-                by_id.or_else(by_ext).or_else(by_email).cloned()
+                // Phones are shared (households, offices): a phone alone identifies a
+                // person only when exactly one record carries it.
+                let by_phone = || {
+                    let phone = k.phone.as_deref().map(str::trim)?;
+                    let holders: HashSet<&str> = rows
+                        .iter()
+                        .filter(|c| phone_of(c).is_some_and(|p| p.trim() == phone))
+                        .map(|c| c.crm_id.as_str())
+                        .collect();
+                    let only = (holders.len() == 1).then(|| holders.into_iter().next())??;
+                    rows.iter().find(|c| c.crm_id == only)
+                };
+                by_id
+                    .or_else(by_ext)
+                    .or_else(by_email)
+                    .or_else(by_phone)
+                    .cloned()
             })
-            .collect())
+            .collect();
+        if lead {
+            self.follow_conversions(found).await
+        } else {
+            Ok(found)
+        }
     }
 
     async fn upsert_contacts(&self, contacts: &[ContactUpsert]) -> Result<Vec<RecordOutcome>> {
@@ -673,7 +729,8 @@ impl CrmSink for Salesforce {
                     body.insert("Priority".into(), json!(map::case_priority(task.priority)));
                     body.insert("Status".into(), json!("New"));
                     body.insert("Origin".into(), json!("Web"));
-                    if let Some(who) = who.filter(|_| !lead) {
+                    // Case.ContactId takes a Contact (a converted Lead resolves to one).
+                    if let Some(who) = who.filter(|w| !lead || convert::is_contact_id(w)) {
                         body.insert("ContactId".into(), json!(who));
                     }
                     "Case"
@@ -733,9 +790,15 @@ impl CrmSink for Salesforce {
             };
             let result = match self.resolve(Some(&request.contact)).await {
                 Ok(Some(person)) => {
+                    // A converted Lead resolves to its Contact.
+                    let field = if convert::is_contact_id(&person) {
+                        "ContactId"
+                    } else {
+                        member_field
+                    };
                     let body = json!({
                         "CampaignId": campaign,
-                        member_field: person,
+                        field: person,
                         "Status": self.config.campaign_member_status,
                     });
                     match self.client.create("CampaignMember", body, "enroll").await {

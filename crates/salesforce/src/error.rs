@@ -6,7 +6,8 @@
 //!   the token once and retries.
 //! * `REQUEST_LIMIT_EXCEEDED` (403 for the daily allocation) is [`ErrorKind::RateLimited`],
 //!   waiting `Retry-After` or a minute.
-//! * `DUPLICATES_DETECTED` (an org duplicate rule) is [`ErrorKind::Conflict`], never retried.
+//! * `DUPLICATES_DETECTED` (an org duplicate rule) is [`ErrorKind::Conflict`], never retried;
+//!   so is `CANNOT_UPDATE_CONVERTED_LEAD` (a write to a Lead converted since the lookup).
 //! * `INVALID_FIELD`, `REQUIRED_FIELD_MISSING`, `INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST`,
 //!   ... are [`ErrorKind::Invalid`] naming the field.
 //! * `Sforce-Limit-Info: api-usage=N/M` on every response is fed to the rate limiter: when
@@ -41,7 +42,10 @@ pub fn kind_of(code: &str, fallback: ErrorKind) -> ErrorKind {
     match code {
         "INVALID_SESSION_ID" => ErrorKind::Unauthorized,
         "REQUEST_LIMIT_EXCEEDED" | "TXN_SECURITY_METERING_ERROR" => ErrorKind::RateLimited,
-        "DUPLICATES_DETECTED" | "DUPLICATE_VALUE" | "DUPLICATE_EXTERNAL_ID" => ErrorKind::Conflict,
+        "DUPLICATES_DETECTED"
+        | "DUPLICATE_VALUE"
+        | "DUPLICATE_EXTERNAL_ID"
+        | "CANNOT_UPDATE_CONVERTED_LEAD" => ErrorKind::Conflict,
         "NOT_FOUND" | "ENTITY_IS_DELETED" => ErrorKind::NotFound,
         "INSUFFICIENT_ACCESS" | "INSUFFICIENT_ACCESS_OR_READONLY" | "API_DISABLED_FOR_ORG" => {
             ErrorKind::Forbidden
@@ -209,6 +213,19 @@ mod tests {
             br#"[{"message":"Use one of these records?","errorCode":"DUPLICATES_DETECTED","fields":[]}]"#,
         );
         assert_eq!(err.kind(), ErrorKind::Conflict);
+        assert!(!err.is_retryable());
+    }
+
+    #[test]
+    fn a_converted_lead_is_a_conflict_never_retried() {
+        let e = ApiError {
+            message: "cannot reference converted lead".into(),
+            error_code: "CANNOT_UPDATE_CONVERTED_LEAD".into(),
+            fields: Vec::new(),
+        };
+        let err = from_api_error(&e, ErrorKind::Invalid);
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+        assert_eq!(err.vendor_code(), Some("CANNOT_UPDATE_CONVERTED_LEAD"));
         assert!(!err.is_retryable());
     }
 

@@ -4,7 +4,9 @@
 //! expired (401 `INVALID_SESSION_ID`), the SOQL subset the connector sends with
 //! `nextRecordsUrl` paging, `describe`, sObject Collections upsert by External ID (200 cap,
 //! per-record results in order, `DUPLICATE_EXTERNAL_ID`, required fields, an optional
-//! duplicate rule answering `DUPLICATES_DETECTED`), record creation (CampaignMember
+//! duplicate rule answering `DUPLICATES_DETECTED`), Lead conversion
+//! ([`SalesforceSim::convert_lead`]; writes to a converted Lead answer
+//! `CANNOT_UPDATE_CONVERTED_LEAD`), record creation (CampaignMember
 //! duplicates answer `DUPLICATE_VALUE`), Tooling API `CustomField` creation,
 //! `Sforce-Limit-Info` from a daily allocation ([`Quota`], 403 `REQUEST_LIMIT_EXCEEDED` when
 //! spent), [`FaultInjector`] faults and a [`TimeScale`].
@@ -220,6 +222,14 @@ impl SalesforceSim {
         fields.insert("Name".into(), json!(name));
         fields.insert("IsActive".into(), json!(true));
         self.shared.state().insert("Campaign", fields)
+    }
+
+    /// Converts a Lead as a sales rep would (a new Account and Contact; the Lead keeps its
+    /// fields, is marked `IsConverted` and names the Contact in `ConvertedContactId`, and
+    /// every later write to it fails with `CANNOT_UPDATE_CONVERTED_LEAD`). The Contact's
+    /// id; `None` for an unknown or already converted Lead.
+    pub fn convert_lead(&self, lead_id: &str) -> Option<String> {
+        self.shared.state().convert_lead(lead_id)
     }
 
     /// Creates a record as a person in the UI would (e.g. a Contact without the External

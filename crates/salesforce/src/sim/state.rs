@@ -60,6 +60,8 @@ const STANDARD: &[(&str, &[&str])] = &[
             "HasOptedOutOfEmail",
             "IsConverted",
             "ConvertedContactId",
+            "ConvertedAccountId",
+            "ConvertedDate",
             "OwnerId",
             "LastModifiedDate",
             "SystemModstamp",
@@ -164,6 +166,53 @@ const REQUIRED: &[(&str, &[&str])] = &[
     ("Campaign", &["Name"]),
 ];
 
+/// Fields the API never writes (conversion sets them): a write naming one fails with
+/// `INVALID_FIELD_FOR_INSERT_UPDATE`.
+const READ_ONLY: &[(&str, &[&str])] = &[(
+    "Lead",
+    &[
+        "IsConverted",
+        "ConvertedContactId",
+        "ConvertedAccountId",
+        "ConvertedDate",
+    ],
+)];
+
+/// Lead fields a conversion copies to the new Contact (the standard lead field mapping).
+const CONVERTED_TO_CONTACT: &[&str] = &[
+    "FirstName",
+    "LastName",
+    "Email",
+    "Phone",
+    "HasOptedOutOfEmail",
+    "OwnerId",
+];
+
+fn converted_lead() -> Value {
+    record_error(
+        "CANNOT_UPDATE_CONVERTED_LEAD",
+        "cannot reference converted lead",
+        &[],
+    )
+}
+
+fn is_converted(row: &Row) -> bool {
+    row.fields.get("IsConverted") == Some(&Value::Bool(true))
+}
+
+fn read_only(object: &str, fields: &Map<String, Value>) -> Option<Value> {
+    let names = READ_ONLY.iter().find(|(o, _)| *o == object)?.1;
+    let name = names.iter().find(|n| fields.contains_key(**n))?;
+    Some(record_error(
+        "INVALID_FIELD_FOR_INSERT_UPDATE",
+        &format!(
+            "Unable to create/update fields: {name}. Please check the security settings of \
+             this field and verify that it is read/write for your profile or permission set."
+        ),
+        &[name],
+    ))
+}
+
 fn prefix(sobject: &str) -> &'static str {
     match sobject {
         "Contact" => "003",
@@ -249,6 +298,9 @@ impl State {
         let mut fields = fields;
         fields.insert("Id".into(), json!(id));
         fields.insert("LastModifiedDate".into(), json!(now()));
+        if object == "Lead" {
+            fields.entry("IsConverted").or_insert(json!(false));
+        }
         self.rows.entry(object.to_owned()).or_default().push(Row {
             id: id.clone(),
             fields,
@@ -503,6 +555,10 @@ impl State {
                 ));
                 continue;
             }
+            if let Some(e) = read_only(object, &fields) {
+                results.push(e);
+                continue;
+            }
             let rows = self.rows.entry(object.to_owned()).or_default();
             let matches: Vec<usize> = rows
                 .iter()
@@ -527,6 +583,7 @@ impl State {
                         );
                     }
                 }
+                [i] if is_converted(&rows[*i]) => results.push(converted_lead()),
                 [i] => {
                     let row = &mut rows[*i];
                     for (k, v) in fields {
@@ -591,8 +648,13 @@ impl State {
                 .rows
                 .get_mut(&object)
                 .and_then(|rows| rows.iter_mut().find(|r| r.id == id));
+            if let Some(e) = read_only(&object, &fields) {
+                results.push(e);
+                continue;
+            }
             match row {
                 None => results.push(record_error("ENTITY_IS_DELETED", "entity is deleted", &[])),
+                Some(row) if is_converted(row) => results.push(converted_lead()),
                 Some(row) => {
                     for (k, v) in fields {
                         row.fields.insert(k, v);
@@ -603,6 +665,50 @@ impl State {
             }
         }
         (200, Value::Array(results))
+    }
+
+    /// Converts a Lead as the Convert button does: a new Account (named by `Company`) and
+    /// Contact (name, email, phone, opt-out and owner copied), the Lead marked
+    /// `IsConverted` with `ConvertedContactId`/`ConvertedAccountId`/`ConvertedDate`. The
+    /// contact's id; `None` for an unknown or already converted Lead.
+    pub(crate) fn convert_lead(&mut self, lead_id: &str) -> Option<String> {
+        let lead = self
+            .rows
+            .get("Lead")?
+            .iter()
+            .find(|r| r.id == lead_id && !is_converted(r))?
+            .fields
+            .clone();
+        let mut account = Map::new();
+        let name = lead
+            .get("Company")
+            .or_else(|| lead.get("LastName"))
+            .cloned()
+            .unwrap_or_else(|| json!("Converted lead"));
+        account.insert("Name".into(), name);
+        let account_id = self.insert("Account", account);
+        let mut contact: Map<String, Value> = CONVERTED_TO_CONTACT
+            .iter()
+            .filter_map(|f| lead.get(*f).map(|v| ((*f).to_owned(), v.clone())))
+            .collect();
+        contact.insert("AccountId".into(), json!(account_id));
+        let contact_id = self.insert("Contact", contact);
+        let row = self
+            .rows
+            .get_mut("Lead")?
+            .iter_mut()
+            .find(|r| r.id == lead_id)?;
+        row.fields.insert("IsConverted".into(), json!(true));
+        row.fields
+            .insert("ConvertedContactId".into(), json!(contact_id));
+        row.fields
+            .insert("ConvertedAccountId".into(), json!(account_id));
+        row.fields.insert(
+            "ConvertedDate".into(),
+            json!(cartograph_model::Timestamp::now().date().to_string()),
+        );
+        row.fields.insert("LastModifiedDate".into(), json!(now()));
+        Some(contact_id)
     }
 
     /// Inserts a row as a person in the UI would (no External ID).
@@ -656,7 +762,9 @@ impl State {
                 return error(400, "DUPLICATE_VALUE", "Already a campaign member.", &[]);
             }
         }
-        if let Some(e) = Self::missing_required(object, &fields) {
+        if let Some(e) =
+            read_only(object, &fields).or_else(|| Self::missing_required(object, &fields))
+        {
             return (400, e["errors"].clone());
         }
         let id = self.insert(object, fields);

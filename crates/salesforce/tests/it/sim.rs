@@ -315,3 +315,204 @@ async fn every_custom_property_of_the_default_mapping_can_be_ensured() {
             .all(|o| matches!(o.status, WriteStatus::Unchanged))
     );
 }
+
+async fn start_lead() -> (SalesforceSim, Salesforce) {
+    let sim = SalesforceSim::start(SimConfig::fast()).await.unwrap();
+    let sf = Salesforce::new(
+        sim.connector_config()
+            .unwrap()
+            .person_object(PersonObject::Lead)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    (sim, sf)
+}
+
+#[tokio::test]
+async fn a_converted_lead_resolves_to_its_contact_without_a_duplicate() {
+    let (sim, sf) = start_lead().await;
+    let out = sf
+        .upsert_contacts(&[upsert("p1", "lead@example.com")])
+        .await
+        .unwrap();
+    let lead_id = out[0].id.clone().unwrap();
+    let contact_id = sim.convert_lead(&lead_id).unwrap();
+    assert!(sim.convert_lead(&lead_id).is_none(), "converted once");
+    assert_eq!(sim.records("Account").len(), 1);
+
+    // The org refuses writes to the converted Lead, in Salesforce's shape.
+    let refused = sf
+        .client()
+        .update(
+            "Lead",
+            vec![serde_json::json!({"Id": lead_id, "FirstName": "Ada"})],
+            "test",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        refused[0].errors[0].error_code,
+        "CANNOT_UPDATE_CONVERTED_LEAD"
+    );
+
+    // Lookups answer the Contact, by email and by the Lead's id.
+    let found = sf
+        .find_contacts(&[
+            by_email("LEAD@example.com"),
+            IdentityKeys {
+                crm_id: Some(lead_id.clone()),
+                ..IdentityKeys::default()
+            },
+            IdentityKeys {
+                crm_id: Some(contact_id.clone()),
+                ..IdentityKeys::default()
+            },
+        ])
+        .await
+        .unwrap();
+    for f in &found {
+        assert_eq!(f.as_ref().unwrap().crm_id, contact_id);
+    }
+
+    // The next write of the same person goes to the Contact: no new Lead, no write to it.
+    let writes_before = sim.request_log().len();
+    let mut again = upsert("p1", "lead@example.com");
+    again
+        .properties
+        .insert("FirstName".into(), PropertyValue::String("Ada".into()));
+    let out = sf.upsert_contacts(&[again]).await.unwrap();
+    assert!(
+        matches!(out[0].status, WriteStatus::Updated),
+        "{:?}",
+        out[0]
+    );
+    assert_eq!(out[0].id.as_deref(), Some(contact_id.as_str()));
+    assert_eq!(sim.records("Lead").len(), 1);
+    assert_eq!(sim.records("Contact").len(), 1);
+    let contact = &sim.records("Contact")[0];
+    assert_eq!(contact.properties["FirstName"], "Ada");
+    assert_eq!(contact.properties["LastName"], "Lovelace");
+    let lead = &sim.records("Lead")[0];
+    assert!(!lead.properties.contains_key("FirstName"));
+    assert_eq!(lead.properties["IsConverted"], "true");
+    assert_eq!(lead.properties["ConvertedContactId"], contact_id);
+    let writes: Vec<_> = sim.request_log()[writes_before..]
+        .iter()
+        .map(|(m, p, body)| {
+            (
+                m.clone(),
+                p.clone(),
+                body["records"][0]["attributes"]["type"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        writes,
+        vec![(
+            "PATCH".to_owned(),
+            "composite/sobjects".to_owned(),
+            serde_json::json!("Contact")
+        )]
+    );
+
+    // Enrollment by email and a Case land on the Contact too.
+    let campaign = sim.create_campaign("First purchase");
+    let out = sf
+        .enroll(&[EnrollmentRequest {
+            key: "e1".into(),
+            contact: ContactRef::Email(EmailAddress::new("lead@example.com").unwrap()),
+            target: cartograph_model::EnrollmentTarget::Campaign {
+                id: campaign.clone(),
+            },
+            reason: "first purchase".into(),
+            origin: Origin::Live,
+        }])
+        .await
+        .unwrap();
+    assert!(
+        matches!(out[0].status, WriteStatus::Created),
+        "{:?}",
+        out[0]
+    );
+    assert_eq!(
+        sim.records("CampaignMember")[0].properties["ContactId"],
+        contact_id
+    );
+    let task = |key: &str, kind| TaskRequest {
+        key: key.into(),
+        kind,
+        subject: "Refund".into(),
+        body: "Customer asked for a refund".into(),
+        priority: TaskPriority::High,
+        due_at: None,
+        contact: Some(ContactRef::Email(
+            EmailAddress::new("lead@example.com").unwrap(),
+        )),
+        order_key: None,
+        owner_id: None,
+    };
+    let out = sf
+        .create_tasks(&[task("t1", TaskKind::Task), task("c1", TaskKind::Case)])
+        .await
+        .unwrap();
+    assert!(
+        out.iter().all(cartograph_connector::RecordOutcome::is_ok),
+        "{out:?}"
+    );
+    assert_eq!(sim.records("Task")[0].properties["WhoId"], contact_id);
+    assert_eq!(sim.records("Case")[0].properties["ContactId"], contact_id);
+}
+
+#[tokio::test]
+async fn an_email_matched_converted_lead_is_not_duplicated() {
+    let (sim, sf) = start_lead().await;
+    // A Lead entered by a rep (no External ID), then converted.
+    let mut fields = serde_json::Map::new();
+    fields.insert("LastName".into(), serde_json::json!("Hopper"));
+    fields.insert("Company".into(), serde_json::json!("Navy"));
+    fields.insert("Email".into(), serde_json::json!("grace@example.com"));
+    let lead_id = sim.create_as_user("Lead", fields);
+    let contact_id = sim.convert_lead(&lead_id).unwrap();
+    let out = sf
+        .upsert_contacts(&[upsert("p1", "Grace@example.com")])
+        .await
+        .unwrap();
+    assert!(
+        matches!(out[0].status, WriteStatus::Updated),
+        "{:?}",
+        out[0]
+    );
+    assert_eq!(out[0].id.as_deref(), Some(contact_id.as_str()));
+    assert_eq!(sim.records("Lead").len(), 1);
+    assert_eq!(sim.records("Contact").len(), 1);
+    assert_eq!(sim.records("Contact")[0].properties["LastName"], "Lovelace");
+}
+
+#[tokio::test]
+async fn a_phone_only_match_is_found() {
+    let (sim, sf) = start(SimConfig::fast()).await;
+    let mut fields = serde_json::Map::new();
+    fields.insert("LastName".into(), serde_json::json!("Hopper"));
+    fields.insert("Phone".into(), serde_json::json!("+14155550100"));
+    let id = sim.create_as_user("Contact", fields.clone());
+    // Two people behind one office number.
+    fields.insert("Phone".into(), serde_json::json!("+14155550142"));
+    sim.create_as_user("Contact", fields.clone());
+    sim.create_as_user("Contact", fields);
+    let phone = |p: &str| IdentityKeys {
+        phone: Some(p.into()),
+        ..IdentityKeys::default()
+    };
+    let found = sf
+        .find_contacts(&[
+            phone("+14155550100"),
+            phone("+14155550142"),
+            phone("+14155550999"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(found[0].as_ref().unwrap().crm_id, id);
+    assert_eq!(found[1], None, "a shared phone identifies nobody");
+    assert_eq!(found[2], None);
+}

@@ -5,8 +5,12 @@ use std::time::Duration;
 
 use cartograph_connector::{CrmSink, ErrorKind, WriteStatus};
 use cartograph_http::{RateLimit, RetryPolicy, Secret};
-use cartograph_model::{ContactUpsert, EmailAddress, IdentityKeys, Origin, PropertyValue};
-use cartograph_salesforce::{Environment, Salesforce, SalesforceAuth, SalesforceConfig};
+use cartograph_model::{
+    ContactUpsert, EmailAddress, IdentityKeys, Origin, PropertyValue, RecordKind, SourceRef,
+};
+use cartograph_salesforce::{
+    Environment, PersonObject, Salesforce, SalesforceAuth, SalesforceConfig,
+};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_string_contains, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -296,4 +300,263 @@ async fn a_fatal_error_after_a_write_fails_records_not_the_call() {
     assert!(!out[0].is_written());
     assert!(err.is_retryable(), "{err}");
     assert_eq!(err.record(), Some("t-1"));
+}
+
+fn sf_lead(server: &MockServer) -> Salesforce {
+    let config = SalesforceConfig::builder(
+        Environment::Sandbox,
+        SalesforceAuth::RefreshToken {
+            client_id: "cid".into(),
+            client_secret: Secret::new("csecret"),
+            refresh_token: Secret::new("rtoken"),
+        },
+    )
+    .login_url(server.uri())
+    .person_object(PersonObject::Lead)
+    .retry(
+        RetryPolicy::default()
+            .with_max_attempts(2)
+            .with_delays(Duration::from_millis(1), Duration::from_millis(5))
+            .with_jitter(false),
+    )
+    .rate_limit(RateLimit::new(1000, Duration::from_secs(1)))
+    .build()
+    .unwrap();
+    Salesforce::new(config).unwrap()
+}
+
+/// The `q` parameter of every query received, in order.
+async fn soql_sent(server: &MockServer) -> Vec<String> {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == format!("{ROOT}/query"))
+        .filter_map(|r| {
+            r.url
+                .query_pairs()
+                .find(|(k, _)| k == "q")
+                .map(|(_, v)| v.into_owned())
+        })
+        .collect()
+}
+
+const FIND: &str =
+    "SELECT Id, Email, FirstName, LastName, Phone, Cartograph_Key__c, LastModifiedDate";
+
+#[tokio::test]
+async fn find_contacts_looks_up_email_external_id_and_phone() {
+    let server = MockServer::start().await;
+    token(&server, "tok", 1).await;
+    Mock::given(method("GET"))
+        .and(path(format!("{ROOT}/query")))
+        .and(query_param(
+            "q",
+            format!("{FIND} FROM Contact WHERE Phone IN ('+14155550100', '+14155550199')"),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "totalSize": 1, "done": true,
+            "records": [{"attributes": {"type": "Contact"}, "Id": "003P", "Email": null,
+                         "Phone": "+14155550199", "LastName": "Hopper"}]})))
+        .with_priority(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    no_rows(&server).await;
+    let keys = [
+        IdentityKeys {
+            email: EmailAddress::new("Ada@Example.com"),
+            phone: Some("+14155550100".into()),
+            external_ids: vec![SourceRef::new("bigcommerce", RecordKind::Customer, "7")],
+            ..IdentityKeys::default()
+        },
+        IdentityKeys {
+            phone: Some("+14155550199".into()),
+            ..IdentityKeys::default()
+        },
+    ];
+    let found = sf(&server).find_contacts(&keys).await.unwrap();
+    assert_eq!(found[0], None);
+    assert_eq!(found[1].as_ref().unwrap().crm_id, "003P");
+    assert_eq!(
+        soql_sent(&server).await,
+        vec![
+            format!("{FIND} FROM Contact WHERE Email IN ('ada@example.com')"),
+            format!("{FIND} FROM Contact WHERE Cartograph_Key__c IN ('bigcommerce/customer/7')"),
+            format!("{FIND} FROM Contact WHERE Phone IN ('+14155550100', '+14155550199')"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_shared_phone_alone_matches_nobody() {
+    let server = MockServer::start().await;
+    token(&server, "tok", 1).await;
+    Mock::given(method("GET"))
+        .and(path(format!("{ROOT}/query")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "totalSize": 2, "done": true,
+            "records": [
+                {"attributes": {"type": "Contact"}, "Id": "003A", "Phone": "+14155550100"},
+                {"attributes": {"type": "Contact"}, "Id": "003B", "Phone": "+14155550100"}]})))
+        .mount(&server)
+        .await;
+    let found = sf(&server)
+        .find_contacts(&[IdentityKeys {
+            phone: Some("+14155550100".into()),
+            ..IdentityKeys::default()
+        }])
+        .await
+        .unwrap();
+    assert_eq!(found, vec![None]);
+}
+
+const CONVERTED: &str =
+    "SELECT Id, Email, Cartograph_Key__c, IsConverted, ConvertedContactId FROM Lead";
+
+#[tokio::test]
+async fn a_converted_lead_is_written_to_its_contact_never_to_the_lead() {
+    let server = MockServer::start().await;
+    token(&server, "tok", 1).await;
+    describe(
+        &server,
+        "Lead",
+        &["Id", "Email", "LastName", "Company", "Cartograph_Key__c"],
+    )
+    .await;
+    describe(&server, "Contact", &["Id", "Email", "LastName", "Phone"]).await;
+    Mock::given(method("GET"))
+        .and(path(format!("{ROOT}/query")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "totalSize": 1, "done": true,
+            "records": [{"attributes": {"type": "Lead"}, "Id": "00QA",
+                         "Email": "ada@example.com", "Cartograph_Key__c": "ada@example.com",
+                         "IsConverted": true, "ConvertedContactId": "003C"}]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(format!("{ROOT}/composite/sobjects")))
+        .and(header("sforce-call-options", "client=cartograph"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": "003C", "success": true, "errors": []}])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(format!(
+            "{ROOT}/composite/sobjects/Lead/Cartograph_Key__c"
+        )))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let mut ada = upsert("p1", "Ada@Example.com");
+    ada.properties
+        .insert("Company".into(), PropertyValue::String("Acme".into()));
+    let out = sf_lead(&server).upsert_contacts(&[ada]).await.unwrap();
+    assert!(
+        matches!(out[0].status, WriteStatus::Updated),
+        "{:?}",
+        out[0]
+    );
+    assert_eq!(out[0].id.as_deref(), Some("003C"));
+    assert_eq!(
+        soql_sent(&server).await,
+        vec![
+            format!("{CONVERTED} WHERE Email IN ('ada@example.com')"),
+            format!("{CONVERTED} WHERE Cartograph_Key__c IN ('ada@example.com')"),
+        ]
+    );
+    let requests = server.received_requests().await.unwrap();
+    let patch = requests
+        .iter()
+        .find(|r| r.method.as_str() == "PATCH")
+        .unwrap();
+    let body: Value = serde_json::from_slice(&patch.body).unwrap();
+    let record = &body["records"][0];
+    assert_eq!(record["attributes"]["type"], json!("Contact"));
+    assert_eq!(record["Id"], json!("003C"));
+    assert_eq!(record["LastName"], json!("Lovelace"));
+    assert_eq!(record["Email"], json!("Ada@Example.com"));
+    // Lead-only fields and the Lead's External ID are not sent to the Contact.
+    assert!(record.get("Company").is_none());
+    assert!(record.get("Cartograph_Key__c").is_none());
+}
+
+#[tokio::test]
+async fn a_lead_converted_after_the_lookup_fails_its_record_as_a_conflict() {
+    let server = MockServer::start().await;
+    token(&server, "tok", 1).await;
+    describe(
+        &server,
+        "Lead",
+        &["Id", "Email", "LastName", "Company", "Cartograph_Key__c"],
+    )
+    .await;
+    no_rows(&server).await;
+    Mock::given(method("PATCH"))
+        .and(path(format!(
+            "{ROOT}/composite/sobjects/Lead/Cartograph_Key__c"
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"success": false, "errors": [{"statusCode": "CANNOT_UPDATE_CONVERTED_LEAD",
+              "message": "cannot reference converted lead", "fields": []}]}])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let out = sf_lead(&server)
+        .upsert_contacts(&[upsert("p1", "ada@example.com")])
+        .await
+        .unwrap();
+    let err = out[0].error().unwrap();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert_eq!(err.vendor_code(), Some("CANNOT_UPDATE_CONVERTED_LEAD"));
+    assert_eq!(err.record(), Some("p1"));
+    assert!(!err.is_retryable());
+}
+
+#[tokio::test]
+async fn find_contacts_on_lead_answers_the_contact_of_a_converted_lead() {
+    let server = MockServer::start().await;
+    token(&server, "tok", 1).await;
+    Mock::given(method("GET"))
+        .and(path(format!("{ROOT}/query")))
+        .and(query_param(
+            "q",
+            format!(
+                "{FIND}, IsConverted, ConvertedContactId FROM Lead WHERE Email IN ('ada@example.com')"
+            ),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "totalSize": 1, "done": true,
+            "records": [{"attributes": {"type": "Lead"}, "Id": "00QA",
+                         "Email": "ada@example.com", "IsConverted": true,
+                         "ConvertedContactId": "003C"}]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{ROOT}/query")))
+        .and(query_param(
+            "q",
+            "SELECT Id, Email, FirstName, LastName, Phone, LastModifiedDate FROM Contact \
+             WHERE Id IN ('003C')",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "totalSize": 1, "done": true,
+            "records": [{"attributes": {"type": "Contact"}, "Id": "003C",
+                         "Email": "ada@example.com", "LastName": "Lovelace"}]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let found = sf_lead(&server)
+        .find_contacts(&[IdentityKeys {
+            email: EmailAddress::new("ada@example.com"),
+            ..IdentityKeys::default()
+        }])
+        .await
+        .unwrap();
+    assert_eq!(found[0].as_ref().unwrap().crm_id, "003C");
+    assert_eq!(soql_sent(&server).await.len(), 2);
 }
