@@ -445,10 +445,11 @@ fn transport_failure(err: reqwest::Error) -> Failure {
     }
 }
 
-/// Maps a transport error to Timeout or Network, without the URL (it may hold a query
-/// string with credentials).
+/// Maps a transport error to Timeout or Network, without the URL (its path or query may
+/// hold credentials) but with the address (`host:port`) and, when the cause is an I/O
+/// error, its kind: `connection failed: 127.0.0.1:4010: connection refused`.
 fn transport_error(err: reqwest::Error) -> Error {
-    let (kind, message) = if err.is_timeout() {
+    let (kind, what) = if err.is_timeout() {
         (ErrorKind::Timeout, "request timed out")
     } else if err.is_connect() {
         (ErrorKind::Network, "connection failed")
@@ -459,5 +460,41 @@ fn transport_error(err: reqwest::Error) -> Error {
     } else {
         (ErrorKind::Network, "request failed")
     };
-    Error::new(kind, message).with_source(err.without_url())
+    Error::new(kind, transport_message(what, &err)).with_source(err.without_url())
+}
+
+/// `what`, then the address and the I/O cause of `err` when known.
+pub(crate) fn transport_message(what: &str, err: &reqwest::Error) -> String {
+    let mut message = String::from(what);
+    if let Some(address) = err.url().and_then(address) {
+        message.push_str(": ");
+        message.push_str(&address);
+    }
+    if let Some(cause) = io_cause(err) {
+        message.push_str(": ");
+        message.push_str(&cause.kind().to_string());
+    }
+    message
+}
+
+/// `host:port` of `url` (no user info, path or query).
+fn address(url: &::url::Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    })
+}
+
+/// The innermost I/O error in the source chain (connection refused, reset, ...).
+fn io_cause<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {
+    let mut found = None;
+    let mut next = Some(err);
+    while let Some(current) = next {
+        if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            found = Some(io);
+        }
+        next = current.source();
+    }
+    found
 }
