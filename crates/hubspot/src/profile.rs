@@ -34,3 +34,65 @@ pub fn profile() -> CrmProfile {
         ))
         .with_contact_keying(ContactKeying::Email)
 }
+
+#[cfg(test)]
+mod tests {
+    use cartograph_http::Secret;
+    use cartograph_model::CrmObjectType;
+    use toml::{Table, Value};
+
+    use super::DEFAULT_MAPPING;
+    use crate::{HubSpotAuth, HubSpotConfig, required_properties};
+
+    fn text<'a>(table: &'a Value, key: &str) -> Option<&'a str> {
+        table.get(key).and_then(Value::as_str)
+    }
+
+    /// Deals carry one order key: the unique property the connector upserts by, which the
+    /// default mapping writes too (not a second unique property with the same value).
+    #[test]
+    fn deals_carry_exactly_one_unique_order_key() {
+        let config = HubSpotConfig::builder(HubSpotAuth::PrivateApp {
+            token: Secret::new("t"),
+        })
+        .build()
+        .expect("valid");
+        let required: Vec<_> = required_properties(&config)
+            .into_iter()
+            .filter(|d| d.object == CrmObjectType::Deal)
+            .collect();
+        assert_eq!(required.len(), 1, "{required:?}");
+        let key = required[0].name.as_str();
+        assert!(required[0].unique);
+        assert_eq!(key, config.mapping.order_id_property);
+
+        let file: Table = toml::from_str(DEFAULT_MAPPING).expect("default mapping parses");
+        let unique: Vec<&str> = file["properties"]
+            .as_array()
+            .expect("properties")
+            .iter()
+            .filter(|p| text(p, "object") == Some("deal"))
+            .filter(|p| p.get("unique").and_then(Value::as_bool) == Some(true))
+            .filter_map(|p| text(p, "name"))
+            .collect();
+        assert_eq!(unique, [key], "unique deal properties of the mapping");
+        let deal = file["mappings"]
+            .as_array()
+            .expect("mappings")
+            .iter()
+            .find(|m| text(m, "name") == Some("deal"))
+            .expect("deal mapping");
+        let from_key: Vec<&str> = deal["fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .filter(|f| text(f, "source") == Some("order.key"))
+            .filter_map(|f| text(f, "target"))
+            .collect();
+        assert_eq!(
+            from_key,
+            [key],
+            "deal properties written from the order key"
+        );
+    }
+}

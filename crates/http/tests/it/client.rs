@@ -266,6 +266,30 @@ async fn post_is_retried_after_connect_error_but_not_after_timeout() {
     assert_eq!(auth.count(), 4, "a GET is replayed");
 }
 
+#[tokio::test]
+async fn closed_port_error_names_the_address_and_the_refusal_but_not_the_query() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("addr").to_string();
+    drop(listener);
+    let err = client_for(
+        &format!("http://{address}/api"),
+        Arc::new(NoAuth),
+        fast_retry(1),
+    )
+    .send(Request::get("/orders").query("api_key", "hunter2"))
+    .await
+    .expect_err("nothing listens");
+    assert_eq!(err.kind(), ErrorKind::Network);
+    let text = err.to_string();
+    assert!(text.contains(&address), "{text}");
+    assert!(text.contains("connection refused"), "{text}");
+    assert!(text.starts_with("test"), "names the connector: {text}");
+    assert!(
+        !text.contains("hunter2") && !text.contains("/orders"),
+        "{text}"
+    );
+}
+
 #[derive(serde::Deserialize)]
 #[allow(dead_code)]
 struct Page {

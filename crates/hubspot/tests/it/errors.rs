@@ -222,3 +222,21 @@ async fn unknown_property_400_fails_the_records_with_the_vendor_code() {
     assert_eq!(err.field(), Some("nope"));
     assert_eq!(err.request_id(), Some("c-400"));
 }
+
+#[tokio::test]
+async fn closed_port_error_names_the_connector_address_and_refusal() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("addr").to_string();
+    drop(listener);
+    let hs = HubSpot::new(builder(&format!("http://{address}")).build().unwrap()).unwrap();
+    let err = hs
+        .find_contacts(&keys())
+        .await
+        .expect_err("nothing listens");
+    assert_eq!(err.kind(), ErrorKind::Network);
+    let text = err.to_string();
+    assert!(text.starts_with("hubspot"), "{text}");
+    assert!(text.contains(&address), "{text}");
+    assert!(text.contains("connection refused"), "{text}");
+    assert!(!text.contains(TOKEN), "{text}");
+}
