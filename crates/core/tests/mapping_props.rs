@@ -1,11 +1,13 @@
-//! Property tests of the mapping evaluator (issue #19's standing suite): arbitrary orders
-//! and line items, pushed through every compiled default mapping of the CRM crates, never
+//! Property tests of the mapping evaluator (issue #19's standing suite): arbitrary orders,
+//! line items and customers, pushed through every compiled default mapping of the CRM crates, never
 //! panic; every field either lands in the property map or is a `FieldError` naming the
 //! record and a target of the plan.
 
 use cartograph_core::mapping::{Applied, Context, Input, MappingFile, Plan, Subject};
 use cartograph_core::metrics::sample;
-use cartograph_model::{Currency, Decimal, Money, Order};
+use cartograph_model::{
+    Currency, Customer, Decimal, EmailAddress, Money, Order, RecordKind, SourceRef,
+};
 use std::sync::LazyLock;
 
 use proptest::prelude::*;
@@ -76,6 +78,32 @@ fn order() -> impl Strategy<Value = Order> {
         })
 }
 
+/// A customer with arbitrary text in every name, contact and tag field.
+fn customer() -> impl Strategy<Value = Customer> {
+    let text = || proptest::option::of("\\PC{0,40}");
+    (
+        "[a-z0-9]{1,8}",
+        text(),
+        text(),
+        text(),
+        text(),
+        text(),
+        proptest::collection::vec("\\PC{0,16}", 0..4),
+        any::<bool>(),
+    )
+        .prop_map(|(id, email, first, last, company, phone, tags, guest)| {
+            let mut c = Customer::new(SourceRef::new("shop", RecordKind::Customer, id));
+            c.email = email.as_deref().and_then(EmailAddress::new);
+            c.first_name = first;
+            c.last_name = last;
+            c.company = company;
+            c.phone = phone;
+            c.tags = tags;
+            c.is_guest = guest;
+            c
+        })
+}
+
 fn check(plan: &Plan, input: &Input<'_>, record: &str) -> Result<(), TestCaseError> {
     let Applied { properties, errors } = plan.apply(input, &Context::default());
     let targets: Vec<&str> = plan.targets().collect();
@@ -107,10 +135,13 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
-    fn arbitrary_orders_through_every_default_mapping_never_panic(o in order()) {
+    fn arbitrary_records_through_every_default_mapping_never_panic(o in order(), c in customer()) {
         for plan in PLANS.iter() {
             match plan.subject() {
                 Subject::Order => check(plan, &Input::order(&o), &o.source.to_string())?,
+                Subject::Customer => {
+                    check(plan, &Input::customer(&c), &c.source.to_string())?;
+                }
                 Subject::LineItem => {
                     for line in &o.line_items {
                         let record = format!("{}/line/{}", o.source, line.id);
