@@ -8,6 +8,8 @@
 //! timestamp tolerance or secret rotation to test here. The dedupe key is the message id
 //! (messages) or type, id, version and kind (changes).
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::HashSet;
 use std::sync::LazyLock;
 

@@ -3,6 +3,8 @@
 //! panic; every field either lands in the property map or is a `FieldError` naming the
 //! record and a target of the plan.
 
+#![allow(clippy::unwrap_used)]
+
 use cartograph_core::mapping::{Applied, Context, Input, MappingFile, Plan, Subject};
 use cartograph_core::metrics::sample;
 use cartograph_model::{

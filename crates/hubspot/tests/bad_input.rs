@@ -3,6 +3,8 @@
 //! is a field) or parsed events, never a panic; the counts per category are asserted.
 //! Property tests feed arbitrary bytes and mutated valid bodies through the same entry point.
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::HashSet;
 use std::sync::LazyLock;
 

@@ -2,6 +2,8 @@
 //! exactly through [`Money`] and its serde form, the currency is kept, JSON numbers read
 //! without float drift, and any text either parses or is a typed error.
 
+#![allow(clippy::unwrap_used)]
+
 use cartograph_model::{Currency, Decimal, Money};
 use proptest::prelude::*;
 
