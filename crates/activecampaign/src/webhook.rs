@@ -67,7 +67,8 @@ const STANDARD: [(&str, &str); 4] = [
 /// ```
 ///
 /// # Errors
-/// [`ErrorKind::Decode`] when the body has no `type` or no `contact[id]`, or a bad date.
+/// [`ErrorKind::Decode`] when the body has no `type`, no integer `contact[id]`, or a bad
+/// date.
 pub fn parse(body: &[u8]) -> Result<Vec<CrmEvent>> {
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
     let get = |name: &str| {
@@ -81,10 +82,17 @@ pub fn parse(body: &[u8]) -> Result<Vec<CrmEvent>> {
             .with_connector(CONNECTOR)
             .with_operation("parse_webhook")
     };
-    let kind = get("type").ok_or_else(|| decode("webhook body has no `type`"))?;
+    let kind =
+        get("type").ok_or_else(|| decode("webhook body has no `type`").with_field("type"))?;
     let crm_id = get("contact[id]")
-        .ok_or_else(|| decode("webhook body has no `contact[id]`"))?
+        .ok_or_else(|| decode("webhook body has no `contact[id]`").with_field("contact[id]"))?
+        .trim()
         .to_owned();
+    // Contact ids are integers: a blank or other value names no contact (dead letter, not an
+    // event about nobody).
+    if crm_id.is_empty() || !crm_id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(decode("`contact[id]` is not an integer id").with_field("contact[id]"));
+    }
     let occurred_at = match get("date_time") {
         Some(text) => {
             parse_time(text).ok_or_else(|| decode("bad `date_time`").with_field("date_time"))?

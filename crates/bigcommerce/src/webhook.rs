@@ -170,8 +170,10 @@ pub fn parse_body(system: &str, body: &[u8]) -> Result<Vec<WebhookNotification>>
 fn id_text(value: &serde_json::Value, field: &str) -> Result<String> {
     match value {
         serde_json::Value::Number(n) if n.is_u64() => Ok(n.to_string()),
+        // Digits only (no sign), and within u64: a longer run names no record and would
+        // complete with no write.
         serde_json::Value::String(s)
-            if !s.trim().is_empty() && s.trim().bytes().all(|b| b.is_ascii_digit()) =>
+            if s.trim().bytes().all(|b| b.is_ascii_digit()) && s.trim().parse::<u64>().is_ok() =>
         {
             Ok(s.trim().to_owned())
         }

@@ -165,8 +165,9 @@ fn str_field<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
 /// # Errors
 /// [`ErrorKind::Invalid`] naming the missing or bad field.
 pub fn notifications(system: &str, payload: &Value) -> Result<Vec<WebhookNotification>> {
-    let kind_name = str_field(payload, "notificationType")
-        .ok_or_else(|| invalid("payload without notificationType"))?;
+    let kind_name = str_field(payload, "notificationType").ok_or_else(|| {
+        invalid("payload without notificationType").with_field("notificationType")
+    })?;
     if kind_name == "Event" {
         // Event subscriptions (Import API, Checkout) concern no synced resource.
         tracing::debug!(event = ?str_field(payload, "type"), "ignoring commercetools Event notification");
@@ -178,6 +179,7 @@ pub fn notifications(system: &str, payload: &Value) -> Result<Vec<WebhookNotific
     let type_id = str_field(resource, "typeId")
         .ok_or_else(|| invalid("resource without typeId").with_field("resource.typeId"))?;
     let id = str_field(resource, "id")
+        .filter(|id| !id.trim().is_empty())
         .ok_or_else(|| invalid("resource without id").with_field("resource.id"))?;
     let Some(record) = record_kind(type_id) else {
         return Ok(Vec::new());
@@ -192,7 +194,9 @@ pub fn notifications(system: &str, payload: &Value) -> Result<Vec<WebhookNotific
     let mut out = Vec::new();
     match kind_name {
         "Message" => {
+            // The message id is the dedupe key: a blank one would collapse distinct messages.
             let message_id = str_field(payload, "id")
+                .filter(|id| !id.trim().is_empty())
                 .ok_or_else(|| invalid("message without id").with_field("id"))?;
             let message_type = str_field(payload, "type").unwrap_or("Message");
             let kind = message_kind(record, message_type, payload);
@@ -218,7 +222,14 @@ pub fn notifications(system: &str, payload: &Value) -> Result<Vec<WebhookNotific
             });
         }
         "ResourceCreated" | "ResourceUpdated" | "ResourceDeleted" => {
-            let version = payload.get("version").and_then(Value::as_i64).unwrap_or(0);
+            // The version is part of the dedupe key: a missing or mistyped one would make
+            // every change of the resource one key (all but the first dropped).
+            let version = payload
+                .get("version")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| {
+                    invalid("change without an integer version").with_field("version")
+                })?;
             let kind = match kind_name {
                 "ResourceCreated" => NotificationKind::Created,
                 "ResourceDeleted" => NotificationKind::Deleted,
@@ -232,7 +243,10 @@ pub fn notifications(system: &str, payload: &Value) -> Result<Vec<WebhookNotific
                 occurred_at,
             });
         }
-        other => return Err(invalid(format!("unknown notificationType {other:?}"))),
+        other => {
+            return Err(invalid(format!("unknown notificationType {other:?}"))
+                .with_field("notificationType"));
+        }
     }
     Ok(out)
 }

@@ -46,11 +46,22 @@ pub fn is_own_write(event: &WebhookEvent, app_id: Option<&str>) -> bool {
 /// subscription types skipped, own writes flagged.
 ///
 /// # Errors
-/// [`ErrorKind::Decode`] when an `occurredAt` is out of range.
+/// [`ErrorKind::Decode`] when an `occurredAt` is out of range, or an `eventId` or `objectId`
+/// is blank.
 pub fn to_crm_events(events: Vec<WebhookEvent>, app_id: Option<&str>) -> Result<Vec<CrmEvent>> {
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(events.len());
     for (index, event) in events.into_iter().enumerate() {
+        // A blank eventId would collapse distinct events into one; a blank objectId names no
+        // contact. Both are decode errors (the delivery goes to dead letters).
+        for (value, name) in [(&event.event_id, "eventId"), (&event.object_id, "objectId")] {
+            if value.trim().is_empty() {
+                return Err(Error::new(ErrorKind::Decode, format!("blank {name}"))
+                    .with_connector(CONNECTOR)
+                    .with_operation("parse_webhook")
+                    .with_field(format!("[{index}].{name}")));
+            }
+        }
         if !seen.insert(event.event_id.clone()) {
             continue;
         }
