@@ -95,4 +95,46 @@ mod tests {
             "deal properties written from the order key"
         );
     }
+
+    #[test]
+    fn line_items_and_products_carry_only_the_connectors_unique_key() {
+        let config = HubSpotConfig::builder(HubSpotAuth::PrivateApp {
+            token: Secret::new("t"),
+        })
+        .build()
+        .expect("valid");
+        let file: Table = toml::from_str(DEFAULT_MAPPING).expect("default mapping parses");
+        for (object, kind, key) in [
+            (
+                "line_item",
+                CrmObjectType::LineItem,
+                &config.mapping.line_item_id_property,
+            ),
+            (
+                "product",
+                CrmObjectType::Product,
+                &config.mapping.product_id_property,
+            ),
+        ] {
+            let required: Vec<_> = required_properties(&config)
+                .into_iter()
+                .filter(|d| d.object == kind && d.unique)
+                .map(|d| d.name)
+                .collect();
+            assert_eq!(&required, &[key.clone()], "{object}: the connector's key");
+            let unique: Vec<&str> = file["properties"]
+                .as_array()
+                .expect("properties")
+                .iter()
+                .filter(|p| text(p, "object") == Some(object))
+                .filter(|p| p.get("unique").and_then(Value::as_bool) == Some(true))
+                .filter_map(|p| text(p, "name"))
+                .filter(|name| name != key)
+                .collect();
+            assert!(
+                unique.is_empty(),
+                "{object}: a second unique key in the mapping: {unique:?}"
+            );
+        }
+    }
 }
