@@ -121,7 +121,11 @@ mod tests {
                 .filter(|d| d.object == kind && d.unique)
                 .map(|d| d.name)
                 .collect();
-            assert_eq!(&required, &[key.clone()], "{object}: the connector's key");
+            assert_eq!(
+                required.as_slice(),
+                std::slice::from_ref(key),
+                "{object}: the connector's key"
+            );
             let unique: Vec<&str> = file["properties"]
                 .as_array()
                 .expect("properties")
