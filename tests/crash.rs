@@ -13,20 +13,20 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cartograph_bigcommerce::sim::{Faults, SimConfig as BcSimConfig, Simulator};
-use cartograph_bigcommerce::{BigCommerce, BigCommerceConfig};
-use cartograph_connector::{
+use cartograph::bigcommerce::sim::{Faults, SimConfig as BcSimConfig, Simulator};
+use cartograph::bigcommerce::{BigCommerce, BigCommerceConfig};
+use cartograph::connector::{
     CommerceSource, CrmSink, NotificationKind, Stream, WebhookNotification,
 };
-use cartograph_http::{RateLimit, RetryPolicy, Secret};
-use cartograph_hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
-use cartograph_hubspot::{HubSpot, HubSpotAuth, HubSpotConfig};
-use cartograph_model::{RecordKind, SourceRef, Timestamp};
-use cartograph_store_sqlite::SqliteStore;
-use cartograph_sync::{
+use cartograph::http::{RateLimit, RetryPolicy, Secret};
+use cartograph::hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
+use cartograph::hubspot::{HubSpot, HubSpotAuth, HubSpotConfig};
+use cartograph::model::{RecordKind, SourceRef, Timestamp};
+use cartograph::store_sqlite::SqliteStore;
+use cartograph::sync::{
     EngineConfig, ListConfig, NewQueuedEvent, Pipeline, Store, WorkItem, WorkerConfig,
 };
-use cartograph_testkit::fixtures::Seed;
+use cartograph::testkit::fixtures::Seed;
 
 const ORDERS: usize = 120;
 
@@ -81,7 +81,7 @@ async fn pipeline(env: &Env) -> Pipeline {
         .engine(EngineConfig {
             // A killed process holds its customers this long; the restarted run waits it out.
             subject_lock_for: Duration::from_secs(2),
-            ..EngineConfig::for_profile(&cartograph_hubspot::profile(), common::rates()).unwrap()
+            ..EngineConfig::for_profile(&cartograph::hubspot::profile(), common::rates()).unwrap()
         })
         .worker_config(WorkerConfig {
             batch_size: 5,

@@ -8,16 +8,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use cartograph::core::metrics::Rates;
 use cartograph::harness::{
     BACKFILL_STREAMS, CommerceSystem, CrmSystem, Harness, SeedData, start_commerce, start_crm,
 };
-use cartograph_core::metrics::Rates;
-use cartograph_model::{
+use cartograph::model::{
     Cart, CartState, Currency, Decimal, OrderStatus, RecordKind, SourceRef, Timestamp,
 };
-use cartograph_store_sqlite::SqliteStore;
-use cartograph_sync::{DeadLetterFilter, Store};
-use cartograph_testkit::fixtures::Seed;
+use cartograph::store_sqlite::SqliteStore;
+use cartograph::sync::{DeadLetterFilter, Store};
+use cartograph::testkit::fixtures::Seed;
 
 /// The pairs this build can run.
 fn pairs() -> Vec<(CommerceSystem, CrmSystem)> {

@@ -1,4 +1,4 @@
-//! Bad-input corpus through the real intake (`cartograph_sync::Intake`) on a SQLite store:
+//! Bad-input corpus through the real intake (`cartograph::sync::Intake`) on a SQLite store:
 //! every malformed, truncated, mistyped, huge, deeply nested, non-UTF-8 or badly signed
 //! BigCommerce delivery ends as a typed refusal (401/413) or a dead letter, never a panic and
 //! never a silent drop (a 200 that neither queued, deduplicated nor dead-lettered anything).
@@ -6,12 +6,12 @@
 
 use std::sync::Arc;
 
-use cartograph_bigcommerce::config::DEFAULT_SECRET_HEADER;
-use cartograph_bigcommerce::{BigCommerce, BigCommerceConfig};
-use cartograph_connector::WebhookRequest;
-use cartograph_model::Timestamp;
-use cartograph_store_sqlite::SqliteStore;
-use cartograph_sync::{DeadLetterFilter, Intake, Store};
+use cartograph::bigcommerce::config::DEFAULT_SECRET_HEADER;
+use cartograph::bigcommerce::{BigCommerce, BigCommerceConfig};
+use cartograph::connector::WebhookRequest;
+use cartograph::model::Timestamp;
+use cartograph::store_sqlite::SqliteStore;
+use cartograph::sync::{DeadLetterFilter, Intake, Store};
 
 const SECRET: &str = "hdr-secret-corpus";
 
