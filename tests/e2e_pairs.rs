@@ -5,8 +5,9 @@
 //! opens a task, and an ordered cart's order reaches the CRM too.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::sync::Arc;
-use std::time::Duration;
 
 use cartograph::core::metrics::Rates;
 use cartograph::harness::{
@@ -199,21 +200,8 @@ async fn run_pair(commerce: CommerceSystem, crm: CrmSystem) {
     );
 }
 
-/// Drains the queue until `check` holds (webhooks arrive asynchronously).
 async fn settle(harness: &Harness, pair: &str, what: &str, check: impl Fn(&Harness) -> bool) {
-    let worker = harness.pipeline.worker("pair-test");
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        worker.run_until_idle().await.unwrap();
-        if check(harness) {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "[{pair}] timed out waiting for: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    common::settle_harness(harness, &format!("[{pair}] {what}"), check).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

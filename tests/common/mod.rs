@@ -121,6 +121,24 @@ pub async fn settle(world: &World, what: &str, mut check: impl FnMut(&World) -> 
     panic!("timed out waiting for: {what}");
 }
 
+/// Waits until `check` holds for a pair harness, draining its queue meanwhile (webhooks
+/// arrive asynchronously); panics naming `what` after 60 s.
+pub async fn settle_harness(harness: &Harness, what: &str, check: impl Fn(&Harness) -> bool) {
+    let worker = harness.pipeline.worker("test-worker");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        worker.run_until_idle().await.unwrap();
+        if check(harness) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
 /// Drains the queue once (webhooks that already arrived).
 pub async fn drain(world: &World) {
     world
