@@ -513,3 +513,39 @@ fn exact_is_mode_pools_the_closest_level_with_the_levels_above_it() {
         "{m:?}"
     );
 }
+
+#[test]
+fn a_local_part_spelled_from_the_names_adds_no_evidence_of_its_own() {
+    use super::extra::spells_names;
+    for local in ["jane.doe", "doe_jane", "jdoe84", "janed", "j-doe", "doej"] {
+        assert!(spells_names(local, "jane", "doe"), "{local}");
+    }
+    for local in ["jane", "doe", "sunflower77", "jd", "jane.smith", "info"] {
+        assert!(!spells_names(local, "jane", "doe"), "{local}");
+    }
+
+    let (records, _) = dataset(9, 1_000, Style::Commerce);
+    let model = MatchModel::train(&records, &test_config());
+    let person = |id: &str, email: &str| rec(id).with_name("Jane", "Doe").with_email(email);
+    let email = |s: &PairScore| s.terms[compare::EMAIL].level.clone();
+    // namesakes whose addresses both spell their names: the local part repeats the names
+    let s = model.score(
+        &person("a", "jane.doe@example.com"),
+        &person("b", "jane.doe@example.org"),
+    );
+    assert_eq!(email(&s), "null", "{s:?}");
+    assert!(s.terms[compare::EMAIL].weight.abs() < f64::EPSILON);
+    // a local part of its own (not the names) on two domains is still evidence
+    let s = model.score(
+        &person("a", "sunflower77@example.com"),
+        &person("b", "sunflower77@example.org"),
+    );
+    assert_eq!(email(&s), "local_part", "{s:?}");
+    assert!(s.terms[compare::EMAIL].weight > 3.0, "{s:?}");
+    // one mailbox is one mailbox, however it is spelled
+    let s = model.score(
+        &person("a", "jane.doe@example.com"),
+        &person("b", "Jane.Doe@example.com"),
+    );
+    assert_eq!(email(&s), "exact", "{s:?}");
+}
