@@ -48,6 +48,24 @@ fn quality(style: Style, seed: u64, people: usize) -> (Quality, Quality) {
                 if truth[i] == truth[j] && cl[i] != cl[j] && shown < 25 {
                     shown += 1;
                     let s = model.score(&records[i], &records[j]);
+                    if s.weight >= model.config.match_weight {
+                        for (k, c) in [(i, cl[i]), (j, cl[j])] {
+                            let members: Vec<String> = (0..records.len())
+                                .filter(|&x| cl[x] == c)
+                                .map(|x| {
+                                    format!(
+                                        "{} {:?} {:?} {:?} t{}",
+                                        records[x].id,
+                                        records[x].first_name,
+                                        records[x].last_name,
+                                        records[x].email,
+                                        truth[x]
+                                    )
+                                })
+                                .collect();
+                            println!("  cluster of {}: {members:?}", records[k].id);
+                        }
+                    }
                     println!(
                         "MISS w={:.1} {:?}\n   {:?}\n   {:?}",
                         s.weight,
