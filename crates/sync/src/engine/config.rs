@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use cartograph_connector::{ContactKeying, CrmProfile, MappingNames};
-use cartograph_core::identity::RuleSet;
+use cartograph_core::identity::{MatchModel, RuleSet};
 use cartograph_core::mapping::MappingFile;
 use cartograph_core::metrics::{MetricsConfig, Rates, TierConfig};
 use cartograph_core::reconcile::RecordFields;
@@ -122,8 +122,13 @@ pub struct EngineConfig {
     pub revenue_fields: RecordFields,
     /// How the CRM keys contacts (email-keyed CRMs get one contact upsert per email).
     pub contact_keying: ContactKeying,
-    /// Identity match rules.
+    /// Identity match rules (the hard overrides, and the matcher when no model is set).
     pub identity: RuleSet,
+    /// A trained probabilistic match model ([`MatchModel::train`] on the shop's customers,
+    /// fitted once and reused): when set, the engine's identity index scores candidates with
+    /// it (the rules' external-id and never-merge overrides still apply); `None` matches by
+    /// the rules alone.
+    pub identity_model: Option<MatchModel>,
     /// Metrics settings (base currency and exchange rates).
     pub metrics: MetricsConfig,
     /// Value tier cut points.
@@ -172,6 +177,7 @@ impl EngineConfig {
             },
             contact_keying: profile.contact_keying,
             identity: RuleSet::default(),
+            identity_model: None,
             metrics: MetricsConfig::new(rates),
             tiers: TierConfig::default(),
             rules: RulesConfig::default(),

@@ -134,7 +134,12 @@ impl Engine {
                 record,
             });
         }
-        let index = IdentityIndex::from_links(config.identity.clone(), links);
+        let index = match &config.identity_model {
+            Some(model) => {
+                IdentityIndex::from_links_with_model(config.identity.clone(), model.clone(), links)
+            }
+            None => IdentityIndex::from_links(config.identity.clone(), links),
+        };
         let crm = config.crm.clone().unwrap_or_else(|| sink.name().to_owned());
         Ok(Self {
             source,

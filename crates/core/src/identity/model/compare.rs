@@ -288,6 +288,12 @@ fn email_level(a: Side<'_>, b: Side<'_>) -> u8 {
     if ea == eb || (a.f.email.is_some() && a.f.email == b.f.email) {
         return 1;
     }
+    // a local part spelled from both records' own names repeats the name comparisons:
+    // namesakes on other domains share it, so its agreement is no evidence of its own
+    // (the domains' disagreement is none either)
+    if a.x.local_of_names && b.x.local_of_names {
+        return 0;
+    }
     match (a.x.local.as_deref(), b.x.local.as_deref()) {
         (Some(x), Some(y)) if x == y => 2,
         (Some(x), Some(y)) if x.len().min(y.len()) >= 4 && jw(x, y) >= 0.9 => 3,

@@ -19,6 +19,10 @@ pub(crate) struct Extra {
     pub dob: Option<(u16, u8, u8)>,
     /// The canonical email's local part.
     pub local: Option<Box<str>>,
+    /// Whether the local part spells the record's own names (`jane.doe`, `jdoe84`,
+    /// `doe_jane`): its agreement then repeats the name comparisons instead of adding
+    /// evidence of its own (namesakes on other domains share it).
+    pub local_of_names: bool,
     /// Term frequencies: the share of records holding the value.
     pub tf_first: f32,
     pub tf_last: f32,
@@ -31,19 +35,47 @@ pub(crate) struct Extra {
 
 /// Builds the extra features of one record (term frequencies are filled in later).
 pub(crate) fn extra(rec: &IdentityRecord, f: &Features) -> Extra {
+    let local: Option<Box<str>> = f
+        .canon
+        .as_deref()
+        .and_then(|e| e.split_once('@'))
+        .map(|(l, _)| l)
+        .filter(|l| !l.is_empty())
+        .map(Into::into);
+    let local_of_names = match (local.as_deref(), f.first.as_deref(), f.last.as_deref()) {
+        (Some(l), Some(first), Some(last)) => spells_names(l, first, last),
+        _ => false,
+    };
     Extra {
         first_ph: f.first.as_deref().map_or(0, nysiis),
         last_ph: f.last.as_deref().map_or(0, nysiis),
         dob: rec.birth_date.as_deref().and_then(parse_date),
-        local: f
-            .canon
-            .as_deref()
-            .and_then(|e| e.split_once('@'))
-            .map(|(l, _)| l)
-            .filter(|l| !l.is_empty())
-            .map(Into::into),
+        local,
+        local_of_names,
         ..Extra::default()
     }
+}
+
+/// Whether an email local part, with separators and digits left out, is made of the first
+/// and last name: both names, either order, or one of them with the other's initial. A
+/// local part of one name alone is not counted (`anna@` says less about the person than
+/// `anna.berg@`, and is rare enough among namesakes).
+pub(crate) fn spells_names(local: &str, first: &str, last: &str) -> bool {
+    let letters = |s: &str| -> String { s.chars().filter(|c| c.is_alphabetic()).collect() };
+    let (l, f, s) = (letters(local), letters(first), letters(last));
+    if l.len() < 3 || f.is_empty() || s.is_empty() {
+        return false;
+    }
+    let initial = |x: &str| x.chars().next().map(String::from).unwrap_or_default();
+    let candidates = [
+        format!("{f}{s}"),
+        format!("{s}{f}"),
+        format!("{}{s}", initial(&f)),
+        format!("{f}{}", initial(&s)),
+        format!("{s}{}", initial(&f)),
+        format!("{}{f}", initial(&s)),
+    ];
+    candidates.contains(&l)
 }
 
 /// Fills the term frequencies of every record from `tf` (through hash maps borrowed from

@@ -48,6 +48,24 @@ fn quality(style: Style, seed: u64, people: usize) -> (Quality, Quality) {
                 if truth[i] == truth[j] && cl[i] != cl[j] && shown < 25 {
                     shown += 1;
                     let s = model.score(&records[i], &records[j]);
+                    if s.weight >= model.config.match_weight {
+                        for (k, c) in [(i, cl[i]), (j, cl[j])] {
+                            let members: Vec<String> = (0..records.len())
+                                .filter(|&x| cl[x] == c)
+                                .map(|x| {
+                                    format!(
+                                        "{} {:?} {:?} {:?} t{}",
+                                        records[x].id,
+                                        records[x].first_name,
+                                        records[x].last_name,
+                                        records[x].email,
+                                        truth[x]
+                                    )
+                                })
+                                .collect();
+                            println!("  cluster of {}: {members:?}", records[k].id);
+                        }
+                    }
                     println!(
                         "MISS w={:.1} {:?}\n   {:?}\n   {:?}",
                         s.weight,
@@ -512,4 +530,40 @@ fn exact_is_mode_pools_the_closest_level_with_the_levels_above_it() {
             .all(|(a, b)| (a - b).abs() < 1e-15),
         "{m:?}"
     );
+}
+
+#[test]
+fn a_local_part_spelled_from_the_names_adds_no_evidence_of_its_own() {
+    use super::extra::spells_names;
+    for local in ["jane.doe", "doe_jane", "jdoe84", "janed", "j-doe", "doej"] {
+        assert!(spells_names(local, "jane", "doe"), "{local}");
+    }
+    for local in ["jane", "doe", "sunflower77", "jd", "jane.smith", "info"] {
+        assert!(!spells_names(local, "jane", "doe"), "{local}");
+    }
+
+    let (records, _) = dataset(9, 1_000, Style::Commerce);
+    let model = MatchModel::train(&records, &test_config());
+    let person = |id: &str, email: &str| rec(id).with_name("Jane", "Doe").with_email(email);
+    let email = |s: &PairScore| s.terms[compare::EMAIL].level.clone();
+    // namesakes whose addresses both spell their names: the local part repeats the names
+    let s = model.score(
+        &person("a", "jane.doe@example.com"),
+        &person("b", "jane.doe@example.org"),
+    );
+    assert_eq!(email(&s), "null", "{s:?}");
+    assert!(s.terms[compare::EMAIL].weight.abs() < f64::EPSILON);
+    // a local part of its own (not the names) on two domains is still evidence
+    let s = model.score(
+        &person("a", "sunflower77@example.com"),
+        &person("b", "sunflower77@example.org"),
+    );
+    assert_eq!(email(&s), "local_part", "{s:?}");
+    assert!(s.terms[compare::EMAIL].weight > 3.0, "{s:?}");
+    // one mailbox is one mailbox, however it is spelled
+    let s = model.score(
+        &person("a", "jane.doe@example.com"),
+        &person("b", "Jane.Doe@example.com"),
+    );
+    assert_eq!(email(&s), "exact", "{s:?}");
 }
