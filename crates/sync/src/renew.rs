@@ -9,7 +9,9 @@ const MIN_EVERY: Duration = Duration::from_millis(10);
 
 /// Runs `work` to completion while calling `renew` every third of `period` (at least every
 /// 10 ms), so claims held for `period` stay held however long the work takes. `work` keeps
-/// being polled while a renewal runs; a renewal still running when `work` ends is dropped.
+/// being polled while a renewal runs, and a renewal once started always finishes before this
+/// returns: a renewal cut off mid-way could land after the caller has settled or released
+/// what it renews.
 pub(crate) async fn renewing<T, R>(
     period: Duration,
     work: impl Future<Output = T>,
@@ -19,16 +21,22 @@ where
     R: Future<Output = ()>,
 {
     let every = (period / 3).max(MIN_EVERY);
-    let renewals = async move {
-        loop {
-            tokio::time::sleep(every).await;
-            renew().await;
+    let mut work = std::pin::pin!(work);
+    loop {
+        tokio::select! {
+            biased;
+            done = &mut work => return done,
+            () = tokio::time::sleep(every) => {}
         }
-    };
-    tokio::select! {
-        biased;
-        done = work => done,
-        () = renewals => unreachable!("renewals never end"),
+        let mut renewal = std::pin::pin!(renew());
+        tokio::select! {
+            biased;
+            () = &mut renewal => {}
+            done = &mut work => {
+                renewal.await;
+                return done;
+            }
+        }
     }
 }
 
@@ -67,6 +75,37 @@ mod tests {
         .await;
         assert_eq!(done, "done");
         assert_eq!(renewals.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_renewal_under_way_finishes_before_the_result_is_returned() {
+        let finished = Arc::new(AtomicUsize::new(0));
+        let started = Arc::new(Notify::new());
+        let work = {
+            let started = Arc::clone(&started);
+            async move {
+                // Ends as soon as the first renewal has started, while it is still running.
+                started.notified().await;
+                "done"
+            }
+        };
+        let counted = Arc::clone(&finished);
+        let done = renewing(Duration::from_millis(30), work, move || {
+            let counted = Arc::clone(&counted);
+            let started = Arc::clone(&started);
+            async move {
+                started.notify_one();
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+        .await;
+        assert_eq!(done, "done");
+        assert_eq!(
+            finished.load(Ordering::SeqCst),
+            1,
+            "the renewal was cut off"
+        );
     }
 
     #[tokio::test]
