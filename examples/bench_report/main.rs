@@ -116,6 +116,10 @@ fn child_main(args: &[String]) -> Result<(), BoxError> {
             identity::child_main(arg(1)?.parse()?, arg(2)?.parse()?);
             Ok(())
         }
+        "identity-model" => {
+            identity::model_child_main(arg(1)?.parse()?);
+            Ok(())
+        }
         "backfill" => sync::child_main(arg(1)?.parse()?, arg(2)?, arg(3)?),
         other => Err(format!("unknown child {other}").into()),
     }
