@@ -11,9 +11,9 @@
 //! clocks need not agree; `margin` absorbs the network time between the reservation and the
 //! request leaving.
 //!
-//! [`QuotaGate`] plugs it into any [`HttpClient`](cartograph_http::HttpClient): it wraps the
-//! client's [`Authenticator`], which the client calls before every attempt (retries
-//! included), and waits for the shared budget there.
+//! [`QuotaGate`] plugs it into any [`HttpClient`](cartograph_http::HttpClient) and every
+//! vendor connector: it is a [`RequestGate`], which the client awaits before every attempt
+//! (retries included); each connector takes one with `with_request_gate`.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -21,9 +21,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use cartograph_connector::{Error, ErrorKind};
-use cartograph_http::{Authenticator, RateLimit};
+use cartograph_http::{RateLimit, RateLimitSignal, RequestGate};
 use cartograph_sync::{StoreError, StoreResult};
 use deadpool_postgres::Pool;
+use tokio::time::Instant;
 
 use crate::error;
 
@@ -144,30 +145,31 @@ impl SharedQuota {
         Ok(())
     }
 
-    /// An [`Authenticator`] that waits for this budget before every attempt and then applies
-    /// `inner`.
-    pub fn gate(
-        &self,
-        account: impl Into<String>,
-        limit: RateLimit,
-        inner: Arc<dyn Authenticator>,
-    ) -> QuotaGate {
+    /// A [`RequestGate`] for `account` under `limit`: give it to every connector (and
+    /// every HTTP client) of the account, in every process, with `with_request_gate`.
+    ///
+    /// `account` names the vendor account (e.g. `hubspot:<portal id>`); every gate of one
+    /// account must carry the same `limit`.
+    pub fn gate(&self, account: impl Into<String>, limit: RateLimit) -> QuotaGate {
         QuotaGate {
             quota: self.clone(),
             account: account.into(),
             limit,
-            inner,
+            paused_until: Mutex::new(None),
         }
     }
 }
 
-/// Waits for a [`SharedQuota`] before every attempt of an HTTP client, then puts on the
-/// wrapped credentials (see [`SharedQuota::gate`]).
+/// Makes every request of an HTTP client wait for a [`SharedQuota`] (see
+/// [`SharedQuota::gate`]).
+///
+/// A response saying the vendor's window is spent (`remaining: 0`, e.g. after another
+/// integration used the account) pauses this gate's requests until the reported reset.
 pub struct QuotaGate {
     quota: SharedQuota,
     account: String,
     limit: RateLimit,
-    inner: Arc<dyn Authenticator>,
+    paused_until: Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for QuotaGate {
@@ -175,14 +177,26 @@ impl std::fmt::Debug for QuotaGate {
         f.debug_struct("QuotaGate")
             .field("account", &self.account)
             .field("limit", &self.limit)
-            .field("inner", &self.inner.scheme())
             .finish_non_exhaustive()
     }
 }
 
+impl QuotaGate {
+    fn paused_until(&self) -> Option<Instant> {
+        let until = *self
+            .paused_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        until.filter(|until| *until > Instant::now())
+    }
+}
+
 #[async_trait]
-impl Authenticator for QuotaGate {
-    async fn apply(&self, headers: &mut http::HeaderMap) -> cartograph_connector::Result<()> {
+impl RequestGate for QuotaGate {
+    async fn acquire(&self) -> cartograph_connector::Result<()> {
+        if let Some(until) = self.paused_until() {
+            tokio::time::sleep_until(until).await;
+        }
         self.quota
             .acquire(&self.account, &self.limit)
             .await
@@ -193,16 +207,25 @@ impl Authenticator for QuotaGate {
                     ErrorKind::Config
                 };
                 Error::new(kind, format!("shared quota of {}: {e}", self.account))
-            })?;
-        self.inner.apply(headers).await
+            })
     }
 
-    async fn refresh_after_unauthorized(&self) -> cartograph_connector::Result<bool> {
-        self.inner.refresh_after_unauthorized().await
-    }
-
-    fn scheme(&self) -> &'static str {
-        self.inner.scheme()
+    fn observe(&self, signal: RateLimitSignal) {
+        if signal.remaining != Some(0) {
+            return;
+        }
+        let wait = signal
+            .reset_after
+            .or(signal.window)
+            .unwrap_or(self.limit.per);
+        let until = Instant::now() + wait;
+        let mut paused = self
+            .paused_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if paused.is_none_or(|current| current < until) {
+            *paused = Some(until);
+        }
     }
 }
 

@@ -12,20 +12,7 @@ use cartograph_http::{
     RetryPolicy,
 };
 use cartograph_store_postgres::PgStore;
-
-/// Largest number of instants inside any half-open window `[t, t + width)`.
-fn busiest_window(instants: &mut [Instant], width: Duration) -> usize {
-    instants.sort();
-    (0..instants.len())
-        .map(|i| {
-            instants[i..]
-                .iter()
-                .take_while(|t| **t - instants[i] < width)
-                .count()
-        })
-        .max()
-        .unwrap_or(0)
-}
+use common::busiest_window;
 
 async fn machines(url: &str, schema: &str, n: usize) -> Vec<PgStore> {
     let mut out = Vec::new();
@@ -135,9 +122,10 @@ async fn a_vendor_never_answers_429_when_its_quota_is_shared_through_the_databas
     let shared: Vec<HttpClient> = stores
         .iter()
         .map(|store| {
-            let gate = store.quota().gate("vendor:acct-9", limit, Arc::new(NoAuth));
-            let config =
-                HttpConfig::new(base.clone(), Arc::new(gate)).with_retry(RetryPolicy::none());
+            let gate = store.quota().gate("vendor:acct-9", limit);
+            let config = HttpConfig::new(base.clone(), Arc::new(NoAuth))
+                .with_request_gate(Arc::new(gate))
+                .with_retry(RetryPolicy::none());
             HttpClient::new(config, Arc::new(DefaultPolicy::new("vendor"))).unwrap()
         })
         .collect();
