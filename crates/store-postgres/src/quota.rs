@@ -4,7 +4,7 @@
 //! An in-process [`RateLimiter`](cartograph_http::RateLimiter) per worker lets N workers
 //! send N times the vendor's quota. Here the budget is one row per account holding the
 //! GCRA's *theoretical arrival time* (TAT) on the database's clock: each request reserves its
-//! slot with one atomic `UPDATE` (`tat = max(tat, now) + T`) and is told how long to wait
+//! slot with one atomic upsert (`tat = max(tat, now) + T`) and is told how long to wait
 //! before starting. With `T = (per + margin) / (requests - burst)` and a tolerance of
 //! `(burst - 1) * T`, any window of length `per` holds at most `requests` starts, whichever
 //! worker sends them and however many there are. One clock (the server's) means machines'
@@ -15,8 +15,7 @@
 //! vendor connector: it is a [`RequestGate`], which the client awaits before every attempt
 //! (retries included); each connector takes one with `with_request_gate`.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -36,7 +35,6 @@ pub const DEFAULT_MARGIN: Duration = Duration::from_millis(25);
 pub struct SharedQuota {
     pool: Pool,
     margin: Duration,
-    known: Arc<Mutex<HashSet<String>>>,
 }
 
 impl std::fmt::Debug for SharedQuota {
@@ -68,7 +66,6 @@ impl SharedQuota {
         Self {
             pool,
             margin: DEFAULT_MARGIN,
-            known: Arc::new(Mutex::new(HashSet::new())),
         }
     }
 
@@ -90,34 +87,15 @@ impl SharedQuota {
     pub async fn reserve(&self, account: &str, limit: &RateLimit) -> StoreResult<Duration> {
         let (interval, tolerance) = gcra(limit, self.margin)?;
         let client = self.pool.get().await.map_err(|e| error::pool(&e))?;
-        let fresh = !self
-            .known
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .contains(account);
-        if fresh {
-            let stmt = client
-                .prepare_cached(
-                    "INSERT INTO quota_budgets (account, tat_us) VALUES ($1, 0)
-                     ON CONFLICT (account) DO NOTHING",
-                )
-                .await
-                .map_err(|e| error::pg(&e))?;
-            client
-                .execute(&stmt, &[&account])
-                .await
-                .map_err(|e| error::pg(&e))?;
-            self.known
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(account.to_owned());
-        }
-        // The row lock orders concurrent reservations; the clock is read after it is held.
+        // One statement: the first reservation of an account creates its row (also after a
+        // server crash emptied the unlogged table). The row lock orders concurrent
+        // reservations; the clock is read after it is held.
         let stmt = client
             .prepare_cached(
-                "UPDATE quota_budgets
-                 SET tat_us = GREATEST(tat_us, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint) + $2
-                 WHERE account = $1
+                "INSERT INTO quota_budgets AS b (account, tat_us)
+                 VALUES ($1, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint + $2)
+                 ON CONFLICT (account) DO UPDATE
+                 SET tat_us = GREATEST(b.tat_us, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint) + $2
                  RETURNING tat_us, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint",
             )
             .await
@@ -232,6 +210,55 @@ impl RequestGate for QuotaGate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A quota whose pool never connects (nothing here reaches the database).
+    fn unconnected() -> SharedQuota {
+        let mut driver = tokio_postgres::Config::new();
+        driver.host("/nonexistent").port(1);
+        let manager = deadpool_postgres::Manager::new(driver, tokio_postgres::NoTls);
+        let pool = Pool::builder(manager)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .expect("pool");
+        SharedQuota::new(pool)
+    }
+
+    #[tokio::test]
+    async fn a_spent_window_pauses_the_gate_until_the_reported_reset() {
+        let gate = unconnected().gate("crm:1", RateLimit::new(10, Duration::from_secs(1)));
+        assert!(gate.paused_until().is_none());
+        gate.observe(RateLimitSignal {
+            remaining: Some(3),
+            ..RateLimitSignal::default()
+        });
+        assert!(gate.paused_until().is_none(), "requests left: no pause");
+        let before = Instant::now();
+        gate.observe(RateLimitSignal {
+            remaining: Some(0),
+            reset_after: Some(Duration::from_secs(4)),
+            ..RateLimitSignal::default()
+        });
+        let until = gate.paused_until().expect("paused");
+        assert!(until >= before + Duration::from_secs(4));
+        assert!(until <= Instant::now() + Duration::from_secs(4));
+        // A shorter reset reported later does not cut the pause short.
+        gate.observe(RateLimitSignal {
+            remaining: Some(0),
+            reset_after: Some(Duration::from_millis(10)),
+            ..RateLimitSignal::default()
+        });
+        assert_eq!(gate.paused_until(), Some(until));
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_budget_is_a_retryable_error_naming_the_account() {
+        let quota = unconnected();
+        let gate = quota.gate("crm:portal-7", RateLimit::new(10, Duration::from_secs(1)));
+        let err = gate.acquire().await.expect_err("no database");
+        assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+        assert!(err.is_retryable());
+        assert!(err.to_string().contains("crm:portal-7"), "{err}");
+    }
 
     #[test]
     fn gcra_parameters_keep_every_window_within_the_quota() {
