@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use cartograph_connector::{Error, ErrorKind, Result, TransportStats};
 use cartograph_http::http::{HeaderName, HeaderValue};
-use cartograph_http::{HttpClient, OAuth2, RateLimiter, Request};
+use cartograph_http::{HttpClient, OAuth2, RateLimiter, Request, RequestGate};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
@@ -62,11 +62,11 @@ pub struct SalesforceClient {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Inner {
     config: SalesforceConfig,
     oauth: Arc<OAuth2>,
-    limiter: Arc<RateLimiter>,
+    gate: Arc<dyn RequestGate>,
     http: OnceCell<HttpClient>,
     call_options: HeaderValue,
 }
@@ -105,7 +105,7 @@ impl SalesforceClient {
     pub fn new(config: &SalesforceConfig) -> Result<Self> {
         config.validate()?;
         let oauth = Arc::new(OAuth2::new(config.oauth()?)?);
-        let limiter = RateLimiter::shared(config.rate_limit())?;
+        let gate = RateLimiter::shared(config.rate_limit())?;
         let call_options = HeaderValue::from_str(&format!("client={}", config.call_client))
             .map_err(|_| {
                 Error::new(ErrorKind::Config, "call_client is not a header value")
@@ -116,11 +116,24 @@ impl SalesforceClient {
             inner: Arc::new(Inner {
                 config: config.clone(),
                 oauth,
-                limiter,
+                gate,
                 http: OnceCell::new(),
                 call_options,
             }),
         })
+    }
+
+    /// Runs every request through `gate` (e.g. a budget shared by all workers of the
+    /// org, on every machine) instead of this client's own in-process rate limiter. Call
+    /// it before the first request: the HTTP client is made (once) by the first call.
+    #[must_use]
+    pub fn with_request_gate(self, gate: Arc<dyn RequestGate>) -> Self {
+        let mut inner = (*self.inner).clone();
+        inner.gate = gate;
+        inner.http = OnceCell::new();
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 
     /// Transport counters (zero before the first call).
@@ -158,11 +171,10 @@ impl SalesforceClient {
                         })?,
                 };
                 let auth: Arc<dyn cartograph_http::Authenticator> = self.inner.oauth.clone();
-                let http_config = config.settings.http_config(
-                    config.rest_root(&instance)?,
-                    auth,
-                    Some(Arc::clone(&self.inner.limiter)),
-                );
+                let http_config = config
+                    .settings
+                    .http_config(config.rest_root(&instance)?, auth, None)
+                    .with_request_gate(Arc::clone(&self.inner.gate));
                 HttpClient::new(http_config, Arc::new(SalesforcePolicy))
             })
             .await
