@@ -5,7 +5,9 @@
 //! notifications are hydrated later by a worker, so the vendor gets its answer as soon as the
 //! notification is committed.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use cartograph_connector::{CommerceSource, CrmSource, Error, ErrorKind, WebhookRequest};
 use cartograph_model::Timestamp;
@@ -13,7 +15,7 @@ use serde::Serialize;
 
 use crate::health::Health;
 use crate::queue_item::WorkItem;
-use crate::store::{EnqueueOutcome, NewDeadLetter, NewQueuedEvent, Store};
+use crate::store::{EnqueueOutcome, NewDeadLetter, NewQueuedEvent, Store, StoreResult};
 
 /// What intake did with one webhook request, and the HTTP status to answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -217,7 +219,7 @@ impl Intake {
                 not_before: now,
             });
         }
-        match self.store.enqueue(&events).await {
+        match with_store_retries(|| self.store.enqueue(&events)).await {
             Ok(outcomes) => {
                 let queued = outcomes
                     .iter()
@@ -276,7 +278,7 @@ impl Intake {
                     source: source.to_owned(),
                     at: request.received_at,
                 };
-                match self.store.add_dead_letter(&letter).await {
+                match with_store_retries(|| self.store.add_dead_letter(&letter)).await {
                     Ok(_) => IntakeResponse {
                         status: 200,
                         queued: 0,
@@ -295,14 +297,63 @@ impl Intake {
     }
 }
 
-/// The raw request as JSON text for a dead letter: method, URL, header names (values can hold
-/// shared secrets) and the body as text, cut at [`DEAD_LETTER_BODY_CAP`] bytes.
+/// Attempts of a store write at intake (the first and two retries) while the store answers
+/// a retryable error (busy, locked, disk full). The waits are short (5 ms, then 25 ms): the
+/// vendor is waiting for its answer, and a 503 makes it redeliver anyway.
+const STORE_ATTEMPTS: u32 = 3;
+
+/// Runs `write` until it succeeds, fails for good, or [`STORE_ATTEMPTS`] are spent. A retry
+/// after a commit whose answer was lost is harmless: the keys are deduplicated.
+async fn with_store_retries<T, F, Fut>(mut write: F) -> StoreResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = StoreResult<T>>,
+{
+    let mut attempt = 1;
+    loop {
+        match write().await {
+            Err(e) if e.is_retryable() && attempt < STORE_ATTEMPTS => {
+                tracing::warn!(error = %e, attempt, "webhook intake: store busy, retrying");
+                tokio::time::sleep(Duration::from_millis(5 * 5_u64.pow(attempt - 1))).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The URL as a dead letter keeps it: no query, and the path's last segment hidden when the
+/// path has three or more. Vendors that sign nothing carry their shared secret there
+/// (ActiveCampaign's `/webhooks/crm/<secret>`, `?token=` schemes), and a dead letter must
+/// not hold a secret.
+fn stored_url(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return "<unparsable url>".to_owned();
+    };
+    parsed.set_query(None);
+    parsed.set_fragment(None);
+    let _ = parsed.set_password(None);
+    let _ = parsed.set_username("");
+    let segments: Vec<String> = parsed
+        .path_segments()
+        .map(|s| s.filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default();
+    if segments.len() >= 3 {
+        let kept = segments[..segments.len() - 1].join("/");
+        parsed.set_path(&format!("{kept}/***"));
+    }
+    parsed.to_string()
+}
+
+/// The raw request as JSON text for a dead letter: method, URL (see [`stored_url`]), header
+/// names (values can hold shared secrets) and the body as text, cut at
+/// [`DEAD_LETTER_BODY_CAP`] bytes.
 fn raw_payload(request: &WebhookRequest) -> String {
     let cut = request.body.len() > DEAD_LETTER_BODY_CAP;
     let body = &request.body[..request.body.len().min(DEAD_LETTER_BODY_CAP)];
     serde_json::json!({
         "method": request.method,
-        "url": request.url,
+        "url": stored_url(&request.url),
         "header_names": request.headers.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
         "body": String::from_utf8_lossy(body),
         "body_bytes": request.body.len(),
@@ -317,4 +368,22 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
         (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stored_url;
+
+    #[test]
+    fn a_stored_url_keeps_no_query_credentials_or_trailing_secret_segment() {
+        assert_eq!(
+            stored_url("https://user:pw@app.example/webhooks/crm/hook-s3cret?token=t0k#f"),
+            "https://app.example/webhooks/crm/***"
+        );
+        assert_eq!(
+            stored_url("https://app.example/webhooks/commerce?x=1"),
+            "https://app.example/webhooks/commerce"
+        );
+        assert_eq!(stored_url("not a url"), "<unparsable url>");
+    }
 }
