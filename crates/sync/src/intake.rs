@@ -169,16 +169,25 @@ impl Intake {
                     .into_iter()
                     .filter(|e| !e.is_own_write)
                     .map(|e| {
+                        // Without a vendor event id, the key is the time, the record and
+                        // a digest of what changed: a redelivery has all three, while two
+                        // different changes of one contact in the same second (vendors
+                        // that stamp whole seconds) must not collapse into one.
                         let key = match &e.id {
                             Some(id) => format!("{}:{id}", source.name()),
                             None => format!(
-                                "{}:{}:{}",
+                                "{}:{}:{}:{:016x}",
                                 source.name(),
                                 e.occurred_at.unix_millis(),
                                 WorkItem::CrmEvent {
                                     event: Box::new(e.clone())
                                 }
-                                .record()
+                                .record(),
+                                fnv1a(
+                                    serde_json::to_string(&e.kind)
+                                        .unwrap_or_default()
+                                        .as_bytes()
+                                )
                             ),
                         };
                         (key, WorkItem::CrmEvent { event: Box::new(e) })
