@@ -354,9 +354,67 @@ fn stored_url(url: &str) -> String {
     parsed.to_string()
 }
 
+/// Hides payment card numbers in `text`: runs of 13 to 19 digits (spaces or dashes between
+/// them allowed) that start with 2 to 6, as card numbers do, and pass the Luhn check become
+/// `[card number]`. A vendor may put payment data in a payload it should not, and a dead
+/// letter must not keep it. Millisecond timestamps (they start with 1) and most ids stay.
+fn redact_card_numbers(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts_run = bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_digit());
+        if starts_run && let Some(end) = card_number_at(bytes, i) {
+            out.push_str("[card number]");
+            i = end;
+            continue;
+        }
+        let next = text[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&text[i..i + next]);
+        i += next;
+    }
+    out
+}
+
+/// The end of a card number starting at `start`, if one does.
+fn card_number_at(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut digits = Vec::with_capacity(19);
+    let mut end = start;
+    let mut i = start;
+    while i < bytes.len() && digits.len() < 20 {
+        match bytes[i] {
+            b @ b'0'..=b'9' => {
+                digits.push(b - b'0');
+                i += 1;
+                end = i;
+            }
+            b' ' | b'-' if i + 1 < bytes.len() && bytes[i + 1].is_ascii_digit() => i += 1,
+            _ => break,
+        }
+    }
+    let followed_by_digit = bytes.get(end).is_some_and(u8::is_ascii_digit);
+    if !(13..=19).contains(&digits.len()) || followed_by_digit || !(2..=6).contains(&digits[0]) {
+        return None;
+    }
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(n, d)| {
+            let d = u32::from(*d);
+            if n % 2 == 1 {
+                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
+            } else {
+                d
+            }
+        })
+        .sum();
+    (sum % 10 == 0).then_some(end)
+}
+
 /// The raw request as JSON text for a dead letter: method, URL (see [`stored_url`]), header
 /// names (values can hold shared secrets) and the body as text, cut at
-/// [`DEAD_LETTER_BODY_CAP`] bytes.
+/// [`DEAD_LETTER_BODY_CAP`] bytes, with card numbers hidden ([`redact_card_numbers`]).
 fn raw_payload(request: &WebhookRequest) -> String {
     let cut = request.body.len() > DEAD_LETTER_BODY_CAP;
     let body = &request.body[..request.body.len().min(DEAD_LETTER_BODY_CAP)];
@@ -364,7 +422,7 @@ fn raw_payload(request: &WebhookRequest) -> String {
         "method": request.method,
         "url": stored_url(&request.url),
         "header_names": request.headers.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
-        "body": String::from_utf8_lossy(body),
+        "body": redact_card_numbers(&String::from_utf8_lossy(body)),
         "body_bytes": request.body.len(),
         "body_truncated": cut,
         "received_at": request.received_at,
@@ -381,7 +439,27 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::stored_url;
+    use super::{redact_card_numbers, stored_url};
+
+    #[test]
+    fn card_numbers_are_hidden_and_timestamps_and_ids_kept() {
+        assert_eq!(
+            redact_card_numbers(r#"{"pan":"4111111111111111","id":70001,"at":1700000000000}"#),
+            r#"{"pan":"[card number]","id":70001,"at":1700000000000}"#
+        );
+        assert_eq!(
+            redact_card_numbers("card 5555 5555 5555 4444 or 3782-822463-10005, cvv é"),
+            "card [card number] or [card number], cvv é"
+        );
+        // Not Luhn-valid, or too long, or not a card's first digit: kept.
+        for kept in [
+            "4111111111111112",
+            "41111111111111110000",
+            "9111111111111111",
+        ] {
+            assert_eq!(redact_card_numbers(kept), kept);
+        }
+    }
 
     #[test]
     fn a_stored_url_keeps_no_query_credentials_or_trailing_secret_segment() {
