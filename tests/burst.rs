@@ -18,24 +18,19 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cartograph_bigcommerce::config::DEFAULT_SECRET_HEADER;
 use cartograph_bigcommerce::sim::Simulator;
-use cartograph_bigcommerce::{BigCommerce, BigCommerceConfig};
-use cartograph_connector::{CommerceSource, CrmSink};
 use cartograph_core::metrics::{MetricsConfig, MetricsEngine};
-use cartograph_http::{RateLimit, RetryPolicy, Secret};
 use cartograph_hubspot::sim::{Fault, HubSpotSim, SimConfig as HsSimConfig};
-use cartograph_hubspot::{HubSpot, HubSpotAuth, HubSpotConfig};
 use cartograph_model::{Decimal, Timestamp};
-use cartograph_store_sqlite::SqliteStore;
 use cartograph_sync::router::{IntakeServerConfig, intake_router, serve_intake};
-use cartograph_sync::{DeadLetterFilter, EngineConfig, Pipeline, Store, WorkerConfig};
+use cartograph_sync::{DeadLetterFilter, ListConfig, Pipeline, WorkerConfig};
 use cartograph_testkit::fixtures::Seed;
+use common::processes::{self, ProcessEnv, Tuning};
 use futures::StreamExt as _;
 
 /// Deliveries sent when `BURST_EVENTS` is not set.
@@ -46,20 +41,6 @@ const DUPLICATE_PERCENT: usize = 20;
 const ORDERS_PER_CUSTOMER: usize = 10;
 const HEADER_SECRET: &str = "burst-header-secret";
 
-struct Env {
-    bc: String,
-    hs: String,
-    db: String,
-}
-
-fn env() -> Option<Env> {
-    Some(Env {
-        bc: std::env::var("BURST_BC").ok()?,
-        hs: std::env::var("BURST_HS").ok()?,
-        db: std::env::var("BURST_DB").ok()?,
-    })
-}
-
 fn events_wanted() -> usize {
     std::env::var("BURST_EVENTS")
         .ok()
@@ -69,134 +50,31 @@ fn events_wanted() -> usize {
 
 /// The pipeline the intake (parent) and the worker processes (children) build over the
 /// same store file and simulators.
-async fn pipeline(env: &Env) -> Pipeline {
-    let bc = BigCommerce::new(
-        BigCommerceConfig::builder("simstore", "sim-token")
-            .base_url(env.bc.clone())
-            .retry(
-                RetryPolicy::default()
-                    .with_delays(Duration::from_millis(1), Duration::from_millis(20)),
-            )
-            .rate_limit(RateLimit::new(100_000, Duration::from_secs(1)))
-            .webhook_header_secret(HEADER_SECRET)
-            .build()
-            .unwrap(),
-    )
-    .unwrap();
-    // No client-side limiter worth the name: the simulator's quota answers the 429s.
-    let hs = HubSpot::new(
-        HubSpotConfig::builder(HubSpotAuth::PrivateApp {
-            token: Secret::new("sim-private-app-token"),
-        })
-        .base_url(&env.hs)
-        .unwrap()
-        .client_secret(Secret::new("sim-client-secret"))
-        .app_id("54321")
-        .retry(
-            RetryPolicy::default()
-                .with_max_attempts(4)
-                .with_delays(Duration::from_millis(5), Duration::from_millis(200))
-                .with_overload_delay(Duration::from_millis(50)),
-        )
-        .limits(cartograph_hubspot::config::PortalLimits {
-            burst: 100_000,
-            burst_window: Duration::from_secs(1),
-            daily: 0,
-        })
-        .build()
-        .unwrap(),
-    )
-    .unwrap();
-    // The CRM faults hit this call too: a process retries it until it gets through.
-    let mut tries = 0;
-    while let Err(error) = hs.ensure_properties(&hs.required_properties()).await {
-        tries += 1;
-        assert!(error.is_retryable() && tries < 100, "{error}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&env.db).unwrap());
-    Pipeline::builder()
-        .source(Arc::new(bc) as Arc<dyn CommerceSource>)
-        .sink(Arc::new(hs) as Arc<dyn CrmSink>)
-        .store(store)
-        .engine(EngineConfig {
-            // A killed process holds its people this long; the next one waits it out.
-            subject_lock_for: Duration::from_secs(2),
-            ..EngineConfig::for_profile(&cartograph_hubspot::profile(), common::rates()).unwrap()
-        })
-        .worker_config(WorkerConfig {
+async fn pipeline(env: &ProcessEnv) -> Pipeline {
+    let tuning = Tuning {
+        header_secret: Some(HEADER_SECRET),
+        faulty_crm: true,
+        worker: WorkerConfig {
             batch_size: 20,
             lease_for: Duration::from_secs(1),
             retry_base: Duration::from_millis(10),
             ..WorkerConfig::default()
-        })
-        .build()
-        .await
-        .unwrap()
+        },
+        list: ListConfig::default(),
+    };
+    processes::pipeline(env, &tuning).await
 }
 
 /// Child entry point: two workers drain the queue until the parent kills the process.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "child process of the burst test"]
 async fn burst_child_workers() {
-    let Some(env) = env() else { return };
+    let Some(env) = ProcessEnv::from_env() else {
+        return;
+    };
     let p = pipeline(&env).await;
     let _pool = p.spawn_workers(2);
     std::future::pending::<()>().await;
-}
-
-/// A child process, killed when dropped (a failing parent leaves no orphan behind).
-struct Worker(Child);
-
-impl Worker {
-    fn spawn(env: &Env) -> Self {
-        Self(
-            Command::new(std::env::current_exe().unwrap())
-                .args([
-                    "--ignored",
-                    "--exact",
-                    "burst_child_workers",
-                    "--test-threads",
-                    "1",
-                ])
-                .env("BURST_BC", &env.bc)
-                .env("BURST_HS", &env.hs)
-                .env("BURST_DB", &env.db)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        )
-    }
-
-    /// SIGKILL once HubSpot holds `at_least` deals; returns the deals at the kill.
-    async fn kill_at(mut self, hs: &HubSpotSim, at_least: usize) -> usize {
-        let started = Instant::now();
-        loop {
-            let deals = hs.records("deals").len();
-            if deals >= at_least {
-                self.0.kill().unwrap();
-                self.0.wait().unwrap();
-                return deals;
-            }
-            assert!(
-                self.0.try_wait().unwrap().is_none(),
-                "the worker process exited before it was killed ({deals} deals)"
-            );
-            assert!(
-                started.elapsed() < Duration::from_secs(600),
-                "the worker process made no progress ({deals} deals)"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn webhook(order_id: &str) -> String {
@@ -271,7 +149,7 @@ async fn a_burst_with_crm_faults_and_two_kills_loses_nothing_and_keeps_metrics_e
     .unwrap();
 
     let dir = tempfile::tempdir().unwrap();
-    let env = Env {
+    let env = ProcessEnv {
         bc: bc.base_url(),
         hs: hs.base_url().to_owned(),
         db: dir.path().join("burst.sqlite").display().to_string(),
@@ -300,7 +178,7 @@ async fn a_burst_with_crm_faults_and_two_kills_loses_nothing_and_keeps_metrics_e
     });
 
     let started = Instant::now();
-    let first = Worker::spawn(&env);
+    let first = env.spawn("burst_child_workers");
     let sender = tokio::spawn({
         let deliveries = burst(&order_ids, total);
         async move {
@@ -315,10 +193,10 @@ async fn a_burst_with_crm_faults_and_two_kills_loses_nothing_and_keeps_metrics_e
                 .await
         }
     });
-    let first_kill = first.kill_at(&hs, distinct / 4).await;
+    let first_kill = first.kill_when(&hs, distinct / 4).await;
     hs.fail_next(20, Fault::TenSecondly);
-    let second = Worker::spawn(&env);
-    let second_kill = second.kill_at(&hs, distinct * 3 / 5).await;
+    let second = env.spawn("burst_child_workers");
+    let second_kill = second.kill_when(&hs, distinct * 3 / 5).await;
     hs.fail_next(20, Fault::TenSecondly);
     assert!(second_kill < distinct, "killed after the drain was done");
     let answers = sender.await.unwrap();
