@@ -145,3 +145,4 @@ pub fn contact_writes(world: &World) -> usize {
         })
         .count()
 }
+pub mod processes;

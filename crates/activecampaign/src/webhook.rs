@@ -16,13 +16,26 @@ use crate::error::CONNECTOR;
 use crate::map::parse_time;
 
 /// Checks the shared secret of a delivery (header, or last URL path segment). Without a
-/// configured secret every delivery is accepted.
+/// configured secret nothing is accepted: an unauthenticated delivery must never be stored
+/// and acknowledged, so intake answers 500 and ActiveCampaign keeps retrying until the host
+/// configures one.
 ///
 /// # Errors
-/// [`ErrorKind::Signature`] when the secret is missing or wrong.
+/// [`ErrorKind::Config`] when no secret is configured; [`ErrorKind::Signature`] when the
+/// delivery's secret is missing or wrong.
 pub fn verify(config: &ActiveCampaignConfig, request: &WebhookRequest) -> Result<()> {
-    let Some(secret) = &config.webhook_secret else {
-        return Ok(());
+    let Some(secret) = config
+        .webhook_secret
+        .as_ref()
+        .filter(|s| !s.expose().is_empty())
+    else {
+        return Err(Error::new(
+            ErrorKind::Config,
+            "webhook_secret is needed to accept webhooks (ActiveCampaign signs nothing)",
+        )
+        .with_connector(CONNECTOR)
+        .with_operation("parse_webhook")
+        .with_field("webhook_secret"));
     };
     let given = match &config.webhook_secret_header {
         Some(header) => request.header(header).map(str::to_owned),
@@ -191,6 +204,29 @@ mod tests {
         );
         verify(&config(Some("x-hook-secret")), &hdr).expect("header secret");
         assert!(verify(&config(Some("x-hook-secret")), &ok).is_err());
+    }
+
+    #[test]
+    fn without_a_configured_secret_every_delivery_is_refused_as_a_config_error() {
+        let bare = ActiveCampaignConfig::builder(Secret::new("k"))
+            .account("a")
+            .build()
+            .expect("config");
+        let blank = ActiveCampaignConfig::builder(Secret::new("k"))
+            .account("a")
+            .webhook_secret(Secret::new(""), None)
+            .build()
+            .expect("config");
+        let request = WebhookRequest::post(
+            "https://h/hooks/ac/anything",
+            vec![],
+            b"type=update".to_vec(),
+        );
+        for config in [bare, blank] {
+            let err = verify(&config, &request).expect_err("refused");
+            assert_eq!(err.kind(), ErrorKind::Config);
+            assert_eq!(err.field(), Some("webhook_secret"));
+        }
     }
 
     #[test]
