@@ -70,6 +70,20 @@ pub enum SalesforceAuth {
         /// The refresh token.
         refresh_token: Secret,
     },
+    /// JWT bearer flow (server to server): an assertion signed with the host's RSA private
+    /// key, whose certificate is uploaded to the connected app; no secret travels.
+    JwtBearer {
+        /// The connected app's consumer key (`iss`).
+        client_id: String,
+        /// The integration user's username (`sub`), pre-authorised for the app.
+        username: String,
+        /// The RSA private key, PEM (`BEGIN PRIVATE KEY` or `BEGIN RSA PRIVATE KEY`).
+        private_key: Secret,
+        /// `aud`; default `https://login.salesforce.com` (production) or
+        /// `https://test.salesforce.com` (sandbox), also with a My Domain login host.
+        #[serde(default)]
+        audience: Option<String>,
+    },
     /// Client-credentials flow (a connected app with a run-as user; My Domain login host).
     ClientCredentials {
         /// The connected app's consumer key.
@@ -82,9 +96,9 @@ pub enum SalesforceAuth {
 impl SalesforceAuth {
     fn client_id(&self) -> &str {
         match self {
-            Self::RefreshToken { client_id, .. } | Self::ClientCredentials { client_id, .. } => {
-                client_id
-            }
+            Self::RefreshToken { client_id, .. }
+            | Self::ClientCredentials { client_id, .. }
+            | Self::JwtBearer { client_id, .. } => client_id,
         }
     }
 
@@ -101,6 +115,7 @@ impl SalesforceAuth {
             Self::ClientCredentials { client_secret, .. } => {
                 vec![("auth.client_secret", client_secret)]
             }
+            Self::JwtBearer { private_key, .. } => vec![("auth.private_key", private_key)],
         }
     }
 }
@@ -265,6 +280,16 @@ impl SalesforceConfig {
         Ok(format!("{login}/services/oauth2/token"))
     }
 
+    /// The standard JWT `aud` of the environment (the login host Salesforce names, also
+    /// when the token call goes to a My Domain).
+    pub fn jwt_audience(&self) -> String {
+        match self.environment {
+            Environment::Production => PRODUCTION_LOGIN_URL,
+            Environment::Sandbox => SANDBOX_LOGIN_URL,
+        }
+        .to_owned()
+    }
+
     /// The instance URL override: `instance_url`, else `settings.base_url`.
     pub fn instance_override(&self) -> Option<String> {
         self.instance_url
@@ -322,6 +347,11 @@ impl SalesforceConfig {
         if let Some(instance) = self.instance_override() {
             self.rest_root(&instance)?;
         }
+        if let SalesforceAuth::JwtBearer { username, .. } = &self.auth
+            && username.trim().is_empty()
+        {
+            return Err(config_error("auth.username", "the username is empty"));
+        }
         if self.auth.client_id().trim().is_empty() {
             return Err(config_error("auth.client_id", "the client id is empty"));
         }
@@ -329,6 +359,9 @@ impl SalesforceConfig {
             if secret.is_empty() {
                 return Err(config_error(field, "must not be empty"));
             }
+        }
+        if let SalesforceAuth::JwtBearer { private_key, .. } = &self.auth {
+            crate::jwt::JwtSigner::new(private_key, "", "", "")?;
         }
         for (field, value) in [
             ("external_id_field", &self.external_id_field),
@@ -376,6 +409,21 @@ impl SalesforceConfig {
                 client_secret.clone(),
             )?
             .with_client_auth(cartograph_http::ClientAuth::Form),
+            SalesforceAuth::JwtBearer {
+                client_id,
+                username,
+                private_key,
+                audience,
+            } => cartograph_http::OAuth2Config::jwt_bearer(
+                &token_url,
+                client_id.clone(),
+                std::sync::Arc::new(crate::jwt::JwtSigner::new(
+                    private_key,
+                    client_id.clone(),
+                    username.clone(),
+                    audience.clone().unwrap_or_else(|| self.jwt_audience()),
+                )?),
+            )?,
         };
         Ok(config.with_timeout(self.settings.timeout))
     }
@@ -388,6 +436,13 @@ pub struct SalesforceConfigBuilder {
 }
 
 impl SalesforceConfigBuilder {
+    /// Replaces the OAuth 2.0 credentials.
+    #[must_use]
+    pub fn auth(mut self, auth: SalesforceAuth) -> Self {
+        self.config.auth = auth;
+        self
+    }
+
     /// Sets the login host (production, sandbox or My Domain).
     #[must_use]
     pub fn login_url(mut self, url: impl Into<String>) -> Self {

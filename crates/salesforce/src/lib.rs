@@ -4,6 +4,7 @@ pub mod client;
 pub mod config;
 pub mod connector;
 pub mod error;
+pub mod jwt;
 pub mod map;
 pub mod profile;
 #[cfg(feature = "sim")]

@@ -21,8 +21,11 @@
 //! # let _ = sf; Ok(()) }
 //! ```
 
+mod auth;
 mod soql;
 mod state;
+
+pub use auth::generate_rsa_key_pair;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -66,6 +69,13 @@ pub struct SimConfig {
     pub preinstall_external_ids: bool,
     /// Random faults.
     pub faults: FaultRates,
+    /// Public key (PEM SubjectPublicKeyInfo) of the connected app's certificate: JWT bearer
+    /// assertions must verify with it; `None` = the JWT flow is refused.
+    pub jwt_public_key: Option<String>,
+    /// The pre-authorised user JWT assertions must name in `sub`.
+    pub jwt_username: String,
+    /// The `aud` JWT assertions must carry (a sandbox org: `https://test.salesforce.com`).
+    pub jwt_audience: String,
 }
 
 impl Default for SimConfig {
@@ -80,6 +90,9 @@ impl Default for SimConfig {
             duplicate_rule: false,
             preinstall_external_ids: true,
             faults: FaultRates::default(),
+            jwt_public_key: None,
+            jwt_username: "integration@sim.example".into(),
+            jwt_audience: crate::config::SANDBOX_LOGIN_URL.into(),
         }
     }
 }
@@ -275,9 +288,24 @@ fn with_retry_after(mut response: Response, real: Duration) -> Response {
 fn token(shared: &Shared, body: &Bytes) -> Response {
     shared.token_calls.fetch_add(1, Ordering::Relaxed);
     let form: BTreeMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
+    let jwt =
+        form.get("grant_type").map(String::as_str) == Some(cartograph_http::JWT_BEARER_GRANT_TYPE);
+    if jwt
+        && let Err((error, description)) = auth::check_assertion(
+            &shared.config,
+            &form,
+            cartograph_model::Timestamp::now().unix_seconds(),
+        )
+    {
+        return reply(
+            400,
+            &json!({"error": error, "error_description": description}),
+            None,
+        );
+    }
     let id_ok = form.get("client_id") == Some(&shared.config.client_id)
         && form.get("client_secret") == Some(&shared.config.client_secret);
-    if !id_ok {
+    if !jwt && !id_ok {
         return reply(
             400,
             &json!({"error": "invalid_client", "error_description": "invalid client credentials"}),

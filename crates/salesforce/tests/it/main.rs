@@ -8,6 +8,7 @@
     unreachable_pub
 )]
 
+mod auth;
 mod conformance;
 mod mapping;
 mod sim;
