@@ -157,6 +157,15 @@ pub struct SalesforceConfig {
     /// `Status` of new CampaignMembers.
     #[serde(default = "default_member_status")]
     pub campaign_member_status: String,
+    /// Shared secret of the CDC relay: change events posted to the webhook endpoint must
+    /// carry it in `X-Cartograph-Cdc-Secret` (Salesforce signs nothing; the relay is the
+    /// Pub/Sub API subscriber that forwards them). `None` = change events are refused.
+    #[serde(default)]
+    pub cdc_relay_secret: Option<Secret>,
+    /// Extra fields `list_contacts` and gap re-reads select (e.g. a segment field such as
+    /// `Ecom_Segment__c`), beyond Id, names, Email, Phone and the External ID.
+    #[serde(default)]
+    pub source_fields: Vec<String>,
 }
 
 fn default_version() -> String {
@@ -229,6 +238,8 @@ impl SalesforceConfig {
                 person_object: PersonObject::Contact,
                 call_client: default_client(),
                 campaign_member_status: default_member_status(),
+                cdc_relay_secret: None,
+                source_fields: Vec::new(),
             },
         }
     }
@@ -360,6 +371,15 @@ impl SalesforceConfig {
                 return Err(config_error(field, "must not be empty"));
             }
         }
+        if self.cdc_relay_secret.as_ref().is_some_and(Secret::is_empty) {
+            return Err(config_error("cdc_relay_secret", "must not be empty"));
+        }
+        if let Some(bad) = self.source_fields.iter().find(|f| !is_field_name(f)) {
+            return Err(config_error(
+                "source_fields",
+                format!("{bad:?} is not a field API name"),
+            ));
+        }
         if let SalesforceAuth::JwtBearer { private_key, .. } = &self.auth {
             crate::jwt::JwtSigner::new(private_key, "", "", "")?;
         }
@@ -436,6 +456,20 @@ pub struct SalesforceConfigBuilder {
 }
 
 impl SalesforceConfigBuilder {
+    /// Sets the CDC relay's shared secret (change events without it are refused).
+    #[must_use]
+    pub fn cdc_relay_secret(mut self, secret: Secret) -> Self {
+        self.config.cdc_relay_secret = Some(secret);
+        self
+    }
+
+    /// Sets the extra fields read back by `list_contacts` and gap re-reads.
+    #[must_use]
+    pub fn source_fields(mut self, fields: Vec<String>) -> Self {
+        self.config.source_fields = fields;
+        self
+    }
+
     /// Replaces the OAuth 2.0 credentials.
     #[must_use]
     pub fn auth(mut self, auth: SalesforceAuth) -> Self {

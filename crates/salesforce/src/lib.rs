@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod cdc;
 pub mod client;
 pub mod config;
 pub mod connector;
@@ -9,6 +10,7 @@ pub mod map;
 pub mod profile;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod source;
 
 pub use client::SalesforceClient;
 pub use config::{

@@ -22,10 +22,12 @@
 //! ```
 
 mod auth;
+mod cdc;
 mod soql;
 mod state;
 
 pub use auth::generate_rsa_key_pair;
+pub use cdc::{INTEGRATION_USER_ID, UI_USER_ID};
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -76,6 +78,8 @@ pub struct SimConfig {
     pub jwt_username: String,
     /// The `aud` JWT assertions must carry (a sandbox org: `https://test.salesforce.com`).
     pub jwt_audience: String,
+    /// The CDC relay's shared secret, sent with every change-event delivery.
+    pub cdc_relay_secret: String,
 }
 
 impl Default for SimConfig {
@@ -93,6 +97,7 @@ impl Default for SimConfig {
             jwt_public_key: None,
             jwt_username: "integration@sim.example".into(),
             jwt_audience: crate::config::SANDBOX_LOGIN_URL.into(),
+            cdc_relay_secret: "sim-cdc-relay-secret".into(),
         }
     }
 }
@@ -117,6 +122,8 @@ struct Shared {
     token_calls: AtomicU64,
     base_url: Mutex<String>,
     log: Mutex<Vec<(String, String, Value)>>,
+    cdc: Mutex<cdc::Channel>,
+    http: cartograph_http::reqwest::Client,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -168,7 +175,10 @@ impl SalesforceSim {
             token_calls: AtomicU64::new(0),
             base_url: Mutex::new(String::new()),
             log: Mutex::new(Vec::new()),
+            cdc: Mutex::new(cdc::Channel::default()),
+            http: cartograph_http::reqwest::Client::new(),
         });
+        cdc::install_fields(&mut shared.state());
         let router = Router::new()
             .fallback(handle)
             .with_state(Arc::clone(&shared));
@@ -192,6 +202,7 @@ impl SalesforceSim {
             },
         )
         .login_url(self.server.base_url())
+        .cdc_relay_secret(Secret::new(self.shared.config.cdc_relay_secret.clone()))
         .rate_limit(RateLimit::new(10_000, Duration::from_secs(1)))
         .retry(
             RetryPolicy::default()
@@ -242,13 +253,13 @@ impl SalesforceSim {
     /// every later write to it fails with `CANNOT_UPDATE_CONVERTED_LEAD`). The Contact's
     /// id; `None` for an unknown or already converted Lead.
     pub fn convert_lead(&self, lead_id: &str) -> Option<String> {
-        self.shared.state().convert_lead(lead_id)
+        self.as_user(|state| state.convert_lead(lead_id))
     }
 
     /// Creates a record as a person in the UI would (e.g. a Contact without the External
     /// ID); its id.
     pub fn create_as_user(&self, sobject: &str, fields: serde_json::Map<String, Value>) -> String {
-        self.shared.state().insert_as_user(sobject, fields)
+        self.as_user(|state| state.insert_as_user(sobject, fields))
     }
 
     /// Every write's `Sforce-Call-Options` client id, in order.
@@ -442,13 +453,28 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(',').find_map(|p| p.trim().strip_prefix("client=")))
         .map(str::to_owned);
-    let (status, value) = shared.state().handle(
-        method.as_str(),
-        &segments,
-        &query,
-        &json_body,
-        client.as_deref(),
-    );
+    let (status, value, events) = {
+        let mut state = shared.state();
+        let before = (method != Method::GET).then(|| cdc::snapshot(&state));
+        let (status, value) = state.handle(
+            method.as_str(),
+            &segments,
+            &query,
+            &json_body,
+            client.as_deref(),
+        );
+        let events = before.map_or_else(Vec::new, |before| {
+            let writer = cdc::Writer::Api(client.clone());
+            cdc::diff(
+                &mut state,
+                &before,
+                &writer,
+                &mut lock(&shared.cdc).next_replay,
+            )
+        });
+        (status, value, events)
+    };
+    cdc::publish(&shared, events).await;
     reply(status, &value, usage)
 }
 
@@ -469,11 +495,13 @@ impl CrmSimulator for SalesforceSim {
     }
 
     fn crm_source(&self) -> Result<Option<Arc<dyn CrmSource>>> {
-        Ok(None)
+        Ok(Some(Arc::new(Salesforce::new(
+            self.connector_config()?.build()?,
+        )?)))
     }
 
-    async fn deliver_webhooks_to(&self, _url: &str) -> Result<()> {
-        // CDC is not simulated.
+    async fn deliver_webhooks_to(&self, url: &str) -> Result<()> {
+        lock(&self.shared.cdc).target = Some(url.to_owned());
         Ok(())
     }
 

@@ -12,4 +12,5 @@ mod auth;
 mod conformance;
 mod mapping;
 mod sim;
+mod source;
 mod wire;
