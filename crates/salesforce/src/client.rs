@@ -132,6 +132,12 @@ impl SalesforceClient {
             .unwrap_or_default()
     }
 
+    /// Until when requests are held back (daily allocation pacing or spent, see
+    /// [`crate::limits`]); `None` when they may go now.
+    pub fn paused_until(&self) -> Option<tokio::time::Instant> {
+        self.inner.limiter.paused_until()
+    }
+
     /// The instance URL in use (after the first call).
     pub fn instance_url(&self) -> Option<String> {
         self.inner
@@ -163,7 +169,10 @@ impl SalesforceClient {
                     auth,
                     Some(Arc::clone(&self.inner.limiter)),
                 );
-                HttpClient::new(http_config, Arc::new(SalesforcePolicy))
+                HttpClient::new(
+                    http_config,
+                    Arc::new(SalesforcePolicy::new(config.slow_down_at_percent)),
+                )
             })
             .await
     }

@@ -166,6 +166,15 @@ pub struct SalesforceConfig {
     /// `Ecom_Segment__c`), beyond Id, names, Email, Phone and the External ID.
     #[serde(default)]
     pub source_fields: Vec<String>,
+    /// Share of the daily API allocation (percent, 1 to 100) from which requests are spaced
+    /// so the rest lasts the rolling 24 h (see [`crate::limits`]); 100 = only pause when
+    /// spent.
+    #[serde(default = "default_slow_down")]
+    pub slow_down_at_percent: u8,
+}
+
+const fn default_slow_down() -> u8 {
+    crate::limits::DEFAULT_SLOW_DOWN_AT_PERCENT
 }
 
 fn default_version() -> String {
@@ -240,6 +249,7 @@ impl SalesforceConfig {
                 campaign_member_status: default_member_status(),
                 cdc_relay_secret: None,
                 source_fields: Vec::new(),
+                slow_down_at_percent: default_slow_down(),
             },
         }
     }
@@ -371,6 +381,12 @@ impl SalesforceConfig {
                 return Err(config_error(field, "must not be empty"));
             }
         }
+        if !(1..=100).contains(&self.slow_down_at_percent) {
+            return Err(config_error(
+                "slow_down_at_percent",
+                "must be between 1 and 100",
+            ));
+        }
         if self.cdc_relay_secret.as_ref().is_some_and(Secret::is_empty) {
             return Err(config_error("cdc_relay_secret", "must not be empty"));
         }
@@ -460,6 +476,13 @@ impl SalesforceConfigBuilder {
     #[must_use]
     pub fn cdc_relay_secret(mut self, secret: Secret) -> Self {
         self.config.cdc_relay_secret = Some(secret);
+        self
+    }
+
+    /// Sets the share of the daily allocation (percent) from which requests are spaced.
+    #[must_use]
+    pub fn slow_down_at_percent(mut self, percent: u8) -> Self {
+        self.config.slow_down_at_percent = percent;
         self
     }
 

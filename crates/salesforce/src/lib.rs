@@ -6,6 +6,7 @@ pub mod config;
 pub mod connector;
 pub mod error;
 pub mod jwt;
+pub mod limits;
 pub mod map;
 pub mod profile;
 #[cfg(feature = "sim")]

@@ -10,6 +10,7 @@
 
 mod auth;
 mod conformance;
+mod limits;
 mod mapping;
 mod sim;
 mod source;
