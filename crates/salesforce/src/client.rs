@@ -146,7 +146,7 @@ impl SalesforceClient {
             .map(|h| h.base_url().as_str().to_owned())
     }
 
-    async fn http(&self) -> Result<&HttpClient> {
+    pub(crate) async fn http(&self) -> Result<&HttpClient> {
         self.inner
             .http
             .get_or_try_init(|| async {
@@ -177,7 +177,7 @@ impl SalesforceClient {
             .await
     }
 
-    fn write(&self, request: Request) -> Request {
+    pub(crate) fn write(&self, request: Request) -> Request {
         request.header(
             HeaderName::from_static("sforce-call-options"),
             self.inner.call_options.clone(),

@@ -169,6 +169,10 @@ pub fn api_usage(headers: &HeaderMap) -> Option<(u32, u32)> {
 /// assert_eq!(err.vendor_code(), Some("REQUIRED_FIELD_MISSING"));
 /// ```
 pub fn classify(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
+    if status == 300 {
+        // An External ID upsert matching several records (see `upsert_one`).
+        return crate::upsert_one::ambiguous(body);
+    }
     let base = default_classify(status, headers, body);
     let parsed: Vec<ApiError> = serde_json::from_slice::<Vec<ApiError>>(body)
         .or_else(|_| serde_json::from_slice::<ApiError>(body).map(|e| vec![e]))

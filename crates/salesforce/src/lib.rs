@@ -12,6 +12,7 @@ pub mod profile;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod source;
+pub mod upsert_one;
 
 pub use client::SalesforceClient;
 pub use config::{

@@ -25,6 +25,7 @@ mod auth;
 mod cdc;
 mod soql;
 mod state;
+mod upsert_one;
 
 pub use auth::generate_rsa_key_pair;
 pub use cdc::{INTEGRATION_USER_ID, UI_USER_ID};
@@ -456,13 +457,23 @@ async fn handle(
     let (status, value, events) = {
         let mut state = shared.state();
         let before = (method != Method::GET).then(|| cdc::snapshot(&state));
-        let (status, value) = state.handle(
-            method.as_str(),
-            &segments,
-            &query,
-            &json_body,
-            client.as_deref(),
-        );
+        let (status, value) = match (method.as_str(), segments.as_slice()) {
+            ("PATCH", ["sobjects", object, field, value]) => upsert_one::upsert(
+                &mut state,
+                object,
+                field,
+                value,
+                &json_body,
+                client.as_deref(),
+            ),
+            _ => state.handle(
+                method.as_str(),
+                &segments,
+                &query,
+                &json_body,
+                client.as_deref(),
+            ),
+        };
         let events = before.map_or_else(Vec::new, |before| {
             let writer = cdc::Writer::Api(client.clone());
             cdc::diff(

@@ -14,4 +14,5 @@ mod limits;
 mod mapping;
 mod sim;
 mod source;
+mod upsert_one;
 mod wire;
