@@ -138,6 +138,21 @@ impl SalesforceClient {
         self.inner.limiter.paused_until()
     }
 
+    /// The user id at the end of the token response's `id` URL (see
+    /// [`crate::Salesforce::integration_user_id`]).
+    ///
+    /// # Errors
+    /// The token call failed.
+    pub async fn integration_user_id(&self) -> Result<Option<String>> {
+        let id = self.inner.oauth.token_field("id").await?;
+        Ok(id
+            .as_ref()
+            .and_then(Value::as_str)
+            .and_then(|url| url.trim_end_matches('/').rsplit('/').next())
+            .filter(|user| user.starts_with("005"))
+            .map(str::to_owned))
+    }
+
     /// The instance URL in use (after the first call).
     pub fn instance_url(&self) -> Option<String> {
         self.inner

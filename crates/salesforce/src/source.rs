@@ -75,6 +75,18 @@ impl Salesforce {
         fields.join(", ")
     }
 
+    /// The integration user's id (`005...`): the last segment of the token response's `id`
+    /// URL (`https://login.salesforce.com/id/00D.../005...`). Rows whose `LastModifiedById`
+    /// (a property of every `list_contacts` item) equals it were last written by this
+    /// integration (or another one sharing the user); `None` when the token response names
+    /// no user.
+    ///
+    /// # Errors
+    /// The token call failed.
+    pub async fn integration_user_id(&self) -> Result<Option<String>> {
+        self.client.integration_user_id().await
+    }
+
     /// Turns change events into [`CrmEvent`]s like [`CrmSource::parse_webhook`], but
     /// re-reads the records of gap events (`GAP_*`, ids only) and reports their current
     /// `source_fields` (or, without any, the standard fields) as property changes; a record

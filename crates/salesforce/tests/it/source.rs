@@ -270,3 +270,63 @@ async fn gap_events_are_re_read_into_current_values() {
     assert!(resolved.iter().any(|e| matches!(&e.kind,
         CrmEventKind::ContactDeleted { crm_id } if crm_id == "003SIM999999999")));
 }
+
+#[tokio::test]
+async fn lead_mode_lists_leads_then_contacts_and_names_the_integration_user() {
+    let sim = SalesforceSim::start(SimConfig {
+        query_page_size: 1,
+        ..SimConfig::fast()
+    })
+    .await
+    .unwrap();
+    let sf = Salesforce::new(
+        sim.connector_config()
+            .unwrap()
+            .person_object(cartograph_salesforce::PersonObject::Lead)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let mut people = Vec::new();
+    for n in 0..3 {
+        let mut u = upsert(&format!("p{n}"), &format!("p{n}@example.com"));
+        u.properties
+            .insert("Company".into(), PropertyValue::String("Acme".into()));
+        people.push(u);
+    }
+    let out = sf.upsert_contacts(&people).await.unwrap();
+    let lead = out[0].id.clone().unwrap();
+    let contact = sim.convert_lead(&lead).unwrap();
+    let mut listed = Vec::new();
+    let mut cursor = None;
+    for _ in 0..10 {
+        let page = CrmSource::list_contacts(&sf, &ListRequest::all().with_limit(2).at(cursor))
+            .await
+            .unwrap();
+        listed.extend(page.items);
+        cursor = page.next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let ids: Vec<&str> = listed.iter().map(|c| c.crm_id.as_str()).collect();
+    assert_eq!(ids.len(), 4, "{ids:?}");
+    assert!(ids[..3].iter().all(|id| id.starts_with("00Q")), "{ids:?}");
+    assert_eq!(ids[3], contact);
+    // The Leads were written by the integration user; the conversion (by a rep) wrote the
+    // converted Lead and its Contact as the rep.
+    let me = sf.integration_user_id().await.unwrap().unwrap();
+    assert_eq!(me, cartograph_salesforce::sim::INTEGRATION_USER_ID);
+    for c in &listed {
+        let Some(PropertyValue::String(user)) = c.properties.get("LastModifiedById") else {
+            panic!("no LastModifiedById on {}", c.crm_id);
+        };
+        let by_rep = c.crm_id == lead || c.crm_id == contact;
+        assert_eq!(
+            user,
+            if by_rep { UI_USER_ID } else { me.as_str() },
+            "{}",
+            c.crm_id
+        );
+    }
+}
