@@ -8,9 +8,10 @@
 //!
 //! Crypto: `aws-lc-rs` (RSA PKCS#1 v1.5 with SHA-256), the provider `rustls` already
 //! compiles for the connector's TLS, and `rustls-pki-types` for PEM; with the default
-//! features the flow adds no crate to the build. A JWT crate was not taken: the maintained
-//! ones pull a second RSA stack (`ring` or the `rsa` crate with its bignum) plus PEM and
-//! ASN.1 crates for three base64 segments and one signature.
+//! features the flow adds one crate to this crate's tree, `base64`, which the workspace
+//! already builds (decision 0025). A JWT crate was not taken: the maintained ones pull a
+//! second RSA stack (`ring` or the `rsa` crate with its bignum) plus PEM and ASN.1 crates
+//! for three base64 segments and one signature.
 
 use std::fmt;
 use std::time::Duration;
