@@ -23,6 +23,7 @@
 
 mod auth;
 mod cdc;
+mod limits;
 mod soql;
 mod state;
 mod upsert_one;

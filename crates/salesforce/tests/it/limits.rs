@@ -151,3 +151,28 @@ async fn simulator_reports_its_daily_allocation_and_refuses_when_spent() {
     assert_eq!(err.kind(), ErrorKind::RateLimited);
     assert_eq!(err.vendor_code(), Some("REQUEST_LIMIT_EXCEEDED"));
 }
+
+#[tokio::test]
+async fn simulator_near_its_allocation_makes_the_connector_pace() {
+    let sim = SalesforceSim::start(SimConfig {
+        daily_requests: 1000,
+        ..SimConfig::fast()
+    })
+    .await
+    .unwrap();
+    // Other integrations of the org used 950 of today's 1,000 requests.
+    assert_eq!(sim.spend_api_requests(950), 950);
+    assert_eq!(sim.api_usage(), Some((950, 1000)));
+    let sf = Salesforce::new(sim.connector_config().unwrap().build().unwrap()).unwrap();
+    sf.find_contacts(&keys()).await.unwrap();
+    // 951 of 1,000 is past 90 %: the next request waits (24 h / 49 left, capped at a minute).
+    let held = sf
+        .client()
+        .paused_until()
+        .map(|until| until.saturating_duration_since(Instant::now()))
+        .expect("paced");
+    assert!(held > Duration::from_secs(55), "{held:?}");
+    assert_eq!(sim.api_usage(), Some((951, 1000)));
+    // Spending past the allocation counts only what is left.
+    assert_eq!(sim.spend_api_requests(100), 49);
+}
