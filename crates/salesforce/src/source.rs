@@ -25,9 +25,18 @@ use crate::{Salesforce, map};
 /// Rows per `list_contacts` page unless the request says otherwise.
 pub const DEFAULT_PAGE: u32 = 2000;
 
-/// A SOQL datetime literal (`2024-05-01T10:00:00.250Z`).
+/// A SOQL datetime literal: `2024-05-01T10:00:00Z` (the documented form; Salesforce's
+/// audit fields have whole seconds), or with exactly three fraction digits
+/// (`2024-05-01T10:00:00.250Z`) for a time that has milliseconds.
 fn soql_datetime(t: Timestamp) -> String {
-    t.truncated_to_millis().to_rfc3339()
+    let millis = t.unix_millis().rem_euclid(1000);
+    let seconds = Timestamp::from_unix_seconds(t.unix_millis().div_euclid(1000)).unwrap_or(t);
+    let whole = seconds.to_rfc3339();
+    if millis == 0 {
+        whole
+    } else {
+        format!("{}.{millis:03}Z", whole.trim_end_matches('Z'))
+    }
 }
 
 fn bad_cursor(cursor: &str) -> Error {

@@ -73,8 +73,8 @@ async fn list_contacts_queries_system_modstamp_and_continues_by_keyset() {
             "q",
             format!(
                 "{SELECT} WHERE SystemModstamp >= 2024-05-01T10:00:00Z AND \
-                 (SystemModstamp > 2024-05-01T10:00:02.5Z OR (SystemModstamp = \
-                 2024-05-01T10:00:02.5Z AND Id > '003B')) ORDER BY SystemModstamp, Id LIMIT 2"
+                 (SystemModstamp > 2024-05-01T10:00:02.500Z OR (SystemModstamp = \
+                 2024-05-01T10:00:02.500Z AND Id > '003B')) ORDER BY SystemModstamp, Id LIMIT 2"
             ),
         ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
