@@ -178,7 +178,11 @@ impl SalesforceSim {
             base_url: Mutex::new(String::new()),
             log: Mutex::new(Vec::new()),
             cdc: Mutex::new(cdc::Channel::default()),
-            http: cartograph_http::reqwest::Client::new(),
+            // A relay target that hangs must not hang the org's API answers.
+            http: cartograph_http::reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap_or_default(),
         });
         cdc::install_fields(&mut shared.state());
         let router = Router::new()
