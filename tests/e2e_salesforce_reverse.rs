@@ -138,7 +138,9 @@ async fn salesforce_contact_change_moves_the_store_customer_without_echoes() {
     let contact = sf.contact_by_email(&email).unwrap();
     let writes_before = person_writes(&sf);
 
-    // A sales rep marks the Contact as wholesale in Salesforce.
+    // An admin adds the picklist to Contact; a sales rep marks the Contact as wholesale.
+    assert!(!sf.edit_as_user("Contact", &contact.id, &[(GROUP_FIELD, json!("wholesale"))]));
+    assert!(sf.add_custom_field("Contact", GROUP_FIELD));
     assert!(sf.edit_as_user("Contact", &contact.id, &[(GROUP_FIELD, json!("wholesale"))]));
     let bigcommerce = BigCommerce::new(bc.connector_config().build().unwrap()).unwrap();
     let mut moved = false;

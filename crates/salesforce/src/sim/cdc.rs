@@ -265,8 +265,34 @@ impl SalesforceSim {
     /// Changes fields of a Contact or Lead as a person in the UI would: `LastModifiedById`
     /// becomes [`UI_USER_ID`], `SystemModstamp` moves, and a CDC `UPDATE` event with an
     /// empty `changeOrigin` is emitted. `false` for an unknown record.
+    ///
+    /// The edit is refused (`false`, nothing changed) when a field does not exist on the
+    /// object, as the UI offers only existing fields (see
+    /// [`SalesforceSim::add_custom_field`]).
     pub fn edit_as_user(&self, sobject: &str, id: &str, fields: &[(&str, Value)]) -> bool {
         self.as_user(|state| {
+            let (_, describe) = state.handle(
+                "GET",
+                &["sobjects", sobject, "describe"],
+                &BTreeMap::new(),
+                &Value::Null,
+                None,
+            );
+            let known: Vec<String> = describe["fields"]
+                .as_array()
+                .map(|f| {
+                    f.iter()
+                        .filter_map(|f| f["name"].as_str())
+                        .map(str::to_ascii_lowercase)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if fields
+                .iter()
+                .any(|(name, _)| !known.contains(&name.to_ascii_lowercase()))
+            {
+                return false;
+            }
             let Some(row) = state
                 .rows
                 .get_mut(sobject)
@@ -280,6 +306,12 @@ impl SalesforceSim {
             row.fields.insert("LastModifiedDate".into(), json!(now()));
             true
         })
+    }
+
+    /// Adds a custom field to an object as an admin would in Setup (visible to the
+    /// integration user); `false` when it already exists.
+    pub fn add_custom_field(&self, sobject: &str, name: &str) -> bool {
+        self.shared.state().add_field(sobject, name)
     }
 
     /// Emits a gap event (`GAP_UPDATE`, `GAP_CREATE`, ..., `GAP_OVERFLOW`) for `ids`, as

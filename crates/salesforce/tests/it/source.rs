@@ -234,6 +234,9 @@ async fn simulator_stamps_every_write_and_tells_its_writer() {
     write_one(&sf).await;
     assert!(sim.take_change_events().is_empty());
     tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Only existing fields can be edited.
+    assert!(!sim.edit_as_user("Contact", &id, &[("No_Such__c", json!("x"))]));
+    assert!(sim.take_change_events().is_empty());
     assert!(sim.edit_as_user("Contact", &id, &[("Phone", json!("+14155550100"))]));
     let after = row(&sim);
     assert_eq!(after["LastModifiedById"], UI_USER_ID);
