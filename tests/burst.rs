@@ -1,8 +1,8 @@
 //! Burst with faults (issue #19's standing suite): a burst of BigCommerce order webhooks,
 //! a fifth of them redeliveries, goes over HTTP into the intake router the crate ships while
-//! the HubSpot simulator answers 429s (its rolling quota, plus a queued run of them) and
-//! 5 % 503s, and the worker process draining the queue is killed with SIGKILL twice
-//! mid-drain. Afterwards:
+//! the HubSpot simulator answers 5 % of requests 503, three runs of 429s, and ten requests
+//! only after the client has timed out (the write still lands), and the worker process
+//! draining the queue is killed with SIGKILL twice mid-drain. Afterwards:
 //!
 //! * every event intake acknowledged (200) is in the CRM, or in a dead letter naming it;
 //! * no order has two deals and no email two contacts;
@@ -195,6 +195,9 @@ async fn a_burst_with_crm_faults_and_two_kills_loses_nothing_and_keeps_metrics_e
     });
     let first_kill = first.kill_when(&hs, distinct / 4).await;
     hs.fail_next(20, Fault::TenSecondly);
+    // Timeouts: the client gives up after 1 s, the simulator still applies the write after
+    // 1.5 s, and the retry must update that record, not create a second one.
+    hs.fail_next(10, Fault::Latency(Duration::from_millis(1500)));
     let second = env.spawn("burst_child_workers");
     let second_kill = second.kill_when(&hs, distinct * 3 / 5).await;
     hs.fail_next(20, Fault::TenSecondly);
@@ -321,7 +324,7 @@ async fn a_burst_with_crm_faults_and_two_kills_loses_nothing_and_keeps_metrics_e
     );
     let faults = hs.fault_counts();
     assert!(
-        faults.rate_limited >= 60 && faults.server_errors > 0,
+        faults.rate_limited >= 60 && faults.server_errors > 0 && faults.delayed >= 10,
         "the CRM faults did not bite: {faults:?} of {} requests",
         hs.requests().len()
     );
@@ -332,10 +335,11 @@ async fn a_burst_with_crm_faults_and_two_kills_loses_nothing_and_keeps_metrics_e
     );
     println!(
         "burst: {total} deliveries ({distinct} distinct), kills at {first_kill} and \
-         {second_kill} deals, CRM answered {} 429s and {} 5xx of {} requests, {} dead letters, \
+         {second_kill} deals, CRM answered {} 429s, {} 5xx and {} late of {} requests, {} dead letters, \
          {checked} contacts checked ({repeat_buyers} with several paid orders), {:.1} s",
         faults.rate_limited,
         faults.server_errors,
+        faults.delayed,
         hs.requests().len(),
         letters.len(),
         elapsed.as_secs_f64()

@@ -52,8 +52,8 @@ impl ProcessEnv {
 pub struct Tuning {
     /// BigCommerce's webhook header secret, for tests that send webhooks.
     pub header_secret: Option<&'static str>,
-    /// Fast HubSpot retries and no client-side quota, for tests whose simulator injects
-    /// faults (the simulator's own quota then answers).
+    /// Fast HubSpot retries, a 1 s request timeout and no client-side quota, for tests whose
+    /// simulator injects faults (the simulator's own quota then answers).
     pub faulty_crm: bool,
     pub worker: WorkerConfig,
     pub list: ListConfig,
@@ -90,7 +90,9 @@ pub async fn pipeline(env: &ProcessEnv, tuning: &Tuning) -> Pipeline {
                 burst: 100_000,
                 burst_window: Duration::from_secs(1),
                 daily: 0,
-            });
+            })
+            // Short enough that the simulator's injected delays become client timeouts.
+            .timeout(Duration::from_secs(1));
     }
     let hs = HubSpot::new(hs.build().unwrap()).unwrap();
     // Injected CRM faults hit this call too: a process retries it until it gets through.

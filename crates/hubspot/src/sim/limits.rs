@@ -37,13 +37,15 @@ pub(crate) struct Limiter {
     pub(crate) answered: FaultCounts,
 }
 
-/// How many requests a portal refused, by kind (for tests that must see their faults bite).
+/// How many requests a portal refused or delayed, by kind (for tests that must see their faults bite).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FaultCounts {
     /// Answered 429 (ten-secondly or daily limit, queued or from the quota).
     pub rate_limited: u64,
     /// Answered with a 5xx.
     pub server_errors: u64,
+    /// Answered late, after an injected delay.
+    pub delayed: u64,
 }
 
 /// What the limiter decided for one request.
@@ -114,7 +116,8 @@ impl Limiter {
         match verdict {
             Verdict::Fail(Fault::TenSecondly | Fault::Daily) => self.answered.rate_limited += 1,
             Verdict::Fail(Fault::ServerError(_)) => self.answered.server_errors += 1,
-            Verdict::Fail(Fault::Latency(_)) | Verdict::Serve { .. } => {}
+            Verdict::Serve { delay: Some(_) } => self.answered.delayed += 1,
+            Verdict::Fail(Fault::Latency(_)) | Verdict::Serve { delay: None } => {}
         }
         verdict
     }

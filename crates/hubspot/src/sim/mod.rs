@@ -453,7 +453,7 @@ impl HubSpotSim {
         self.shared.lock().limiter.fail_next(count, fault);
     }
 
-    /// Requests answered 429 or 5xx so far.
+    /// Requests answered 429 or 5xx, or delayed by an injected latency, so far.
     pub fn fault_counts(&self) -> FaultCounts {
         self.shared.lock().limiter.answered
     }
