@@ -18,6 +18,7 @@
 //! | `salesforce` | `cartograph-salesforce` | `salesforce` |
 //! | `activecampaign` | `cartograph-activecampaign` | `activecampaign` |
 //! | `harness` | the pair harness: any commerce simulator, any CRM simulator, one pipeline | `sim` |
+//! | `sim` | `cartograph-sim`: what every simulator shares (time scale, quotas, faults) | `sim` |
 //! | `testkit` | `cartograph-testkit`: in-memory connectors, conformance suites, generators | `testkit` |
 //!
 //! `sim` adds the vendor simulators of the enabled connectors and the pair harness, for
@@ -43,6 +44,10 @@ pub use cartograph_hubspot as hubspot;
 pub use cartograph_salesforce as salesforce;
 #[cfg(feature = "sim")]
 pub mod harness;
+/// What every simulator shares (feature `sim`): time scale, quotas, faults, local serving,
+/// the pair-harness traits; e.g. `cartograph::sim::TimeScale` in a simulator's config.
+#[cfg(feature = "sim")]
+pub use cartograph_sim as sim;
 #[cfg(feature = "postgres")]
 pub use cartograph_store_postgres as store_postgres;
 #[cfg(feature = "sqlite")]

@@ -9,100 +9,48 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cartograph::bigcommerce::sim::{Faults, SimConfig as BcSimConfig, Simulator};
-use cartograph::bigcommerce::{BigCommerce, BigCommerceConfig};
-use cartograph::connector::{
-    CommerceSource, CrmSink, NotificationKind, Stream, WebhookNotification,
-};
-use cartograph::http::{RateLimit, RetryPolicy, Secret};
+use cartograph::connector::{NotificationKind, Stream, WebhookNotification};
 use cartograph::hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
-use cartograph::hubspot::{HubSpot, HubSpotAuth, HubSpotConfig};
 use cartograph::model::{RecordKind, SourceRef, Timestamp};
 use cartograph::store_sqlite::SqliteStore;
-use cartograph::sync::{
-    EngineConfig, ListConfig, NewQueuedEvent, Pipeline, Store, WorkItem, WorkerConfig,
-};
+use cartograph::sync::{ListConfig, NewQueuedEvent, Pipeline, Store, WorkItem, WorkerConfig};
 use cartograph::testkit::fixtures::Seed;
+use common::processes::{self, ProcessEnv, Tuning};
 
 const ORDERS: usize = 120;
 
-struct Env {
-    bc: String,
-    hs: String,
-    db: String,
-}
-
-fn env() -> Option<Env> {
-    Some(Env {
-        bc: std::env::var("CRASH_BC").ok()?,
-        hs: std::env::var("CRASH_HS").ok()?,
-        db: std::env::var("CRASH_DB").ok()?,
-    })
-}
-
-/// The pipeline both processes build: same store file, same simulators.
-async fn pipeline(env: &Env) -> Pipeline {
-    let bc = BigCommerce::new(
-        BigCommerceConfig::builder("simstore", "sim-token")
-            .base_url(env.bc.clone())
-            .retry(
-                RetryPolicy::default()
-                    .with_delays(Duration::from_millis(1), Duration::from_millis(20)),
-            )
-            .rate_limit(RateLimit::new(100_000, Duration::from_secs(1)))
-            .build()
-            .unwrap(),
-    )
-    .unwrap();
-    let hs = HubSpot::new(
-        HubSpotConfig::builder(HubSpotAuth::PrivateApp {
-            token: Secret::new("sim-private-app-token"),
-        })
-        .base_url(&env.hs)
-        .unwrap()
-        .client_secret(Secret::new("sim-client-secret"))
-        .app_id("54321")
-        .build()
-        .unwrap(),
-    )
-    .unwrap();
-    hs.ensure_properties(&hs.required_properties())
-        .await
-        .unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&env.db).unwrap());
-    Pipeline::builder()
-        .source(Arc::new(bc) as Arc<dyn CommerceSource>)
-        .sink(Arc::new(hs) as Arc<dyn CrmSink>)
-        .store(store)
-        .engine(EngineConfig {
-            // A killed process holds its customers this long; the restarted run waits it out.
-            subject_lock_for: Duration::from_secs(2),
-            ..EngineConfig::for_profile(&cartograph::hubspot::profile(), common::rates()).unwrap()
-        })
-        .worker_config(WorkerConfig {
+fn tuning() -> Tuning {
+    Tuning {
+        header_secret: None,
+        faulty_crm: false,
+        worker: WorkerConfig {
             batch_size: 5,
             lease_for: Duration::from_secs(1),
             retry_base: Duration::from_millis(10),
             ..WorkerConfig::default()
-        })
-        .list_config(ListConfig {
+        },
+        list: ListConfig {
             page_size: 5,
             ..ListConfig::default()
-        })
-        .build()
-        .await
-        .unwrap()
+        },
+    }
+}
+
+/// The pipeline both processes build: same store file, same simulators.
+async fn pipeline(env: &ProcessEnv) -> Pipeline {
+    processes::pipeline(env, &tuning()).await
 }
 
 /// Child entry point: drains the queue, slowly, until killed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "child process of the crash tests"]
 async fn crash_child_worker() {
-    let Some(env) = env() else { return };
+    let Some(env) = ProcessEnv::from_env() else {
+        return;
+    };
     let p = pipeline(&env).await;
     p.worker("child").run_until_idle().await.unwrap();
 }
@@ -111,7 +59,9 @@ async fn crash_child_worker() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "child process of the crash tests"]
 async fn crash_child_backfill() {
-    let Some(env) = env() else { return };
+    let Some(env) = ProcessEnv::from_env() else {
+        return;
+    };
     let p = pipeline(&env).await;
     p.backfill(&[Stream::Customers, Stream::Orders])
         .await
@@ -122,7 +72,7 @@ struct Parent {
     _dir: tempfile::TempDir,
     bc: Simulator,
     hs: HubSpotSim,
-    env: Env,
+    env: ProcessEnv,
     order_ids: Vec<String>,
 }
 
@@ -160,7 +110,7 @@ async fn parent() -> Parent {
         .collect();
     let order_ids = bc.seed_orders(&orders);
     let dir = tempfile::tempdir().unwrap();
-    let env = Env {
+    let env = ProcessEnv {
         bc: bc.base_url(),
         hs: hs.base_url().to_owned(),
         db: dir.path().join("crash.sqlite").display().to_string(),
@@ -171,40 +121,6 @@ async fn parent() -> Parent {
         hs,
         env,
         order_ids,
-    }
-}
-
-fn spawn(env: &Env, entry: &str) -> Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args(["--ignored", "--exact", entry, "--test-threads", "1"])
-        .env("CRASH_BC", &env.bc)
-        .env("CRASH_HS", &env.hs)
-        .env("CRASH_DB", &env.db)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-/// Kills the child with SIGKILL once HubSpot holds `at_least` deals (and before it is done).
-async fn kill_when(child: &mut Child, hs: &HubSpotSim, at_least: usize) -> usize {
-    let started = Instant::now();
-    loop {
-        let deals = hs.records("deals").len();
-        if deals >= at_least {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            return deals;
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the child finished before it could be killed ({deals} deals)"
-        );
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the child made no progress"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
@@ -269,8 +185,8 @@ async fn a_killed_worker_loses_nothing_and_duplicates_nothing() {
             .collect();
         store.enqueue(&events).await.unwrap();
     }
-    let mut child = spawn(&p.env, "crash_child_worker");
-    let at_kill = kill_when(&mut child, &p.hs, ORDERS / 5).await;
+    let child = p.env.spawn("crash_child_worker");
+    let at_kill = child.kill_when(&p.hs, ORDERS / 5).await;
     assert!(at_kill < ORDERS, "killed after the work was done");
 
     // Restart: the dead worker's leases expire and a new worker finishes the queue.
@@ -295,8 +211,8 @@ async fn a_killed_worker_loses_nothing_and_duplicates_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_backfill_resumes_from_its_checkpoint() {
     let p = parent().await;
-    let mut child = spawn(&p.env, "crash_child_backfill");
-    let at_kill = kill_when(&mut child, &p.hs, ORDERS / 4).await;
+    let child = p.env.spawn("crash_child_backfill");
+    let at_kill = child.kill_when(&p.hs, ORDERS / 4).await;
     assert!(at_kill < ORDERS, "killed after the backfill was done");
 
     let pipeline = pipeline(&p.env).await;

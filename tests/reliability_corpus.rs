@@ -135,3 +135,56 @@ async fn every_bad_delivery_is_refused_or_dead_lettered_never_dropped() {
         "secrets are never stored in dead letters"
     );
 }
+
+/// A CRM delivery without vendor event ids (ActiveCampaign stamps whole seconds): every
+/// change of one contact in one second is its own event, and only a redelivery dedupes.
+#[tokio::test]
+async fn crm_changes_of_one_contact_in_one_second_never_collapse_into_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("a.sqlite")).unwrap());
+    let intake = Intake::new(Arc::clone(&store));
+    let ac = cartograph::activecampaign::ActiveCampaign::new(
+        cartograph::activecampaign::ActiveCampaignConfig::builder(cartograph::http::Secret::new(
+            "api-token",
+        ))
+        .account("acme")
+        .webhook_secret(cartograph::http::Secret::new("hook-secret"), None)
+        .build()
+        .unwrap(),
+    )
+    .unwrap();
+    let post = |body: &str| {
+        WebhookRequest::post(
+            "https://host/webhooks/crm/hook-secret",
+            Vec::new(),
+            body.as_bytes().to_vec(),
+        )
+    };
+    let at =
+        "date_time=2026-01-01T10%3A00%3A00Z&contact%5Bid%5D=7&contact%5Bemail%5D=ada%40example.com";
+    // One update of two fields, then a list subscription, all in the same second.
+    let update = format!("type=update&initiated_by=admin&{at}&contact%5Bfirst_name%5D=Ada");
+    let subscribe = format!("type=subscribe&initiated_by=public&list=3&{at}");
+    let first = intake.crm(&ac, &post(&update)).await;
+    assert_eq!(
+        (first.status, first.queued, first.duplicates),
+        (200, 2, 0),
+        "{first:?}"
+    );
+    let second = intake.crm(&ac, &post(&subscribe)).await;
+    assert_eq!(
+        (second.status, second.queued, second.duplicates),
+        (200, 1, 0),
+        "{second:?}"
+    );
+    for again in [update, subscribe] {
+        let r = intake.crm(&ac, &post(&again)).await;
+        assert_eq!(
+            (r.status, r.queued),
+            (200, 0),
+            "a redelivery is a duplicate: {r:?}"
+        );
+        assert!(r.duplicates > 0, "{r:?}");
+    }
+    assert_eq!(store.queue_stats(Timestamp::now()).await.unwrap().ready, 3);
+}

@@ -9,7 +9,8 @@
 //!
 //! Prints ONE JSON object on stdout (machine facts and named figures, each with value, unit,
 //! input size, target and detail) and a table on stderr. Sections: `mapping`, `identity`,
-//! `intake`, `sync`, `backfill`. Method and current figures: `docs/performance.md`.
+//! `intake`, `sync`, `backfill`, `postgres` (with `CARTOGRAPH_PG_URL` set; otherwise its
+//! figures are null with the reason). Method and current figures: `docs/performance.md`.
 //!
 //! A section that fails (a harness error, not a slow figure) is reported with its error as
 //! the reason and makes the process exit with status 1 after the JSON is printed; figures
@@ -19,6 +20,7 @@ mod child;
 mod identity;
 mod intake;
 mod mapping;
+mod postgres;
 mod report;
 mod sync;
 mod trace;
@@ -32,10 +34,12 @@ use report::Figure;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-const SECTIONS: [&str; 5] = ["mapping", "identity", "intake", "sync", "backfill"];
+const SECTIONS: [&str; 6] = [
+    "mapping", "identity", "intake", "sync", "backfill", "postgres",
+];
 
 /// Every figure name the report must carry (checked by `--check-json`).
-const FIGURES: [&str; 12] = [
+const FIGURES: [&str; 15] = [
     "mapping_ratio_vs_serde",
     "mapping_ratio_vs_typed_wire",
     "mapping_orders_per_sec_per_core",
@@ -48,6 +52,9 @@ const FIGURES: [&str; 12] = [
     "intake_ack_p99_ms",
     "sync_fraction_of_rate_ceiling",
     "backfill_peak_rss_mb",
+    "postgres_intake_events_per_sec",
+    "postgres_lease_complete_per_sec",
+    "postgres_quota_overhead_ms",
 ];
 
 /// `--check-json FILE`: the file is one JSON object with machine facts and every figure,
@@ -81,6 +88,9 @@ struct Sizes {
     backfill_small: usize,
     /// Whether the backfill also runs at 100x the small size (full mode: 100,000 customers).
     backfill_hundredfold: bool,
+    /// Events per PostgreSQL intake and drain run.
+    postgres_events: usize,
+    postgres_runs: usize,
 }
 
 const QUICK: Sizes = Sizes {
@@ -92,6 +102,8 @@ const QUICK: Sizes = Sizes {
     sync_runs: 1,
     backfill_small: 200,
     backfill_hundredfold: false,
+    postgres_events: 3_000,
+    postgres_runs: 1,
 };
 
 const FULL: Sizes = Sizes {
@@ -103,6 +115,8 @@ const FULL: Sizes = Sizes {
     sync_runs: 3,
     backfill_small: 1_000,
     backfill_hundredfold: true,
+    postgres_events: 20_000,
+    postgres_runs: 3,
 };
 
 fn child_main(args: &[String]) -> Result<(), BoxError> {
@@ -114,6 +128,10 @@ fn child_main(args: &[String]) -> Result<(), BoxError> {
     match arg(0)? {
         "identity" => {
             identity::child_main(arg(1)?.parse()?, arg(2)?.parse()?);
+            Ok(())
+        }
+        "identity-model" => {
+            identity::model_child_main(arg(1)?.parse()?);
             Ok(())
         }
         "backfill" => sync::child_main(arg(1)?.parse()?, arg(2)?, arg(3)?),
@@ -249,6 +267,36 @@ fn main() {
             Err(e) => {
                 errors += 1;
                 figures.push(failed("backfill_peak_rss_mb", &e));
+            }
+        }
+    }
+    if wants("postgres") {
+        match std::env::var(postgres::URL_VAR) {
+            Err(_) => {
+                eprintln!("== postgres: skipped ({} is not set)", postgres::URL_VAR);
+                figures.extend(postgres::missing(&format!(
+                    "{} is not set: no PostgreSQL server to measure",
+                    postgres::URL_VAR
+                )));
+            }
+            Ok(url) => {
+                eprintln!(
+                    "== postgres ({} events x {} runs, {} senders)",
+                    sizes.postgres_events,
+                    sizes.postgres_runs,
+                    postgres::SENDERS
+                );
+                match rt.block_on(postgres::measure(
+                    &url,
+                    sizes.postgres_events,
+                    sizes.postgres_runs,
+                )) {
+                    Ok(f) => figures.extend(f),
+                    Err(e) => {
+                        errors += 1;
+                        figures.push(failed("postgres_intake_events_per_sec", &e));
+                    }
+                }
             }
         }
     }

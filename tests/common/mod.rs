@@ -163,3 +163,4 @@ pub fn contact_writes(world: &World) -> usize {
         })
         .count()
 }
+pub mod processes;

@@ -5,7 +5,7 @@ use cartograph_http::url::path_segment;
 use std::sync::Arc;
 
 use cartograph_connector::{Result, TransportStats};
-use cartograph_http::{HeaderToken, HttpClient, RateLimiter, Request};
+use cartograph_http::{HeaderToken, HttpClient, RateLimiter, Request, RequestGate};
 use serde_json::{Value, json};
 
 use crate::config::ActiveCampaignConfig;
@@ -51,6 +51,14 @@ impl ActiveCampaignClient {
             .http_config(config.base_url()?, auth, Some(limiter));
         let http = HttpClient::new(http_config, Arc::new(ActiveCampaignPolicy))?;
         Ok(Self { http })
+    }
+
+    /// Runs every request through `gate` (e.g. a budget shared by all workers of the
+    /// account, on every machine) instead of this client's own in-process rate limiter.
+    #[must_use]
+    pub fn with_request_gate(mut self, gate: Arc<dyn RequestGate>) -> Self {
+        self.http = self.http.with_request_gate(gate);
+        self
     }
 
     /// Transport counters.

@@ -76,6 +76,10 @@ pub struct ActiveCampaignConfig {
     /// Header carrying the webhook secret (set by the host's proxy); `None` = URL path.
     #[serde(default)]
     pub webhook_secret_header: Option<String>,
+    /// The secret being rotated out: still accepted, beside `webhook_secret`, until it is
+    /// removed, so deliveries to the old URL in flight during a rotation are not refused.
+    #[serde(default)]
+    pub previous_webhook_secret: Option<Secret>,
     /// Historical `upsert_contacts` batches of at least this many contacts go through
     /// `/import/bulk_import` (ActiveCampaign suggests 10 or more); 0 = never.
     #[serde(default = "default_bulk_min")]
@@ -116,6 +120,7 @@ impl ActiveCampaignConfig {
                 tags: default_tags(),
                 webhook_secret: None,
                 webhook_secret_header: None,
+                previous_webhook_secret: None,
                 bulk_import_min: default_bulk_min(),
             },
         }
@@ -254,6 +259,13 @@ impl ActiveCampaignConfigBuilder {
     pub fn webhook_secret(mut self, secret: Secret, header: Option<String>) -> Self {
         self.config.webhook_secret = Some(secret);
         self.config.webhook_secret_header = header;
+        self
+    }
+
+    /// Keeps accepting `secret` (the one being rotated out) beside `webhook_secret`.
+    #[must_use]
+    pub fn previous_webhook_secret(mut self, secret: Secret) -> Self {
+        self.config.previous_webhook_secret = Some(secret);
         self
     }
 

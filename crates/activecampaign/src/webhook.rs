@@ -8,6 +8,7 @@
 //! (`is_own_write`); the webhook is registered without the `api` source anyway.
 
 use cartograph_connector::{Error, ErrorKind, Result, WebhookRequest};
+use cartograph_http::Secret;
 use cartograph_model::{CrmEvent, CrmEventKind, MembershipChange, Timestamp};
 use subtle::ConstantTimeEq as _;
 
@@ -15,14 +16,28 @@ use crate::config::ActiveCampaignConfig;
 use crate::error::CONNECTOR;
 use crate::map::parse_time;
 
-/// Checks the shared secret of a delivery (header, or last URL path segment). Without a
-/// configured secret every delivery is accepted.
+/// Checks the shared secret of a delivery (header, or last URL path segment) against
+/// `webhook_secret`, and `previous_webhook_secret` during a rotation. Without a
+/// configured secret nothing is accepted: an unauthenticated delivery must never be stored
+/// and acknowledged, so intake answers 500 and ActiveCampaign keeps retrying until the host
+/// configures one.
 ///
 /// # Errors
-/// [`ErrorKind::Signature`] when the secret is missing or wrong.
+/// [`ErrorKind::Config`] when no secret is configured; [`ErrorKind::Signature`] when the
+/// delivery's secret is missing or wrong.
 pub fn verify(config: &ActiveCampaignConfig, request: &WebhookRequest) -> Result<()> {
-    let Some(secret) = &config.webhook_secret else {
-        return Ok(());
+    let Some(secret) = config
+        .webhook_secret
+        .as_ref()
+        .filter(|s| !s.expose().is_empty())
+    else {
+        return Err(Error::new(
+            ErrorKind::Config,
+            "webhook_secret is needed to accept webhooks (ActiveCampaign signs nothing)",
+        )
+        .with_connector(CONNECTOR)
+        .with_operation("parse_webhook")
+        .with_field("webhook_secret"));
     };
     let given = match &config.webhook_secret_header {
         Some(header) => request.header(header).map(str::to_owned),
@@ -31,7 +46,17 @@ pub fn verify(config: &ActiveCampaignConfig, request: &WebhookRequest) -> Result
                 .and_then(|mut s| s.rfind(|seg| !seg.is_empty()).map(str::to_owned))
         }),
     };
-    let ok = given.is_some_and(|g| bool::from(g.as_bytes().ct_eq(secret.expose().as_bytes())));
+    let matches = |candidate: &Secret| {
+        given
+            .as_ref()
+            .is_some_and(|g| bool::from(g.as_bytes().ct_eq(candidate.expose().as_bytes())))
+    };
+    // During a rotation the old secret is still accepted (deliveries to the old URL).
+    let ok = matches(secret)
+        || config
+            .previous_webhook_secret
+            .as_ref()
+            .is_some_and(|old| !old.expose().is_empty() && matches(old));
     if ok {
         Ok(())
     } else {
@@ -165,7 +190,6 @@ pub fn parse(body: &[u8]) -> Result<Vec<CrmEvent>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cartograph_http::Secret;
 
     fn config(header: Option<&str>) -> ActiveCampaignConfig {
         ActiveCampaignConfig::builder(Secret::new("k"))
@@ -191,6 +215,59 @@ mod tests {
         );
         verify(&config(Some("x-hook-secret")), &hdr).expect("header secret");
         assert!(verify(&config(Some("x-hook-secret")), &ok).is_err());
+    }
+
+    #[test]
+    fn the_previous_secret_is_accepted_during_a_rotation_and_only_then() {
+        let at = |secret: &str| {
+            WebhookRequest::post(format!("https://h/hooks/ac/{secret}"), vec![], Vec::new())
+        };
+        let rotating = ActiveCampaignConfig::builder(Secret::new("k"))
+            .account("a")
+            .webhook_secret(Secret::new("new-secret"), None)
+            .previous_webhook_secret(Secret::new("old-secret"))
+            .build()
+            .expect("config");
+        verify(&rotating, &at("new-secret")).expect("current");
+        verify(&rotating, &at("old-secret")).expect("previous, during the rotation");
+        assert_eq!(
+            verify(&rotating, &at("other")).expect_err("wrong").kind(),
+            ErrorKind::Signature
+        );
+        let done = ActiveCampaignConfig::builder(Secret::new("k"))
+            .account("a")
+            .webhook_secret(Secret::new("new-secret"), None)
+            .build()
+            .expect("config");
+        assert_eq!(
+            verify(&done, &at("old-secret"))
+                .expect_err("rotated out")
+                .kind(),
+            ErrorKind::Signature
+        );
+    }
+
+    #[test]
+    fn without_a_configured_secret_every_delivery_is_refused_as_a_config_error() {
+        let bare = ActiveCampaignConfig::builder(Secret::new("k"))
+            .account("a")
+            .build()
+            .expect("config");
+        let blank = ActiveCampaignConfig::builder(Secret::new("k"))
+            .account("a")
+            .webhook_secret(Secret::new(""), None)
+            .build()
+            .expect("config");
+        let request = WebhookRequest::post(
+            "https://h/hooks/ac/anything",
+            vec![],
+            b"type=update".to_vec(),
+        );
+        for config in [bare, blank] {
+            let err = verify(&config, &request).expect_err("refused");
+            assert_eq!(err.kind(), ErrorKind::Config);
+            assert_eq!(err.field(), Some("webhook_secret"));
+        }
     }
 
     #[test]

@@ -258,7 +258,26 @@ fn a_wrong_missing_or_near_secret_is_a_signature_error() {
         ErrorKind::Signature,
         None,
     );
-    assert_eq!((t.parsed.len(), t.rejected), (2 + 2, 7 + 4 + 1));
+    // No secret configured at all: refused (intake answers 500), never accepted
+    // unauthenticated, whatever the URL carries.
+    let open = ActiveCampaign::new(
+        ActiveCampaignConfig::builder(Secret::new("api-token"))
+            .account("acme")
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    for url in [HOOK, "https://host/hooks/ac", "https://host/hooks/ac/"] {
+        let r = WebhookRequest::post(url, Vec::new(), BODY.as_bytes().to_vec());
+        t.reject(
+            &open,
+            &format!("no secret configured, {url}"),
+            &r,
+            ErrorKind::Config,
+            Some("webhook_secret"),
+        );
+    }
+    assert_eq!((t.parsed.len(), t.rejected), (2 + 2, 7 + 4 + 1 + 3));
 }
 
 /// A typed outcome: parsed, or a kind a host dead-letters (never a panic).

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use cartograph_connector::{Cursor, Error, ErrorKind, Result};
-use cartograph_http::{HttpClient, OAuth2, OAuth2Config, RateLimiter, Request};
+use cartograph_http::{HttpClient, OAuth2, OAuth2Config, RateLimiter, Request, RequestGate};
 use cartograph_model::Timestamp;
 use serde::de::DeserializeOwned;
 
@@ -163,6 +163,14 @@ impl Client {
             http,
             config: Arc::new(config),
         })
+    }
+
+    /// Runs every request through `gate` (e.g. a budget shared by all workers of the
+    /// account, on every machine) instead of this client's own in-process rate limiter.
+    #[must_use]
+    pub fn with_request_gate(mut self, gate: Arc<dyn RequestGate>) -> Self {
+        self.http = self.http.with_request_gate(gate);
+        self
     }
 
     /// Transport figures of this client.

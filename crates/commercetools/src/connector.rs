@@ -112,6 +112,14 @@ impl Commercetools {
         })
     }
 
+    /// Runs every request through `gate` (e.g. a budget shared by all workers of the
+    /// account, on every machine) instead of this connector's own in-process rate limiter.
+    #[must_use]
+    pub fn with_request_gate(mut self, gate: Arc<dyn cartograph_http::RequestGate>) -> Self {
+        self.client = self.client.with_request_gate(gate);
+        self
+    }
+
     /// The low-level client.
     pub fn client(&self) -> &Client {
         &self.client

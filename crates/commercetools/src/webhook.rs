@@ -12,8 +12,9 @@
 //!   plain JSON arrays of any of these.
 //!
 //! A payload with `payloadNotIncluded` still names its resource, so hydration fetches it.
-//! Messages are de-duplicated on their id, ordered per resource by `sequenceNumber`, and a
-//! message created by `own_client_id` (our own write) is dropped (loop guard).
+//! Messages are de-duplicated on their resource and `sequenceNumber` (unique per message of
+//! a resource), ordered per resource by `sequenceNumber`, and a message created by
+//! `own_client_id` (our own write) is dropped (loop guard).
 
 use std::collections::HashSet;
 
@@ -194,10 +195,22 @@ pub fn notifications(system: &str, payload: &Value) -> Result<Vec<WebhookNotific
     let mut out = Vec::new();
     match kind_name {
         "Message" => {
-            // The message id is the dedupe key: a blank one would collapse distinct messages.
-            let message_id = str_field(payload, "id")
+            // A blank message id is refused (the payload is not what the spec describes),
+            // but the dedupe key is the resource and its `sequenceNumber`, which the
+            // spec makes unique per message of a resource: a redelivery has the same
+            // pair, and two messages never do, even with a reused or colliding id (two
+            // projects feeding one destination, a replayed test fixture).
+            str_field(payload, "id")
                 .filter(|id| !id.trim().is_empty())
                 .ok_or_else(|| invalid("message without id").with_field("id"))?;
+            let sequence = payload
+                .get("sequenceNumber")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| {
+                    invalid("message without an integer sequenceNumber")
+                        .with_field("sequenceNumber")
+                })?;
+            let message_id = format!("{type_id}:{id}:{sequence}:Message");
             let message_type = str_field(payload, "type").unwrap_or("Message");
             let kind = message_kind(record, message_type, payload);
             if message_type == "OrderCreated"
@@ -214,7 +227,7 @@ pub fn notifications(system: &str, payload: &Value) -> Result<Vec<WebhookNotific
                 });
             }
             out.push(WebhookNotification {
-                id: message_id.to_owned(),
+                id: message_id,
                 source,
                 topic: message_type.to_owned(),
                 kind,
@@ -295,7 +308,7 @@ mod tests {
         let body = serde_json::to_vec(&message("m1", 2, "OrderStateChanged")).expect("json");
         let n = parse_delivery("commercetools", None, &body).expect("parses");
         assert_eq!(n.len(), 1);
-        assert_eq!(n[0].id, "m1");
+        assert_eq!(n[0].id, "order:o-1:2:Message");
         assert_eq!(n[0].source.kind, RecordKind::Order);
         assert_eq!(
             n[0].kind,
@@ -342,8 +355,47 @@ mod tests {
         let n = parse_delivery("commercetools", None, &body).expect("parses");
         assert_eq!(
             n.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(),
-            ["m1", "m3"]
+            ["order:o-1:1:Message", "order:o-1:3:Message"]
         );
+    }
+
+    #[test]
+    fn the_dedupe_key_is_resource_and_sequence_number_not_the_message_id() {
+        // Two messages sharing an id (two projects into one destination, a reused id) on
+        // different resources or sequence numbers are two events; a redelivery of one
+        // message in another envelope is the same key.
+        let mut other_resource = message("m1", 1, "OrderStateChanged");
+        other_resource["resource"] = json!({"typeId": "order", "id": "o-2"});
+        let body = serde_json::to_vec(&json!([
+            message("m1", 1, "OrderCreated"),
+            message("m1", 2, "OrderStateChanged"),
+            other_resource
+        ]))
+        .expect("json");
+        let keys: HashSet<String> = parse_delivery("commercetools", None, &body)
+            .expect("parses")
+            .into_iter()
+            .map(|n| n.id)
+            .collect();
+        assert_eq!(keys.len(), 3, "{keys:?}");
+
+        let plain = serde_json::to_vec(&message("m1", 2, "OrderStateChanged")).expect("json");
+        let sqs = json!({"Records": [{"body": message("m1", 2, "OrderStateChanged").to_string()}]});
+        let again = parse_delivery("commercetools", None, sqs.to_string().as_bytes()).expect("sqs");
+        let first = parse_delivery("commercetools", None, &plain).expect("plain");
+        assert_eq!(first[0].id, again[0].id);
+    }
+
+    #[test]
+    fn a_message_without_an_integer_sequence_number_is_refused_naming_it() {
+        for value in [Value::Null, json!("3"), json!(1.5)] {
+            let mut m = message("m1", 1, "OrderStateChanged");
+            m["sequenceNumber"] = value;
+            let err = parse_delivery("commercetools", None, m.to_string().as_bytes())
+                .expect_err("no sequence number");
+            assert_eq!(err.kind(), ErrorKind::Invalid);
+            assert_eq!(err.field(), Some("sequenceNumber"));
+        }
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //!
 //! commercetools signs nothing: Subscriptions publish to a queue whose consumer hands the
 //! delivery over, so authenticity is the queue's (and the intake's); there is no signature,
-//! timestamp tolerance or secret rotation to test here. The dedupe key is the message id
-//! (messages) or type, id, version and kind (changes).
+//! timestamp tolerance or secret rotation to test here. The dedupe key is the resource and
+//! its `sequenceNumber` (messages) or type, id, version and kind (changes).
 
 #![allow(clippy::unwrap_used)]
 
@@ -159,6 +159,16 @@ fn a_wrong_type_in_any_field_is_an_invalid_error_naming_it() {
         );
     }
     for value in [json!("3"), json!(3.5), json!([]), Value::Null] {
+        let mut body = message("m1", "o-1", 1);
+        body["sequenceNumber"] = value.clone();
+        t.reject(
+            &ct,
+            &format!("sequenceNumber = {value}"),
+            &bytes(&body),
+            Some("sequenceNumber"),
+        );
+    }
+    for value in [json!("3"), json!(3.5), json!([]), Value::Null] {
         let mut body = change("c-1", 3);
         body["version"] = value.clone();
         t.reject(
@@ -180,7 +190,7 @@ fn a_wrong_type_in_any_field_is_an_invalid_error_naming_it() {
     ] {
         t.reject(&ct, &format!("body {body}"), &bytes(&body), None);
     }
-    assert_eq!(t.rejected, 4 + 3 + 3 + 5 + 4 + 5 + 4 + 1 + 5);
+    assert_eq!(t.rejected, 4 + 3 + 3 + 5 + 4 + 5 + 4 + 4 + 1 + 5);
 }
 
 #[test]
@@ -246,14 +256,22 @@ fn redeliveries_dedupe_and_distinct_events_keep_distinct_keys() {
         message("m3", "o-1", 3)
     ]);
     assert_eq!(t.accept(&ct, "distinct", &bytes(&body)), 4);
+    // One message id on two resources, or on two sequence numbers of one resource (two
+    // projects into one destination, a reused id): two events, not one.
+    let body = json!([
+        message("m7", "o-7", 1),
+        message("m7", "o-8", 1),
+        message("m7", "o-7", 2)
+    ]);
+    assert_eq!(t.accept(&ct, "reused message id", &bytes(&body)), 3);
     let keys: HashSet<&str> = t.parsed.iter().map(|n| n.id.as_str()).collect();
-    assert_eq!(keys.len(), 6);
+    assert_eq!(keys.len(), 9);
     assert!(keys.iter().all(|k| !k.trim().is_empty()));
     // Our own writes are the loop guard's to drop (visible as no notification, by design).
     let mut own = message("m9", "o-9", 1);
     own["createdBy"] = json!({"clientId": "cid"});
     assert_eq!(t.accept(&ct, "own write", &bytes(&own)), 0);
-    assert_eq!(t.parsed.len(), 6);
+    assert_eq!(t.parsed.len(), 9);
 }
 
 /// A typed outcome: parsed, or a kind a host dead-letters (never a panic).

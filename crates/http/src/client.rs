@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use crate::auth::Authenticator;
+use crate::gate::RequestGate;
 use crate::limit::RateLimiter;
 use crate::policy::VendorPolicy;
 use crate::request::{Request, Response};
@@ -29,8 +30,9 @@ pub struct HttpConfig {
     pub auth: Arc<dyn Authenticator>,
     /// When and how long to retry.
     pub retry: RetryPolicy,
-    /// The account's request limiter, shared by every client of the account.
-    pub rate_limit: Option<Arc<RateLimiter>>,
+    /// What every attempt waits for: the account's request budget, shared by every client
+    /// of the account (an in-process [`RateLimiter`], or a budget shared across processes).
+    pub gate: Option<Arc<dyn RequestGate>>,
     /// Timeout of one attempt, connect to last body byte (default 30 s).
     pub timeout: Duration,
     /// Connect timeout (default 10 s; applies only to clients built by [`HttpClient::new`]).
@@ -43,14 +45,14 @@ pub struct HttpConfig {
 }
 
 impl HttpConfig {
-    /// Settings with the defaults: [`RetryPolicy::default`], no rate limiter, 30 s timeout,
+    /// Settings with the defaults: [`RetryPolicy::default`], no gate, 30 s timeout,
     /// 10 s connect timeout, [`DEFAULT_USER_AGENT`].
     pub fn new(base_url: BaseUrl, auth: Arc<dyn Authenticator>) -> Self {
         Self {
             base_url,
             auth,
             retry: RetryPolicy::default(),
-            rate_limit: None,
+            gate: None,
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             user_agent: DEFAULT_USER_AGENT.to_owned(),
@@ -65,10 +67,16 @@ impl HttpConfig {
         self
     }
 
-    /// Sets the shared rate limiter.
+    /// Sets the shared in-process rate limiter as the gate.
     #[must_use]
-    pub fn with_rate_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
-        self.rate_limit = Some(limiter);
+    pub fn with_rate_limiter(self, limiter: Arc<RateLimiter>) -> Self {
+        self.with_request_gate(limiter)
+    }
+
+    /// Sets the gate every attempt waits for (replacing any rate limiter).
+    #[must_use]
+    pub fn with_request_gate(mut self, gate: Arc<dyn RequestGate>) -> Self {
+        self.gate = Some(gate);
         self
     }
 
@@ -107,7 +115,7 @@ impl fmt::Debug for HttpConfig {
             .field("base_url", &self.base_url)
             .field("auth", &self.auth.scheme())
             .field("retry", &self.retry)
-            .field("rate_limit", &self.rate_limit)
+            .field("gate", &self.gate)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("user_agent", &self.user_agent)
@@ -196,8 +204,20 @@ impl HttpClient {
     /// timeout still applies; connect timeout and user agent are the shared client's).
     #[must_use]
     pub fn with_http_client(self, http: reqwest::Client) -> Self {
+        self.rebuilt(self.inner.config.clone(), http)
+    }
+
+    /// Waits for `gate` before every attempt instead of the configured rate limiter or gate
+    /// (see [`RequestGate`]); keeps the connection pool. Counters start again at zero.
+    #[must_use]
+    pub fn with_request_gate(self, gate: Arc<dyn RequestGate>) -> Self {
+        let config = self.inner.config.clone().with_request_gate(gate);
+        self.rebuilt(config, self.inner.http.clone())
+    }
+
+    fn rebuilt(&self, config: HttpConfig, http: reqwest::Client) -> Self {
         let inner = Inner {
-            config: self.inner.config.clone(),
+            config,
             policy: Arc::clone(&self.inner.policy),
             http,
             stats: Stats::default(),
@@ -234,7 +254,7 @@ impl HttpClient {
         }
     }
 
-    /// Sends a request: waits for the rate limiter, authenticates, retries per the
+    /// Sends a request: waits for the gate (rate limiter or shared budget), authenticates, retries per the
     /// [`RetryPolicy`] (a non-replayable request only after a 429 or a failed connect),
     /// renews credentials once after a 401, and returns the first success.
     ///
@@ -279,9 +299,6 @@ impl HttpClient {
             bump(&self.inner.stats.requests);
             if attempt > 1 {
                 bump(&self.inner.stats.retries);
-            }
-            if let Some(limiter) = &config.rate_limit {
-                limiter.acquire().await;
             }
             let span = tracing::info_span!(
                 "http.request",
@@ -338,6 +355,9 @@ impl HttpClient {
         span: &tracing::Span,
     ) -> Result<Response, Failure> {
         let inner = &*self.inner;
+        if let Some(gate) = &inner.config.gate {
+            gate.acquire().await.map_err(Failure::unprocessed)?;
+        }
         let started = Instant::now();
         let mut headers = request.headers().clone();
         headers
@@ -378,11 +398,10 @@ impl HttpClient {
             bump(&inner.stats.server_errors);
         }
         let headers = response.headers().clone();
-        if let (Some(limiter), Some(signal)) = (
-            &inner.config.rate_limit,
-            inner.policy.rate_limit_signal(&headers),
-        ) {
-            limiter.observe(signal);
+        if let (Some(gate), Some(signal)) =
+            (&inner.config.gate, inner.policy.rate_limit_signal(&headers))
+        {
+            gate.observe(signal);
         }
         let limit = inner.config.max_response_bytes;
         let too_large = |size: u64| Failure {

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod gate;
 pub mod limit;
 pub mod oauth;
 pub mod policy;
@@ -15,8 +16,11 @@ pub use auth::{Authenticator, BearerToken, HeaderToken, NoAuth};
 pub use cartograph_connector::serde_millis;
 pub use cartograph_connector::{Error, ErrorKind, Result};
 pub use client::{DEFAULT_USER_AGENT, HttpClient, HttpConfig};
+pub use gate::RequestGate;
 pub use limit::{RateLimit, RateLimitSignal, RateLimiter};
-pub use oauth::{ClientAuth, OAuth2, OAuth2Config, OAuth2Grant};
+pub use oauth::{
+    AssertionSigner, ClientAuth, JWT_BEARER_GRANT_TYPE, OAuth2, OAuth2Config, OAuth2Grant,
+};
 pub use policy::{DefaultPolicy, VendorPolicy, default_classify, parse_retry_after};
 pub use request::{Body, Request, Response};
 pub use retry::RetryPolicy;

@@ -1,6 +1,7 @@
-//! OAuth 2.0 access tokens: client-credentials and refresh-token grants, refreshed ahead of
-//! expiry, one token call at a time.
+//! OAuth 2.0 access tokens: client-credentials, refresh-token and JWT-bearer (RFC 7523)
+//! grants, refreshed ahead of expiry, one token call at a time.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -26,7 +27,25 @@ pub enum OAuth2Grant {
     /// `grant_type=refresh_token` with a long-lived refresh token (HubSpot public apps,
     /// Salesforce web-server flow). A rotated refresh token in a response replaces it.
     RefreshToken(Secret),
+    /// `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer` (RFC 7523) with a fresh
+    /// signed assertion for every token call (Salesforce JWT bearer flow). The signer holds
+    /// the private key; this crate never sees it.
+    JwtBearer(Arc<dyn AssertionSigner>),
 }
+
+/// Mints the signed JWT of a [`OAuth2Grant::JwtBearer`] token call.
+///
+/// Implementations keep the key out of `Debug`, errors and logs.
+pub trait AssertionSigner: Send + Sync + std::fmt::Debug {
+    /// A new assertion (a compact JWS), valid for a short while from now.
+    ///
+    /// # Errors
+    /// Signing failed.
+    fn assertion(&self) -> Result<Secret>;
+}
+
+/// The `grant_type` of the JWT-bearer grant.
+pub const JWT_BEARER_GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /// How the client authenticates itself to the token endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +55,8 @@ pub enum ClientAuth {
     Basic,
     /// `client_id` and `client_secret` as form fields.
     Form,
+    /// No client authentication (the JWT-bearer assertion names and proves the client).
+    None,
 }
 
 /// Settings of an [`OAuth2`] authenticator.
@@ -141,6 +162,25 @@ impl OAuth2Config {
         Ok(config)
     }
 
+    /// JWT-bearer grant (RFC 7523): no client secret, `signer` mints the assertion.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`] when `token_url` is not an http(s) URL.
+    pub fn jwt_bearer(
+        token_url: &str,
+        client_id: impl Into<String>,
+        signer: Arc<dyn AssertionSigner>,
+    ) -> Result<Self> {
+        let mut config = Self::base(
+            token_url,
+            client_id.into(),
+            Secret::new(""),
+            OAuth2Grant::JwtBearer(signer),
+        )?;
+        config.client_auth = ClientAuth::None;
+        Ok(config)
+    }
+
     /// Sets the `scope` field.
     #[must_use]
     pub fn with_scope(mut self, scope: impl Into<String>) -> Self {
@@ -234,7 +274,7 @@ impl OAuth2 {
     pub fn with_http_client(config: OAuth2Config, http: reqwest::Client) -> Self {
         let refresh_token = match &config.grant {
             OAuth2Grant::RefreshToken(token) => Some(token.clone()),
-            OAuth2Grant::ClientCredentials => None,
+            OAuth2Grant::ClientCredentials | OAuth2Grant::JwtBearer(_) => None,
         };
         Self {
             config,
@@ -289,10 +329,22 @@ impl OAuth2 {
         let started = Instant::now();
         let mut form: Vec<(&str, &str)> = Vec::new();
         let refresh = state.refresh_token.clone();
-        match (&self.config.grant, &refresh) {
-            (OAuth2Grant::RefreshToken(_), Some(refresh)) => {
+        let assertion = match &self.config.grant {
+            OAuth2Grant::JwtBearer(signer) => Some(
+                signer
+                    .assertion()
+                    .map_err(|err| err.with_operation("oauth2_token"))?,
+            ),
+            _ => None,
+        };
+        match (&self.config.grant, &refresh, &assertion) {
+            (OAuth2Grant::RefreshToken(_), Some(refresh), _) => {
                 form.push(("grant_type", "refresh_token"));
                 form.push(("refresh_token", refresh.expose()));
+            }
+            (OAuth2Grant::JwtBearer(_), _, Some(assertion)) => {
+                form.push(("grant_type", JWT_BEARER_GRANT_TYPE));
+                form.push(("assertion", assertion.expose()));
             }
             _ => form.push(("grant_type", "client_credentials")),
         }
@@ -314,6 +366,7 @@ impl OAuth2 {
                 form.push(("client_id", &self.config.client_id));
                 form.push(("client_secret", self.config.client_secret.expose()));
             }
+            ClientAuth::None => {}
         }
         let response = request
             .header(http::header::ACCEPT, "application/json")

@@ -25,7 +25,7 @@ pub trait VendorPolicy: Send + Sync {
     }
 
     /// Rate-limit information in a response's headers; called on every response, success
-    /// or not, and fed to the client's [`crate::RateLimiter`].
+    /// or not, and fed to the client's [`crate::RequestGate`] (e.g. its [`crate::RateLimiter`]).
     fn rate_limit_signal(&self, _headers: &HeaderMap) -> Option<RateLimitSignal> {
         None
     }

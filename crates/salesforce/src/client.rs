@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use cartograph_connector::{Error, ErrorKind, Result, TransportStats};
 use cartograph_http::http::{HeaderName, HeaderValue};
-use cartograph_http::{HttpClient, OAuth2, RateLimiter, Request};
+use cartograph_http::{HttpClient, OAuth2, RateLimiter, Request, RequestGate};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
@@ -62,11 +62,14 @@ pub struct SalesforceClient {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Inner {
     config: SalesforceConfig,
     oauth: Arc<OAuth2>,
+    /// This client's own limiter: the configured rate and the daily-allocation pacing.
     limiter: Arc<RateLimiter>,
+    /// A budget shared with other clients of the org (see [`SalesforceClient::with_request_gate`]).
+    shared: Option<Arc<dyn RequestGate>>,
     http: OnceCell<HttpClient>,
     call_options: HeaderValue,
 }
@@ -97,6 +100,30 @@ pub fn soql_quote(text: &str) -> String {
     out
 }
 
+/// A shared budget plus this client's own daily-allocation pacing: a request waits for the
+/// own limiter (slowed or paused when the org's allocation runs low), then for the shared
+/// budget; every response's limit header reaches both.
+#[derive(Debug)]
+struct PacedShared {
+    pacing: Arc<RateLimiter>,
+    shared: Arc<dyn RequestGate>,
+}
+
+#[async_trait::async_trait]
+impl RequestGate for PacedShared {
+    async fn acquire(&self) -> Result<()> {
+        // the own limiter runs at the configured (account) rate, which one process alone
+        // never exceeds anyway; what it adds is the pacing and the pause
+        self.pacing.acquire().await;
+        self.shared.acquire().await
+    }
+
+    fn observe(&self, signal: cartograph_http::RateLimitSignal) {
+        self.pacing.observe(signal);
+        self.shared.observe(signal);
+    }
+}
+
 impl SalesforceClient {
     /// A client for `config` with its own OAuth 2.0 authenticator and pacing.
     ///
@@ -117,10 +144,26 @@ impl SalesforceClient {
                 config: config.clone(),
                 oauth,
                 limiter,
+                shared: None,
                 http: OnceCell::new(),
                 call_options,
             }),
         })
+    }
+
+    /// Runs every request through `gate` (e.g. a budget shared by all workers of the
+    /// org, on every machine) as well as this client's own pacing before the daily
+    /// allocation runs out (see [`crate::limits`]); the configured in-process rate then
+    /// comes from `gate`. Call it before the first request: the HTTP client is made (once)
+    /// by the first call.
+    #[must_use]
+    pub fn with_request_gate(self, gate: Arc<dyn RequestGate>) -> Self {
+        let mut inner = (*self.inner).clone();
+        inner.shared = Some(gate);
+        inner.http = OnceCell::new();
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 
     /// Transport counters (zero before the first call).
@@ -132,6 +175,27 @@ impl SalesforceClient {
             .unwrap_or_default()
     }
 
+    /// Until when requests are held back (daily allocation pacing or spent, see
+    /// [`crate::limits`]); `None` when they may go now.
+    pub fn paused_until(&self) -> Option<tokio::time::Instant> {
+        self.inner.limiter.paused_until()
+    }
+
+    /// The user id at the end of the token response's `id` URL (see
+    /// [`crate::Salesforce::integration_user_id`]).
+    ///
+    /// # Errors
+    /// The token call failed.
+    pub async fn integration_user_id(&self) -> Result<Option<String>> {
+        let id = self.inner.oauth.token_field("id").await?;
+        Ok(id
+            .as_ref()
+            .and_then(Value::as_str)
+            .and_then(|url| url.trim_end_matches('/').rsplit('/').next())
+            .filter(|user| user.starts_with("005"))
+            .map(str::to_owned))
+    }
+
     /// The instance URL in use (after the first call).
     pub fn instance_url(&self) -> Option<String> {
         self.inner
@@ -140,7 +204,7 @@ impl SalesforceClient {
             .map(|h| h.base_url().as_str().to_owned())
     }
 
-    async fn http(&self) -> Result<&HttpClient> {
+    pub(crate) async fn http(&self) -> Result<&HttpClient> {
         self.inner
             .http
             .get_or_try_init(|| async {
@@ -158,17 +222,26 @@ impl SalesforceClient {
                         })?,
                 };
                 let auth: Arc<dyn cartograph_http::Authenticator> = self.inner.oauth.clone();
-                let http_config = config.settings.http_config(
-                    config.rest_root(&instance)?,
-                    auth,
-                    Some(Arc::clone(&self.inner.limiter)),
-                );
-                HttpClient::new(http_config, Arc::new(SalesforcePolicy))
+                let gate: Arc<dyn RequestGate> = match &self.inner.shared {
+                    Some(shared) => Arc::new(PacedShared {
+                        pacing: Arc::clone(&self.inner.limiter),
+                        shared: Arc::clone(shared),
+                    }),
+                    None => Arc::clone(&self.inner.limiter) as Arc<dyn RequestGate>,
+                };
+                let http_config = config
+                    .settings
+                    .http_config(config.rest_root(&instance)?, auth, None)
+                    .with_request_gate(gate);
+                HttpClient::new(
+                    http_config,
+                    Arc::new(SalesforcePolicy::new(config.slow_down_at_percent)),
+                )
             })
             .await
     }
 
-    fn write(&self, request: Request) -> Request {
+    pub(crate) fn write(&self, request: Request) -> Request {
         request.header(
             HeaderName::from_static("sforce-call-options"),
             self.inner.call_options.clone(),

@@ -70,6 +70,20 @@ pub enum SalesforceAuth {
         /// The refresh token.
         refresh_token: Secret,
     },
+    /// JWT bearer flow (server to server): an assertion signed with the host's RSA private
+    /// key, whose certificate is uploaded to the connected app; no secret travels.
+    JwtBearer {
+        /// The connected app's consumer key (`iss`).
+        client_id: String,
+        /// The integration user's username (`sub`), pre-authorised for the app.
+        username: String,
+        /// The RSA private key, PEM (`BEGIN PRIVATE KEY` or `BEGIN RSA PRIVATE KEY`).
+        private_key: Secret,
+        /// `aud`; default `https://login.salesforce.com` (production) or
+        /// `https://test.salesforce.com` (sandbox), also with a My Domain login host.
+        #[serde(default)]
+        audience: Option<String>,
+    },
     /// Client-credentials flow (a connected app with a run-as user; My Domain login host).
     ClientCredentials {
         /// The connected app's consumer key.
@@ -82,9 +96,9 @@ pub enum SalesforceAuth {
 impl SalesforceAuth {
     fn client_id(&self) -> &str {
         match self {
-            Self::RefreshToken { client_id, .. } | Self::ClientCredentials { client_id, .. } => {
-                client_id
-            }
+            Self::RefreshToken { client_id, .. }
+            | Self::ClientCredentials { client_id, .. }
+            | Self::JwtBearer { client_id, .. } => client_id,
         }
     }
 
@@ -101,6 +115,7 @@ impl SalesforceAuth {
             Self::ClientCredentials { client_secret, .. } => {
                 vec![("auth.client_secret", client_secret)]
             }
+            Self::JwtBearer { private_key, .. } => vec![("auth.private_key", private_key)],
         }
     }
 }
@@ -142,6 +157,24 @@ pub struct SalesforceConfig {
     /// `Status` of new CampaignMembers.
     #[serde(default = "default_member_status")]
     pub campaign_member_status: String,
+    /// Shared secret of the CDC relay: change events posted to the webhook endpoint must
+    /// carry it in `X-Cartograph-Cdc-Secret` (Salesforce signs nothing; the relay is the
+    /// Pub/Sub API subscriber that forwards them). `None` = change events are refused.
+    #[serde(default)]
+    pub cdc_relay_secret: Option<Secret>,
+    /// Extra fields `list_contacts` and gap re-reads select (e.g. a segment field such as
+    /// `Ecom_Segment__c`), beyond Id, names, Email, Phone and the External ID.
+    #[serde(default)]
+    pub source_fields: Vec<String>,
+    /// Share of the daily API allocation (percent, 1 to 100) from which requests are spaced
+    /// so the rest lasts the rolling 24 h (see [`crate::limits`]); 100 = only pause when
+    /// spent.
+    #[serde(default = "default_slow_down")]
+    pub slow_down_at_percent: u8,
+}
+
+const fn default_slow_down() -> u8 {
+    crate::limits::DEFAULT_SLOW_DOWN_AT_PERCENT
 }
 
 fn default_version() -> String {
@@ -214,6 +247,9 @@ impl SalesforceConfig {
                 person_object: PersonObject::Contact,
                 call_client: default_client(),
                 campaign_member_status: default_member_status(),
+                cdc_relay_secret: None,
+                source_fields: Vec::new(),
+                slow_down_at_percent: default_slow_down(),
             },
         }
     }
@@ -263,6 +299,16 @@ impl SalesforceConfig {
             _ => {}
         }
         Ok(format!("{login}/services/oauth2/token"))
+    }
+
+    /// The standard JWT `aud` of the environment (the login host Salesforce names, also
+    /// when the token call goes to a My Domain).
+    pub fn jwt_audience(&self) -> String {
+        match self.environment {
+            Environment::Production => PRODUCTION_LOGIN_URL,
+            Environment::Sandbox => SANDBOX_LOGIN_URL,
+        }
+        .to_owned()
     }
 
     /// The instance URL override: `instance_url`, else `settings.base_url`.
@@ -322,6 +368,11 @@ impl SalesforceConfig {
         if let Some(instance) = self.instance_override() {
             self.rest_root(&instance)?;
         }
+        if let SalesforceAuth::JwtBearer { username, .. } = &self.auth
+            && username.trim().is_empty()
+        {
+            return Err(config_error("auth.username", "the username is empty"));
+        }
         if self.auth.client_id().trim().is_empty() {
             return Err(config_error("auth.client_id", "the client id is empty"));
         }
@@ -329,6 +380,24 @@ impl SalesforceConfig {
             if secret.is_empty() {
                 return Err(config_error(field, "must not be empty"));
             }
+        }
+        if !(1..=100).contains(&self.slow_down_at_percent) {
+            return Err(config_error(
+                "slow_down_at_percent",
+                "must be between 1 and 100",
+            ));
+        }
+        if self.cdc_relay_secret.as_ref().is_some_and(Secret::is_empty) {
+            return Err(config_error("cdc_relay_secret", "must not be empty"));
+        }
+        if let Some(bad) = self.source_fields.iter().find(|f| !is_field_name(f)) {
+            return Err(config_error(
+                "source_fields",
+                format!("{bad:?} is not a field API name"),
+            ));
+        }
+        if let SalesforceAuth::JwtBearer { private_key, .. } = &self.auth {
+            crate::jwt::JwtSigner::new(private_key, "", "", "")?;
         }
         for (field, value) in [
             ("external_id_field", &self.external_id_field),
@@ -376,6 +445,21 @@ impl SalesforceConfig {
                 client_secret.clone(),
             )?
             .with_client_auth(cartograph_http::ClientAuth::Form),
+            SalesforceAuth::JwtBearer {
+                client_id,
+                username,
+                private_key,
+                audience,
+            } => cartograph_http::OAuth2Config::jwt_bearer(
+                &token_url,
+                client_id.clone(),
+                std::sync::Arc::new(crate::jwt::JwtSigner::new(
+                    private_key,
+                    client_id.clone(),
+                    username.clone(),
+                    audience.clone().unwrap_or_else(|| self.jwt_audience()),
+                )?),
+            )?,
         };
         Ok(config.with_timeout(self.settings.timeout))
     }
@@ -388,6 +472,34 @@ pub struct SalesforceConfigBuilder {
 }
 
 impl SalesforceConfigBuilder {
+    /// Sets the CDC relay's shared secret (change events without it are refused).
+    #[must_use]
+    pub fn cdc_relay_secret(mut self, secret: Secret) -> Self {
+        self.config.cdc_relay_secret = Some(secret);
+        self
+    }
+
+    /// Sets the share of the daily allocation (percent) from which requests are spaced.
+    #[must_use]
+    pub fn slow_down_at_percent(mut self, percent: u8) -> Self {
+        self.config.slow_down_at_percent = percent;
+        self
+    }
+
+    /// Sets the extra fields read back by `list_contacts` and gap re-reads.
+    #[must_use]
+    pub fn source_fields(mut self, fields: Vec<String>) -> Self {
+        self.config.source_fields = fields;
+        self
+    }
+
+    /// Replaces the OAuth 2.0 credentials.
+    #[must_use]
+    pub fn auth(mut self, auth: SalesforceAuth) -> Self {
+        self.config.auth = auth;
+        self
+    }
+
     /// Sets the login host (production, sandbox or My Domain).
     #[must_use]
     pub fn login_url(mut self, url: impl Into<String>) -> Self {

@@ -26,8 +26,8 @@ const QUERY_CHUNK: usize = 100;
 /// The Salesforce connector. Build it from a [`SalesforceConfig`].
 #[derive(Debug)]
 pub struct Salesforce {
-    config: SalesforceConfig,
-    client: SalesforceClient,
+    pub(crate) config: SalesforceConfig,
+    pub(crate) client: SalesforceClient,
     /// sObject -> lower-case field names (from describe).
     fields: Mutex<HashMap<String, HashSet<String>>>,
 }
@@ -93,6 +93,17 @@ impl Salesforce {
             client,
             fields: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Runs every request through `gate` (e.g. a budget shared by all workers of the
+    /// org, on every machine) instead of this connector's own in-process rate limiter.
+    #[must_use]
+    pub fn with_request_gate(
+        mut self,
+        gate: std::sync::Arc<dyn cartograph_http::RequestGate>,
+    ) -> Self {
+        self.client = self.client.with_request_gate(gate);
+        self
     }
 
     /// The low-level client.

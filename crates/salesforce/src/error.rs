@@ -10,8 +10,9 @@
 //!   so is `CANNOT_UPDATE_CONVERTED_LEAD` (a write to a Lead converted since the lookup).
 //! * `INVALID_FIELD`, `REQUIRED_FIELD_MISSING`, `INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST`,
 //!   ... are [`ErrorKind::Invalid`] naming the field.
-//! * `Sforce-Limit-Info: api-usage=N/M` on every response is fed to the rate limiter: when
-//!   the daily allocation is spent, requests pause.
+//! * `Sforce-Limit-Info: api-usage=N/M` on every response is fed to the rate limiter: from
+//!   a threshold of the daily allocation requests are spaced, and when it is spent they
+//!   pause (see [`crate::limits`]).
 
 use std::time::Duration;
 
@@ -89,9 +90,27 @@ pub fn from_api_error(e: &ApiError, fallback: ErrorKind) -> Error {
     err
 }
 
-/// The vendor policy: error arrays, `Sforce-Limit-Info`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SalesforcePolicy;
+/// The vendor policy: error arrays, `Sforce-Limit-Info` pacing (see [`crate::limits`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SalesforcePolicy {
+    slow_down_at_percent: u8,
+}
+
+impl SalesforcePolicy {
+    /// A policy that paces requests from `slow_down_at_percent` of the daily allocation.
+    pub const fn new(slow_down_at_percent: u8) -> Self {
+        Self {
+            slow_down_at_percent,
+        }
+    }
+}
+
+impl Default for SalesforcePolicy {
+    /// Pacing from [`crate::limits::DEFAULT_SLOW_DOWN_AT_PERCENT`].
+    fn default() -> Self {
+        Self::new(crate::limits::DEFAULT_SLOW_DOWN_AT_PERCENT)
+    }
+}
 
 impl VendorPolicy for SalesforcePolicy {
     fn connector(&self) -> &'static str {
@@ -104,12 +123,11 @@ impl VendorPolicy for SalesforcePolicy {
 
     fn rate_limit_signal(&self, headers: &HeaderMap) -> Option<RateLimitSignal> {
         let (used, limit) = api_usage(headers)?;
-        Some(RateLimitSignal {
-            remaining: Some(limit.saturating_sub(used)),
-            // The allocation is a rolling 24 h; when it is spent, wait a minute and look again.
-            reset_after: (used >= limit).then_some(Duration::from_secs(60)),
-            ..RateLimitSignal::default()
-        })
+        Some(crate::limits::usage_signal(
+            used,
+            limit,
+            self.slow_down_at_percent,
+        ))
     }
 
     fn request_id(&self, headers: &HeaderMap) -> Option<String> {
@@ -151,6 +169,10 @@ pub fn api_usage(headers: &HeaderMap) -> Option<(u32, u32)> {
 /// assert_eq!(err.vendor_code(), Some("REQUIRED_FIELD_MISSING"));
 /// ```
 pub fn classify(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
+    if status == 300 {
+        // An External ID upsert matching several records (see `upsert_one`).
+        return crate::upsert_one::ambiguous(body);
+    }
     let base = default_classify(status, headers, body);
     let parsed: Vec<ApiError> = serde_json::from_slice::<Vec<ApiError>>(body)
         .or_else(|_| serde_json::from_slice::<ApiError>(body).map(|e| vec![e]))
@@ -247,16 +269,31 @@ mod tests {
             "sforce-limit-info",
             HeaderValue::from_static("api-usage=100/100, api-bursts=1/5"),
         );
-        let signal = SalesforcePolicy
+        let signal = SalesforcePolicy::default()
             .rate_limit_signal(&headers)
             .expect("signal");
         assert_eq!(signal.remaining, Some(0));
         assert_eq!(signal.reset_after, Some(Duration::from_secs(60)));
         assert!(
-            SalesforcePolicy
+            SalesforcePolicy::default()
                 .rate_limit_signal(&HeaderMap::new())
                 .is_none()
         );
+        // Past the configured threshold the policy paces before the allocation is spent.
+        headers.insert(
+            "sforce-limit-info",
+            HeaderValue::from_static("api-usage=60/100"),
+        );
+        let paced = SalesforcePolicy::new(50)
+            .rate_limit_signal(&headers)
+            .expect("signal");
+        assert_eq!(paced.remaining, Some(0));
+        assert_eq!(paced.reset_after, Some(crate::limits::MAX_SPACING));
+        let unpaced = SalesforcePolicy::default()
+            .rate_limit_signal(&headers)
+            .expect("signal");
+        assert_eq!(unpaced.remaining, Some(40));
+        assert_eq!(unpaced.reset_after, None);
     }
 
     #[test]

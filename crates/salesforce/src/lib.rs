@@ -1,13 +1,18 @@
 #![doc = include_str!("../README.md")]
 
+pub mod cdc;
 pub mod client;
 pub mod config;
 pub mod connector;
 pub mod error;
+pub mod jwt;
+pub mod limits;
 pub mod map;
 pub mod profile;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod source;
+pub mod upsert_one;
 
 pub use client::SalesforceClient;
 pub use config::{

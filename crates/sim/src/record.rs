@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -24,6 +25,8 @@ pub struct Exchange {
     pub content_type: Option<String>,
     /// Answer body.
     pub body: Vec<u8>,
+    /// When the request reached the simulator (for counting requests per window).
+    pub received: Instant,
 }
 
 impl Exchange {
@@ -96,6 +99,7 @@ async fn record(State(log): State<ExchangeLog>, request: Request, next: Next) ->
     if !log.inner.on.load(Ordering::SeqCst) {
         return next.run(request).await;
     }
+    let received = Instant::now();
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
     let query = request.uri().query().map(str::to_owned);
@@ -121,6 +125,7 @@ async fn record(State(log): State<ExchangeLog>, request: Request, next: Next) ->
             status: parts.status.as_u16(),
             content_type,
             body: bytes.to_vec(),
+            received,
         });
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -4,26 +4,26 @@
 //! An in-process [`RateLimiter`](cartograph_http::RateLimiter) per worker lets N workers
 //! send N times the vendor's quota. Here the budget is one row per account holding the
 //! GCRA's *theoretical arrival time* (TAT) on the database's clock: each request reserves its
-//! slot with one atomic `UPDATE` (`tat = max(tat, now) + T`) and is told how long to wait
+//! slot with one atomic upsert (`tat = max(tat, now) + T`) and is told how long to wait
 //! before starting. With `T = (per + margin) / (requests - burst)` and a tolerance of
 //! `(burst - 1) * T`, any window of length `per` holds at most `requests` starts, whichever
 //! worker sends them and however many there are. One clock (the server's) means machines'
 //! clocks need not agree; `margin` absorbs the network time between the reservation and the
 //! request leaving.
 //!
-//! [`QuotaGate`] plugs it into any [`HttpClient`](cartograph_http::HttpClient): it wraps the
-//! client's [`Authenticator`], which the client calls before every attempt (retries
-//! included), and waits for the shared budget there.
+//! [`QuotaGate`] plugs it into any [`HttpClient`](cartograph_http::HttpClient) and every
+//! vendor connector: it is a [`RequestGate`], which the client awaits before every attempt
+//! (retries included); each connector takes one with `with_request_gate`.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use cartograph_connector::{Error, ErrorKind};
-use cartograph_http::{Authenticator, RateLimit};
+use cartograph_http::{RateLimit, RateLimitSignal, RequestGate};
 use cartograph_sync::{StoreError, StoreResult};
 use deadpool_postgres::Pool;
+use tokio::time::Instant;
 
 use crate::error;
 
@@ -35,7 +35,6 @@ pub const DEFAULT_MARGIN: Duration = Duration::from_millis(25);
 pub struct SharedQuota {
     pool: Pool,
     margin: Duration,
-    known: Arc<Mutex<HashSet<String>>>,
 }
 
 impl std::fmt::Debug for SharedQuota {
@@ -67,7 +66,6 @@ impl SharedQuota {
         Self {
             pool,
             margin: DEFAULT_MARGIN,
-            known: Arc::new(Mutex::new(HashSet::new())),
         }
     }
 
@@ -89,34 +87,15 @@ impl SharedQuota {
     pub async fn reserve(&self, account: &str, limit: &RateLimit) -> StoreResult<Duration> {
         let (interval, tolerance) = gcra(limit, self.margin)?;
         let client = self.pool.get().await.map_err(|e| error::pool(&e))?;
-        let fresh = !self
-            .known
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .contains(account);
-        if fresh {
-            let stmt = client
-                .prepare_cached(
-                    "INSERT INTO quota_budgets (account, tat_us) VALUES ($1, 0)
-                     ON CONFLICT (account) DO NOTHING",
-                )
-                .await
-                .map_err(|e| error::pg(&e))?;
-            client
-                .execute(&stmt, &[&account])
-                .await
-                .map_err(|e| error::pg(&e))?;
-            self.known
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(account.to_owned());
-        }
-        // The row lock orders concurrent reservations; the clock is read after it is held.
+        // One statement: the first reservation of an account creates its row (also after a
+        // server crash emptied the unlogged table). The row lock orders concurrent
+        // reservations; the clock is read after it is held.
         let stmt = client
             .prepare_cached(
-                "UPDATE quota_budgets
-                 SET tat_us = GREATEST(tat_us, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint) + $2
-                 WHERE account = $1
+                "INSERT INTO quota_budgets AS b (account, tat_us)
+                 VALUES ($1, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint + $2)
+                 ON CONFLICT (account) DO UPDATE
+                 SET tat_us = GREATEST(b.tat_us, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint) + $2
                  RETURNING tat_us, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint",
             )
             .await
@@ -144,30 +123,31 @@ impl SharedQuota {
         Ok(())
     }
 
-    /// An [`Authenticator`] that waits for this budget before every attempt and then applies
-    /// `inner`.
-    pub fn gate(
-        &self,
-        account: impl Into<String>,
-        limit: RateLimit,
-        inner: Arc<dyn Authenticator>,
-    ) -> QuotaGate {
+    /// A [`RequestGate`] for `account` under `limit`: give it to every connector (and
+    /// every HTTP client) of the account, in every process, with `with_request_gate`.
+    ///
+    /// `account` names the vendor account (e.g. `hubspot:<portal id>`); every gate of one
+    /// account must carry the same `limit`.
+    pub fn gate(&self, account: impl Into<String>, limit: RateLimit) -> QuotaGate {
         QuotaGate {
             quota: self.clone(),
             account: account.into(),
             limit,
-            inner,
+            paused_until: Mutex::new(None),
         }
     }
 }
 
-/// Waits for a [`SharedQuota`] before every attempt of an HTTP client, then puts on the
-/// wrapped credentials (see [`SharedQuota::gate`]).
+/// Makes every request of an HTTP client wait for a [`SharedQuota`] (see
+/// [`SharedQuota::gate`]).
+///
+/// A response saying the vendor's window is spent (`remaining: 0`, e.g. after another
+/// integration used the account) pauses this gate's requests until the reported reset.
 pub struct QuotaGate {
     quota: SharedQuota,
     account: String,
     limit: RateLimit,
-    inner: Arc<dyn Authenticator>,
+    paused_until: Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for QuotaGate {
@@ -175,14 +155,26 @@ impl std::fmt::Debug for QuotaGate {
         f.debug_struct("QuotaGate")
             .field("account", &self.account)
             .field("limit", &self.limit)
-            .field("inner", &self.inner.scheme())
             .finish_non_exhaustive()
     }
 }
 
+impl QuotaGate {
+    fn paused_until(&self) -> Option<Instant> {
+        let until = *self
+            .paused_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        until.filter(|until| *until > Instant::now())
+    }
+}
+
 #[async_trait]
-impl Authenticator for QuotaGate {
-    async fn apply(&self, headers: &mut http::HeaderMap) -> cartograph_connector::Result<()> {
+impl RequestGate for QuotaGate {
+    async fn acquire(&self) -> cartograph_connector::Result<()> {
+        if let Some(until) = self.paused_until() {
+            tokio::time::sleep_until(until).await;
+        }
         self.quota
             .acquire(&self.account, &self.limit)
             .await
@@ -193,22 +185,80 @@ impl Authenticator for QuotaGate {
                     ErrorKind::Config
                 };
                 Error::new(kind, format!("shared quota of {}: {e}", self.account))
-            })?;
-        self.inner.apply(headers).await
+            })
     }
 
-    async fn refresh_after_unauthorized(&self) -> cartograph_connector::Result<bool> {
-        self.inner.refresh_after_unauthorized().await
-    }
-
-    fn scheme(&self) -> &'static str {
-        self.inner.scheme()
+    fn observe(&self, signal: RateLimitSignal) {
+        if signal.remaining != Some(0) {
+            return;
+        }
+        let wait = signal
+            .reset_after
+            .or(signal.window)
+            .unwrap_or(self.limit.per);
+        let until = Instant::now() + wait;
+        let mut paused = self
+            .paused_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if paused.is_none_or(|current| current < until) {
+            *paused = Some(until);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A quota whose pool never connects (nothing here reaches the database).
+    fn unconnected() -> SharedQuota {
+        let mut driver = tokio_postgres::Config::new();
+        driver.host("/nonexistent").port(1);
+        let manager = deadpool_postgres::Manager::new(driver, tokio_postgres::NoTls);
+        let pool = Pool::builder(manager)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .expect("pool");
+        SharedQuota::new(pool)
+    }
+
+    #[tokio::test]
+    async fn a_spent_window_pauses_the_gate_until_the_reported_reset() {
+        let gate = unconnected().gate("crm:1", RateLimit::new(10, Duration::from_secs(1)));
+        assert!(gate.paused_until().is_none());
+        gate.observe(RateLimitSignal {
+            remaining: Some(3),
+            ..RateLimitSignal::default()
+        });
+        assert!(gate.paused_until().is_none(), "requests left: no pause");
+        let before = Instant::now();
+        gate.observe(RateLimitSignal {
+            remaining: Some(0),
+            reset_after: Some(Duration::from_secs(4)),
+            ..RateLimitSignal::default()
+        });
+        let until = gate.paused_until().expect("paused");
+        assert!(until >= before + Duration::from_secs(4));
+        assert!(until <= Instant::now() + Duration::from_secs(4));
+        // A shorter reset reported later does not cut the pause short.
+        gate.observe(RateLimitSignal {
+            remaining: Some(0),
+            reset_after: Some(Duration::from_millis(10)),
+            ..RateLimitSignal::default()
+        });
+        assert_eq!(gate.paused_until(), Some(until));
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_budget_is_a_retryable_error_naming_the_account() {
+        let quota = unconnected();
+        let gate = quota.gate("crm:portal-7", RateLimit::new(10, Duration::from_secs(1)));
+        let err = gate.acquire().await.expect_err("no database");
+        assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+        assert!(err.is_retryable());
+        assert!(err.to_string().contains("crm:portal-7"), "{err}");
+    }
 
     #[test]
     fn gcra_parameters_keep_every_window_within_the_quota() {

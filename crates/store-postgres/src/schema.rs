@@ -119,10 +119,16 @@ const MIGRATIONS: &[&str] = &[
     r"
     CREATE INDEX processed_at ON processed (at_ms);
     ",
+    // 4: request budgets skip the WAL: a reservation is one UPDATE whose commit would
+    // otherwise wait for a WAL flush (5.7 ms against 0.07 ms on the test machine). After a
+    // server crash the table comes back empty and budgets restart (decision 0020).
+    r"
+    ALTER TABLE quota_budgets SET UNLOGGED;
+    ",
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Creates `schema` if needed and applies every migration newer than its version, all in one
 /// transaction under an advisory lock. Refuses a schema written by a newer build.

@@ -51,11 +51,10 @@ async fn worker_process() {
             .unwrap(),
     );
     let vendor = std::env::var(VENDOR).unwrap();
-    let gate = store
-        .quota()
-        .gate("vendor:acct-1", quota(), Arc::new(NoAuth));
+    let gate = store.quota().gate("vendor:acct-1", quota());
     let client = HttpClient::new(
-        HttpConfig::new(BaseUrl::parse(&vendor).unwrap(), Arc::new(gate))
+        HttpConfig::new(BaseUrl::parse(&vendor).unwrap(), Arc::new(NoAuth))
+            .with_request_gate(Arc::new(gate))
             .with_retry(RetryPolicy::none()),
         Arc::new(DefaultPolicy::new("vendor")),
     )

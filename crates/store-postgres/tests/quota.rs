@@ -12,20 +12,7 @@ use cartograph_http::{
     RetryPolicy,
 };
 use cartograph_store_postgres::PgStore;
-
-/// Largest number of instants inside any half-open window `[t, t + width)`.
-fn busiest_window(instants: &mut [Instant], width: Duration) -> usize {
-    instants.sort();
-    (0..instants.len())
-        .map(|i| {
-            instants[i..]
-                .iter()
-                .take_while(|t| **t - instants[i] < width)
-                .count()
-        })
-        .max()
-        .unwrap_or(0)
-}
+use common::busiest_window;
 
 async fn machines(url: &str, schema: &str, n: usize) -> Vec<PgStore> {
     let mut out = Vec::new();
@@ -135,9 +122,10 @@ async fn a_vendor_never_answers_429_when_its_quota_is_shared_through_the_databas
     let shared: Vec<HttpClient> = stores
         .iter()
         .map(|store| {
-            let gate = store.quota().gate("vendor:acct-9", limit, Arc::new(NoAuth));
-            let config =
-                HttpConfig::new(base.clone(), Arc::new(gate)).with_retry(RetryPolicy::none());
+            let gate = store.quota().gate("vendor:acct-9", limit);
+            let config = HttpConfig::new(base.clone(), Arc::new(NoAuth))
+                .with_request_gate(Arc::new(gate))
+                .with_retry(RetryPolicy::none());
             HttpClient::new(config, Arc::new(DefaultPolicy::new("vendor"))).unwrap()
         })
         .collect();
@@ -153,5 +141,37 @@ async fn a_vendor_never_answers_429_when_its_quota_is_shared_through_the_databas
         shared_tally.served
     );
     drop(stores);
+    common::drop_schemas(&url, &[schema]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn budgets_skip_the_wal_and_start_again_when_a_crash_empties_them() {
+    let Some(url) = common::server().await else {
+        return;
+    };
+    let schema = common::fresh_schema("unlogged");
+    let store = PgStore::open(&common::config(&url, &schema)).await.unwrap();
+    let unlogged = common::scalar(
+        &url,
+        &format!(
+            "SELECT (relpersistence = 'u')::int::bigint FROM pg_class
+             WHERE oid = '{schema}.quota_budgets'::regclass"
+        ),
+    )
+    .await;
+    assert_eq!(unlogged, 1, "quota_budgets is UNLOGGED");
+    let quota = store.quota();
+    let limit = RateLimit::new(10, Duration::from_secs(1));
+    quota.reserve("crm:portal-3", &limit).await.unwrap();
+    // Crash recovery truncates unlogged tables; the next reservation makes the row again.
+    common::sql(&url, &format!("TRUNCATE {schema}.quota_budgets")).await;
+    let wait = quota.reserve("crm:portal-3", &limit).await.unwrap();
+    assert!(wait < Duration::from_millis(5), "{wait:?}");
+    let second = quota.reserve("crm:portal-3", &limit).await.unwrap();
+    assert!(
+        second > Duration::from_millis(50),
+        "spaced again: {second:?}"
+    );
+    drop(store);
     common::drop_schemas(&url, &[schema]).await;
 }

@@ -6,6 +6,9 @@
 //! with its CRM source. The answer is the intake's status: 200 once durably queued, 401 for a
 //! bad signature, 413 for a body over the limit, 408 for a body that does not arrive in time,
 //! 503 when the store could not commit or no worker can drain (the vendor retries).
+//! `POST /webhooks/commerce/{key}` and `/webhooks/crm/{key}` go to the same handlers, for
+//! vendors that sign nothing and carry a shared secret as the last path segment
+//! (ActiveCampaign): the connector checks that segment, the router does not.
 //!
 //! Signatures (HubSpot v3) cover the full URL the vendor called. It is rebuilt from
 //! [`IntakeServerConfig::public_url`] when set, else from `X-Forwarded-Proto` /
@@ -78,7 +81,9 @@ pub fn intake_router(pipeline: Arc<Pipeline>) -> Router {
 pub fn intake_router_with(pipeline: Arc<Pipeline>, config: IntakeServerConfig) -> Router {
     Router::new()
         .route("/webhooks/commerce", post(commerce))
+        .route("/webhooks/commerce/{key}", post(commerce))
         .route("/webhooks/crm", post(crm))
+        .route("/webhooks/crm/{key}", post(crm))
         .with_state(Arc::new(RouterState { pipeline, config }))
 }
 

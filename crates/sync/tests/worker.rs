@@ -431,6 +431,73 @@ async fn intake_answers_503_while_no_worker_can_drain_and_200_once_one_runs_agai
     assert_eq!(running.await.unwrap().unwrap().completed, 2);
 }
 
+/// What the wrapped store holds: (queued events, dead letters).
+async fn held(store: &dyn Store) -> (u64, u64) {
+    (
+        store.queue_stats(Timestamp::now()).await.unwrap().total(),
+        store.dead_letter_count().await.unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn intake_never_acknowledges_a_delivery_a_store_fault_kept_out() {
+    // Every fault on the write of a queued event (enqueue) and of a dead letter (an
+    // unparsable body): 503 so the vendor redelivers, nothing stored; once the store is
+    // healthy again the redelivery is taken, and stored exactly once.
+    for fault in [Fault::Busy, Fault::DiskFull, Fault::Fatal] {
+        for (op, body, stored) in [
+            ("enqueue", r#"{"id":"40"}"#, (1, 0)),
+            ("add_dead_letter", r#"{"id":"#, (0, 1)),
+        ] {
+            let (_dir, inner) = store();
+            let faulty = Arc::new(FaultyStore::new(Arc::clone(&inner)));
+            let intake = Intake::new(faulty.clone());
+            faulty.fail(op, fault, u32::MAX);
+            let refused = intake.commerce(&Shop, &signed(body)).await;
+            assert_eq!(
+                (refused.status, refused.queued, refused.dead_lettered),
+                (503, 0, 0),
+                "{fault:?} on {op}: {refused:?}"
+            );
+            assert!(refused.error.is_some(), "{fault:?} on {op}");
+            assert_eq!(held(inner.as_ref()).await, (0, 0), "{fault:?} on {op}");
+            faulty.clear();
+            let taken = intake.commerce(&Shop, &signed(body)).await;
+            assert_eq!(taken.status, 200, "{fault:?} on {op}: {taken:?}");
+            if op == "enqueue" {
+                // A further redelivery is a known duplicate.
+                let again = intake.commerce(&Shop, &signed(body)).await;
+                assert_eq!((again.status, again.duplicates), (200, 1), "{fault:?}");
+            }
+            assert_eq!(held(inner.as_ref()).await, stored, "{fault:?} on {op}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn intake_retries_a_brief_retryable_store_fault_but_not_a_fatal_one() {
+    for (fault, times, status, attempts) in [
+        (Fault::Busy, 1, 200, 1),
+        (Fault::DiskFull, 2, 200, 2),
+        (Fault::Busy, 3, 503, 3),
+        (Fault::Fatal, 1, 503, 1),
+    ] {
+        let (_dir, inner) = store();
+        let faulty = Arc::new(FaultyStore::new(Arc::clone(&inner)));
+        let intake = Intake::new(faulty.clone());
+        faulty.fail("enqueue", fault, times);
+        let answer = intake.commerce(&Shop, &signed(r#"{"id":"41"}"#)).await;
+        assert_eq!(answer.status, status, "{fault:?} x{times}: {answer:?}");
+        assert_eq!(faulty.injected(), attempts, "{fault:?} x{times}");
+        let queued = u64::from(status == 200);
+        assert_eq!(
+            held(inner.as_ref()).await,
+            (queued, 0),
+            "{fault:?} x{times}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn intake_without_a_webhook_secret_refuses_and_stores_nothing() {
     let (_dir, store) = store();

@@ -48,6 +48,9 @@ pub struct SimConfig {
     pub requests_per_second: u32,
     /// Random faults.
     pub faults: FaultRates,
+    /// The shared secret the host puts in its webhook URL: `deliver_webhooks_to(url)`
+    /// registers `url/<secret>`, and `connector_config` sets it as `webhook_secret`.
+    pub webhook_secret: String,
 }
 
 impl Default for SimConfig {
@@ -58,6 +61,7 @@ impl Default for SimConfig {
             time_scale: TimeScale::REAL,
             requests_per_second: 5,
             faults: FaultRates::default(),
+            webhook_secret: "sim-webhook-secret".into(),
         }
     }
 }
@@ -163,6 +167,7 @@ impl ActiveCampaignSim {
         let mut builder =
             ActiveCampaignConfig::builder(Secret::new(self.shared.config.token.clone()))
                 .base_url(&self.api_url())?
+                .webhook_secret(Secret::new(self.shared.config.webhook_secret.clone()), None)
                 .retry(
                     RetryPolicy::default()
                         .with_max_attempts(6)
@@ -287,8 +292,18 @@ impl CrmSimulator for ActiveCampaignSim {
         )?)))
     }
 
+    /// Registers `url/<webhook_secret>`: ActiveCampaign signs nothing, so the secret the
+    /// connector checks travels as the URL's last path segment.
     async fn deliver_webhooks_to(&self, url: &str) -> Result<()> {
-        self.shared.state().add_webhook(url, true);
+        let url = format!(
+            "{}/{}",
+            url.trim_end_matches('/'),
+            cartograph_http::url::path_segment(
+                &self.shared.config.webhook_secret,
+                "webhook_secret"
+            )?
+        );
+        self.shared.state().add_webhook(&url, true);
         Ok(())
     }
 

@@ -28,7 +28,8 @@ impl CrmHarness for Harness<'_> {
 async fn setup() -> (ActiveCampaignSim, ActiveCampaign, CrmFixture) {
     let sim = ActiveCampaignSim::start(SimConfig::fast()).await.unwrap();
     let ac = ActiveCampaign::new(sim.connector_config().unwrap().build().unwrap()).unwrap();
-    ac.register_webhook("https://hooks.example/activecampaign")
+    // The secret the connector checks is the URL's last segment.
+    ac.register_webhook("https://hooks.example/activecampaign/sim-webhook-secret")
         .await
         .unwrap();
     let automation = sim.create_automation("conformance");

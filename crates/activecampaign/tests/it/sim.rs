@@ -180,13 +180,16 @@ async fn person_edits_are_pushed_as_form_webhooks_and_parsed_with_the_path_secre
     let (sim, ac) = start().await;
     let intake = wiremock::MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path("/hooks/ac/s3cret"))
+        .and(path("/hooks/ac/sim-webhook-secret"))
         .and(header("content-type", "application/x-www-form-urlencoded"))
         .respond_with(ResponseTemplate::new(200))
         .mount(&intake)
         .await;
-    let url = format!("{}/hooks/ac/s3cret", intake.uri());
-    sim.deliver_webhooks_to(&url).await.unwrap();
+    // The simulator registers the intake URL with its webhook secret as the last segment.
+    sim.deliver_webhooks_to(&format!("{}/hooks/ac", intake.uri()))
+        .await
+        .unwrap();
+    let url = format!("{}/hooks/ac/sim-webhook-secret", intake.uri());
     let out = ac
         .upsert_contacts(&[upsert("a", "a@example.com", Default::default())])
         .await
@@ -203,12 +206,7 @@ async fn person_edits_are_pushed_as_form_webhooks_and_parsed_with_the_path_secre
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     assert_eq!(received.len(), 1, "exactly the person's edit is delivered");
-    let config = sim
-        .connector_config()
-        .unwrap()
-        .webhook_secret(cartograph_http::Secret::new("s3cret"), None)
-        .build()
-        .unwrap();
+    let config = sim.connector_config().unwrap().build().unwrap();
     let receiver = ActiveCampaign::new(config).unwrap();
     let request = WebhookRequest::post(url, Vec::new(), received[0].body.clone());
     let events = receiver.parse_webhook(&request).unwrap();

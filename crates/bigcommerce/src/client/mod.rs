@@ -13,7 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cartograph_connector::{ErrorKind, Result};
-use cartograph_http::{HeaderToken, HttpClient, HttpConfig, RateLimiter, Request, Secret};
+use cartograph_http::{
+    HeaderToken, HttpClient, HttpConfig, RateLimiter, Request, RequestGate, Secret,
+};
 use serde::de::DeserializeOwned;
 
 use crate::config::BigCommerceConfig;
@@ -69,6 +71,14 @@ impl Client {
     #[must_use]
     pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
         self.http = self.http.with_http_client(http);
+        self
+    }
+
+    /// Runs every request through `gate` (e.g. a budget shared by all workers of the
+    /// account, on every machine) instead of this client's own in-process rate limiter.
+    #[must_use]
+    pub fn with_request_gate(mut self, gate: Arc<dyn RequestGate>) -> Self {
+        self.http = self.http.with_request_gate(gate);
         self
     }
 

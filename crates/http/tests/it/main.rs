@@ -1,6 +1,7 @@
 //! Wiremock tests of cartograph-http: joins, retries, rate limiting, auth, redaction.
 
 mod client;
+mod gate;
 mod limit;
 mod oauth;
 mod redaction;

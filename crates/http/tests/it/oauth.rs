@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cartograph_http::{
-    Authenticator, ClientAuth, ErrorKind, OAuth2, OAuth2Config, Request, Secret,
+    AssertionSigner, Authenticator, ClientAuth, Error, ErrorKind, OAuth2, OAuth2Config, Request,
+    Secret,
 };
 use serde_json::json;
 use wiremock::matchers::{basic_auth, bearer_token, body_string_contains, method, path};
@@ -256,4 +257,84 @@ async fn concurrent_unauthorized_responses_share_one_refresh() {
     for call in calls {
         assert_eq!(call.await.expect("task").expect("retried").status, 200);
     }
+}
+
+/// A signer that numbers its assertions (each token call must mint a new one).
+#[derive(Debug, Default)]
+struct CountingSigner(std::sync::atomic::AtomicU32);
+
+impl AssertionSigner for CountingSigner {
+    fn assertion(&self) -> cartograph_http::Result<Secret> {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        Ok(Secret::new(format!("jwt-{n}")))
+    }
+}
+
+#[derive(Debug)]
+struct FailingSigner;
+
+impl AssertionSigner for FailingSigner {
+    fn assertion(&self) -> cartograph_http::Result<Secret> {
+        Err(Error::new(ErrorKind::Config, "private key rejected"))
+    }
+}
+
+#[tokio::test]
+async fn jwt_bearer_grant_sends_a_fresh_assertion_and_no_client_secret() {
+    let auth_server = MockServer::start().await;
+    catch_all(&auth_server).await;
+    for (n, access) in [(1, "at-1"), (2, "at-2")] {
+        Mock::given(method("POST"))
+            .and(path("/services/oauth2/token"))
+            .and(body_string_contains(
+                "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer",
+            ))
+            .and(body_string_contains(format!("assertion=jwt-{n}")))
+            .respond_with(token(access, 3600))
+            .expect(1)
+            .mount(&auth_server)
+            .await;
+    }
+    let config = OAuth2Config::jwt_bearer(
+        &format!("{}/services/oauth2/token", auth_server.uri()),
+        "consumer-key",
+        Arc::new(CountingSigner::default()),
+    )
+    .expect("valid");
+    assert_eq!(config.client_auth, ClientAuth::None);
+    let oauth = OAuth2::new(config).expect("oauth");
+    assert_eq!(oauth.access_token().await.expect("token").expose(), "at-1");
+    assert!(oauth.refresh_after_unauthorized().await.expect("refreshed"));
+    assert_eq!(oauth.access_token().await.expect("token").expose(), "at-2");
+    for request in auth_server.received_requests().await.expect("recorded") {
+        let body = String::from_utf8_lossy(&request.body).into_owned();
+        assert!(!body.contains("client_secret"), "{body}");
+        assert!(request.headers.get("authorization").is_none());
+    }
+}
+
+#[tokio::test]
+async fn jwt_bearer_signing_failure_is_returned_without_a_token_call() {
+    let auth_server = MockServer::start().await;
+    catch_all(&auth_server).await;
+    let config = OAuth2Config::jwt_bearer(
+        &format!("{}/services/oauth2/token", auth_server.uri()),
+        "consumer-key",
+        Arc::new(FailingSigner),
+    )
+    .expect("valid");
+    let err = OAuth2::new(config)
+        .expect("oauth")
+        .access_token()
+        .await
+        .expect_err("signing fails");
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert_eq!(err.operation(), "oauth2_token");
+    assert!(
+        auth_server
+            .received_requests()
+            .await
+            .expect("recorded")
+            .is_empty()
+    );
 }

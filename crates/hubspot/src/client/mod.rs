@@ -16,7 +16,7 @@ use std::sync::Arc;
 use cartograph_connector::{Error, ErrorKind, RecordOutcome, Result};
 use cartograph_http::{
     Authenticator, BearerToken, HttpClient, HttpConfig, OAuth2, OAuth2Config, RateLimit,
-    RateLimiter, Request, Response,
+    RateLimiter, Request, RequestGate, Response,
 };
 use cartograph_model::Timestamp;
 
@@ -157,6 +157,14 @@ impl HubSpotClient {
             config: Arc::new(config),
             gate,
         })
+    }
+
+    /// Runs every request through `gate` (e.g. a budget shared by all workers of the
+    /// account, on every machine) instead of this client's own in-process rate limiter.
+    #[must_use]
+    pub fn with_request_gate(mut self, gate: Arc<dyn RequestGate>) -> Self {
+        self.http = self.http.with_request_gate(gate);
+        self
     }
 
     /// The settings.

@@ -33,6 +33,19 @@ pub(crate) struct Limiter {
     queued: VecDeque<Fault>,
     random: Option<(f64, Fault)>,
     rng: StdRng,
+    /// Requests answered 429 and 5xx so far.
+    pub(crate) answered: FaultCounts,
+}
+
+/// How many requests a portal refused or delayed, by kind (for tests that must see their faults bite).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FaultCounts {
+    /// Answered 429 (ten-secondly or daily limit, queued or from the quota).
+    pub rate_limited: u64,
+    /// Answered with a 5xx.
+    pub server_errors: u64,
+    /// Answered late, after an injected delay.
+    pub delayed: u64,
 }
 
 /// What the limiter decided for one request.
@@ -77,6 +90,7 @@ impl Limiter {
             recent: VecDeque::new(),
             queued: VecDeque::new(),
             random: None,
+            answered: FaultCounts::default(),
             rng: StdRng::seed_from_u64(seed),
         }
     }
@@ -98,6 +112,17 @@ impl Limiter {
 
     /// Decides one request.
     pub(crate) fn check(&mut self, now: Instant) -> Verdict {
+        let verdict = self.decide(now);
+        match verdict {
+            Verdict::Fail(Fault::TenSecondly | Fault::Daily) => self.answered.rate_limited += 1,
+            Verdict::Fail(Fault::ServerError(_)) => self.answered.server_errors += 1,
+            Verdict::Serve { delay: Some(_) } => self.answered.delayed += 1,
+            Verdict::Fail(Fault::Latency(_)) | Verdict::Serve { delay: None } => {}
+        }
+        verdict
+    }
+
+    fn decide(&mut self, now: Instant) -> Verdict {
         while self
             .recent
             .front()

@@ -27,7 +27,7 @@ use cartograph_http::Secret;
 use cartograph_model::Timestamp;
 
 pub use cartograph_sim::Exchange;
-pub use limits::Fault;
+pub use limits::{Fault, FaultCounts};
 pub use state::{SimList, SimProperty, SimRecord};
 
 use crate::config::{HubSpotAuth, HubSpotConfig, HubSpotConfigBuilder};
@@ -451,6 +451,11 @@ impl HubSpotSim {
     /// Answers the next `count` rate-limited requests with `fault`.
     pub fn fail_next(&self, count: usize, fault: Fault) {
         self.shared.lock().limiter.fail_next(count, fault);
+    }
+
+    /// Requests answered 429 or 5xx, or delayed by an injected latency, so far.
+    pub fn fault_counts(&self) -> FaultCounts {
+        self.shared.lock().limiter.answered
     }
 
     /// Injects `fault` with `probability` per request (deterministic for a seed).

@@ -21,8 +21,15 @@
 //! # let _ = sf; Ok(()) }
 //! ```
 
+mod auth;
+mod cdc;
+mod limits;
 mod soql;
 mod state;
+mod upsert_one;
+
+pub use auth::generate_rsa_key_pair;
+pub use cdc::{INTEGRATION_USER_ID, UI_USER_ID};
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -66,6 +73,15 @@ pub struct SimConfig {
     pub preinstall_external_ids: bool,
     /// Random faults.
     pub faults: FaultRates,
+    /// Public key (PEM SubjectPublicKeyInfo) of the connected app's certificate: JWT bearer
+    /// assertions must verify with it; `None` = the JWT flow is refused.
+    pub jwt_public_key: Option<String>,
+    /// The pre-authorised user JWT assertions must name in `sub`.
+    pub jwt_username: String,
+    /// The `aud` JWT assertions must carry (a sandbox org: `https://test.salesforce.com`).
+    pub jwt_audience: String,
+    /// The CDC relay's shared secret, sent with every change-event delivery.
+    pub cdc_relay_secret: String,
 }
 
 impl Default for SimConfig {
@@ -80,6 +96,10 @@ impl Default for SimConfig {
             duplicate_rule: false,
             preinstall_external_ids: true,
             faults: FaultRates::default(),
+            jwt_public_key: None,
+            jwt_username: "integration@sim.example".into(),
+            jwt_audience: crate::config::SANDBOX_LOGIN_URL.into(),
+            cdc_relay_secret: "sim-cdc-relay-secret".into(),
         }
     }
 }
@@ -104,6 +124,8 @@ struct Shared {
     token_calls: AtomicU64,
     base_url: Mutex<String>,
     log: Mutex<Vec<(String, String, Value)>>,
+    cdc: Mutex<cdc::Channel>,
+    http: cartograph_http::reqwest::Client,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -155,7 +177,14 @@ impl SalesforceSim {
             token_calls: AtomicU64::new(0),
             base_url: Mutex::new(String::new()),
             log: Mutex::new(Vec::new()),
+            cdc: Mutex::new(cdc::Channel::default()),
+            // A relay target that hangs must not hang the org's API answers.
+            http: cartograph_http::reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap_or_default(),
         });
+        cdc::install_fields(&mut shared.state());
         let router = Router::new()
             .fallback(handle)
             .with_state(Arc::clone(&shared));
@@ -179,6 +208,7 @@ impl SalesforceSim {
             },
         )
         .login_url(self.server.base_url())
+        .cdc_relay_secret(Secret::new(self.shared.config.cdc_relay_secret.clone()))
         .rate_limit(RateLimit::new(10_000, Duration::from_secs(1)))
         .retry(
             RetryPolicy::default()
@@ -229,13 +259,13 @@ impl SalesforceSim {
     /// every later write to it fails with `CANNOT_UPDATE_CONVERTED_LEAD`). The Contact's
     /// id; `None` for an unknown or already converted Lead.
     pub fn convert_lead(&self, lead_id: &str) -> Option<String> {
-        self.shared.state().convert_lead(lead_id)
+        self.as_user(|state| state.convert_lead(lead_id))
     }
 
     /// Creates a record as a person in the UI would (e.g. a Contact without the External
     /// ID); its id.
     pub fn create_as_user(&self, sobject: &str, fields: serde_json::Map<String, Value>) -> String {
-        self.shared.state().insert_as_user(sobject, fields)
+        self.as_user(|state| state.insert_as_user(sobject, fields))
     }
 
     /// Every write's `Sforce-Call-Options` client id, in order.
@@ -275,9 +305,24 @@ fn with_retry_after(mut response: Response, real: Duration) -> Response {
 fn token(shared: &Shared, body: &Bytes) -> Response {
     shared.token_calls.fetch_add(1, Ordering::Relaxed);
     let form: BTreeMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
+    let jwt =
+        form.get("grant_type").map(String::as_str) == Some(cartograph_http::JWT_BEARER_GRANT_TYPE);
+    if jwt
+        && let Err((error, description)) = auth::check_assertion(
+            &shared.config,
+            &form,
+            cartograph_model::Timestamp::now().unix_seconds(),
+        )
+    {
+        return reply(
+            400,
+            &json!({"error": error, "error_description": description}),
+            None,
+        );
+    }
     let id_ok = form.get("client_id") == Some(&shared.config.client_id)
         && form.get("client_secret") == Some(&shared.config.client_secret);
-    if !id_ok {
+    if !jwt && !id_ok {
         return reply(
             400,
             &json!({"error": "invalid_client", "error_description": "invalid client credentials"}),
@@ -414,13 +459,38 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(',').find_map(|p| p.trim().strip_prefix("client=")))
         .map(str::to_owned);
-    let (status, value) = shared.state().handle(
-        method.as_str(),
-        &segments,
-        &query,
-        &json_body,
-        client.as_deref(),
-    );
+    let (status, value, events) = {
+        let mut state = shared.state();
+        let before = (method != Method::GET).then(|| cdc::snapshot(&state));
+        let (status, value) = match (method.as_str(), segments.as_slice()) {
+            ("PATCH", ["sobjects", object, field, value]) => upsert_one::upsert(
+                &mut state,
+                object,
+                field,
+                value,
+                &json_body,
+                client.as_deref(),
+            ),
+            _ => state.handle(
+                method.as_str(),
+                &segments,
+                &query,
+                &json_body,
+                client.as_deref(),
+            ),
+        };
+        let events = before.map_or_else(Vec::new, |before| {
+            let writer = cdc::Writer::Api(client.clone());
+            cdc::diff(
+                &mut state,
+                &before,
+                &writer,
+                &mut lock(&shared.cdc).next_replay,
+            )
+        });
+        (status, value, events)
+    };
+    cdc::publish(&shared, events).await;
     reply(status, &value, usage)
 }
 
@@ -441,11 +511,13 @@ impl CrmSimulator for SalesforceSim {
     }
 
     fn crm_source(&self) -> Result<Option<Arc<dyn CrmSource>>> {
-        Ok(None)
+        Ok(Some(Arc::new(Salesforce::new(
+            self.connector_config()?.build()?,
+        )?)))
     }
 
-    async fn deliver_webhooks_to(&self, _url: &str) -> Result<()> {
-        // CDC is not simulated.
+    async fn deliver_webhooks_to(&self, url: &str) -> Result<()> {
+        lock(&self.shared.cdc).target = Some(url.to_owned());
         Ok(())
     }
 

@@ -784,46 +784,52 @@ impl State {
                 &[],
             );
         }
-        let mut names = Vec::new();
-        for f in parsed
+        let mut parsed = parsed;
+        let from = parsed.from.clone();
+        let mut canonical = |f: &str| self.field(&from, f).cloned().ok_or_else(|| f.to_owned());
+        let renamed = parsed
             .select
             .iter()
-            .chain(parsed.conditions.iter().map(|c| &c.0))
-        {
-            match self.field(&parsed.from, f) {
-                Some(n) => names.push(n.clone()),
-                None => {
-                    return error(
-                        400,
-                        "INVALID_FIELD",
-                        &format!("No such column '{f}' on entity '{}'", parsed.from),
-                        &[f],
-                    );
+            .chain(parsed.order_by.iter().map(|(f, _)| f))
+            .map(|f| canonical(f))
+            .collect::<Result<Vec<String>, String>>()
+            .and_then(|names| {
+                if let Some(filter) = parsed.filter.as_mut() {
+                    filter.map_fields(&mut canonical)?;
                 }
+                Ok(names)
+            });
+        let names = match renamed {
+            Ok(names) => names,
+            Err(f) => {
+                return error(
+                    400,
+                    "INVALID_FIELD",
+                    &format!("No such column '{f}' on entity '{from}'"),
+                    &[&f],
+                );
             }
-        }
-        let select: Vec<String> = names[..parsed.select.len()].to_vec();
-        let conditions: Vec<(String, Vec<String>)> = names[parsed.select.len()..]
+        };
+        let (select, order) = names.split_at(parsed.select.len());
+        let order_by: Vec<(String, bool)> = order
             .iter()
             .cloned()
-            .zip(parsed.conditions.iter().map(|c| c.1.clone()))
+            .zip(parsed.order_by.iter().map(|(_, desc)| *desc))
             .collect();
         let mut rows: Vec<Value> = self
             .rows
-            .get(&parsed.from)
+            .get(&from)
             .map(|rows| {
                 rows.iter()
                     .filter(|r| {
-                        conditions.is_empty()
-                            || conditions.iter().any(|(f, values)| {
-                                let got = r.fields.get(f).map(text).unwrap_or_default();
-                                values.iter().any(|v| v.eq_ignore_ascii_case(&got))
-                            })
+                        parsed.filter.as_ref().is_none_or(|filter| {
+                            filter.matches(&|f| r.fields.get(f).cloned().unwrap_or(Value::Null))
+                        })
                     })
                     .map(|r| {
                         let mut out = Map::new();
-                        out.insert("attributes".into(), json!({"type": parsed.from, "url": format!("/services/data/v62.0/sobjects/{}/{}", parsed.from, r.id)}));
-                        for f in &select {
+                        out.insert("attributes".into(), json!({"type": from, "url": format!("/services/data/v62.0/sobjects/{from}/{}", r.id)}));
+                        for f in select.iter().chain(order_by.iter().map(|(f, _)| f)) {
                             out.insert(f.clone(), r.fields.get(f).cloned().unwrap_or(Value::Null));
                         }
                         Value::Object(out)
@@ -831,6 +837,12 @@ impl State {
                     .collect()
             })
             .unwrap_or_default();
+        super::soql::sort(&mut rows, &order_by);
+        for row in &mut rows {
+            if let Some(map) = row.as_object_mut() {
+                map.retain(|k, _| k == "attributes" || select.contains(k));
+            }
+        }
         if let Some(limit) = parsed.limit {
             rows.truncate(limit);
         }

@@ -8,7 +8,11 @@
     unreachable_pub
 )]
 
+mod auth;
 mod conformance;
+mod limits;
 mod mapping;
 mod sim;
+mod source;
+mod upsert_one;
 mod wire;

@@ -10,6 +10,7 @@ use cartograph_model::{
 };
 use cartograph_salesforce::{
     Environment, PersonObject, Salesforce, SalesforceAuth, SalesforceConfig,
+    SalesforceConfigBuilder,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{body_string_contains, header, method, path, query_param};
@@ -18,7 +19,12 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 const ROOT: &str = "/services/data/v62.0";
 
 fn sf(server: &MockServer) -> Salesforce {
-    let config = SalesforceConfig::builder(
+    Salesforce::new(builder(server).build().unwrap()).unwrap()
+}
+
+/// The wiremock tests' config: refresh-token grant against `server`, fast retries.
+pub(crate) fn builder(server: &MockServer) -> SalesforceConfigBuilder {
+    SalesforceConfig::builder(
         Environment::Sandbox,
         SalesforceAuth::RefreshToken {
             client_id: "cid".into(),
@@ -34,12 +40,9 @@ fn sf(server: &MockServer) -> Salesforce {
             .with_jitter(false),
     )
     .rate_limit(RateLimit::new(1000, Duration::from_secs(1)))
-    .build()
-    .unwrap();
-    Salesforce::new(config).unwrap()
 }
 
-async fn token(server: &MockServer, access: &str, times: u64) {
+pub(crate) async fn token(server: &MockServer, access: &str, times: u64) {
     Mock::given(method("POST"))
         .and(path("/services/oauth2/token"))
         .and(body_string_contains("grant_type=refresh_token"))
@@ -71,7 +74,7 @@ async fn describe(server: &MockServer, object: &str, fields: &[&str]) {
         .await;
 }
 
-fn upsert(key: &str, mail: &str) -> ContactUpsert {
+pub(crate) fn upsert(key: &str, mail: &str) -> ContactUpsert {
     ContactUpsert {
         key: key.into(),
         identity: IdentityKeys {

@@ -4,6 +4,7 @@
 pub mod vendor;
 
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 use cartograph_model::Timestamp;
 use cartograph_store_postgres::{PgConfig, PgStore};
@@ -110,4 +111,18 @@ pub fn event(key: &str) -> NewQueuedEvent {
         payload: format!(r#"{{"key":"{key}"}}"#),
         not_before: Timestamp::UNIX_EPOCH,
     }
+}
+
+/// Largest number of instants inside any half-open window `[t, t + width)`.
+pub fn busiest_window(instants: &mut [Instant], width: Duration) -> usize {
+    instants.sort();
+    (0..instants.len())
+        .map(|i| {
+            instants[i..]
+                .iter()
+                .take_while(|t| **t - instants[i] < width)
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
 }
