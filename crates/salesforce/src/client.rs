@@ -71,7 +71,7 @@ struct Inner {
     call_options: HeaderValue,
 }
 
-fn decode(what: &str, e: impl std::fmt::Display) -> Error {
+pub(crate) fn decode(what: &str, e: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::Decode, format!("cannot decode {what}: {e}")).with_connector(CONNECTOR)
 }
 
@@ -132,6 +132,11 @@ impl SalesforceClient {
             .unwrap_or_default()
     }
 
+    /// The REST API version (`vNN.N`).
+    pub fn api_version(&self) -> &str {
+        &self.inner.config.api_version
+    }
+
     /// The instance URL in use (after the first call).
     pub fn instance_url(&self) -> Option<String> {
         self.inner
@@ -140,7 +145,7 @@ impl SalesforceClient {
             .map(|h| h.base_url().as_str().to_owned())
     }
 
-    async fn http(&self) -> Result<&HttpClient> {
+    pub(crate) async fn http(&self) -> Result<&HttpClient> {
         self.inner
             .http
             .get_or_try_init(|| async {
@@ -168,7 +173,7 @@ impl SalesforceClient {
             .await
     }
 
-    fn write(&self, request: Request) -> Request {
+    pub(crate) fn write(&self, request: Request) -> Request {
         request.header(
             HeaderName::from_static("sforce-call-options"),
             self.inner.call_options.clone(),
@@ -217,38 +222,20 @@ impl SalesforceClient {
             return Ok(Vec::new());
         }
         let n = records.len();
-        let records: Vec<Value> = records
-            .into_iter()
-            .map(|mut r| {
-                if let Some(map) = r.as_object_mut() {
-                    map.insert("attributes".into(), json!({ "type": sobject }));
-                }
-                r
-            })
-            .collect();
-        let http = self.http().await?;
-        let results: Vec<SaveResult> = http
-            .send_json(
-                self.write(
-                    Request::patch(format!(
-                        "composite/sobjects/{}/{}",
-                        path_segment(sobject, "sobject")?,
-                        path_segment(field, "external id field")?
-                    ))
-                    .operation(operation)
-                    .json(json!({ "allOrNone": false, "records": records }))
-                    // An upsert by External ID is idempotent.
-                    .retry_safe(true),
-                ),
-            )
-            .await?;
-        if results.len() != n {
-            return Err(decode(
-                "collection results",
-                format!("{} results for {n} records", results.len()),
-            ));
-        }
-        Ok(results)
+        let records = crate::composite::typed(sobject, records);
+        self.send_collection(
+            Request::patch(format!(
+                "composite/sobjects/{}/{}",
+                path_segment(sobject, "sobject")?,
+                path_segment(field, "external id field")?
+            ))
+            .operation(operation)
+            .json(json!({ "allOrNone": false, "records": records }))
+            // An upsert by External ID is idempotent.
+            .retry_safe(true),
+            n,
+        )
+        .await
     }
 
     /// `PATCH /composite/sobjects` (`allOrNone: false`): updates up to 200 records by
@@ -266,26 +253,25 @@ impl SalesforceClient {
             return Ok(Vec::new());
         }
         let n = records.len();
-        let records: Vec<Value> = records
-            .into_iter()
-            .map(|mut r| {
-                if let Some(map) = r.as_object_mut() {
-                    map.insert("attributes".into(), json!({ "type": sobject }));
-                }
-                r
-            })
-            .collect();
+        let records = crate::composite::typed(sobject, records);
+        self.send_collection(
+            Request::patch("composite/sobjects")
+                .operation(operation)
+                .json(json!({ "allOrNone": false, "records": records }))
+                .retry_safe(true),
+            n,
+        )
+        .await
+    }
+
+    /// Sends a collection write (with `Sforce-Call-Options`) expecting `n` results.
+    pub(crate) async fn send_collection(
+        &self,
+        request: Request,
+        n: usize,
+    ) -> Result<Vec<SaveResult>> {
         let http = self.http().await?;
-        let results: Vec<SaveResult> = http
-            .send_json(
-                self.write(
-                    Request::patch("composite/sobjects")
-                        .operation(operation)
-                        .json(json!({ "allOrNone": false, "records": records }))
-                        .retry_safe(true),
-                ),
-            )
-            .await?;
+        let results: Vec<SaveResult> = http.send_json(self.write(request)).await?;
         if results.len() != n {
             return Err(decode(
                 "collection results",

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod client;
+pub mod composite;
 pub mod config;
 pub mod connector;
 pub mod error;

@@ -35,7 +35,11 @@ pub fn profile_for(person: crate::config::PersonObject) -> CrmProfile {
         crate::config::PersonObject::Lead => "lead",
     };
     CrmProfile::new(PROFILE_NAME, DEFAULT_MAPPING)
-        .with_mappings(MappingNames::new(contact, "opportunity"))
+        .with_mappings(
+            MappingNames::new(contact, "opportunity")
+                .with_line_items("line_item")
+                .with_products("product"),
+        )
         .with_order_object(OrderObject::Deal)
         .with_revenue_fields(RevenueFields::new(
             "Amount",

@@ -6,7 +6,7 @@ use cartograph_connector::{RecordOutcome, Result};
 use cartograph_model::{ContactRef, ContactUpsert, CrmContact, IdentityKeys};
 use serde_json::Value;
 
-use super::{MAX_BATCH, Pending, QUERY_CHUNK, Salesforce, collect, convert, invalid, too_many};
+use super::{Pending, QUERY_CHUNK, Salesforce, collect, convert, invalid, start_batch};
 use crate::client::soql_quote;
 use crate::config::PersonObject;
 use crate::map;
@@ -278,11 +278,8 @@ impl Salesforce {
         &self,
         contacts: &[ContactUpsert],
     ) -> Result<Vec<RecordOutcome>> {
-        if contacts.is_empty() {
+        if !start_batch(contacts.len(), "upsert_contacts")? {
             return Ok(Vec::new());
-        }
-        if contacts.len() > MAX_BATCH {
-            return Err(too_many(contacts.len(), "upsert_contacts"));
         }
         let sobject = self.person();
         let fields = self.fields_of(sobject, false).await?;

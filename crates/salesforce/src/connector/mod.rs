@@ -8,7 +8,7 @@ use cartograph_connector::{
 };
 use cartograph_model::{
     ContactUpsert, CrmContact, CrmObjectType, EnrollmentRequest, IdentityKeys, OrderRecord,
-    PropertyDefinition, TaskRequest,
+    ProductRecord, PropertyDefinition, TaskRequest,
 };
 use serde_json::{Map, Value};
 use tokio::sync::Mutex;
@@ -17,11 +17,17 @@ use crate::client::{SalesforceClient, SaveResult};
 use crate::config::{MAX_BATCH, PersonObject, SalesforceConfig};
 use crate::error::{CONNECTOR, from_api_error};
 
+mod accounts;
+mod catalog;
 mod contacts;
 mod convert;
+mod lines;
 mod orders;
 mod properties;
 mod tasks;
+
+pub use accounts::{SUMMARY_FIELDS, account_key, account_summary};
+pub use lines::{CUSTOM_ITEM_KEY, line_product_key};
 
 /// Keys per SOQL `IN (...)` list (keeps the query URL short).
 const QUERY_CHUNK: usize = 100;
@@ -33,6 +39,8 @@ pub struct Salesforce {
     client: SalesforceClient,
     /// sObject -> lower-case field names (from describe).
     fields: Mutex<HashMap<String, HashSet<String>>>,
+    /// The standard price book's id (read once).
+    pricebook: Mutex<Option<String>>,
 }
 
 /// One record to upsert: the caller's key, its External ID value and body, or why it
@@ -66,20 +74,32 @@ fn too_many(n: usize, operation: &'static str) -> Error {
     .with_operation(operation)
 }
 
+/// Whether a batch of `n` records is to be written: `false` for none, `Invalid` for more
+/// than one collection takes.
+fn start_batch(n: usize, operation: &'static str) -> Result<bool> {
+    if n > MAX_BATCH {
+        return Err(too_many(n, operation));
+    }
+    Ok(n > 0)
+}
+
+/// The error of a refused collection record (its first error).
+fn save_error(result: &SaveResult) -> Error {
+    result
+        .errors
+        .first()
+        .map_or_else(
+            || Error::new(ErrorKind::Invalid, "record refused without an error"),
+            |e| from_api_error(e, ErrorKind::Invalid),
+        )
+        .with_connector(CONNECTOR)
+}
+
 fn outcome(key: &str, result: &SaveResult) -> RecordOutcome {
     match (&result.id, result.success) {
         (Some(id), true) if result.created => RecordOutcome::created(key, id.clone()),
         (Some(id), true) => RecordOutcome::updated(key, id.clone()),
-        _ => {
-            let err = result.errors.first().map_or_else(
-                || {
-                    Error::new(ErrorKind::Invalid, "record refused without an error")
-                        .with_connector(CONNECTOR)
-                },
-                |e| from_api_error(e, ErrorKind::Invalid),
-            );
-            RecordOutcome::failed(key, err.with_record(key.to_owned()))
-        }
+        _ => RecordOutcome::failed(key, save_error(result).with_record(key.to_owned())),
     }
 }
 
@@ -95,6 +115,7 @@ impl Salesforce {
             config,
             client,
             fields: Mutex::new(HashMap::new()),
+            pricebook: Mutex::new(None),
         })
     }
 
@@ -227,6 +248,7 @@ impl CrmSink for Salesforce {
         Capabilities {
             max_batch: MAX_BATCH,
             orders: true,
+            products: true,
             tasks: true,
             enrollment: vec![EnrollmentMethod::Campaign],
             property_definitions: true,
@@ -257,6 +279,13 @@ impl CrmSink for Salesforce {
             ),
             Self::ext_definition(CrmObjectType::Task, ext, "Cartograph key"),
             Self::ext_definition(CrmObjectType::Case, ext, "Cartograph key"),
+            Self::ext_definition(CrmObjectType::Company, ext, "Cartograph key"),
+            Self::ext_definition(CrmObjectType::LineItem, ext, "Cartograph key"),
+            Self::ext_definition(
+                CrmObjectType::Product,
+                &self.config.product_external_id_field,
+                "Store product key",
+            ),
         ]
     }
 
@@ -270,6 +299,10 @@ impl CrmSink for Salesforce {
 
     async fn record_orders(&self, orders: &[OrderRecord]) -> Result<Vec<RecordOutcome>> {
         self.record_orders_impl(orders).await
+    }
+
+    async fn upsert_products(&self, products: &[ProductRecord]) -> Result<Vec<RecordOutcome>> {
+        self.upsert_products_impl(products).await
     }
 
     async fn create_tasks(&self, tasks: &[TaskRequest]) -> Result<Vec<RecordOutcome>> {

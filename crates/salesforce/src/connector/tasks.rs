@@ -6,7 +6,7 @@ use cartograph_connector::{Error, ErrorKind, RecordOutcome, Result};
 use cartograph_model::{EnrollmentRequest, EnrollmentTarget, TaskKind, TaskRequest};
 use serde_json::{Map, json};
 
-use super::{MAX_BATCH, Pending, Salesforce, collect, convert, invalid, is_fatal, too_many};
+use super::{Pending, Salesforce, collect, convert, invalid, is_fatal, start_batch};
 use crate::config::PersonObject;
 use crate::error::CONNECTOR;
 use crate::map;
@@ -16,11 +16,8 @@ impl Salesforce {
         &self,
         tasks: &[TaskRequest],
     ) -> Result<Vec<RecordOutcome>> {
-        if tasks.is_empty() {
+        if !start_batch(tasks.len(), "create_tasks")? {
             return Ok(Vec::new());
-        }
-        if tasks.len() > MAX_BATCH {
-            return Err(too_many(tasks.len(), "create_tasks"));
         }
         let mut out: Vec<Option<RecordOutcome>> = tasks.iter().map(|_| None).collect();
         let lead = self.config.person_object == PersonObject::Lead;

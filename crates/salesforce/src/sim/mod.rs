@@ -64,6 +64,9 @@ pub struct SimConfig {
     /// Whether the connector's External ID fields already exist (`Cartograph_Key__c` on
     /// Contact, Lead, Task, Case; `Ecom_Order_Id__c` on Opportunity).
     pub preinstall_external_ids: bool,
+    /// Multi-currency: `CurrencyIsoCode` on Opportunity, Product2, PricebookEntry and
+    /// OpportunityLineItem (entries then exist per product and currency).
+    pub multi_currency: bool,
     /// Random faults.
     pub faults: FaultRates,
 }
@@ -79,6 +82,7 @@ impl Default for SimConfig {
             query_page_size: 2000,
             duplicate_rule: false,
             preinstall_external_ids: true,
+            multi_currency: false,
             faults: FaultRates::default(),
         }
     }
@@ -141,13 +145,17 @@ impl SalesforceSim {
             Duration::from_secs(24 * 3600),
             config.time_scale,
         );
+        let mut state = State::new(
+            config.query_page_size,
+            config.duplicate_rule,
+            config.preinstall_external_ids,
+        );
+        if config.multi_currency {
+            state.enable_multi_currency();
+        }
         let shared = Arc::new(Shared {
             faults: FaultInjector::new(config.faults),
-            state: Mutex::new(State::new(
-                config.query_page_size,
-                config.duplicate_rule,
-                config.preinstall_external_ids,
-            )),
+            state: Mutex::new(state),
             config,
             quota: Mutex::new(quota),
             requests: AtomicU64::new(0),

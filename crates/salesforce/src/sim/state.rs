@@ -5,6 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 use cartograph_sim::SimRecordView;
 use serde_json::{Map, Value, json};
 
+mod catalog;
+mod composite;
+
 /// A response: status and JSON body.
 pub(crate) type Reply = (u16, Value);
 
@@ -273,6 +276,7 @@ impl State {
                 crate::config::DEFAULT_ORDER_EXTERNAL_ID_FIELD,
             );
         }
+        state.install_catalog(preinstall);
         state
     }
 
@@ -340,7 +344,13 @@ impl State {
         {
             self.call_clients.push(c.to_owned());
         }
-        match (method, segments) {
+        let reply = match (method, segments) {
+            ("POST", ["composite"]) => self.composite(body),
+            ("POST", ["composite", "sobjects"]) => self.create_many(body),
+            ("DELETE", ["composite", "sobjects"]) => (
+                200,
+                Value::Array(self.delete_many(query.get("ids").map_or("", String::as_str))),
+            ),
             ("GET", ["query"]) => match query.get("q") {
                 Some(q) => self.query(q),
                 None => error(400, "MALFORMED_QUERY", "q is required", &[]),
@@ -357,7 +367,9 @@ impl State {
                 "The requested resource does not exist",
                 &[],
             ),
-        }
+        };
+        self.derive();
+        reply
     }
 
     fn describe(&self, object: &str) -> Reply {
@@ -427,7 +439,11 @@ impl State {
     }
 
     fn missing_required(object: &str, fields: &Map<String, Value>) -> Option<Value> {
-        let required = REQUIRED.iter().find(|(o, _)| *o == object)?.1;
+        let required = REQUIRED
+            .iter()
+            .chain(catalog::REQUIRED)
+            .find(|(o, _)| *o == object)?
+            .1;
         let missing: Vec<&str> = required
             .iter()
             .copied()
@@ -537,7 +553,7 @@ impl State {
             }
         }
         let mut results = Vec::new();
-        for fields in parsed {
+        for mut fields in parsed {
             let value = fields.get(&ext).map(text).unwrap_or_default();
             if value.is_empty() {
                 results.push(record_error(
@@ -572,7 +588,9 @@ impl State {
                 .collect();
             match matches.as_slice() {
                 [] => {
-                    if let Some(e) = Self::missing_required(object, &fields) {
+                    if let Some(e) = Self::missing_required(object, &fields)
+                        .or_else(|| self.check_catalog(object, &mut fields, None))
+                    {
                         results.push(e);
                     } else if self.duplicate(object, &fields) {
                         results.push(record_error("DUPLICATES_DETECTED", "You're creating a duplicate record. We recommend you use an existing record instead.", &[]));
@@ -605,45 +623,17 @@ impl State {
     }
 
     fn update(&mut self, body: &Value) -> Reply {
-        let records = body
-            .get("records")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        if records.len() > 200 {
-            return error(
-                400,
-                "EXCEEDED_ID_LIMIT",
-                "record limit reached. cannot submit more than 200 records into this call",
-                &[],
-            );
-        }
-        let mut parsed = Vec::new();
-        for r in &records {
-            let Some(map) = r.as_object() else {
-                return error(400, "JSON_PARSER_ERROR", "records must be objects", &[]);
-            };
-            let object = map
-                .get("attributes")
-                .and_then(|a| a.get("type"))
-                .map(text)
-                .unwrap_or_default();
-            if !self.fields.contains_key(&object) {
-                return error(
-                    400,
-                    "INVALID_TYPE",
-                    "every record needs attributes.type",
-                    &[],
-                );
-            }
-            if let Some(reply) = self.check_fields(&object, map) {
-                return reply;
-            }
-            parsed.push((object.clone(), self.canonical(&object, map)));
-        }
+        let parsed = match self.typed_records(body) {
+            Ok(p) => p,
+            Err(reply) => return reply,
+        };
         let mut results = Vec::new();
         for (object, mut fields) in parsed {
             let id = fields.remove("Id").map(|v| text(&v)).unwrap_or_default();
+            if let Some(e) = self.check_catalog(&object, &mut fields, Some(&id)) {
+                results.push(e);
+                continue;
+            }
             let row = self
                 .rows
                 .get_mut(&object)
@@ -762,8 +752,10 @@ impl State {
                 return error(400, "DUPLICATE_VALUE", "Already a campaign member.", &[]);
             }
         }
-        if let Some(e) =
-            read_only(object, &fields).or_else(|| Self::missing_required(object, &fields))
+        let mut fields = fields;
+        if let Some(e) = read_only(object, &fields)
+            .or_else(|| Self::missing_required(object, &fields))
+            .or_else(|| self.check_catalog(object, &mut fields, None))
         {
             return (400, e["errors"].clone());
         }
