@@ -75,10 +75,9 @@ pub fn account_summary(
         .filter_map(|o| o.get("Amount").and_then(decimal))
         .sum();
     if currencies.len() <= 1 {
-        out.insert(
-            "Ecom_Lifetime_Value__c".into(),
-            json!(total.round_dp(2).to_string()),
-        );
+        let mut total = total.round_dp(2);
+        total.rescale(2);
+        out.insert("Ecom_Lifetime_Value__c".into(), json!(total.to_string()));
         out.insert(
             "Ecom_Currency__c".into(),
             currencies

@@ -757,7 +757,14 @@ impl State {
             .or_else(|| Self::missing_required(object, &fields))
             .or_else(|| self.check_catalog(object, &mut fields, None))
         {
-            return (400, e["errors"].clone());
+            // A single-record call answers an error array (`errorCode`, not `statusCode`).
+            let errors: Vec<Value> = e["errors"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|x| json!({"errorCode": x["statusCode"], "message": x["message"], "fields": x["fields"]}))
+                .collect();
+            return (400, Value::Array(errors));
         }
         let id = self.insert(object, fields);
         (201, json!({"id": id, "success": true, "errors": []}))

@@ -11,4 +11,5 @@
 mod conformance;
 mod mapping;
 mod sim;
+mod sim_write;
 mod wire;

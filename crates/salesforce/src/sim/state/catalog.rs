@@ -341,7 +341,8 @@ impl State {
             for line in lines {
                 let total = dec(line.fields.get("Quantity")).unwrap_or_default()
                     * dec(line.fields.get("UnitPrice")).unwrap_or_default();
-                let total = total.round_dp(2);
+                let mut total = total.round_dp(2);
+                total.rescale(2);
                 line.fields
                     .insert("TotalPrice".into(), json!(total.to_string()));
                 let opp = line
@@ -355,6 +356,8 @@ impl State {
         if let Some(opps) = self.rows.get_mut("Opportunity") {
             for opp in opps {
                 if let Some(sum) = sums.get(&opp.id) {
+                    let mut sum = *sum;
+                    sum.rescale(2);
                     opp.fields.insert("Amount".into(), json!(sum.to_string()));
                 }
                 let stage = opp.fields.get("StageName").map(text).unwrap_or_default();

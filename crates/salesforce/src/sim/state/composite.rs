@@ -284,6 +284,59 @@ impl State {
 mod tests {
     use super::*;
 
+    fn sub(reference: &str, url: &str, body: &Value) -> Value {
+        json!({"method": "POST", "url": format!("/services/data/v62.0/{url}"),
+               "referenceId": reference, "body": body})
+    }
+
+    #[test]
+    fn more_than_25_subrequests_or_5_collections_are_refused_whole() {
+        let mut state = State::new(2000, false, true);
+        let product = json!({"Name": "Boot"});
+        let subs: Vec<Value> = (0..26)
+            .map(|n| sub(&format!("p{n}"), "sobjects/Product2", &product))
+            .collect();
+        let (status, body) = state.composite(&json!({"allOrNone": true, "compositeRequest": subs}));
+        assert_eq!(status, 400);
+        assert_eq!(body[0]["errorCode"], "LIMIT_EXCEEDED");
+        let records = json!({"allOrNone": true, "records": [
+            {"attributes": {"type": "Product2"}, "Name": "Boot"}]});
+        let subs: Vec<Value> = (0..6)
+            .map(|n| sub(&format!("c{n}"), "composite/sobjects", &records))
+            .collect();
+        let (status, _) = state.composite(&json!({"allOrNone": true, "compositeRequest": subs}));
+        assert_eq!(status, 400);
+        assert!(state.rows.get("Product2").is_none_or(Vec::is_empty));
+    }
+
+    #[test]
+    fn all_or_none_rolls_back_and_halts_the_others() {
+        let mut state = State::new(2000, false, true);
+        let subs = json!([
+            sub("prod", "sobjects/Product2", &json!({"Name": "Boot"})),
+            // References the product, but names a price book that does not exist.
+            sub(
+                "entry",
+                "sobjects/PricebookEntry",
+                &json!({
+                "Product2Id": "@{prod.id}", "Pricebook2Id": "01sNOPE", "UnitPrice": "10"})
+            ),
+        ]);
+        let (status, body) = state.composite(&json!({"allOrNone": true, "compositeRequest": subs}));
+        assert_eq!(status, 200);
+        let responses = body["compositeResponse"].as_array().unwrap();
+        assert_eq!(responses[0]["body"][0]["errorCode"], "PROCESSING_HALTED");
+        assert_eq!(
+            responses[1]["body"][0]["errorCode"],
+            "INVALID_CROSS_REFERENCE_KEY"
+        );
+        assert_eq!(responses[1]["body"][0]["fields"][0], "Pricebook2Id");
+        assert!(
+            state.rows.get("Product2").is_none_or(Vec::is_empty),
+            "rolled back"
+        );
+    }
+
     #[test]
     fn references_name_fields_and_collection_items() {
         let mut results = HashMap::new();
