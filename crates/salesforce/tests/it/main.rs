@@ -13,3 +13,4 @@ mod mapping;
 mod sim;
 mod sim_write;
 mod wire;
+mod wire_write;
