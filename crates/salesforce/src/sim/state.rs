@@ -227,6 +227,10 @@ fn prefix(sobject: &str) -> &'static str {
         "Campaign" => "701",
         "CampaignMember" => "00v",
         "Order" => "801",
+        "Product2" => "01t",
+        "Pricebook2" => "01s",
+        "PricebookEntry" => "01u",
+        "OpportunityLineItem" => "00k",
         "CustomField" => "00N",
         _ => "a00",
     }
