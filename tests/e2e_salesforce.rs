@@ -90,7 +90,7 @@ fn field<'a>(r: &'a SimRecordView, name: &str) -> &'a str {
     r.properties.get(name).map_or("", String::as_str)
 }
 
-/// A paid order of `customer` for two catalog products (and one custom line), billed to
+/// A paid order for two catalog products and one custom line, 5.00 shipping, billed to
 /// `company` when given.
 fn order(w: &World, id: &str, company: Option<&str>) -> Order {
     let customer = w.seed.customers.iter().find(|c| c.email.is_some()).unwrap();
@@ -123,7 +123,9 @@ fn order(w: &World, id: &str, company: Option<&str>) -> Order {
         line(2, Some(products[1]), 1_000, 1),
         line(3, None, 499, 1),
     ];
-    let total: i64 = 2_500 * 2 + 1_000 + 499;
+    let lines_total: i64 = 2_500 * 2 + 1_000 + 499;
+    let shipping = 500;
+    let total = lines_total + shipping;
     let mut billing = customer.primary_address().cloned().unwrap_or_default();
     billing.company = company.map(str::to_owned);
     Order {
@@ -136,10 +138,10 @@ fn order(w: &World, id: &str, company: Option<&str>) -> Order {
         payment_status: cartograph_model::PaymentStatus::Paid,
         fulfillment_status: cartograph_model::FulfillmentStatus::Unfulfilled,
         currency: Currency::USD,
-        subtotal: usd(total),
+        subtotal: usd(lines_total),
         discount: usd(0),
         tax: usd(0),
-        shipping: usd(0),
+        shipping: usd(shipping),
         total: usd(total),
         coupons: vec![],
         billing_address: Some(billing),
@@ -195,8 +197,10 @@ async fn an_order_becomes_an_opportunity_with_line_items_on_priced_products() {
     .await;
     let opp = opportunity(&w, &store_id).unwrap();
     assert_eq!(field(&opp, "StageName"), "Closed Won");
-    // Salesforce sums the lines: 2 x 25.00 + 10.00 + 4.99.
+    // Salesforce sums the lines (2 x 25.00 + 10.00 + 4.99); the store total, with
+    // shipping, is kept beside it (and is what revenue reads).
     assert_eq!(field(&opp, "Amount"), "64.99");
+    assert_eq!(field(&opp, "Ecom_Order_Total__c"), "69.99");
     let lines = lines_of(&w, &opp.id);
     let on_catalog = lines
         .iter()
@@ -255,7 +259,7 @@ async fn a_b2b_order_updates_the_company_account_and_links_the_buyer() {
             .find(|a| field(a, "Cartograph_Key__c") == "company/globex corporation")
             .unwrap();
     assert_eq!(field(&account, "Name"), "Globex Corporation");
-    assert_eq!(field(&account, "Ecom_Lifetime_Value__c"), "64.99");
+    assert_eq!(field(&account, "Ecom_Lifetime_Value__c"), "69.99");
     assert_eq!(field(&account, "Ecom_Currency__c"), "USD");
     // BigCommerce order lines carry no categories, so no top categories here (the
     // summary's categories are unit-tested in the connector).
@@ -288,5 +292,5 @@ async fn a_b2b_order_updates_the_company_account_and_links_the_buyer() {
             .filter(|a| field(a, "Name") == "Globex Corporation")
             .collect();
     assert_eq!(globex.len(), 1, "one Account per company");
-    assert_eq!(field(&globex[0], "Ecom_Lifetime_Value__c"), "129.98");
+    assert_eq!(field(&globex[0], "Ecom_Lifetime_Value__c"), "139.98");
 }

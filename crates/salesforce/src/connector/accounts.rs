@@ -19,6 +19,9 @@ use crate::map;
 /// Property prefix of the Account fields an order mapping writes (`Account.Name`).
 pub(super) const ACCOUNT_PREFIX: &str = "Account.";
 
+/// The Opportunity field with the store's order total (the default mapping writes it).
+const TOTAL_FIELD: &str = "Ecom_Order_Total__c";
+
 /// Categories kept in `Ecom_Top_Categories__c`.
 const TOP_CATEGORIES: usize = 5;
 
@@ -50,7 +53,8 @@ fn date_of(row: &Value, field: &str) -> Option<Date> {
     Date::parse(text.get(..10)?, &format).ok()
 }
 
-/// The summary of an Account from its Opportunities (`Amount`, `CloseDate`, `IsWon`, the
+/// The summary of an Account from its Opportunities (`Ecom_Order_Total__c`, else `Amount`;
+/// `CloseDate`, `IsWon`, the
 /// currency field `currency`, the categories field `categories`): only won ones count.
 /// The lifetime value is written only when every won order has one currency (money of
 /// different currencies is never added); otherwise it and the currency are cleared.
@@ -70,9 +74,14 @@ pub fn account_summary(
         .filter_map(|o| currency.and_then(|f| map::text(o, f)))
         .map(|c| c.to_ascii_uppercase())
         .collect();
+    // The store total when the org has it (Amount is the line sum once there are lines).
     let total: Decimal = won
         .iter()
-        .filter_map(|o| o.get("Amount").and_then(decimal))
+        .filter_map(|o| {
+            o.get(TOTAL_FIELD)
+                .and_then(decimal)
+                .or_else(|| o.get("Amount").and_then(decimal))
+        })
         .sum();
     if currencies.len() <= 1 {
         let mut total = total.round_dp(2);
@@ -300,8 +309,9 @@ impl Salesforce {
             .find(|f| opp_fields.contains(&f.to_ascii_lowercase()));
         let categories =
             Some("Ecom_Categories__c").filter(|f| opp_fields.contains(&f.to_ascii_lowercase()));
+        let total = Some(TOTAL_FIELD).filter(|f| opp_fields.contains(&f.to_ascii_lowercase()));
         let mut extra = String::new();
-        for f in currency.iter().chain(categories.iter()) {
+        for f in currency.iter().chain(categories.iter()).chain(total.iter()) {
             extra.push_str(", ");
             extra.push_str(f);
         }
@@ -377,6 +387,14 @@ mod tests {
         assert_eq!(s["Ecom_Last_Order_Date__c"], json!("2024-01-31"));
         assert_eq!(s["Ecom_Days_Between_Orders__c"], json!("15"));
         assert_eq!(s["Ecom_Top_Categories__c"], json!("Shoes; Bags; Socks"));
+    }
+
+    #[test]
+    fn the_store_total_wins_over_the_line_sum() {
+        let mut o = opp("50.00", "2024-01-01", true, "USD", "");
+        o["Ecom_Order_Total__c"] = json!("57.90");
+        let s = account_summary(&[o], Some("Ecom_Currency__c"), None);
+        assert_eq!(s["Ecom_Lifetime_Value__c"], json!("57.90"));
     }
 
     #[test]

@@ -9,7 +9,11 @@
 //! `CANNOT_UPDATE_CONVERTED_LEAD`), record creation (CampaignMember
 //! duplicates answer `DUPLICATE_VALUE`), Tooling API `CustomField` creation,
 //! `Sforce-Limit-Info` from a daily allocation ([`Quota`], 403 `REQUEST_LIMIT_EXCEEDED` when
-//! spent), [`FaultInjector`] faults and a [`TimeScale`].
+//! spent), [`FaultInjector`] faults and a [`TimeScale`]. Products and orders: Product2,
+//! an active standard Pricebook2, PricebookEntry and OpportunityLineItem with Salesforce's
+//! required-field and reference checks, `Amount` summed from the lines, collection creates
+//! and deletes, and `POST /composite` (25 subrequests, 5 collections, `@{ref}` chaining,
+//! `allOrNone` rollback with `PROCESSING_HALTED`); optional multi-currency.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
