@@ -41,6 +41,21 @@ pub(super) struct LineWrite {
     pub(super) body: Map<String, Value>,
 }
 
+/// Entry id (or why there is none) by (lower-case product External ID, currency).
+type Entries = HashMap<(String, Option<String>), std::result::Result<String, Error>>;
+
+/// What [`Salesforce::prepare`] read.
+struct Prepared {
+    multi: bool,
+    fields: HashSet<String>,
+    entries: Entries,
+    pricebook: String,
+    /// Opportunity id by lower-case order External ID.
+    opportunity_of: HashMap<String, String>,
+    /// Lines by Opportunity id.
+    existing: HashMap<String, Vec<Value>>,
+}
+
 /// An Opportunity with its lines.
 pub(super) struct OrderWrite {
     pub(super) index: usize,
@@ -117,10 +132,7 @@ fn line_error(order: &str, line: &str, e: &Error) -> Error {
 impl Salesforce {
     /// The standard price book entry of every line's product, creating missing products
     /// and entries: by (lower-case product External ID, currency).
-    async fn line_entries(
-        &self,
-        orders: &[OrderWrite],
-    ) -> Result<HashMap<(String, Option<String>), std::result::Result<String, Error>>> {
+    async fn line_entries(&self, orders: &[OrderWrite]) -> Result<Entries> {
         const OP: &str = "record_orders";
         let multi = self.multi_currency().await?;
         let ext_field = self.config.product_external_id_field.clone();
@@ -144,6 +156,8 @@ impl Salesforce {
                 continue;
             }
             let mut body = line.product_body.clone();
+            // Products are created inactive unless told; a line needs an active one.
+            body.entry("IsActive").or_insert(json!(true));
             body.retain(|k, _| fields.contains(&k.to_ascii_lowercase()));
             body.insert(ext_field.clone(), json!(line.product));
             missing.push((product.clone(), Value::Object(body)));
@@ -211,34 +225,16 @@ impl Salesforce {
         Ok(out)
     }
 
-    /// Writes orders with line items, one Composite call per order (more when an order
-    /// needs more than five collections); fills `out` at each order's index.
-    pub(super) async fn write_with_lines(
-        &self,
-        orders: Vec<OrderWrite>,
-        out: &mut [Option<RecordOutcome>],
-    ) -> Result<()> {
+    /// What the Composite calls of `orders` need: the entries of their lines (products and
+    /// entries created where missing), the standard price book, and the lines already in
+    /// the org by Opportunity.
+    async fn prepare(&self, orders: &[OrderWrite]) -> Result<Prepared> {
         const OP: &str = "record_orders";
-        if orders.is_empty() {
-            return Ok(());
-        }
         let order_ext = self.config.order_external_id_field.clone();
         let line_ext = self.config.external_id_field.clone();
         let multi = self.multi_currency().await?;
         let fields = self.fields_of("OpportunityLineItem", false).await?;
-        let entries = match self.line_entries(&orders).await {
-            Ok(e) => e,
-            Err(e) if is_fatal(&e) && !wrote_any(out) => return Err(e),
-            Err(e) => {
-                for o in &orders {
-                    out[o.index] = Some(RecordOutcome::failed(
-                        o.pending.key.clone(),
-                        e.clone().with_record(o.pending.key.clone()),
-                    ));
-                }
-                return Ok(());
-            }
-        };
+        let entries = self.line_entries(orders).await?;
         let pricebook = self.standard_pricebook(OP).await?;
         // Lines already in the org, by the Opportunity's External ID.
         let exts: Vec<String> = orders.iter().map(|o| o.pending.ext.clone()).collect();
@@ -271,6 +267,49 @@ impl Salesforce {
                 }
             }
         }
+        Ok(Prepared {
+            multi,
+            fields,
+            entries,
+            pricebook,
+            opportunity_of,
+            existing,
+        })
+    }
+
+    /// Writes orders with line items, one Composite call per order (more when an order
+    /// needs more than five collections); fills `out` at each order's index.
+    pub(super) async fn write_with_lines(
+        &self,
+        orders: Vec<OrderWrite>,
+        out: &mut [Option<RecordOutcome>],
+    ) -> Result<()> {
+        if orders.is_empty() {
+            return Ok(());
+        }
+        let order_ext = self.config.order_external_id_field.clone();
+        let line_ext = self.config.external_id_field.clone();
+        let Prepared {
+            multi,
+            fields,
+            entries,
+            pricebook,
+            opportunity_of,
+            existing,
+        } = match self.prepare(&orders).await {
+            Ok(p) => p,
+            Err(e) if is_fatal(&e) && !wrote_any(out) => return Err(e),
+            // Other orders of the call are written: these fail, the call answers.
+            Err(e) => {
+                for o in &orders {
+                    out[o.index] = Some(RecordOutcome::failed(
+                        o.pending.key.clone(),
+                        e.clone().with_record(o.pending.key.clone()),
+                    ));
+                }
+                return Ok(());
+            }
+        };
         for order in orders {
             let key = order.pending.key.clone();
             let mut ops = Vec::new();

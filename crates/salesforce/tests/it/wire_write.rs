@@ -406,3 +406,42 @@ async fn a_company_order_upserts_its_account_and_writes_the_summary() {
     // Fields the org lacks are not sent.
     assert!(summary.get("Ecom_Top_Categories__c").is_none());
 }
+
+#[tokio::test]
+async fn a_failed_line_lookup_after_a_write_fails_only_the_orders_with_lines() {
+    let server = MockServer::start().await;
+    org(&server).await;
+    Mock::given(method("GET"))
+        .and(path(format!("{ROOT}/query")))
+        .and(wiremock::matchers::query_param(
+            "q",
+            "SELECT Id, Ecom_Order_Id__c FROM Opportunity WHERE Ecom_Order_Id__c IN \
+             ('bigcommerce/order/1')",
+        ))
+        .respond_with(ResponseTemplate::new(503).set_body_json(json!([
+            {"errorCode": "SERVER_UNAVAILABLE", "message": "unavailable"}])))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(format!(
+            "{ROOT}/composite/sobjects/Opportunity/Ecom_Order_Id__c"
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": "006P", "success": true, "created": true, "errors": []}])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut plain = order_with_line();
+    plain.key = "bigcommerce/order/2".into();
+    plain.line_items.clear();
+    let out = sf(&server)
+        .record_orders(&[order_with_line(), plain])
+        .await
+        .expect("a call that wrote an order answers Ok");
+    assert!(matches!(out[1].status, WriteStatus::Created), "{out:?}");
+    let err = out[0].error().unwrap();
+    assert_eq!(err.kind(), ErrorKind::Unavailable);
+    assert_eq!(err.record(), Some("bigcommerce/order/1"));
+    assert!(composite_bodies(&server).await.is_empty());
+}
