@@ -292,8 +292,8 @@ impl Salesforce {
         Ok(out)
     }
 
-    /// Recomputes the summary of `accounts` from their Opportunities and writes it; per
-    /// Account, the error of a refused write.
+    /// Recomputes the summary of `accounts` from their store orders (Opportunities with the
+    /// order External ID) and writes it; per Account, the error of a refused write.
     pub(super) async fn refresh_accounts(
         &self,
         accounts: &[String],
@@ -303,6 +303,7 @@ impl Salesforce {
             return Ok(out);
         }
         let opp_fields = self.fields_of("Opportunity", false).await?;
+        let order_ext = self.config.order_external_id_field.as_str();
         let account_fields = self.fields_of("Account", false).await?;
         let currency = ["CurrencyIsoCode", "Ecom_Currency__c"]
             .into_iter()
@@ -322,12 +323,14 @@ impl Salesforce {
         for chunk in unique.chunks(QUERY_CHUNK) {
             let list: Vec<String> = chunk.iter().map(|v| soql_quote(v)).collect();
             let soql = format!(
-                "SELECT Id, AccountId, Amount, CloseDate, IsWon{extra} FROM Opportunity \
-                 WHERE AccountId IN ({})",
+                "SELECT Id, AccountId, Amount, CloseDate, IsWon, {order_ext}{extra} \
+                 FROM Opportunity WHERE AccountId IN ({})",
                 list.join(", ")
             );
             for row in self.client.query(&soql, "record_orders").await? {
-                if let Some(account) = map::text(&row, "AccountId") {
+                // Store orders only: a deal a rep opened on the Account is no order.
+                let is_order = map::text(&row, order_ext).is_some_and(|k| !k.trim().is_empty());
+                if let Some(account) = map::text(&row, "AccountId").filter(|_| is_order) {
                     by_account.entry(account).or_default().push(row);
                 }
             }

@@ -543,6 +543,10 @@ impl CrmSimulator for SalesforceSim {
             ("tasks", "Task"),
             ("cases", "Case"),
             ("campaign members", "CampaignMember"),
+            ("accounts", "Account"),
+            ("products", "Product2"),
+            ("price book entries", "PricebookEntry"),
+            ("opportunity line items", "OpportunityLineItem"),
         ]
         .into_iter()
         .map(|(label, object)| (label.to_owned(), state.views(object).len()))

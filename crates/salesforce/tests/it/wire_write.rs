@@ -129,7 +129,11 @@ async fn org(server: &MockServer) {
                         "UnitPrice": 10.0, "IsActive": true}])
             } else if q.contains("FROM Opportunity WHERE AccountId") {
                 json!([{"Id": "006A", "AccountId": "001A", "Amount": 120.5,
-                        "CloseDate": "2024-05-01", "IsWon": true}])
+                        "CloseDate": "2024-05-01", "IsWon": true,
+                        "Ecom_Order_Id__c": "bigcommerce/order/1"},
+                       // A deal a rep opened on the Account: not an order.
+                       {"Id": "006R", "AccountId": "001A", "Amount": 5000,
+                        "CloseDate": "2024-05-02", "IsWon": true, "Ecom_Order_Id__c": null}])
             } else {
                 json!([])
             };
