@@ -316,6 +316,32 @@ impl Salesforce {
             let mut opp = order.pending.body.clone();
             opp.insert(order_ext.clone(), json!(order.pending.ext));
             opp.insert("Pricebook2Id".into(), json!(pricebook));
+            if multi {
+                // Lines take entries of the Opportunity's currency: one currency per order.
+                let currencies: HashSet<String> = order
+                    .lines
+                    .iter()
+                    .filter_map(|l| l.currency.as_deref())
+                    .map(|c| c.trim().to_ascii_uppercase())
+                    .collect();
+                if currencies.len() > 1 {
+                    let mut list: Vec<String> = currencies.into_iter().collect();
+                    list.sort();
+                    out[order.index] = Some(RecordOutcome::failed(
+                        key.clone(),
+                        Error::invalid_field(
+                            key.clone(),
+                            "line_items",
+                            format!("lines in several currencies ({})", list.join(", ")),
+                        )
+                        .with_connector(CONNECTOR),
+                    ));
+                    continue;
+                }
+                if let Some(c) = currencies.into_iter().next() {
+                    opp.entry("CurrencyIsoCode").or_insert(json!(c));
+                }
+            }
             ops.push(Subrequest::upsert(
                 "opp",
                 "Opportunity",

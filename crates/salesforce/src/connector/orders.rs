@@ -165,7 +165,7 @@ impl Salesforce {
                 plain.push((i, pending));
                 continue;
             }
-            let lines = order
+            let mut lines: Vec<LineWrite> = order
                 .line_items
                 .iter()
                 .map(|l| {
@@ -180,6 +180,15 @@ impl Salesforce {
                     }
                 })
                 .collect();
+            // A line without a currency is in the order's (the one its other lines name).
+            let named: Vec<String> = lines.iter().filter_map(|l| l.currency.clone()).collect();
+            if let Some(first) = named.first().cloned()
+                && named.iter().all(|c| c.eq_ignore_ascii_case(&first))
+            {
+                for l in &mut lines {
+                    l.currency.get_or_insert_with(|| first.clone());
+                }
+            }
             with_lines.push(OrderWrite {
                 index: i,
                 pending,

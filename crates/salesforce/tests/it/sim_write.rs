@@ -179,6 +179,63 @@ async fn multi_currency_orgs_get_one_entry_per_product_and_currency() {
 }
 
 #[tokio::test]
+async fn a_multi_currency_order_takes_the_entries_of_its_currency() {
+    let (sim, sf) = start(SimConfig {
+        multi_currency: true,
+        ..SimConfig::fast()
+    })
+    .await;
+    sf.upsert_products(&[product("bigcommerce/product/77", "Boot", 12_000)])
+        .await
+        .unwrap();
+    let eur = |key: &str, product: Option<&str>| {
+        let mut l = line(key, product, 1, 9_000);
+        l.properties
+            .insert("PricebookEntry.CurrencyIsoCode".into(), text("eur"));
+        l
+    };
+    let out = sf
+        .record_orders(&[order(
+            "bigcommerce/order/20",
+            "buyer@example.com",
+            // Line 2 names no currency: it is in the order's.
+            vec![eur("1", Some("77")), line("2", None, 1, 500)],
+        )])
+        .await
+        .unwrap();
+    assert!(out[0].is_ok(), "{out:?}");
+    let opp = &sim.order_records()[0];
+    assert_eq!(field(opp, "CurrencyIsoCode"), "EUR");
+    let lines = lines_of(&sim, &opp.id);
+    assert_eq!(lines.len(), 2);
+    // The product's USD price stays; a EUR entry was added from the line.
+    let mut currencies: Vec<String> = sim
+        .records("PricebookEntry")
+        .iter()
+        .map(|e| field(e, "CurrencyIsoCode").to_owned())
+        .collect();
+    currencies.sort();
+    assert_eq!(currencies, ["EUR", "EUR", "USD"]);
+    let mixed = sf
+        .record_orders(&[order(
+            "bigcommerce/order/21",
+            "buyer@example.com",
+            vec![eur("1", Some("77")), {
+                let mut usd = line("2", Some("77"), 1, 100);
+                usd.properties
+                    .insert("PricebookEntry.CurrencyIsoCode".into(), text("USD"));
+                usd
+            }],
+        )])
+        .await
+        .unwrap();
+    let WriteStatus::Failed(e) = &mixed[0].status else {
+        panic!("{mixed:?}");
+    };
+    assert_eq!(e.field(), Some("line_items"));
+}
+
+#[tokio::test]
 async fn an_order_becomes_an_opportunity_with_line_items_and_reruns_change_nothing_twice() {
     let (sim, sf) = start(SimConfig::fast()).await;
     sf.upsert_contacts(&[person("p1", "buyer@example.com")])
