@@ -123,6 +123,11 @@ impl SalesforceClient {
         })
     }
 
+    /// The REST API version (`vNN.N`).
+    pub fn api_version(&self) -> &str {
+        &self.inner.config.api_version
+    }
+
     /// Transport counters (zero before the first call).
     pub fn stats(&self) -> TransportStats {
         self.inner
@@ -130,11 +135,6 @@ impl SalesforceClient {
             .get()
             .map(HttpClient::stats)
             .unwrap_or_default()
-    }
-
-    /// The REST API version (`vNN.N`).
-    pub fn api_version(&self) -> &str {
-        &self.inner.config.api_version
     }
 
     /// The instance URL in use (after the first call).

@@ -35,8 +35,8 @@ const QUERY_CHUNK: usize = 100;
 /// The Salesforce connector. Build it from a [`SalesforceConfig`].
 #[derive(Debug)]
 pub struct Salesforce {
-    config: SalesforceConfig,
-    client: SalesforceClient,
+    pub(crate) config: SalesforceConfig,
+    pub(crate) client: SalesforceClient,
     /// sObject -> lower-case field names (from describe).
     fields: Mutex<HashMap<String, HashSet<String>>>,
     /// The standard price book's id (read once).

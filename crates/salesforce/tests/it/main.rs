@@ -11,6 +11,8 @@
 mod conformance;
 mod mapping;
 mod sim;
-mod sim_write;
 mod wire;
+
+// The write path: accounts, products, line items.
+mod sim_write;
 mod wire_write;
