@@ -531,3 +531,37 @@ async fn an_opportunity_of_a_converted_lead_links_its_contact_and_account() {
     // An unconverted Lead is no Contact: the Opportunity names none.
     assert_eq!(field(of("bigcommerce/order/6"), "ContactId"), "");
 }
+
+#[tokio::test]
+async fn orders_with_lines_cost_one_composite_call_each_plus_a_constant() {
+    let (sim, sf) = start(SimConfig::fast()).await;
+    sf.upsert_products(&[
+        product("bigcommerce/product/1", "Boot", 12_000),
+        product("bigcommerce/product/2", "Sock", 550),
+    ])
+    .await
+    .unwrap();
+    let orders: Vec<OrderRecord> = (0..50)
+        .map(|n| {
+            order(
+                &format!("bigcommerce/order/{n}"),
+                "buyer@example.com",
+                vec![
+                    line("1", Some("1"), 1, 12_000),
+                    line("2", Some("2"), 3, 550),
+                ],
+            )
+        })
+        .collect();
+    let before = sim.request_count();
+    let out = sf.record_orders(&orders).await.unwrap();
+    assert!(out.iter().all(cartograph_connector::RecordOutcome::is_ok));
+    let spent = sim.request_count() - before;
+    // 50 Composite calls; lookups: buyers, products, entries, opportunities, lines, and
+    // describes of objects not read yet.
+    assert!(spent <= 50 + 8, "{spent} requests for 50 orders");
+    assert_eq!(sim.records("OpportunityLineItem").len(), 100);
+    let before = sim.request_count();
+    sf.record_orders(&orders).await.unwrap();
+    assert!(sim.request_count() - before <= 50 + 6);
+}
