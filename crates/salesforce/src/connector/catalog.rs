@@ -313,9 +313,8 @@ impl Salesforce {
             let mut entry = split_prefixed(&mut body, ENTRY_PREFIX);
             // Single-currency orgs have no CurrencyIsoCode: the entry is in the org currency.
             entry.retain(|k, _| entry_fields.contains(&k.to_ascii_lowercase()));
-            if let Some(active) = body.get("IsActive") {
-                entry.entry("IsActive").or_insert_with(|| active.clone());
-            }
+            // The entry stays active even for a hidden product (`Product2.IsActive` false):
+            // orders of products no longer on sale must still get their lines.
             let ext = body
                 .remove(&ext_field)
                 .and_then(|v| v.as_str().map(str::to_owned))

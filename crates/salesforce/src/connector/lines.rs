@@ -315,7 +315,17 @@ impl Salesforce {
             let mut ops = Vec::new();
             let mut opp = order.pending.body.clone();
             opp.insert(order_ext.clone(), json!(order.pending.ext));
-            opp.insert("Pricebook2Id".into(), json!(pricebook));
+            let current = opportunity_of
+                .get(&order.pending.ext.to_lowercase())
+                .and_then(|id| existing.get(id))
+                .cloned()
+                .unwrap_or_default();
+            // Salesforce refuses a price book or currency change once an Opportunity has
+            // lines: both are set only while it has none.
+            let settable = current.is_empty();
+            if settable {
+                opp.insert("Pricebook2Id".into(), json!(pricebook));
+            }
             if multi {
                 // Lines take entries of the Opportunity's currency: one currency per order.
                 let currencies: HashSet<String> = order
@@ -338,7 +348,7 @@ impl Salesforce {
                     ));
                     continue;
                 }
-                if let Some(c) = currencies.into_iter().next() {
+                if let Some(c) = currencies.into_iter().next().filter(|_| settable) {
                     opp.entry("CurrencyIsoCode").or_insert(json!(c));
                 }
             }
@@ -348,11 +358,6 @@ impl Salesforce {
                 &order_ext,
                 vec![Value::Object(opp)],
             ));
-            let current = opportunity_of
-                .get(&order.pending.ext.to_lowercase())
-                .and_then(|id| existing.get(id))
-                .cloned()
-                .unwrap_or_default();
             let mut creates = Vec::new();
             let mut updates = Vec::new();
             let mut deletes = Vec::new();

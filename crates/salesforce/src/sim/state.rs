@@ -607,7 +607,15 @@ impl State {
                 }
                 [i] if is_converted(&rows[*i]) => results.push(converted_lead()),
                 [i] => {
-                    let row = &mut rows[*i];
+                    let i = *i;
+                    let id = rows[i].id.clone();
+                    if let Some(e) = self.check_catalog(object, &mut fields, Some(&id)) {
+                        results.push(e);
+                        continue;
+                    }
+                    let Some(row) = self.rows.get_mut(object).and_then(|r| r.get_mut(i)) else {
+                        continue;
+                    };
                     for (k, v) in fields {
                         row.fields.insert(k, v);
                     }

@@ -151,6 +151,28 @@ async fn products_get_one_standard_price_each_kept_at_the_mapped_price() {
         .find(|e| field(e, "Product2Id") == boot)
         .unwrap();
     assert_eq!(field(boot_entry, "UnitPrice"), "99.5");
+
+    // A product hidden in the store is inactive, but orders of it still get their line.
+    let mut hidden = product("bigcommerce/product/1", "Boot", 9_950);
+    hidden
+        .properties
+        .insert("IsActive".into(), PropertyValue::Bool(false));
+    sf.upsert_products(&[hidden]).await.unwrap();
+    let boot_row = sim
+        .records("Product2")
+        .into_iter()
+        .find(|p| &p.id == boot)
+        .unwrap();
+    assert_eq!(field(&boot_row, "IsActive"), "false");
+    let out = sf
+        .record_orders(&[order(
+            "bigcommerce/order/1",
+            "buyer@example.com",
+            vec![line("1", Some("1"), 1, 9_950)],
+        )])
+        .await
+        .unwrap();
+    assert!(out[0].is_ok(), "{out:?}");
 }
 
 #[tokio::test]

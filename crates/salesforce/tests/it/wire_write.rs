@@ -449,3 +449,80 @@ async fn a_failed_line_lookup_after_a_write_fails_only_the_orders_with_lines() {
     assert_eq!(err.record(), Some("bigcommerce/order/1"));
     assert!(composite_bodies(&server).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_rerun_updates_lines_and_leaves_the_price_book_of_an_opportunity_with_lines() {
+    let server = MockServer::start().await;
+    org(&server).await;
+    let answer = |rows: Value| {
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"totalSize": 1, "done": true, "records": rows}))
+    };
+    Mock::given(method("GET"))
+        .and(path(format!("{ROOT}/query")))
+        .and(wiremock::matchers::query_param(
+            "q",
+            "SELECT Id, Ecom_Order_Id__c FROM Opportunity WHERE Ecom_Order_Id__c IN \
+             ('bigcommerce/order/1')",
+        ))
+        .respond_with(answer(
+            json!([{"Id": "006A", "Ecom_Order_Id__c": "bigcommerce/order/1"}]),
+        ))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{ROOT}/query")))
+        .and(wiremock::matchers::query_param(
+            "q",
+            "SELECT Id, OpportunityId, PricebookEntryId, Cartograph_Key__c FROM \
+             OpportunityLineItem WHERE OpportunityId IN ('006A')",
+        ))
+        .respond_with(answer(json!([
+            {"Id": "00kA", "OpportunityId": "006A", "PricebookEntryId": "01uA",
+             "Cartograph_Key__c": "bigcommerce/order/1#1"},
+            {"Id": "00kGONE", "OpportunityId": "006A", "PricebookEntryId": "01uA",
+             "Cartograph_Key__c": "bigcommerce/order/1#2"},
+            {"Id": "00kREP", "OpportunityId": "006A", "PricebookEntryId": "01uA",
+             "Cartograph_Key__c": null}])))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{ROOT}/composite")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"compositeResponse": [
+                {"referenceId": "opp", "httpStatusCode": 200, "httpHeaders": {},
+                 "body": [{"id": "006A", "success": true, "created": false, "errors": []}]},
+                {"referenceId": "del0", "httpStatusCode": 200, "httpHeaders": {},
+                 "body": [{"id": "00kGONE", "success": true, "errors": []}]},
+                {"referenceId": "upd0", "httpStatusCode": 200, "httpHeaders": {},
+                 "body": [{"id": "00kA", "success": true, "errors": []}]},
+            ]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let out = sf(&server)
+        .record_orders(&[order_with_line()])
+        .await
+        .unwrap();
+    assert!(matches!(out[0].status, WriteStatus::Updated), "{out:?}");
+    let body = &composite_bodies(&server).await[0];
+    let subs = body["compositeRequest"].as_array().unwrap();
+    assert_eq!(subs.len(), 3, "{subs:?}");
+    assert!(
+        subs[0]["body"]["records"][0].get("Pricebook2Id").is_none(),
+        "an Opportunity with lines keeps its price book"
+    );
+    assert_eq!(subs[1]["method"], "DELETE");
+    assert_eq!(
+        subs[1]["url"],
+        format!("{ROOT}/composite/sobjects?ids=00kGONE&allOrNone=true"),
+        "the dropped line goes, the rep's line stays"
+    );
+    let update = &subs[2]["body"]["records"][0];
+    assert_eq!(update["Id"], "00kA");
+    assert!(update.get("OpportunityId").is_none() && update.get("PricebookEntryId").is_none());
+    assert_eq!(update["Quantity"], 2);
+}

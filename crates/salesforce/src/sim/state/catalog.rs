@@ -170,6 +170,12 @@ impl State {
                 return Some(unwritable(n));
             }
         }
+        if let Some(id) = existing
+            && object == "Opportunity"
+            && let Some(e) = self.locked_by_lines(id, fields)
+        {
+            return Some(e);
+        }
         if existing.is_some() {
             for (o, names) in CREATE_ONLY {
                 if *o == object
@@ -185,6 +191,28 @@ impl State {
             "OpportunityLineItem" => self.check_line(fields),
             _ => None,
         }
+    }
+
+    /// An Opportunity with lines keeps its price book and currency.
+    fn locked_by_lines(&self, id: &str, fields: &Map<String, Value>) -> Option<Value> {
+        let has_lines = self.rows.get("OpportunityLineItem").is_some_and(|lines| {
+            lines
+                .iter()
+                .any(|l| l.fields.get("OpportunityId").map(text).as_deref() == Some(id))
+        });
+        let row = self.find("Opportunity", id)?;
+        for name in ["Pricebook2Id", "CurrencyIsoCode"] {
+            if has_lines
+                && let Some(v) = fields.get(name)
+                && row.fields.get(name).map(text) != Some(text(v))
+            {
+                return Some(integrity(
+                    "cannot change the price book or currency of an opportunity with line items",
+                    name,
+                ));
+            }
+        }
+        None
     }
 
     fn check_entry(&self, fields: &Map<String, Value>) -> Option<Value> {
