@@ -121,11 +121,18 @@ fn resolve(mut op: Subrequest, opportunity: &str) -> Subrequest {
     op
 }
 
+/// `e` as the error of line `line` of `order`: field `line_items[{line}]`, or
+/// `line_items[{line}].{field}` when Salesforce named the field.
 fn line_error(order: &str, line: &str, e: &Error) -> Error {
+    let field = match e.field() {
+        Some(f) if !f.starts_with("line_items") => format!("line_items[{line}].{f}"),
+        Some(f) => f.to_owned(),
+        None => format!("line_items[{line}]"),
+    };
     Error::new(e.kind(), format!("line {line}: {}", e.message()))
         .with_connector(CONNECTOR)
         .with_record(order.to_owned())
-        .with_field(format!("line_items[{line}]"))
+        .with_field(field)
         .with_retryable(e.is_retryable())
 }
 
@@ -450,6 +457,30 @@ impl Salesforce {
         Ok(())
     }
 
+    /// The key of the line whose record a line collection refused (`None` when the
+    /// failure is not a line's).
+    fn refused_line(&self, call: &[Subrequest], responses: &[SubResponse]) -> Option<String> {
+        let ext = &self.config.external_id_field;
+        call.iter().zip(responses).find_map(|(sub, response)| {
+            let results = response.save_results();
+            let n = results.iter().position(|r| {
+                !r.success
+                    && r.errors
+                        .first()
+                        .is_none_or(|e| e.error_code != "ALL_OR_NONE_OPERATION_ROLLED_BACK")
+            })?;
+            let record = sub.body.as_ref()?.get("records")?.get(n)?;
+            let line = map::text(record, ext).or_else(|| {
+                // An update names the line by Id only.
+                map::text(record, "Id")
+            })?;
+            Some(
+                line.rsplit_once('#')
+                    .map_or(line.clone(), |(_, k)| k.to_owned()),
+            )
+        })
+    }
+
     /// Sends one order's Composite calls: the first (with the Opportunity) decides whether
     /// the order is written; a later one that fails leaves it `Partial`.
     async fn send_order(
@@ -481,7 +512,11 @@ impl Salesforce {
                         }
                         continue;
                     }
-                    Some(e) => e,
+                    Some(e) => match self.refused_line(&call, &responses) {
+                        Some(line) => line_error(key, &line, &e)
+                            .with_vendor_code(e.vendor_code().unwrap_or_default().to_owned()),
+                        None => e,
+                    },
                 },
                 Err(e) if is_fatal(&e) && !wrote_any(out) => return Err(e),
                 Err(e) => e,

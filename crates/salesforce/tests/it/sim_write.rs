@@ -352,7 +352,7 @@ async fn a_refused_line_rolls_the_whole_order_back() {
         panic!("{out:?}");
     };
     assert_eq!(e.vendor_code(), Some("FIELD_INTEGRITY_EXCEPTION"));
-    assert_eq!(e.field(), Some("Quantity"));
+    assert_eq!(e.field(), Some("line_items[2].Quantity"), "{e}");
     assert_eq!(e.record(), Some("bigcommerce/order/7"));
     assert!(
         sim.order_records().is_empty(),

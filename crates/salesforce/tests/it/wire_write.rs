@@ -264,8 +264,9 @@ async fn a_rolled_back_composite_fails_the_order_with_the_refused_line_named() {
     };
     assert_eq!(e.kind(), ErrorKind::Invalid);
     assert_eq!(e.vendor_code(), Some("FIELD_INTEGRITY_EXCEPTION"));
-    assert_eq!(e.field(), Some("PricebookEntryId"));
+    assert_eq!(e.field(), Some("line_items[1].PricebookEntryId"));
     assert_eq!(e.record(), Some("bigcommerce/order/1"));
+    assert!(e.message().contains("line 1"), "{}", e.message());
     assert!(e.message().contains("new0"), "{}", e.message());
 }
 
