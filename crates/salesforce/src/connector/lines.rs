@@ -42,7 +42,7 @@ pub(super) struct LineWrite {
 }
 
 /// Entry id (or why there is none) by (lower-case product External ID, currency).
-type Entries = HashMap<(String, Option<String>), std::result::Result<String, Error>>;
+pub(super) type Entries = HashMap<(String, Option<String>), std::result::Result<String, Error>>;
 
 /// What [`Salesforce::prepare`] read.
 struct Prepared {
@@ -137,101 +137,6 @@ fn line_error(order: &str, line: &str, e: &Error) -> Error {
 }
 
 impl Salesforce {
-    /// The standard price book entry of every line's product, creating missing products
-    /// and entries: by (lower-case product External ID, currency).
-    async fn line_entries(&self, orders: &[OrderWrite]) -> Result<Entries> {
-        const OP: &str = "record_orders";
-        let multi = self.multi_currency().await?;
-        let ext_field = self.config.product_external_id_field.clone();
-        let mut needs: Vec<(String, Option<String>, &LineWrite)> = Vec::new();
-        let mut seen = HashSet::new();
-        for line in orders.iter().flat_map(|o| &o.lines) {
-            let currency = multi.then(|| line.currency.clone()).flatten();
-            let key = entry_key(&line.product.to_lowercase(), currency.as_deref());
-            if seen.insert(key.clone()) {
-                needs.push((key.0, key.1, line));
-            }
-        }
-        let exts: Vec<String> = needs.iter().map(|(p, _, _)| p.clone()).collect();
-        let mut ids = self.product_ids(&exts, OP).await?;
-        let mut failed: HashMap<String, Error> = HashMap::new();
-        let fields = self.fields_of("Product2", false).await?;
-        let mut missing: Vec<(String, Value)> = Vec::new();
-        let mut queued = HashSet::new();
-        for (product, _, line) in &needs {
-            if ids.contains_key(product) || !queued.insert(product.clone()) {
-                continue;
-            }
-            let mut body = line.product_body.clone();
-            // Products are created inactive unless told; a line needs an active one.
-            body.entry("IsActive").or_insert(json!(true));
-            body.retain(|k, _| fields.contains(&k.to_ascii_lowercase()));
-            body.insert(ext_field.clone(), json!(line.product));
-            missing.push((product.clone(), Value::Object(body)));
-        }
-        for chunk in missing.chunks(MAX_COLLECTION_RECORDS) {
-            let bodies = chunk.iter().map(|(_, b)| b.clone()).collect();
-            match self.client.upsert("Product2", &ext_field, bodies, OP).await {
-                Ok(results) => {
-                    for ((product, _), r) in chunk.iter().zip(&results) {
-                        match (&r.id, r.success) {
-                            (Some(id), true) => {
-                                ids.insert(product.clone(), id.clone());
-                            }
-                            _ => {
-                                let o = outcome(product, r);
-                                if let cartograph_connector::WriteStatus::Failed(e) = o.status {
-                                    failed.insert(product.clone(), e);
-                                }
-                            }
-                        }
-                    }
-                }
-                Err(e) if is_fatal(&e) => return Err(e),
-                Err(e) => {
-                    for (product, _) in chunk {
-                        failed.insert(product.clone(), e.clone());
-                    }
-                }
-            }
-        }
-        let pricebook = self.standard_pricebook(OP).await?;
-        let product_ids: Vec<String> = ids.values().cloned().collect();
-        let existing = self.entries(&product_ids, &pricebook, multi, OP).await?;
-        let mut out = HashMap::new();
-        let mut wanted = Vec::new();
-        let mut wanted_keys = Vec::new();
-        for (product, currency, line) in needs {
-            let key = (product.clone(), currency.clone());
-            let Some(id) = ids.get(&product) else {
-                let e = failed.get(&product).cloned().unwrap_or_else(|| {
-                    Error::new(ErrorKind::Invalid, format!("product {product} not written"))
-                });
-                out.insert(key, Err(e));
-                continue;
-            };
-            if let Some(entry) = existing.get(&entry_key(id, currency.as_deref())) {
-                out.insert(key, Ok(entry.id.clone()));
-                continue;
-            }
-            let mut fields = Map::new();
-            fields.insert(
-                "UnitPrice".into(),
-                line.body.get("UnitPrice").cloned().unwrap_or(json!(0)),
-            );
-            fields.insert("IsActive".into(), json!(true));
-            if let Some(c) = &currency {
-                fields.insert("CurrencyIsoCode".into(), json!(c));
-            }
-            wanted.push((id.clone(), fields));
-            wanted_keys.push(key);
-        }
-        let records: Vec<String> = wanted_keys.iter().map(|(p, _)| p.clone()).collect();
-        let results = self.write_entries(&wanted, &records, OP).await?;
-        out.extend(wanted_keys.into_iter().zip(results));
-        Ok(out)
-    }
-
     /// What the Composite calls of `orders` need: the entries of their lines (products and
     /// entries created where missing), the standard price book, and the lines already in
     /// the org by Opportunity.
