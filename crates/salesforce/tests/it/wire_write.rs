@@ -527,3 +527,47 @@ async fn a_rerun_updates_lines_and_leaves_the_price_book_of_an_opportunity_with_
     assert!(update.get("OpportunityId").is_none() && update.get("PricebookEntryId").is_none());
     assert_eq!(update["Quantity"], 2);
 }
+
+#[tokio::test]
+async fn a_refused_account_summary_leaves_the_written_order_partial() {
+    let server = MockServer::start().await;
+    org(&server).await;
+    Mock::given(method("PATCH"))
+        .and(path(format!(
+            "{ROOT}/composite/sobjects/Account/Cartograph_Key__c"
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": "001A", "success": true, "created": false, "errors": []}])))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(format!(
+            "{ROOT}/composite/sobjects/Opportunity/Ecom_Order_Id__c"
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": "006A", "success": true, "created": true, "errors": []}])))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(format!("{ROOT}/composite/sobjects")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"success": false, "errors": [{"statusCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+              "message": "Accounts need an owner", "fields": []}]}])))
+        .mount(&server)
+        .await;
+    let mut order = order_with_line();
+    order.line_items.clear();
+    order
+        .properties
+        .insert("Account.Name".into(), PropertyValue::String("Acme".into()));
+    let out = sf(&server).record_orders(&[order]).await.unwrap();
+    let WriteStatus::Partial { error, .. } = &out[0].status else {
+        panic!("{out:?}");
+    };
+    assert_eq!(out[0].id.as_deref(), Some("006A"));
+    assert_eq!(
+        error.vendor_code(),
+        Some("FIELD_CUSTOM_VALIDATION_EXCEPTION")
+    );
+    assert_eq!(error.record(), Some("bigcommerce/order/1"));
+}
