@@ -421,3 +421,106 @@ impl State {
         results
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn post(state: &mut State, object: &str, body: &Value) -> (u16, Value) {
+        state.handle("POST", &["sobjects", object], &BTreeMap::new(), body, None)
+    }
+
+    fn standard(state: &State) -> String {
+        state.rows["Pricebook2"][0].id.clone()
+    }
+
+    #[test]
+    fn required_fields_and_references_answer_in_salesforces_shape() {
+        let mut state = State::new(2000, false, true);
+        let (status, body) = post(&mut state, "Product2", &json!({"ProductCode": "X"}));
+        assert_eq!(status, 400);
+        assert_eq!(body[0]["errorCode"], "REQUIRED_FIELD_MISSING");
+        assert_eq!(body[0]["fields"], json!(["Name"]));
+        let (_, product) = post(&mut state, "Product2", &json!({"Name": "Boot"}));
+        let product = product["id"].as_str().unwrap().to_owned();
+        let book = standard(&state);
+        let (status, body) = post(
+            &mut state,
+            "PricebookEntry",
+            &json!({"Product2Id": product, "Pricebook2Id": book}),
+        );
+        assert_eq!(status, 400);
+        assert_eq!(body[0]["fields"], json!(["UnitPrice"]));
+        // A custom price book needs the standard price first.
+        let (_, custom) = post(
+            &mut state,
+            "Pricebook2",
+            &json!({"Name": "Wholesale", "IsActive": true}),
+        );
+        let custom = custom["id"].as_str().unwrap().to_owned();
+        let (_, body) = post(
+            &mut state,
+            "PricebookEntry",
+            &json!({"Product2Id": product, "Pricebook2Id": custom, "UnitPrice": "9"}),
+        );
+        assert_eq!(body[0]["errorCode"], "STANDARD_PRICE_NOT_DEFINED");
+        let entry = json!({"Product2Id": product, "Pricebook2Id": book, "UnitPrice": "10"});
+        assert_eq!(post(&mut state, "PricebookEntry", &entry).0, 201);
+        assert_eq!(
+            post(&mut state, "PricebookEntry", &entry).1[0]["errorCode"],
+            "DUPLICATE_VALUE"
+        );
+    }
+
+    #[test]
+    fn an_opportunity_with_lines_sums_them_and_ignores_amount_writes() {
+        let mut state = State::new(2000, false, true);
+        let (_, product) = post(&mut state, "Product2", &json!({"Name": "Boot"}));
+        let book = standard(&state);
+        let (_, entry) = post(
+            &mut state,
+            "PricebookEntry",
+            &json!({"Product2Id": product["id"], "Pricebook2Id": book, "UnitPrice": "10"}),
+        );
+        let (_, opp) = post(
+            &mut state,
+            "Opportunity",
+            &json!({"Name": "O", "StageName": "Closed Won", "CloseDate": "2024-01-01", "Amount": "999"}),
+        );
+        let opp = opp["id"].as_str().unwrap().to_owned();
+        let line =
+            |q: i64| json!({"OpportunityId": opp, "PricebookEntryId": entry["id"], "Quantity": q});
+        assert_eq!(
+            post(&mut state, "OpportunityLineItem", &line(0)).1[0]["errorCode"],
+            "FIELD_INTEGRITY_EXCEPTION"
+        );
+        assert_eq!(post(&mut state, "OpportunityLineItem", &line(3)).0, 201);
+        let row = state.find("Opportunity", &opp).unwrap().clone();
+        assert_eq!(
+            row.fields["Amount"],
+            json!("30.00"),
+            "the entry's price times 3"
+        );
+        assert_eq!(
+            row.fields["Pricebook2Id"],
+            json!(book),
+            "the first line sets the book"
+        );
+        assert_eq!(row.fields["IsWon"], json!(true));
+        let update =
+            json!({"records": [{"attributes": {"type": "Opportunity"}, "Id": opp, "Amount": "1"}]});
+        state.handle(
+            "PATCH",
+            &["composite", "sobjects"],
+            &BTreeMap::new(),
+            &update,
+            None,
+        );
+        assert_eq!(
+            state.find("Opportunity", &opp).unwrap().fields["Amount"],
+            json!("30.00")
+        );
+    }
+}
