@@ -74,7 +74,7 @@ struct Inner {
     call_options: HeaderValue,
 }
 
-fn decode(what: &str, e: impl std::fmt::Display) -> Error {
+pub(crate) fn decode(what: &str, e: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::Decode, format!("cannot decode {what}: {e}")).with_connector(CONNECTOR)
 }
 
@@ -152,10 +152,9 @@ impl SalesforceClient {
     }
 
     /// Runs every request through `gate` (e.g. a budget shared by all workers of the
-    /// org, on every machine) as well as this client's own pacing before the daily
-    /// allocation runs out (see [`crate::limits`]); the configured in-process rate then
-    /// comes from `gate`. Call it before the first request: the HTTP client is made (once)
-    /// by the first call.
+    /// org, on every machine) after this client's own limiter (the configured rate, and the
+    /// pacing before the daily allocation runs out, see [`crate::limits`]). Call it before
+    /// the first request: the HTTP client is made (once) by the first call.
     #[must_use]
     pub fn with_request_gate(self, gate: Arc<dyn RequestGate>) -> Self {
         let mut inner = (*self.inner).clone();
@@ -164,6 +163,11 @@ impl SalesforceClient {
         Self {
             inner: Arc::new(inner),
         }
+    }
+
+    /// The REST API version (`vNN.N`).
+    pub fn api_version(&self) -> &str {
+        &self.inner.config.api_version
     }
 
     /// Transport counters (zero before the first call).
@@ -290,38 +294,20 @@ impl SalesforceClient {
             return Ok(Vec::new());
         }
         let n = records.len();
-        let records: Vec<Value> = records
-            .into_iter()
-            .map(|mut r| {
-                if let Some(map) = r.as_object_mut() {
-                    map.insert("attributes".into(), json!({ "type": sobject }));
-                }
-                r
-            })
-            .collect();
-        let http = self.http().await?;
-        let results: Vec<SaveResult> = http
-            .send_json(
-                self.write(
-                    Request::patch(format!(
-                        "composite/sobjects/{}/{}",
-                        path_segment(sobject, "sobject")?,
-                        path_segment(field, "external id field")?
-                    ))
-                    .operation(operation)
-                    .json(json!({ "allOrNone": false, "records": records }))
-                    // An upsert by External ID is idempotent.
-                    .retry_safe(true),
-                ),
-            )
-            .await?;
-        if results.len() != n {
-            return Err(decode(
-                "collection results",
-                format!("{} results for {n} records", results.len()),
-            ));
-        }
-        Ok(results)
+        let records = crate::composite::typed(sobject, records);
+        self.send_collection(
+            Request::patch(format!(
+                "composite/sobjects/{}/{}",
+                path_segment(sobject, "sobject")?,
+                path_segment(field, "external id field")?
+            ))
+            .operation(operation)
+            .json(json!({ "allOrNone": false, "records": records }))
+            // An upsert by External ID is idempotent.
+            .retry_safe(true),
+            n,
+        )
+        .await
     }
 
     /// `PATCH /composite/sobjects` (`allOrNone: false`): updates up to 200 records by
@@ -339,26 +325,25 @@ impl SalesforceClient {
             return Ok(Vec::new());
         }
         let n = records.len();
-        let records: Vec<Value> = records
-            .into_iter()
-            .map(|mut r| {
-                if let Some(map) = r.as_object_mut() {
-                    map.insert("attributes".into(), json!({ "type": sobject }));
-                }
-                r
-            })
-            .collect();
+        let records = crate::composite::typed(sobject, records);
+        self.send_collection(
+            Request::patch("composite/sobjects")
+                .operation(operation)
+                .json(json!({ "allOrNone": false, "records": records }))
+                .retry_safe(true),
+            n,
+        )
+        .await
+    }
+
+    /// Sends a collection write (with `Sforce-Call-Options`) expecting `n` results.
+    pub(crate) async fn send_collection(
+        &self,
+        request: Request,
+        n: usize,
+    ) -> Result<Vec<SaveResult>> {
         let http = self.http().await?;
-        let results: Vec<SaveResult> = http
-            .send_json(
-                self.write(
-                    Request::patch("composite/sobjects")
-                        .operation(operation)
-                        .json(json!({ "allOrNone": false, "records": records }))
-                        .retry_safe(true),
-                ),
-            )
-            .await?;
+        let results: Vec<SaveResult> = http.send_json(self.write(request)).await?;
         if results.len() != n {
             return Err(decode(
                 "collection results",

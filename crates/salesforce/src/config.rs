@@ -18,6 +18,8 @@ pub const DEFAULT_API_VERSION: &str = "v62.0";
 pub const DEFAULT_EXTERNAL_ID_FIELD: &str = "Cartograph_Key__c";
 /// The External ID field opportunities are upserted on (the default mapping writes it).
 pub const DEFAULT_ORDER_EXTERNAL_ID_FIELD: &str = "Ecom_Order_Id__c";
+/// The External ID field products (`Product2`) are upserted on.
+pub const DEFAULT_PRODUCT_EXTERNAL_ID_FIELD: &str = "Ecom_Product_Id__c";
 /// The client id sent in `Sforce-Call-Options: client=...` on every write (CDC
 /// `changeOrigin` carries it back, which marks the integration's own writes).
 pub const DEFAULT_CALL_CLIENT: &str = "cartograph";
@@ -148,6 +150,9 @@ pub struct SalesforceConfig {
     /// External ID field of opportunities.
     #[serde(default = "default_order_ext")]
     pub order_external_id_field: String,
+    /// External ID field of products (`Product2`).
+    #[serde(default = "default_product_ext")]
+    pub product_external_id_field: String,
     /// Contact or Lead.
     #[serde(default)]
     pub person_object: PersonObject,
@@ -185,6 +190,9 @@ fn default_ext() -> String {
 }
 fn default_order_ext() -> String {
     DEFAULT_ORDER_EXTERNAL_ID_FIELD.to_owned()
+}
+fn default_product_ext() -> String {
+    DEFAULT_PRODUCT_EXTERNAL_ID_FIELD.to_owned()
 }
 fn default_client() -> String {
     DEFAULT_CALL_CLIENT.to_owned()
@@ -244,6 +252,7 @@ impl SalesforceConfig {
                 auth,
                 external_id_field: default_ext(),
                 order_external_id_field: default_order_ext(),
+                product_external_id_field: default_product_ext(),
                 person_object: PersonObject::Contact,
                 call_client: default_client(),
                 campaign_member_status: default_member_status(),
@@ -402,6 +411,7 @@ impl SalesforceConfig {
         for (field, value) in [
             ("external_id_field", &self.external_id_field),
             ("order_external_id_field", &self.order_external_id_field),
+            ("product_external_id_field", &self.product_external_id_field),
         ] {
             if !is_field_name(value) || !value.ends_with("__c") {
                 return Err(config_error(
@@ -532,6 +542,13 @@ impl SalesforceConfigBuilder {
     #[must_use]
     pub fn order_external_id_field(mut self, field: impl Into<String>) -> Self {
         self.config.order_external_id_field = field.into();
+        self
+    }
+
+    /// Sets the External ID field of products (`Product2`).
+    #[must_use]
+    pub fn product_external_id_field(mut self, field: impl Into<String>) -> Self {
+        self.config.product_external_id_field = field.into();
         self
     }
 

@@ -2,6 +2,7 @@
 
 pub mod cdc;
 pub mod client;
+pub mod composite;
 pub mod config;
 pub mod connector;
 pub mod error;

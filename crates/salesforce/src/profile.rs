@@ -10,7 +10,8 @@ pub const PROFILE_NAME: &str = "salesforce";
 pub const DEFAULT_MAPPING: &str = include_str!("../mappings/salesforce.toml");
 
 /// Salesforce's profile: mappings `contact` and `opportunity`; orders become opportunities;
-/// revenue is read from `Amount`, `CloseDate`, `Ecom_Currency__c`; contacts are keyed by the
+/// revenue is read from `Ecom_Order_Total__c` (the store total: `Amount` becomes the sum of
+/// the line items once an Opportunity has products), `CloseDate`, `Ecom_Currency__c`; contacts are keyed by the
 /// connector's External ID field, so two people sharing a mailbox stay two contacts.
 ///
 /// ```
@@ -35,10 +36,14 @@ pub fn profile_for(person: crate::config::PersonObject) -> CrmProfile {
         crate::config::PersonObject::Lead => "lead",
     };
     CrmProfile::new(PROFILE_NAME, DEFAULT_MAPPING)
-        .with_mappings(MappingNames::new(contact, "opportunity"))
+        .with_mappings(
+            MappingNames::new(contact, "opportunity")
+                .with_line_items("line_item")
+                .with_products("product"),
+        )
         .with_order_object(OrderObject::Deal)
         .with_revenue_fields(RevenueFields::new(
-            "Amount",
+            "Ecom_Order_Total__c",
             "CloseDate",
             "Ecom_Currency__c",
         ))

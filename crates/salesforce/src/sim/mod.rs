@@ -9,7 +9,11 @@
 //! `CANNOT_UPDATE_CONVERTED_LEAD`), record creation (CampaignMember
 //! duplicates answer `DUPLICATE_VALUE`), Tooling API `CustomField` creation,
 //! `Sforce-Limit-Info` from a daily allocation ([`Quota`], 403 `REQUEST_LIMIT_EXCEEDED` when
-//! spent), [`FaultInjector`] faults and a [`TimeScale`].
+//! spent), [`FaultInjector`] faults and a [`TimeScale`]. Products and orders: Product2,
+//! an active standard Pricebook2, PricebookEntry and OpportunityLineItem with Salesforce's
+//! required-field and reference checks, `Amount` summed from the lines, collection creates
+//! and deletes, and `POST /composite` (25 subrequests, 5 collections, `@{ref}` chaining,
+//! `allOrNone` rollback with `PROCESSING_HALTED`); optional multi-currency.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -71,6 +75,9 @@ pub struct SimConfig {
     /// Whether the connector's External ID fields already exist (`Cartograph_Key__c` on
     /// Contact, Lead, Task, Case; `Ecom_Order_Id__c` on Opportunity).
     pub preinstall_external_ids: bool,
+    /// Multi-currency: `CurrencyIsoCode` on Opportunity, Product2, PricebookEntry and
+    /// OpportunityLineItem (entries then exist per product and currency).
+    pub multi_currency: bool,
     /// Random faults.
     pub faults: FaultRates,
     /// Public key (PEM SubjectPublicKeyInfo) of the connected app's certificate: JWT bearer
@@ -95,6 +102,7 @@ impl Default for SimConfig {
             query_page_size: 2000,
             duplicate_rule: false,
             preinstall_external_ids: true,
+            multi_currency: false,
             faults: FaultRates::default(),
             jwt_public_key: None,
             jwt_username: "integration@sim.example".into(),
@@ -163,13 +171,17 @@ impl SalesforceSim {
             Duration::from_secs(24 * 3600),
             config.time_scale,
         );
+        let mut state = State::new(
+            config.query_page_size,
+            config.duplicate_rule,
+            config.preinstall_external_ids,
+        );
+        if config.multi_currency {
+            state.enable_multi_currency();
+        }
         let shared = Arc::new(Shared {
             faults: FaultInjector::new(config.faults),
-            state: Mutex::new(State::new(
-                config.query_page_size,
-                config.duplicate_rule,
-                config.preinstall_external_ids,
-            )),
+            state: Mutex::new(state),
             config,
             quota: Mutex::new(quota),
             requests: AtomicU64::new(0),
@@ -603,6 +615,10 @@ impl CrmSimulator for SalesforceSim {
             ("tasks", "Task"),
             ("cases", "Case"),
             ("campaign members", "CampaignMember"),
+            ("accounts", "Account"),
+            ("products", "Product2"),
+            ("price book entries", "PricebookEntry"),
+            ("opportunity line items", "OpportunityLineItem"),
         ]
         .into_iter()
         .map(|(label, object)| (label.to_owned(), state.views(object).len()))

@@ -5,6 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 use cartograph_sim::SimRecordView;
 use serde_json::{Map, Value, json};
 
+mod catalog;
+mod composite;
+
 /// A response: status and JSON body.
 pub(crate) type Reply = (u16, Value);
 
@@ -224,6 +227,10 @@ fn prefix(sobject: &str) -> &'static str {
         "Campaign" => "701",
         "CampaignMember" => "00v",
         "Order" => "801",
+        "Product2" => "01t",
+        "Pricebook2" => "01s",
+        "PricebookEntry" => "01u",
+        "OpportunityLineItem" => "00k",
         "CustomField" => "00N",
         _ => "a00",
     }
@@ -273,6 +280,7 @@ impl State {
                 crate::config::DEFAULT_ORDER_EXTERNAL_ID_FIELD,
             );
         }
+        state.install_catalog(preinstall);
         state
     }
 
@@ -340,7 +348,13 @@ impl State {
         {
             self.call_clients.push(c.to_owned());
         }
-        match (method, segments) {
+        let reply = match (method, segments) {
+            ("POST", ["composite"]) => self.composite(body),
+            ("POST", ["composite", "sobjects"]) => self.create_many(body),
+            ("DELETE", ["composite", "sobjects"]) => (
+                200,
+                Value::Array(self.delete_many(query.get("ids").map_or("", String::as_str))),
+            ),
             ("GET", ["query"]) => match query.get("q") {
                 Some(q) => self.query(q),
                 None => error(400, "MALFORMED_QUERY", "q is required", &[]),
@@ -357,7 +371,9 @@ impl State {
                 "The requested resource does not exist",
                 &[],
             ),
-        }
+        };
+        self.derive();
+        reply
     }
 
     fn describe(&self, object: &str) -> Reply {
@@ -427,7 +443,11 @@ impl State {
     }
 
     fn missing_required(object: &str, fields: &Map<String, Value>) -> Option<Value> {
-        let required = REQUIRED.iter().find(|(o, _)| *o == object)?.1;
+        let required = REQUIRED
+            .iter()
+            .chain(catalog::REQUIRED)
+            .find(|(o, _)| *o == object)?
+            .1;
         let missing: Vec<&str> = required
             .iter()
             .copied()
@@ -537,7 +557,7 @@ impl State {
             }
         }
         let mut results = Vec::new();
-        for fields in parsed {
+        for mut fields in parsed {
             let value = fields.get(&ext).map(text).unwrap_or_default();
             if value.is_empty() {
                 results.push(record_error(
@@ -572,7 +592,9 @@ impl State {
                 .collect();
             match matches.as_slice() {
                 [] => {
-                    if let Some(e) = Self::missing_required(object, &fields) {
+                    if let Some(e) = Self::missing_required(object, &fields)
+                        .or_else(|| self.check_catalog(object, &mut fields, None))
+                    {
                         results.push(e);
                     } else if self.duplicate(object, &fields) {
                         results.push(record_error("DUPLICATES_DETECTED", "You're creating a duplicate record. We recommend you use an existing record instead.", &[]));
@@ -585,7 +607,15 @@ impl State {
                 }
                 [i] if is_converted(&rows[*i]) => results.push(converted_lead()),
                 [i] => {
-                    let row = &mut rows[*i];
+                    let i = *i;
+                    let id = rows[i].id.clone();
+                    if let Some(e) = self.check_catalog(object, &mut fields, Some(&id)) {
+                        results.push(e);
+                        continue;
+                    }
+                    let Some(row) = self.rows.get_mut(object).and_then(|r| r.get_mut(i)) else {
+                        continue;
+                    };
                     for (k, v) in fields {
                         row.fields.insert(k, v);
                     }
@@ -605,45 +635,17 @@ impl State {
     }
 
     fn update(&mut self, body: &Value) -> Reply {
-        let records = body
-            .get("records")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        if records.len() > 200 {
-            return error(
-                400,
-                "EXCEEDED_ID_LIMIT",
-                "record limit reached. cannot submit more than 200 records into this call",
-                &[],
-            );
-        }
-        let mut parsed = Vec::new();
-        for r in &records {
-            let Some(map) = r.as_object() else {
-                return error(400, "JSON_PARSER_ERROR", "records must be objects", &[]);
-            };
-            let object = map
-                .get("attributes")
-                .and_then(|a| a.get("type"))
-                .map(text)
-                .unwrap_or_default();
-            if !self.fields.contains_key(&object) {
-                return error(
-                    400,
-                    "INVALID_TYPE",
-                    "every record needs attributes.type",
-                    &[],
-                );
-            }
-            if let Some(reply) = self.check_fields(&object, map) {
-                return reply;
-            }
-            parsed.push((object.clone(), self.canonical(&object, map)));
-        }
+        let parsed = match self.typed_records(body) {
+            Ok(p) => p,
+            Err(reply) => return reply,
+        };
         let mut results = Vec::new();
         for (object, mut fields) in parsed {
             let id = fields.remove("Id").map(|v| text(&v)).unwrap_or_default();
+            if let Some(e) = self.check_catalog(&object, &mut fields, Some(&id)) {
+                results.push(e);
+                continue;
+            }
             let row = self
                 .rows
                 .get_mut(&object)
@@ -762,10 +764,19 @@ impl State {
                 return error(400, "DUPLICATE_VALUE", "Already a campaign member.", &[]);
             }
         }
-        if let Some(e) =
-            read_only(object, &fields).or_else(|| Self::missing_required(object, &fields))
+        let mut fields = fields;
+        if let Some(e) = read_only(object, &fields)
+            .or_else(|| Self::missing_required(object, &fields))
+            .or_else(|| self.check_catalog(object, &mut fields, None))
         {
-            return (400, e["errors"].clone());
+            // A single-record call answers an error array (`errorCode`, not `statusCode`).
+            let errors: Vec<Value> = e["errors"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|x| json!({"errorCode": x["statusCode"], "message": x["message"], "fields": x["fields"]}))
+                .collect();
+            return (400, Value::Array(errors));
         }
         let id = self.insert(object, fields);
         (201, json!({"id": id, "success": true, "errors": []}))

@@ -29,11 +29,27 @@ async fn salesforce_passes_the_crm_sink_suite() {
             ),
         ]
         .into(),
+        line_item_properties: [
+            (
+                "Description".to_owned(),
+                PropertyValue::String("Widget".into()),
+            ),
+            ("Quantity".to_owned(), PropertyValue::Number(2.into())),
+            (
+                "UnitPrice".to_owned(),
+                PropertyValue::Number(Decimal::new(999, 2)),
+            ),
+        ]
+        .into(),
         enrollment_target: campaign,
         property,
         ..CrmFixture::default()
     };
     crm_sink::run_all(&sf, &fx).await;
     assert!(!sim.order_records().is_empty());
+    // Line items are written (on the custom-item product), never dropped.
+    let lines = sim.records("OpportunityLineItem");
+    assert!(!lines.is_empty());
+    assert!(lines.iter().all(|l| l.properties["TotalPrice"] == "19.98"));
     assert!(sim.call_clients().iter().all(|c| c == "cartograph"));
 }

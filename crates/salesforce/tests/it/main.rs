@@ -16,3 +16,7 @@ mod sim;
 mod source;
 mod upsert_one;
 mod wire;
+
+// The write path: accounts, products, line items.
+mod sim_write;
+mod wire_write;

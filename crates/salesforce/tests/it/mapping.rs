@@ -16,6 +16,8 @@ fn default_mapping_file_compiles_every_profile_mapping() {
         "case".to_owned(),
     ];
     names.extend(profile.mappings.line_item.clone());
+    names.extend(profile.mappings.product.clone());
+    assert_eq!(names.len(), 8, "the profile names line items and products");
     for name in names {
         if let Err(e) = file.compile(&name, &[]) {
             panic!("mapping {name} does not compile: {e:?}");
