@@ -12,17 +12,17 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use cartograph_bigcommerce::config::DEFAULT_SECRET_HEADER;
-use cartograph_bigcommerce::sim::{SIM_HEADER_SECRET, SimConfig};
-use cartograph_bigcommerce::webhook::{
+use cartograph::bigcommerce::config::DEFAULT_SECRET_HEADER;
+use cartograph::bigcommerce::sim::{SIM_HEADER_SECRET, SimConfig};
+use cartograph::bigcommerce::webhook::{
     H_WEBHOOK_ID, H_WEBHOOK_SIGNATURE, H_WEBHOOK_TIMESTAMP, decode_signing_secret, sign,
 };
-use cartograph_bigcommerce::{BigCommerce, BigCommerceConfig};
-use cartograph_connector::{CommerceSource, WebhookRequest};
-use cartograph_http::Secret;
-use cartograph_model::Timestamp;
-use cartograph_store_sqlite::SqliteStore;
-use cartograph_sync::{Intake, Store};
+use cartograph::bigcommerce::{BigCommerce, BigCommerceConfig};
+use cartograph::connector::{CommerceSource, WebhookRequest};
+use cartograph::http::Secret;
+use cartograph::model::Timestamp;
+use cartograph::store_sqlite::SqliteStore;
+use cartograph::sync::{Intake, Store};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::json;
 

@@ -22,19 +22,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cartograph::connector::Stream;
+use cartograph::core::metrics::Rates;
 use cartograph::harness::{
     BACKFILL_STREAMS, CommerceSystem, CrmSystem, Harness, SeedData, parse_pair, start_commerce,
     start_crm,
 };
-use cartograph_connector::Stream;
-use cartograph_core::metrics::Rates;
-use cartograph_model::{
+use cartograph::model::{
     Brand, Cart, CartState, Category, Currency, Customer, Decimal, LineItem, Money, Order,
     OrderStatus, PaymentStatus, Product, RawStatus, RecordKind, Refund, SourceRef, Timestamp,
 };
-use cartograph_store_sqlite::SqliteStore;
-use cartograph_sync::{ListConfig, Store, WorkerConfig};
-use cartograph_testkit::generate::{GeneratorConfig, RecordOrigin, generate};
+use cartograph::store_sqlite::SqliteStore;
+use cartograph::sync::{ListConfig, Store, WorkerConfig};
+use cartograph::testkit::generate::{GeneratorConfig, RecordOrigin, generate};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -131,13 +131,13 @@ fn shop(rng: &mut Rng) -> Shop {
                 brand_id: Some(brands[i % brands.len()].source.id.clone()),
                 variants: vec![],
                 inventory: Some(50),
-                availability: cartograph_model::Availability::Available,
+                availability: cartograph::model::Availability::Available,
                 is_visible: true,
                 url: Some(format!("/products/{i}")),
                 image_url: None,
                 created_at: Some(Timestamp::now() - time::Duration::days(800)),
                 updated_at: Some(Timestamp::now() - time::Duration::days(400)),
-                custom: cartograph_model::Attributes::new(),
+                custom: cartograph::model::Attributes::new(),
             }
         })
         .collect();
@@ -181,7 +181,7 @@ fn order(shop: &Shop, rng: &mut Rng, id: usize, at: Timestamp, status: OrderStat
                 brand: None,
                 image_url: None,
                 product_url: p.url.clone(),
-                custom: cartograph_model::Attributes::new(),
+                custom: cartograph::model::Attributes::new(),
             }
         })
         .collect();
@@ -199,7 +199,7 @@ fn order(shop: &Shop, rng: &mut Rng, id: usize, at: Timestamp, status: OrderStat
         } else {
             PaymentStatus::Pending
         },
-        fulfillment_status: cartograph_model::FulfillmentStatus::Unfulfilled,
+        fulfillment_status: cartograph::model::FulfillmentStatus::Unfulfilled,
         currency: Currency::USD,
         subtotal,
         discount: usd(0),
@@ -216,7 +216,7 @@ fn order(shop: &Shop, rng: &mut Rng, id: usize, at: Timestamp, status: OrderStat
         paid_at: None,
         shipped_at: None,
         is_archived: false,
-        custom: cartograph_model::Attributes::new(),
+        custom: cartograph::model::Attributes::new(),
     }
 }
 
@@ -432,7 +432,7 @@ async fn main() -> Result<(), BoxError> {
                 brand: None,
                 image_url: None,
                 product_url: p.url.clone(),
-                custom: cartograph_model::Attributes::new(),
+                custom: cartograph::model::Attributes::new(),
             }],
             value: unit,
             state: CartState::Active,
@@ -496,7 +496,7 @@ async fn main() -> Result<(), BoxError> {
     if std::env::var_os("CARTOGRAPH_DEBUG_LETTERS").is_some() {
         let mut kinds = BTreeMap::new();
         for l in store
-            .dead_letters(&cartograph_sync::DeadLetterFilter {
+            .dead_letters(&cartograph::sync::DeadLetterFilter {
                 limit: Some(1000),
                 ..Default::default()
             })
@@ -526,7 +526,7 @@ async fn main() -> Result<(), BoxError> {
     let contacts = hs.contacts();
     let all_letters = pipeline.dead_letter_count().await?;
     let reviews = store
-        .dead_letters(&cartograph_sync::DeadLetterFilter {
+        .dead_letters(&cartograph::sync::DeadLetterFilter {
             stage: Some("review".into()),
             limit: Some(100_000),
             ..Default::default()

@@ -32,10 +32,10 @@
 use std::io::{BufRead, BufWriter, Write};
 use std::time::Instant;
 
-use cartograph_core::identity::{
+use cartograph::core::identity::{
     IdentityRecord, MatchModel, ModelConfig, Resolution, RuleSet, resolve_batch,
 };
-use cartograph_testkit::generate::{GeneratorConfig, cluster_quality, generate};
+use cartograph::testkit::generate::{GeneratorConfig, cluster_quality, generate};
 use serde_json::{Map, Value};
 
 const FIELDS: &[&str] = &[

@@ -33,14 +33,14 @@
 
 use std::sync::Arc;
 
-use cartograph_bigcommerce::{BigCommerce, BigCommerceConfig};
-use cartograph_connector::{CommerceSource, CommerceWriter, CrmSink, CrmSource};
-use cartograph_core::metrics::Rates;
-use cartograph_http::Secret;
-use cartograph_hubspot::{HubSpot, HubSpotAuth, HubSpotConfig};
-use cartograph_model::{Currency, Decimal};
-use cartograph_store_sqlite::SqliteStore;
-use cartograph_sync::{EngineConfig, Pipeline, Store};
+use cartograph::bigcommerce::{BigCommerce, BigCommerceConfig};
+use cartograph::connector::{CommerceSource, CommerceWriter, CrmSink, CrmSource};
+use cartograph::core::metrics::Rates;
+use cartograph::http::Secret;
+use cartograph::hubspot::{HubSpot, HubSpotAuth, HubSpotConfig};
+use cartograph::model::{Currency, Decimal};
+use cartograph::store_sqlite::SqliteStore;
+use cartograph::sync::{EngineConfig, Pipeline, Store};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -88,11 +88,11 @@ async fn connectors(
     keep: &mut Vec<Box<dyn std::any::Any + Send>>,
 ) -> Result<(Arc<BigCommerce>, Arc<HubSpot>), BoxError> {
     if sim {
-        let bc = cartograph_bigcommerce::sim::Simulator::start(
-            cartograph_bigcommerce::sim::SimConfig::default(),
+        let bc = cartograph::bigcommerce::sim::Simulator::start(
+            cartograph::bigcommerce::sim::SimConfig::default(),
         )
         .await?;
-        let hs = cartograph_hubspot::sim::HubSpotSim::start().await?;
+        let hs = cartograph::hubspot::sim::HubSpotSim::start().await?;
         let pair = (
             Arc::new(BigCommerce::new(bc.connector_config().build()?)?),
             Arc::new(HubSpot::new(hs.connector_config()?.build()?)?),
@@ -158,7 +158,7 @@ async fn main() -> Result<(), BoxError> {
             .crm_source(hubspot as Arc<dyn CrmSource>)
             .store(store)
             .engine(EngineConfig::for_profile(
-                &cartograph_hubspot::profile(),
+                &cartograph::hubspot::profile(),
                 rates(sim)?,
             )?)
             .build()
@@ -174,18 +174,18 @@ async fn main() -> Result<(), BoxError> {
     );
     // Header/body read timeouts, a connection limit and the body limit; set `public_url`
     // (the URL HubSpot calls) and `trusted_proxies` when running behind a reverse proxy.
-    let mut server = cartograph_sync::router::IntakeServerConfig {
+    let mut server = cartograph::sync::router::IntakeServerConfig {
         public_url: std::env::var("CARTOGRAPH_PUBLIC_URL").ok(),
-        ..cartograph_sync::router::IntakeServerConfig::default()
+        ..cartograph::sync::router::IntakeServerConfig::default()
     };
     if let Ok(list) = std::env::var("CARTOGRAPH_TRUSTED_PROXIES") {
         for ip in list.split(',').filter(|p| !p.trim().is_empty()) {
             server.trusted_proxies.push(ip.trim().parse()?);
         }
     }
-    cartograph_sync::router::serve_intake(
+    cartograph::sync::router::serve_intake(
         listener,
-        cartograph_sync::router::intake_router_with(Arc::clone(&pipeline), server.clone()),
+        cartograph::sync::router::intake_router_with(Arc::clone(&pipeline), server.clone()),
         &server,
         async {
             let _ = tokio::signal::ctrl_c().await;

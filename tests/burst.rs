@@ -7,7 +7,7 @@
 //! * every event intake acknowledged (200) is in the CRM, or in a dead letter naming it;
 //! * no order has two deals and no email two contacts;
 //! * every contact's `ecom_order_count` and `ecom_lifetime_value` equal a recompute of its
-//!   orders by `cartograph_core::metrics`.
+//!   orders by `cartograph::core::metrics`.
 //!
 //! `BURST_EVENTS` sets the number of deliveries (default 2,000 for `cargo test`; the
 //! bench-style run is `BURST_EVENTS=10000 cargo test --release --test burst`). The child
@@ -22,14 +22,14 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cartograph_bigcommerce::config::DEFAULT_SECRET_HEADER;
-use cartograph_bigcommerce::sim::Simulator;
-use cartograph_core::metrics::{MetricsConfig, MetricsEngine};
-use cartograph_hubspot::sim::{Fault, HubSpotSim, SimConfig as HsSimConfig};
-use cartograph_model::{Decimal, Timestamp};
-use cartograph_sync::router::{IntakeServerConfig, intake_router, serve_intake};
-use cartograph_sync::{DeadLetterFilter, ListConfig, Pipeline, WorkerConfig};
-use cartograph_testkit::fixtures::Seed;
+use cartograph::bigcommerce::config::DEFAULT_SECRET_HEADER;
+use cartograph::bigcommerce::sim::Simulator;
+use cartograph::core::metrics::{MetricsConfig, MetricsEngine};
+use cartograph::hubspot::sim::{Fault, HubSpotSim, SimConfig as HsSimConfig};
+use cartograph::model::{Decimal, Timestamp};
+use cartograph::sync::router::{IntakeServerConfig, intake_router, serve_intake};
+use cartograph::sync::{DeadLetterFilter, ListConfig, Pipeline, WorkerConfig};
+use cartograph::testkit::fixtures::Seed;
 use common::processes::{self, ProcessEnv, Tuning};
 use futures::StreamExt as _;
 
@@ -284,7 +284,7 @@ async fn a_burst_with_crm_faults_and_two_kills_loses_nothing_and_keeps_metrics_e
         }
     }
     let expected = engine.all();
-    let number = |c: &cartograph_hubspot::sim::SimRecord, name: &str| {
+    let number = |c: &cartograph::hubspot::sim::SimRecord, name: &str| {
         c.properties
             .get(name)
             .and_then(|v| Decimal::from_str(v).ok())

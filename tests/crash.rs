@@ -11,13 +11,13 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use cartograph_bigcommerce::sim::{Faults, SimConfig as BcSimConfig, Simulator};
-use cartograph_connector::{NotificationKind, Stream, WebhookNotification};
-use cartograph_hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
-use cartograph_model::{RecordKind, SourceRef, Timestamp};
-use cartograph_store_sqlite::SqliteStore;
-use cartograph_sync::{ListConfig, NewQueuedEvent, Pipeline, Store, WorkItem, WorkerConfig};
-use cartograph_testkit::fixtures::Seed;
+use cartograph::bigcommerce::sim::{Faults, SimConfig as BcSimConfig, Simulator};
+use cartograph::connector::{NotificationKind, Stream, WebhookNotification};
+use cartograph::hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
+use cartograph::model::{RecordKind, SourceRef, Timestamp};
+use cartograph::store_sqlite::SqliteStore;
+use cartograph::sync::{ListConfig, NewQueuedEvent, Pipeline, Store, WorkItem, WorkerConfig};
+use cartograph::testkit::fixtures::Seed;
 use common::processes::{self, ProcessEnv, Tuning};
 
 const ORDERS: usize = 120;

@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use cartograph_model::OrderStatus;
+use cartograph::model::OrderStatus;
 use common::{STREAMS, seed, world};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -20,7 +20,7 @@ async fn backfill_syncs_contacts_deals_and_products_without_duplicates() {
         0,
         "{:?}",
         w.store
-            .dead_letters(&cartograph_sync::DeadLetterFilter::default())
+            .dead_letters(&cartograph::sync::DeadLetterFilter::default())
             .await
             .unwrap()
     );
@@ -44,7 +44,7 @@ async fn backfill_syncs_contacts_deals_and_products_without_duplicates() {
         .orders
         .iter()
         .find(|o| {
-            o.is_revenue() && o.customer.is_some() && o.currency == cartograph_model::Currency::USD
+            o.is_revenue() && o.customer.is_some() && o.currency == cartograph::model::Currency::USD
         })
         .unwrap();
     let contact =
@@ -107,12 +107,12 @@ async fn backfill_syncs_contacts_deals_and_products_without_duplicates() {
 
     // Recipe 6: a price change in the store follows to the CRM product on the next delta.
     let mut product = seed.products[0].clone();
-    product.price = Some(cartograph_model::Money::new(
-        cartograph_model::Decimal::new(12345, 2),
+    product.price = Some(cartograph::model::Money::new(
+        cartograph::model::Decimal::new(12345, 2),
         product.price.unwrap().currency(),
     ));
     product.sale_price = None;
-    product.updated_at = Some(cartograph_model::Timestamp::now());
+    product.updated_at = Some(cartograph::model::Timestamp::now());
     w.bc.seed_products(std::slice::from_ref(&product));
     let delta = w.pipeline.delta(&STREAMS).await.unwrap();
     assert_eq!(delta.handled, 1, "{delta:?}");

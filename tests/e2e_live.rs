@@ -9,8 +9,8 @@
 
 mod common;
 
-use cartograph_connector::CommerceSource;
-use cartograph_model::{
+use cartograph::connector::CommerceSource;
+use cartograph::model::{
     Cart, CartState, Currency, Customer, Decimal, EnrollmentTarget, LineItem, Money, Order,
     OrderStatus, RawStatus, RecordKind, SourceRef, Timestamp,
 };
@@ -36,7 +36,7 @@ fn line(id: &str, sku: &str, price: i64, quantity: i64) -> LineItem {
         brand: None,
         image_url: None,
         product_url: None,
-        custom: cartograph_model::Attributes::new(),
+        custom: cartograph::model::Attributes::new(),
     }
 }
 
@@ -49,8 +49,8 @@ fn order_for(customer: &Customer, id: &str, total: i64) -> Order {
         email,
         status: OrderStatus::AwaitingFulfillment,
         raw_status: RawStatus::default(),
-        payment_status: cartograph_model::PaymentStatus::Paid,
-        fulfillment_status: cartograph_model::FulfillmentStatus::Unfulfilled,
+        payment_status: cartograph::model::PaymentStatus::Paid,
+        fulfillment_status: cartograph::model::FulfillmentStatus::Unfulfilled,
         currency: Currency::USD,
         subtotal: usd(total),
         discount: usd(0),
@@ -67,7 +67,7 @@ fn order_for(customer: &Customer, id: &str, total: i64) -> Order {
         paid_at: None,
         shipped_at: None,
         is_archived: false,
-        custom: cartograph_model::Attributes::new(),
+        custom: cartograph::model::Attributes::new(),
     }
 }
 
@@ -174,7 +174,7 @@ async fn order_lifecycle_drives_deals_tasks_enrollments_and_metrics() {
         0,
         "{:?}",
         w.store
-            .dead_letters(&cartograph_sync::DeadLetterFilter::default())
+            .dead_letters(&cartograph::sync::DeadLetterFilter::default())
             .await
             .unwrap()
     );

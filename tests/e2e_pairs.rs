@@ -5,19 +5,20 @@
 //! opens a task, and an ordered cart's order reaches the CRM too.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
-use std::time::Duration;
+mod common;
 
+use std::sync::Arc;
+
+use cartograph::core::metrics::Rates;
 use cartograph::harness::{
     BACKFILL_STREAMS, CommerceSystem, CrmSystem, Harness, SeedData, start_commerce, start_crm,
 };
-use cartograph_core::metrics::Rates;
-use cartograph_model::{
+use cartograph::model::{
     Cart, CartState, Currency, Decimal, OrderStatus, RecordKind, SourceRef, Timestamp,
 };
-use cartograph_store_sqlite::SqliteStore;
-use cartograph_sync::{DeadLetterFilter, Store};
-use cartograph_testkit::fixtures::Seed;
+use cartograph::store_sqlite::SqliteStore;
+use cartograph::sync::{DeadLetterFilter, Store};
+use cartograph::testkit::fixtures::Seed;
 
 /// The pairs this build can run.
 fn pairs() -> Vec<(CommerceSystem, CrmSystem)> {
@@ -199,21 +200,8 @@ async fn run_pair(commerce: CommerceSystem, crm: CrmSystem) {
     );
 }
 
-/// Drains the queue until `check` holds (webhooks arrive asynchronously).
 async fn settle(harness: &Harness, pair: &str, what: &str, check: impl Fn(&Harness) -> bool) {
-    let worker = harness.pipeline.worker("pair-test");
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        worker.run_until_idle().await.unwrap();
-        if check(harness) {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "[{pair}] timed out waiting for: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    common::settle_harness(harness, &format!("[{pair}] {what}"), check).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

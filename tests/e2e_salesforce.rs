@@ -9,16 +9,16 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cartograph::bigcommerce::sim::Simulator;
 use cartograph::harness::{CommerceSimulator, CrmSimulator, Harness};
-use cartograph_bigcommerce::sim::Simulator;
-use cartograph_model::{
+use cartograph::model::{
     Currency, Decimal, LineItem, Money, Order, OrderStatus, RecordKind, SourceRef, Timestamp,
 };
-use cartograph_salesforce::sim::{SalesforceSim, SimConfig};
-use cartograph_sim::SimRecordView;
-use cartograph_store_sqlite::SqliteStore;
-use cartograph_sync::{DeadLetterFilter, Store, WorkerConfig};
-use cartograph_testkit::fixtures::Seed;
+use cartograph::salesforce::sim::{SalesforceSim, SimConfig};
+use cartograph::sim::SimRecordView;
+use cartograph::store_sqlite::SqliteStore;
+use cartograph::sync::{DeadLetterFilter, Store, WorkerConfig};
+use cartograph::testkit::fixtures::Seed;
 use common::STREAMS;
 
 struct World {
@@ -109,7 +109,7 @@ fn order(w: &World, id: &str, company: Option<&str>) -> Order {
         brand: None,
         image_url: None,
         product_url: None,
-        custom: cartograph_model::Attributes::new(),
+        custom: cartograph::model::Attributes::new(),
     };
     let products: Vec<&str> = w
         .seed
@@ -134,9 +134,9 @@ fn order(w: &World, id: &str, company: Option<&str>) -> Order {
         customer: Some(customer.source.clone()),
         email: customer.email.clone(),
         status: OrderStatus::AwaitingFulfillment,
-        raw_status: cartograph_model::RawStatus::default(),
-        payment_status: cartograph_model::PaymentStatus::Paid,
-        fulfillment_status: cartograph_model::FulfillmentStatus::Unfulfilled,
+        raw_status: cartograph::model::RawStatus::default(),
+        payment_status: cartograph::model::PaymentStatus::Paid,
+        fulfillment_status: cartograph::model::FulfillmentStatus::Unfulfilled,
         currency: Currency::USD,
         subtotal: usd(lines_total),
         discount: usd(0),
@@ -153,7 +153,7 @@ fn order(w: &World, id: &str, company: Option<&str>) -> Order {
         paid_at: Some(Timestamp::now()),
         shipped_at: None,
         is_archived: false,
-        custom: cartograph_model::Attributes::new(),
+        custom: cartograph::model::Attributes::new(),
     }
 }
 

@@ -10,16 +10,16 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cartograph::bigcommerce::BigCommerce;
+use cartograph::bigcommerce::sim::Simulator;
+use cartograph::connector::CommerceSource as _;
 use cartograph::harness::{CommerceSimulator, CrmSimulator, Harness};
-use cartograph_bigcommerce::BigCommerce;
-use cartograph_bigcommerce::sim::Simulator;
-use cartograph_connector::CommerceSource as _;
-use cartograph_model::Timestamp;
-use cartograph_salesforce::cdc::{parse_change_events, to_crm_events};
-use cartograph_salesforce::sim::{SalesforceSim, SimConfig};
-use cartograph_store_sqlite::SqliteStore;
-use cartograph_sync::{EngineConfig, Store, WorkerConfig};
-use cartograph_testkit::fixtures::Seed;
+use cartograph::model::Timestamp;
+use cartograph::salesforce::cdc::{parse_change_events, to_crm_events};
+use cartograph::salesforce::sim::{SalesforceSim, SimConfig};
+use cartograph::store_sqlite::SqliteStore;
+use cartograph::sync::{EngineConfig, Store, WorkerConfig};
+use cartograph::testkit::fixtures::Seed;
 use serde_json::json;
 
 const GROUP_FIELD: &str = "Ecom_Customer_Group_Request__c";
@@ -70,7 +70,7 @@ async fn salesforce_contact_change_moves_the_store_customer_without_echoes() {
     let bc = Arc::new(Simulator::start(common::bc_config()).await.unwrap());
     let sf = Arc::new(
         SalesforceSim::start(SimConfig {
-            time_scale: cartograph_sim::TimeScale::new(0.01),
+            time_scale: cartograph::sim::TimeScale::new(0.01),
             ..SimConfig::default()
         })
         .await
@@ -79,7 +79,7 @@ async fn salesforce_contact_change_moves_the_store_customer_without_echoes() {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("sf.sqlite")).unwrap());
     let mut config =
-        EngineConfig::for_profile(&cartograph_salesforce::profile(), common::rates()).unwrap();
+        EngineConfig::for_profile(&cartograph::salesforce::profile(), common::rates()).unwrap();
     config.recipes.reverse.group_property = Some(GROUP_FIELD.into());
     config
         .recipes

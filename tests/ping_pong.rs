@@ -15,15 +15,15 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cartograph::activecampaign::sim::{ActiveCampaignSim, SimConfig as AcSimConfig};
+use cartograph::bigcommerce::sim::Simulator;
+use cartograph::connector::Stream;
 use cartograph::harness::{CommerceSimulator, CrmSimulator, Harness};
-use cartograph_activecampaign::sim::{ActiveCampaignSim, SimConfig as AcSimConfig};
-use cartograph_bigcommerce::sim::Simulator;
-use cartograph_connector::Stream;
-use cartograph_hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
-use cartograph_model::Customer;
-use cartograph_store_sqlite::SqliteStore;
-use cartograph_sync::{EngineConfig, Store};
-use cartograph_testkit::fixtures::Seed;
+use cartograph::hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
+use cartograph::model::Customer;
+use cartograph::store_sqlite::SqliteStore;
+use cartograph::sync::{EngineConfig, Store};
+use cartograph::testkit::fixtures::Seed;
 
 /// The store group the CRM-side change asks for.
 const WHOLESALE: &str = "2";
@@ -222,7 +222,7 @@ async fn a_hubspot_property_change_reaches_the_store_and_settles_with_no_echo_wr
 async fn an_activecampaign_list_subscription_reaches_the_store_and_settles_with_no_echo_writes() {
     let ac = Arc::new(
         ActiveCampaignSim::start(AcSimConfig {
-            time_scale: cartograph_sim::TimeScale::new(0.05),
+            time_scale: cartograph::sim::TimeScale::new(0.05),
             requests_per_second: 1_000,
             ..AcSimConfig::default()
         })

@@ -1,4 +1,4 @@
-//! Bad-input corpus through the real intake (`cartograph_sync::Intake`) on a SQLite store:
+//! Bad-input corpus through the real intake (`cartograph::sync::Intake`) on a SQLite store:
 //! every malformed, truncated, mistyped, huge, deeply nested, non-UTF-8 or badly signed
 //! BigCommerce delivery ends as a typed refusal (401/413) or a dead letter, never a panic and
 //! never a silent drop (a 200 that neither queued, deduplicated nor dead-lettered anything).
@@ -6,12 +6,12 @@
 
 use std::sync::Arc;
 
-use cartograph_bigcommerce::config::DEFAULT_SECRET_HEADER;
-use cartograph_bigcommerce::{BigCommerce, BigCommerceConfig};
-use cartograph_connector::WebhookRequest;
-use cartograph_model::Timestamp;
-use cartograph_store_sqlite::SqliteStore;
-use cartograph_sync::{DeadLetterFilter, Intake, Store};
+use cartograph::bigcommerce::config::DEFAULT_SECRET_HEADER;
+use cartograph::bigcommerce::{BigCommerce, BigCommerceConfig};
+use cartograph::connector::WebhookRequest;
+use cartograph::model::Timestamp;
+use cartograph::store_sqlite::SqliteStore;
+use cartograph::sync::{DeadLetterFilter, Intake, Store};
 
 const SECRET: &str = "hdr-secret-corpus";
 
@@ -143,12 +143,12 @@ async fn crm_changes_of_one_contact_in_one_second_never_collapse_into_one() {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("a.sqlite")).unwrap());
     let intake = Intake::new(Arc::clone(&store));
-    let ac = cartograph_activecampaign::ActiveCampaign::new(
-        cartograph_activecampaign::ActiveCampaignConfig::builder(cartograph_http::Secret::new(
+    let ac = cartograph::activecampaign::ActiveCampaign::new(
+        cartograph::activecampaign::ActiveCampaignConfig::builder(cartograph::http::Secret::new(
             "api-token",
         ))
         .account("acme")
-        .webhook_secret(cartograph_http::Secret::new("hook-secret"), None)
+        .webhook_secret(cartograph::http::Secret::new("hook-secret"), None)
         .build()
         .unwrap(),
     )

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use cartograph_connector::{CommerceSource, CrmSink, ErrorKind, Result, TransportStats};
-use cartograph_http::{Error, RequestGate};
-use cartograph_model::{EmailAddress, IdentityKeys};
-use cartograph_sim::{CommerceSimulator, CrmSimulator, TimeScale};
+use cartograph::connector::{CommerceSource, CrmSink, ErrorKind, Result, TransportStats};
+use cartograph::http::{Error, RequestGate};
+use cartograph::model::{EmailAddress, IdentityKeys};
+use cartograph::sim::{CommerceSimulator, CrmSimulator, TimeScale};
 
 /// Counts acquisitions; refuses every one when `refuse` is set.
 #[derive(Debug, Default)]
@@ -18,7 +18,7 @@ struct Gate {
     refuse: bool,
 }
 
-#[cartograph_connector::async_trait]
+#[cartograph::connector::async_trait]
 impl RequestGate for Gate {
     async fn acquire(&self) -> Result<()> {
         self.acquired.fetch_add(1, Ordering::SeqCst);
@@ -48,10 +48,10 @@ fn keys() -> [IdentityKeys; 1] {
 }
 
 async fn bigcommerce(gate: Arc<dyn RequestGate>) -> Probe {
-    use cartograph_bigcommerce::sim::{SimConfig, Simulator};
+    use cartograph::bigcommerce::sim::{SimConfig, Simulator};
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let connector =
-        cartograph_bigcommerce::BigCommerce::new(sim.connector_config().build().unwrap())
+        cartograph::bigcommerce::BigCommerce::new(sim.connector_config().build().unwrap())
             .unwrap()
             .with_request_gate(gate);
     let result = connector.get_customer("1").await.map(drop);
@@ -64,10 +64,10 @@ async fn bigcommerce(gate: Arc<dyn RequestGate>) -> Probe {
 }
 
 async fn commercetools(gate: Arc<dyn RequestGate>) -> Probe {
-    use cartograph_commercetools::sim::{SimConfig, Simulator};
+    use cartograph::commercetools::sim::{SimConfig, Simulator};
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let connector =
-        cartograph_commercetools::Commercetools::new(sim.connector_config().build().unwrap())
+        cartograph::commercetools::Commercetools::new(sim.connector_config().build().unwrap())
             .unwrap()
             .with_request_gate(gate);
     let result = connector.get_customer("c-1").await.map(drop);
@@ -80,10 +80,10 @@ async fn commercetools(gate: Arc<dyn RequestGate>) -> Probe {
 }
 
 async fn hubspot(gate: Arc<dyn RequestGate>) -> Probe {
-    use cartograph_hubspot::sim::HubSpotSim;
+    use cartograph::hubspot::sim::HubSpotSim;
     let sim = HubSpotSim::start().await.unwrap();
     let connector =
-        cartograph_hubspot::HubSpot::new(sim.connector_config().unwrap().build().unwrap())
+        cartograph::hubspot::HubSpot::new(sim.connector_config().unwrap().build().unwrap())
             .unwrap()
             .with_request_gate(gate);
     let result = connector.find_contacts(&keys()).await.map(drop);
@@ -96,10 +96,10 @@ async fn hubspot(gate: Arc<dyn RequestGate>) -> Probe {
 }
 
 async fn salesforce(gate: Arc<dyn RequestGate>) -> Probe {
-    use cartograph_salesforce::sim::{SalesforceSim, SimConfig};
+    use cartograph::salesforce::sim::{SalesforceSim, SimConfig};
     let sim = SalesforceSim::start(SimConfig::fast()).await.unwrap();
     let connector =
-        cartograph_salesforce::Salesforce::new(sim.connector_config().unwrap().build().unwrap())
+        cartograph::salesforce::Salesforce::new(sim.connector_config().unwrap().build().unwrap())
             .unwrap()
             .with_request_gate(gate);
     let result = connector.find_contacts(&keys()).await.map(drop);
@@ -114,14 +114,14 @@ async fn salesforce(gate: Arc<dyn RequestGate>) -> Probe {
 }
 
 async fn activecampaign(gate: Arc<dyn RequestGate>) -> Probe {
-    use cartograph_activecampaign::sim::{ActiveCampaignSim, SimConfig};
+    use cartograph::activecampaign::sim::{ActiveCampaignSim, SimConfig};
     let sim = ActiveCampaignSim::start(SimConfig {
         time_scale: TimeScale::new(0.05),
         ..SimConfig::default()
     })
     .await
     .unwrap();
-    let connector = cartograph_activecampaign::ActiveCampaign::new(
+    let connector = cartograph::activecampaign::ActiveCampaign::new(
         sim.connector_config().unwrap().build().unwrap(),
     )
     .unwrap()

@@ -16,19 +16,19 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cartograph_activecampaign::{ActiveCampaign, ActiveCampaignConfig};
-use cartograph_bigcommerce::config::DEFAULT_SECRET_HEADER;
-use cartograph_bigcommerce::sim::{SimConfig as BcSimConfig, Simulator};
-use cartograph_bigcommerce::{BigCommerce, BigCommerceConfig};
-use cartograph_commercetools::CommercetoolsConfig;
-use cartograph_connector::{CommerceSource, CrmSink, CrmSource, Stream, WebhookRequest};
-use cartograph_http::Secret;
-use cartograph_hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
-use cartograph_hubspot::{HubSpot, HubSpotAuth, HubSpotConfig};
-use cartograph_store_sqlite::SqliteStore;
-use cartograph_sync::router::{IntakeServerConfig, intake_router, serve_intake};
-use cartograph_sync::{DeadLetterFilter, EngineConfig, Intake, Pipeline, Store};
-use cartograph_testkit::fixtures::Seed;
+use cartograph::activecampaign::{ActiveCampaign, ActiveCampaignConfig};
+use cartograph::bigcommerce::config::DEFAULT_SECRET_HEADER;
+use cartograph::bigcommerce::sim::{SimConfig as BcSimConfig, Simulator};
+use cartograph::bigcommerce::{BigCommerce, BigCommerceConfig};
+use cartograph::commercetools::CommercetoolsConfig;
+use cartograph::connector::{CommerceSource, CrmSink, CrmSource, Stream, WebhookRequest};
+use cartograph::http::Secret;
+use cartograph::hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
+use cartograph::hubspot::{HubSpot, HubSpotAuth, HubSpotConfig};
+use cartograph::store_sqlite::SqliteStore;
+use cartograph::sync::router::{IntakeServerConfig, intake_router, serve_intake};
+use cartograph::sync::{DeadLetterFilter, EngineConfig, Intake, Pipeline, Store};
+use cartograph::testkit::fixtures::Seed;
 
 const BC_TOKEN: &str = "PLANTED-bc-access-token-7f3a";
 /// Standard Webhooks secrets are base64 (`whsec_` + base64 of `PLANTED-bc-signing-91cc`).
@@ -86,7 +86,9 @@ async fn pipeline(bc: Arc<BigCommerce>, hs: Arc<HubSpot>, store: Arc<dyn Store>)
         .sink(Arc::clone(&hs) as Arc<dyn CrmSink>)
         .crm_source(hs as Arc<dyn CrmSource>)
         .store(store)
-        .engine(EngineConfig::for_profile(&cartograph_hubspot::profile(), common::rates()).unwrap())
+        .engine(
+            EngineConfig::for_profile(&cartograph::hubspot::profile(), common::rates()).unwrap(),
+        )
         .build()
         .await
         .unwrap()
@@ -237,7 +239,9 @@ async fn no_planted_secret_reaches_logs_errors_debug_dead_letters_or_the_store()
         .source(Arc::clone(&bc) as Arc<dyn CommerceSource>)
         .sink(Arc::clone(&revoked) as Arc<dyn CrmSink>)
         .store(Arc::clone(&failing_store))
-        .engine(EngineConfig::for_profile(&cartograph_hubspot::profile(), common::rates()).unwrap())
+        .engine(
+            EngineConfig::for_profile(&cartograph::hubspot::profile(), common::rates()).unwrap(),
+        )
         .build()
         .await;
     match failing {

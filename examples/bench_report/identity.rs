@@ -5,7 +5,7 @@
 //!
 //! Each size runs in a child process (this executable with `--child identity N RUNS`) so its
 //! peak RSS (`VmHWM`) belongs to that size alone. The child generates N labelled records
-//! (`cartograph_testkit::generate`, seed 7), converts them to `IdentityRecord`s, drops the
+//! (`cartograph::testkit::generate`, seed 7), converts them to `IdentityRecord`s, drops the
 //! generator's data, then times `resolve_batch` with the default `RuleSet` RUNS times and
 //! scores the result against the labels (pairwise precision and recall); the rules' peak
 //! RSS is read then. The model part runs in a child of its own (`--child identity-model N`,
@@ -17,8 +17,8 @@
 
 use std::time::Instant;
 
-use cartograph_core::identity::{IdentityRecord, MatchModel, ModelConfig, RuleSet, resolve_batch};
-use cartograph_testkit::generate::{GeneratorConfig, cluster_quality, generate};
+use cartograph::core::identity::{IdentityRecord, MatchModel, ModelConfig, RuleSet, resolve_batch};
+use cartograph::testkit::generate::{GeneratorConfig, cluster_quality, generate};
 use serde_json::{Value, json};
 
 use crate::child;

@@ -2,7 +2,7 @@
 //!
 //! Signed BigCommerce webhooks (Standard Webhooks HMAC signature plus the custom header
 //! secret, as the BigCommerce simulator sends them) are posted over loopback HTTP to
-//! `cartograph_sync::router::intake_router` by many concurrent senders (one keep-alive
+//! `cartograph::sync::router::intake_router` by many concurrent senders (one keep-alive
 //! `reqwest` client). Each request is verified by the BigCommerce connector's
 //! `parse_webhook` and committed to a fresh SQLite queue (`SqliteStore`, default `Full`
 //! durability, group commit) before the 200 goes out. Latency is measured per request at the
@@ -19,19 +19,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use cartograph_bigcommerce::BigCommerce;
-use cartograph_bigcommerce::config::DEFAULT_SECRET_HEADER;
-use cartograph_bigcommerce::sim::{SIM_HEADER_SECRET, SimConfig, Simulator};
-use cartograph_bigcommerce::webhook::{
+use cartograph::bigcommerce::BigCommerce;
+use cartograph::bigcommerce::config::DEFAULT_SECRET_HEADER;
+use cartograph::bigcommerce::sim::{SIM_HEADER_SECRET, SimConfig, Simulator};
+use cartograph::bigcommerce::webhook::{
     H_WEBHOOK_ID, H_WEBHOOK_SIGNATURE, H_WEBHOOK_TIMESTAMP, decode_signing_secret, sign,
 };
-use cartograph_connector::{CommerceSource, CrmSink, WebhookRequest};
-use cartograph_core::metrics::Rates;
-use cartograph_http::{Secret, reqwest};
-use cartograph_model::{Currency, Timestamp};
-use cartograph_store_sqlite::SqliteStore;
-use cartograph_sync::{EngineConfig, Pipeline, Store, WorkerConfig};
-use cartograph_testkit::memory::MemoryCrm;
+use cartograph::connector::{CommerceSource, CrmSink, WebhookRequest};
+use cartograph::core::metrics::Rates;
+use cartograph::http::{Secret, reqwest};
+use cartograph::model::{Currency, Timestamp};
+use cartograph::store_sqlite::SqliteStore;
+use cartograph::sync::{EngineConfig, Pipeline, Store, WorkerConfig};
+use cartograph::testkit::memory::MemoryCrm;
 use serde_json::json;
 
 use crate::report::{Figure, fs_type, median, percentile};
@@ -97,7 +97,7 @@ async fn setup(sim: &Simulator) -> Result<Setup, BoxError> {
         .sink(Arc::new(MemoryCrm::new()) as Arc<dyn CrmSink>)
         .store(Arc::clone(&store))
         .engine(EngineConfig::for_profile(
-            &cartograph_hubspot::profile(),
+            &cartograph::hubspot::profile(),
             Rates::new(Currency::USD),
         )?)
         .ensure_properties(false)
@@ -160,9 +160,9 @@ async fn http_run(
     let (stop, workers) = drain(&s.pipeline, drainers);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let url = format!("http://{}/webhooks/commerce", listener.local_addr()?);
-    let app = cartograph_sync::router::intake_router(Arc::clone(&s.pipeline));
+    let app = cartograph::sync::router::intake_router(Arc::clone(&s.pipeline));
     let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+        let _ = cartograph::axum::serve(listener, app).await;
     });
     let work = Arc::new(deliveries(count, run)?);
     let client = reqwest::Client::new();
@@ -328,7 +328,7 @@ pub(crate) async fn measure(n: usize, runs: usize) -> Result<Vec<Figure>, BoxErr
         "runs": runs,
         "senders": SENDERS,
         "draining_workers": DRAINERS,
-        "transport": "loopback HTTP through cartograph_sync::router::intake_router (axum)",
+        "transport": "loopback HTTP through cartograph::sync::router::intake_router (axum)",
     });
     let temp = std::env::temp_dir();
     let detail = json!({

@@ -12,13 +12,13 @@
 //!
 //! **Hop** (per chunk of `MAX_BATCH` = 100 orders, as the sync engine hands them over):
 //! 1. decode the four documents exactly as the connector does, into the
-//!    `cartograph_bigcommerce::wire` types: the order with `Response::json` (`get_order`),
+//!    `cartograph::bigcommerce::wire` types: the order with `Response::json` (`get_order`),
 //!    the three listings with `client::v2_rows` (what every v2 page read goes through);
-//! 2. `cartograph_bigcommerce::map::order` to the canonical order;
-//! 3. `cartograph_core::mapping::order_record` with the default HubSpot `deal` and
+//! 2. `cartograph::bigcommerce::map::order` to the canonical order;
+//! 3. `cartograph::core::mapping::order_record` with the default HubSpot `deal` and
 //!    `line_item` plans (what the sync engine does);
 //! 4. the HubSpot `batch/upsert` bodies `HubSpotClient::record_orders` sends, built by the
-//!    same code (`cartograph_hubspot::body`): one deal body per chunk and the line items in
+//!    same code (`cartograph::hubspot::body`): one deal body per chunk and the line items in
 //!    bodies of 100, as bytes. Only what needs the network is left out: the contact and
 //!    product look-ups (so no `hs_product_id`) and the sending.
 //!
@@ -39,17 +39,17 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use bytes::Bytes;
-use cartograph_bigcommerce::BigCommerce;
-use cartograph_bigcommerce::client::{OrderQuery, v2_rows};
-use cartograph_bigcommerce::sim::{SimConfig, Simulator};
-use cartograph_bigcommerce::wire;
-use cartograph_core::mapping::{Context, Input, MappingFile, Plan, order_record};
-use cartograph_core::metrics::{Rates, sample};
-use cartograph_http::Response;
-use cartograph_http::http::HeaderMap;
-use cartograph_hubspot::body::{LineItemInput, OrderInput, upsert_body};
-use cartograph_hubspot::{HubSpotMapping, MAX_BATCH};
-use cartograph_model::{Currency, Decimal, OrderObject, OrderRecord, Origin};
+use cartograph::bigcommerce::BigCommerce;
+use cartograph::bigcommerce::client::{OrderQuery, v2_rows};
+use cartograph::bigcommerce::sim::{SimConfig, Simulator};
+use cartograph::bigcommerce::wire;
+use cartograph::core::mapping::{Context, Input, MappingFile, Plan, order_record};
+use cartograph::core::metrics::{Rates, sample};
+use cartograph::http::Response;
+use cartograph::http::http::HeaderMap;
+use cartograph::hubspot::body::{LineItemInput, OrderInput, upsert_body};
+use cartograph::hubspot::{HubSpotMapping, MAX_BATCH};
+use cartograph::model::{Currency, Decimal, OrderObject, OrderRecord, Origin};
 use serde_json::json;
 
 use crate::report::{Figure, median};
@@ -150,7 +150,7 @@ pub(crate) struct Plans {
 }
 
 pub(crate) fn plans() -> Result<Plans, BoxError> {
-    let file = MappingFile::from_toml(cartograph_hubspot::profile::DEFAULT_MAPPING)?;
+    let file = MappingFile::from_toml(cartograph::hubspot::profile::DEFAULT_MAPPING)?;
     Ok(Plans {
         deal: file.compile("deal", &[])?,
         line: file.compile("line_item", &[])?,
@@ -194,7 +194,7 @@ pub(crate) fn hop(corpus: &[WireOrder], p: &Plans, stage: u8) -> Result<usize, B
                 black_box((&o, &products, &shipping, &coupons));
                 continue;
             }
-            let order = cartograph_bigcommerce::map::order(
+            let order = cartograph::bigcommerce::map::order(
                 "bigcommerce",
                 &o,
                 &products,

@@ -18,10 +18,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use cartograph_http::RateLimit;
-use cartograph_model::Timestamp;
-use cartograph_store_postgres::{PgConfig, PgStore};
-use cartograph_sync::{NewQueuedEvent, Store};
+use cartograph::http::RateLimit;
+use cartograph::model::Timestamp;
+use cartograph::store_postgres::{PgConfig, PgStore};
+use cartograph::sync::{NewQueuedEvent, Store};
 use serde_json::json;
 
 use crate::report::{Figure, median, percentile};
@@ -81,7 +81,7 @@ async fn intake_run(store: &Arc<PgStore>, run: usize, events: usize) -> Result<f
                 loop {
                     let n = next.fetch_add(1, Ordering::Relaxed);
                     if n >= events {
-                        return Ok::<(), cartograph_sync::StoreError>(());
+                        return Ok::<(), cartograph::sync::StoreError>(());
                     }
                     store.enqueue(&[event(run, n)]).await?;
                 }
@@ -111,7 +111,7 @@ async fn drain(stores: &[Arc<PgStore>], events: usize) -> Result<f64, BoxError> 
                         .lease(&worker, BATCH, Duration::from_secs(60), Timestamp::now())
                         .await?;
                     if batch.is_empty() {
-                        return Ok::<(), cartograph_sync::StoreError>(());
+                        return Ok::<(), cartograph::sync::StoreError>(());
                     }
                     let ids: Vec<_> = batch.iter().map(|e| e.id).collect();
                     store.complete(&ids).await?;
@@ -152,7 +152,7 @@ async fn quota(store: &PgStore) -> Result<(Vec<f64>, f64), BoxError> {
                 for _ in 0..per_caller {
                     quota.reserve("bench:concurrent", &limit).await?;
                 }
-                Ok::<(), cartograph_sync::StoreError>(())
+                Ok::<(), cartograph::sync::StoreError>(())
             })
         })
         .collect();

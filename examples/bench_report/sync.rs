@@ -7,17 +7,17 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cartograph_bigcommerce::sim::{SIM_HEADER_SECRET, SimConfig as BcSimConfig, Simulator};
-use cartograph_bigcommerce::{BigCommerce, BigCommerceConfig};
-use cartograph_connector::{CommerceSource, CommerceWriter, CrmSink, CrmSource, Stream};
-use cartograph_core::metrics::{Rates, sample};
-use cartograph_http::{RateLimit, RetryPolicy, Secret};
-use cartograph_hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
-use cartograph_hubspot::{HubSpot, HubSpotAuth, HubSpotConfig, PortalLimits};
-use cartograph_model::{Currency, Customer, Decimal, Order, RecordKind, SourceRef};
-use cartograph_store_sqlite::SqliteStore;
-use cartograph_sync::{EngineConfig, Pipeline, Store, WorkerConfig};
-use cartograph_testkit::generate::{GeneratorConfig, generate};
+use cartograph::bigcommerce::sim::{SIM_HEADER_SECRET, SimConfig as BcSimConfig, Simulator};
+use cartograph::bigcommerce::{BigCommerce, BigCommerceConfig};
+use cartograph::connector::{CommerceSource, CommerceWriter, CrmSink, CrmSource, Stream};
+use cartograph::core::metrics::{Rates, sample};
+use cartograph::http::{RateLimit, RetryPolicy, Secret};
+use cartograph::hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
+use cartograph::hubspot::{HubSpot, HubSpotAuth, HubSpotConfig, PortalLimits};
+use cartograph::model::{Currency, Customer, Decimal, Order, RecordKind, SourceRef};
+use cartograph::store_sqlite::SqliteStore;
+use cartograph::sync::{EngineConfig, Pipeline, Store, WorkerConfig};
+use cartograph::testkit::generate::{GeneratorConfig, generate};
 use serde_json::{Value, json};
 
 use crate::child;
@@ -127,7 +127,7 @@ async fn pipeline(
         .crm_source(Arc::clone(hs) as Arc<dyn CrmSource>)
         .store(store)
         .engine(EngineConfig::for_profile(
-            &cartograph_hubspot::profile(),
+            &cartograph::hubspot::profile(),
             rates(),
         )?)
         .worker_config(WorkerConfig {
@@ -229,7 +229,7 @@ pub(crate) async fn measure_sync(
     }
     let window_s = 10.0 * SYNC_TIME_SCALE;
     #[allow(clippy::cast_precision_loss)]
-    let ceiling = f64::from(SYNC_BURST) * cartograph_hubspot::MAX_BATCH as f64 / window_s;
+    let ceiling = f64::from(SYNC_BURST) * cartograph::hubspot::MAX_BATCH as f64 / window_s;
     let fractions: Vec<f64> = results
         .iter()
         .map(|r| r.records_per_sec / ceiling)
@@ -264,7 +264,7 @@ pub(crate) async fn measure_sync(
     )
     .target(">= 0.9 with 0 lost", |v| v >= 0.9)
     .detail(json!({
-        "quota": {"allowed_requests_per_sec": f64::from(SYNC_BURST) / window_s, "requests_per_window": SYNC_BURST, "window_seconds": window_s, "batch_size": cartograph_hubspot::MAX_BATCH},
+        "quota": {"allowed_requests_per_sec": f64::from(SYNC_BURST) / window_s, "requests_per_window": SYNC_BURST, "window_seconds": window_s, "batch_size": cartograph::hubspot::MAX_BATCH},
         "ceiling_records_per_sec": ceiling,
         "records_per_sec_median": median(&results.iter().map(|r| r.records_per_sec).collect::<Vec<_>>()),
         "responses_429_total": limited,

@@ -6,16 +6,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use cartograph::bigcommerce::BigCommerce;
+use cartograph::bigcommerce::sim::{SimConfig as BcSimConfig, Simulator};
+use cartograph::core::metrics::Rates;
 use cartograph::harness::{CommerceSimulator, CrmSimulator, Harness};
-use cartograph_bigcommerce::BigCommerce;
-use cartograph_bigcommerce::sim::{SimConfig as BcSimConfig, Simulator};
-use cartograph_core::metrics::Rates;
-use cartograph_hubspot::HubSpot;
-use cartograph_hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
-use cartograph_model::{Currency, Decimal};
-use cartograph_store_sqlite::SqliteStore;
-use cartograph_sync::{EngineConfig, Pipeline, Store, WorkerConfig};
-use cartograph_testkit::fixtures::Seed;
+use cartograph::hubspot::HubSpot;
+use cartograph::hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
+use cartograph::model::{Currency, Decimal};
+use cartograph::store_sqlite::SqliteStore;
+use cartograph::sync::{EngineConfig, Pipeline, Store, WorkerConfig};
+use cartograph::testkit::fixtures::Seed;
 
 /// The streams a backfill lists, in dependency order (the harness's list).
 #[allow(unused_imports)] // not every test binary that includes this module lists streams
@@ -64,7 +64,7 @@ pub async fn world(tune: impl FnOnce(&mut EngineConfig, &HubSpotSim)) -> World {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("e2e.sqlite")).unwrap());
     let bigcommerce = Arc::new(BigCommerce::new(bc.connector_config().build().unwrap()).unwrap());
     let hubspot = Arc::new(HubSpot::new(hs.connector_config().unwrap().build().unwrap()).unwrap());
-    let mut config = EngineConfig::for_profile(&cartograph_hubspot::profile(), rates()).unwrap();
+    let mut config = EngineConfig::for_profile(&cartograph::hubspot::profile(), rates()).unwrap();
     tune(&mut config, &hs);
     let harness = Harness::builder(
         Arc::clone(&bc) as Arc<dyn CommerceSimulator>,
@@ -119,6 +119,24 @@ pub async fn settle(world: &World, what: &str, mut check: impl FnMut(&World) -> 
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!("timed out waiting for: {what}");
+}
+
+/// Waits until `check` holds for a pair harness, draining its queue meanwhile (webhooks
+/// arrive asynchronously); panics naming `what` after 60 s.
+pub async fn settle_harness(harness: &Harness, what: &str, check: impl Fn(&Harness) -> bool) {
+    let worker = harness.pipeline.worker("test-worker");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        worker.run_until_idle().await.unwrap();
+        if check(harness) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
 }
 
 /// Drains the queue once (webhooks that already arrived).

@@ -7,13 +7,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cartograph_bigcommerce::{BigCommerce, BigCommerceConfig};
-use cartograph_connector::{CommerceSource, CrmSink};
-use cartograph_http::{RateLimit, RetryPolicy, Secret};
-use cartograph_hubspot::sim::HubSpotSim;
-use cartograph_hubspot::{HubSpot, HubSpotAuth, HubSpotConfig};
-use cartograph_store_sqlite::SqliteStore;
-use cartograph_sync::{EngineConfig, ListConfig, Pipeline, Store, WorkerConfig};
+use cartograph::bigcommerce::{BigCommerce, BigCommerceConfig};
+use cartograph::connector::{CommerceSource, CrmSink};
+use cartograph::http::{RateLimit, RetryPolicy, Secret};
+use cartograph::hubspot::sim::HubSpotSim;
+use cartograph::hubspot::{HubSpot, HubSpotAuth, HubSpotConfig};
+use cartograph::store_sqlite::SqliteStore;
+use cartograph::sync::{EngineConfig, ListConfig, Pipeline, Store, WorkerConfig};
 
 /// Where the child finds the simulators and the store file.
 pub struct ProcessEnv {
@@ -86,7 +86,7 @@ pub async fn pipeline(env: &ProcessEnv, tuning: &Tuning) -> Pipeline {
                     .with_delays(Duration::from_millis(5), Duration::from_millis(200))
                     .with_overload_delay(Duration::from_millis(50)),
             )
-            .limits(cartograph_hubspot::config::PortalLimits {
+            .limits(cartograph::hubspot::config::PortalLimits {
                 burst: 100_000,
                 burst_window: Duration::from_secs(1),
                 daily: 0,
@@ -110,7 +110,7 @@ pub async fn pipeline(env: &ProcessEnv, tuning: &Tuning) -> Pipeline {
         .engine(EngineConfig {
             // A killed process holds its people this long; the next one waits it out.
             subject_lock_for: Duration::from_secs(2),
-            ..EngineConfig::for_profile(&cartograph_hubspot::profile(), super::rates()).unwrap()
+            ..EngineConfig::for_profile(&cartograph::hubspot::profile(), super::rates()).unwrap()
         })
         .worker_config(tuning.worker.clone())
         .list_config(tuning.list.clone())

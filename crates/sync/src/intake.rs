@@ -212,21 +212,14 @@ impl Intake {
         let now = Timestamp::now();
         let mut events = Vec::with_capacity(items.len());
         for (key, item) in items {
-            let payload = match serde_json::to_string(&item) {
-                Ok(p) => p,
+            match NewQueuedEvent::for_item(key, source, &item, now) {
+                Ok(event) => events.push(event),
                 Err(e) => {
                     let error =
                         Error::new(ErrorKind::Other, format!("cannot encode work item: {e}"));
                     return IntakeResponse::refused(500, &error);
                 }
-            };
-            events.push(NewQueuedEvent {
-                key,
-                source: source.to_owned(),
-                kind: item.kind().to_owned(),
-                payload,
-                not_before: now,
-            });
+            }
         }
         match with_store_retries(|| self.store.enqueue(&events)).await {
             Ok(outcomes) => {

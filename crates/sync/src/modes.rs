@@ -463,19 +463,17 @@ impl Lister {
         key: String,
         not_before: Timestamp,
     ) -> StoreResult<NewQueuedEvent> {
-        Ok(NewQueuedEvent {
-            key,
-            source: self.source.name().to_owned(),
-            kind: item.kind().to_owned(),
-            payload: encode(item)?,
-            not_before,
-        })
+        NewQueuedEvent::for_item(key, self.source.name(), item, not_before).map_err(encode_error)
     }
 }
 
 fn encode(item: &WorkItem) -> StoreResult<String> {
-    serde_json::to_string(item)
-        .map_err(|e| StoreError::Backend(format!("cannot encode work item: {e}")))
+    serde_json::to_string(item).map_err(encode_error)
+}
+
+#[allow(clippy::needless_pass_by_value)] // the shape `map_err` passes
+fn encode_error(e: serde_json::Error) -> StoreError {
+    StoreError::Backend(format!("cannot encode work item: {e}"))
 }
 
 /// The processed-key of a listed record version: the record and its modification time, so

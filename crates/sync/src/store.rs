@@ -89,6 +89,29 @@ pub struct NewQueuedEvent {
     pub not_before: Timestamp,
 }
 
+impl NewQueuedEvent {
+    /// The queued form of a work item from `source`: the item's kind and its JSON payload
+    /// (what workers decode), due at `not_before`. Intake and the lister's retries both build
+    /// their events with it.
+    ///
+    /// # Errors
+    /// When the item does not encode as JSON.
+    pub fn for_item(
+        key: impl Into<String>,
+        source: impl Into<String>,
+        item: &crate::WorkItem,
+        not_before: Timestamp,
+    ) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            key: key.into(),
+            source: source.into(),
+            kind: item.kind().to_owned(),
+            payload: serde_json::to_string(item)?,
+            not_before,
+        })
+    }
+}
+
 /// What [`Store::enqueue`] did with one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EnqueueOutcome {
@@ -513,5 +536,36 @@ impl fmt::Display for Checkpoint {
             (None, Some(cursor)) => write!(f, "at cursor {cursor}"),
             (None, None) => f.write_str("from the start"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cartograph_connector::{NotificationKind, WebhookNotification};
+    use cartograph_model::{RecordKind, SourceRef};
+
+    use super::NewQueuedEvent;
+    use crate::WorkItem;
+
+    #[test]
+    fn queued_form_of_an_item_decodes_back_to_it_under_its_kind() {
+        let at = cartograph_model::Timestamp::parse_rfc3339("2026-03-01T10:00:00Z").unwrap();
+        let item = WorkItem::CommerceNotification {
+            notification: WebhookNotification {
+                id: "hash-1".into(),
+                source: SourceRef::new("shop", RecordKind::Order, "100"),
+                topic: "store/order/created".into(),
+                kind: NotificationKind::Created,
+                occurred_at: at,
+            },
+        };
+        let event = NewQueuedEvent::for_item("hash-1", "shop", &item, at).unwrap();
+        assert_eq!(event.key, "hash-1");
+        assert_eq!(event.source, "shop");
+        assert_eq!(event.kind, "commerce_notification");
+        assert_eq!(event.not_before, at);
+        // What the worker does with the payload.
+        let decoded: WorkItem = serde_json::from_str(&event.payload).unwrap();
+        assert_eq!(decoded, item);
     }
 }

@@ -345,28 +345,24 @@ impl Worker {
 
     /// Runs `work` while renewing the leases on `ids` every third of the lease period.
     async fn renewing<T>(&self, ids: &[crate::store::QueueId], work: impl Future<Output = T>) -> T {
-        let every = (self.config.lease_for / 3).max(Duration::from_millis(10));
-        let mut work = std::pin::pin!(work);
-        loop {
-            tokio::select! {
-                done = &mut work => return done,
-                () = tokio::time::sleep(every) => {
-                    let renewed = self
-                        .store
-                        .renew_leases(&self.holder, ids, self.config.lease_for, Timestamp::now())
-                        .await;
-                    match renewed {
-                        Ok(held) if held.iter().all(|h| *h) => {}
-                        Ok(held) => tracing::warn!(
-                            worker = %self.config.name,
-                            lost = held.iter().filter(|h| !**h).count(),
-                            "leases expired before renewal; those events may be handled twice"
-                        ),
-                        Err(e) => tracing::warn!(worker = %self.config.name, error = %e, "lease renewal failed"),
-                    }
+        crate::renew::renewing(self.config.lease_for, work, move || async move {
+            let renewed = self
+                .store
+                .renew_leases(&self.holder, ids, self.config.lease_for, Timestamp::now())
+                .await;
+            match renewed {
+                Ok(held) if held.iter().all(|h| *h) => {}
+                Ok(held) => tracing::warn!(
+                    worker = %self.config.name,
+                    lost = held.iter().filter(|h| !**h).count(),
+                    "leases expired before renewal; those events may be handled twice"
+                ),
+                Err(e) => {
+                    tracing::warn!(worker = %self.config.name, error = %e, "lease renewal failed");
                 }
             }
-        }
+        })
+        .await
     }
 
     /// Settles through `op`, backing off from retryable store errors up to `store_retries`

@@ -203,29 +203,18 @@ impl Engine {
         };
         // Renew the people's locks while the batch writes (a rate-limited write can outlast
         // one lock period); release them once its state is saved.
-        let renew = async {
-            let every =
-                (self.config.subject_lock_for / 3).max(std::time::Duration::from_millis(10));
-            loop {
-                tokio::time::sleep(every).await;
-                if let Err(e) = self
-                    .store
-                    .lock_subjects(
-                        &holder,
-                        &locked,
-                        self.config.subject_lock_for,
-                        cartograph_model::Timestamp::now(),
-                    )
-                    .await
-                {
-                    tracing::warn!(error = %e, "cannot renew person locks");
-                }
+        let (store, lock_for) = (&self.store, self.config.subject_lock_for);
+        let (holder_ref, locked_ref) = (&holder, &locked);
+        crate::renew::renewing(lock_for, self.write(planned, out), move || async move {
+            let now = cartograph_model::Timestamp::now();
+            if let Err(e) = store
+                .lock_subjects(holder_ref, locked_ref, lock_for, now)
+                .await
+            {
+                tracing::warn!(error = %e, "cannot renew person locks");
             }
-        };
-        tokio::select! {
-            () = self.write(planned, out) => {}
-            () = renew => {}
-        }
+        })
+        .await;
         if !locked.is_empty()
             && let Err(e) = self.store.unlock_subjects(&holder, &locked).await
         {
