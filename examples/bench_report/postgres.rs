@@ -247,7 +247,7 @@ async fn measure_in(
         "p99_ms": percentile(&each, 99.0),
         "reservations_per_sec_one_account": concurrent,
         "concurrent_callers": QUOTA_CALLERS,
-        "method": "SharedQuota::reserve on a budget that never waits: one UPDATE round trip per gated request",
+        "method": "SharedQuota::reserve on a budget that never waits: one upsert round trip per gated request",
     }));
     Ok(vec![intake_figure, lease_figure, quota_figure])
 }
