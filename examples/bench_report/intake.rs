@@ -44,24 +44,31 @@ pub(crate) const SENDERS: usize = 64;
 /// Workers draining the queue during the headline runs.
 pub(crate) const DRAINERS: usize = 2;
 
-struct Signed {
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+pub(crate) struct Signed {
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
 /// `n` distinct signed `store/order/updated` deliveries (distinct hashes: no duplicates).
 fn deliveries(n: usize, run: usize) -> Result<Vec<Signed>, BoxError> {
+    let ids: Vec<usize> = (1..=n).collect();
+    deliveries_for(&ids, run)
+}
+
+/// Signed `store/order/updated` deliveries for the orders `ids` (distinct hashes).
+pub(crate) fn deliveries_for(ids: &[usize], run: usize) -> Result<Vec<Signed>, BoxError> {
     let secret = SimConfig::default()
         .signing_secret
         .ok_or("simulator has no signing secret")?;
     let key = decode_signing_secret(&Secret::new(secret)).ok_or("bad signing secret")?;
     let ts = Timestamp::now().unix_seconds();
-    (0..n)
-        .map(|i| {
+    ids.iter()
+        .enumerate()
+        .map(|(i, id)| {
             let body = serde_json::to_vec(&json!({
                 "scope": "store/order/updated",
                 "store_id": "1001",
-                "data": {"type": "order", "id": i + 1},
+                "data": {"type": "order", "id": id},
                 "hash": format!("{:040x}", run * 10_000_000 + i),
                 "created_at": ts,
                 "producer": "stores/simstore",

@@ -20,6 +20,7 @@ mod child;
 mod identity;
 mod intake;
 mod mapping;
+mod pg_scaling;
 mod postgres;
 mod report;
 mod sync;
@@ -39,7 +40,7 @@ const SECTIONS: [&str; 6] = [
 ];
 
 /// Every figure name the report must carry (checked by `--check-json`).
-const FIGURES: [&str; 15] = [
+const FIGURES: [&str; 16] = [
     "mapping_ratio_vs_serde",
     "mapping_ratio_vs_typed_wire",
     "mapping_orders_per_sec_per_core",
@@ -55,6 +56,7 @@ const FIGURES: [&str; 15] = [
     "postgres_intake_events_per_sec",
     "postgres_lease_complete_per_sec",
     "postgres_quota_overhead_ms",
+    "postgres_workers_scaling",
 ];
 
 /// `--check-json FILE`: the file is one JSON object with machine facts and every figure,

@@ -1,7 +1,8 @@
-//! `postgres_intake_events_per_sec`, `postgres_lease_complete_per_sec` and
-//! `postgres_quota_overhead_ms`: the PostgreSQL store on the server named by
+//! `postgres_intake_events_per_sec`, `postgres_lease_complete_per_sec`,
+//! `postgres_quota_overhead_ms` and `postgres_workers_scaling` (in `pg_scaling`): the
+//! PostgreSQL store on the server named by
 //! `CARTOGRAPH_PG_URL` (each run in a fresh schema, dropped afterwards). Without the
-//! variable the three figures are null with that reason.
+//! variable the figures are null with that reason.
 //!
 //! - Intake: [`SENDERS`] concurrent single-event `enqueue` calls (one per webhook, as the
 //!   intake router makes them), group-committed by the store; events durably queued per
@@ -51,6 +52,7 @@ pub(crate) fn missing(reason: &str) -> Vec<Figure> {
         Figure::missing(INTAKE, "events/s", json!(null), reason),
         Figure::missing(LEASE, "events/s", json!(null), reason),
         Figure::missing(QUOTA, "ms", json!(null), reason),
+        crate::pg_scaling::missing(reason),
     ]
 }
 
@@ -199,6 +201,7 @@ async fn measure_in(
     events: usize,
     runs: usize,
 ) -> Result<Vec<Figure>, BoxError> {
+    let scaling_events = events;
     let intake_store = open(url, schema).await?;
     let mut workers = Vec::new();
     for _ in 0..WORKERS[WORKERS.len() - 1] {
@@ -247,7 +250,10 @@ async fn measure_in(
         "p99_ms": percentile(&each, 99.0),
         "reservations_per_sec_one_account": concurrent,
         "concurrent_callers": QUOTA_CALLERS,
-        "method": "SharedQuota::reserve on a budget that never waits: one UPDATE round trip per gated request",
+        "method": "SharedQuota::reserve on a budget that never waits: one upsert round trip per gated request",
     }));
-    Ok(vec![intake_figure, lease_figure, quota_figure])
+    let scaling_schema = format!("{schema}_scaling");
+    let scaling = crate::pg_scaling::measure(url, &scaling_schema, scaling_events, runs).await;
+    drop_schema(url, &scaling_schema).await?;
+    Ok(vec![intake_figure, lease_figure, quota_figure, scaling?])
 }

@@ -31,7 +31,7 @@ pub(crate) const SYNC_BURST: u32 = 100;
 /// Time scale of the sync figure: the 10 s window lasts 2 s.
 pub(crate) const SYNC_TIME_SCALE: f64 = 0.2;
 
-fn rates() -> Rates {
+pub(crate) fn rates() -> Rates {
     Rates::new(Currency::USD)
         .with_rate(Currency::EUR, Decimal::new(108, 2))
         .with_rate(Currency::GBP, Decimal::new(127, 2))
@@ -62,7 +62,7 @@ pub(crate) fn customers(n: usize, seed: u64) -> Vec<Customer> {
 }
 
 /// `n` orders of those customers (five line items each), ids `1..=n`.
-fn orders(n: usize, customers: &[Customer]) -> Vec<Order> {
+pub(crate) fn orders(n: usize, customers: &[Customer]) -> Vec<Order> {
     let mut orders = sample::orders(n, customers.len().max(1), 13);
     for (i, o) in orders.iter_mut().enumerate() {
         o.source.id = (i + 1).to_string();
