@@ -167,7 +167,7 @@ pub async fn start_commerce(
         CommerceSystem::BigCommerce => {
             let sim = cartograph_bigcommerce::sim::Simulator::start(
                 cartograph_bigcommerce::sim::SimConfig {
-                    time_scale: 0.0005,
+                    time_scale: cartograph_sim::TimeScale::new(0.0005),
                     ..cartograph_bigcommerce::sim::SimConfig::default()
                 },
             )

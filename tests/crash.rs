@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cartograph_bigcommerce::sim::{Faults, SimConfig as BcSimConfig, Simulator};
+use cartograph_bigcommerce::sim::{SimConfig as BcSimConfig, Simulator};
 use cartograph_bigcommerce::{BigCommerce, BigCommerceConfig};
 use cartograph_connector::{
     CommerceSource, CrmSink, NotificationKind, Stream, WebhookNotification,
@@ -129,9 +129,9 @@ struct Parent {
 async fn parent() -> Parent {
     // Slow store answers stretch the run so the kill lands mid-way.
     let bc = Simulator::start(BcSimConfig {
-        faults: Faults {
+        faults: cartograph_sim::FaultRates {
             latency: Duration::from_millis(15),
-            ..Faults::default()
+            ..cartograph_sim::FaultRates::default()
         },
         ..common::bc_config()
     })

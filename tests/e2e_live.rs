@@ -9,6 +9,7 @@
 
 mod common;
 
+use cartograph::harness::CommerceSimulator as _;
 use cartograph_connector::CommerceSource;
 use cartograph_model::{
     Cart, CartState, Currency, Customer, Decimal, EnrollmentTarget, LineItem, Money, Order,

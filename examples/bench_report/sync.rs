@@ -13,7 +13,7 @@ use cartograph_connector::{CommerceSource, CommerceWriter, CrmSink, CrmSource, S
 use cartograph_core::metrics::{Rates, sample};
 use cartograph_http::{RateLimit, RetryPolicy, Secret};
 use cartograph_hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
-use cartograph_hubspot::{HubSpot, HubSpotAuth, HubSpotConfig, PortalLimits};
+use cartograph_hubspot::{HubSpot, HubSpotAuth, HubSpotConfig};
 use cartograph_model::{Currency, Customer, Decimal, Order, RecordKind, SourceRef};
 use cartograph_store_sqlite::SqliteStore;
 use cartograph_sync::{EngineConfig, Pipeline, Store, WorkerConfig};
@@ -101,7 +101,7 @@ fn bigcommerce(base_url: &str) -> Result<BigCommerce, BoxError> {
     Ok(BigCommerce::new(b.build()?)?)
 }
 
-fn hubspot(base_url: &str, limits: PortalLimits) -> Result<HubSpot, BoxError> {
+fn hubspot(base_url: &str, limit: RateLimit) -> Result<HubSpot, BoxError> {
     let c = HsSimConfig::default();
     let config = HubSpotConfig::builder(HubSpotAuth::PrivateApp {
         token: Secret::new(c.token),
@@ -109,7 +109,8 @@ fn hubspot(base_url: &str, limits: PortalLimits) -> Result<HubSpot, BoxError> {
     .base_url(base_url)?
     .client_secret(Secret::new(c.client_secret))
     .app_id(c.app_id)
-    .limits(limits)
+    .rate_limit(limit)
+    .daily_limit(0)
     .build()?;
     Ok(HubSpot::new(config)?)
 }
@@ -168,11 +169,7 @@ async fn sync_run(n: usize, seed: u64, counts: &StatusCounts) -> Result<SyncRun,
     let bc = Arc::new(bigcommerce(&bc_sim.base_url())?);
     let hs = Arc::new(hubspot(
         hs_sim.base_url(),
-        PortalLimits {
-            burst: SYNC_BURST,
-            burst_window: window,
-            daily: 0,
-        },
+        RateLimit::new(SYNC_BURST, window).with_burst(SYNC_BURST / 2),
     )?);
     let p = pipeline(&bc, &hs, store).await?;
     // Let the quota window used by setup (property checks) expire before timing.
@@ -288,11 +285,7 @@ pub(crate) fn child_main(n: usize, bc_url: &str, hs_url: &str) -> Result<(), Box
         let bc = Arc::new(bigcommerce(bc_url)?);
         let hs = Arc::new(hubspot(
             hs_url,
-            PortalLimits {
-                burst: 1_000_000,
-                burst_window: Duration::from_secs(1),
-                daily: 0,
-            },
+            RateLimit::new(1_000_000, Duration::from_secs(1)).with_burst(500_000),
         )?);
         let p = pipeline(&bc, &hs, store).await?;
         let t = Instant::now();

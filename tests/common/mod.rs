@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use cartograph::harness::{CommerceSimulator, CrmSimulator, Harness};
+use cartograph::harness::{CommerceSimulator, CrmSimulator, Harness, SeedData};
 use cartograph_bigcommerce::BigCommerce;
 use cartograph_bigcommerce::sim::{SimConfig as BcSimConfig, Simulator};
 use cartograph_core::metrics::Rates;
@@ -43,7 +43,7 @@ pub fn rates() -> Rates {
 pub fn bc_config() -> BcSimConfig {
     BcSimConfig {
         abandon_after: Duration::from_secs(3600),
-        time_scale: 0.0002,
+        time_scale: cartograph_sim::TimeScale::new(0.0002),
         ..BcSimConfig::default()
     }
 }
@@ -96,13 +96,10 @@ pub async fn world(tune: impl FnOnce(&mut EngineConfig, &HubSpotSim)) -> World {
 /// The standard seed with BigCommerce-shaped (numeric) ids, loaded into the store simulator.
 pub fn seed(world: &World) -> Seed {
     let seed = Seed::builder().numeric_ids(true).build();
-    world.bc.seed_customer_groups(&seed.customer_groups);
-    world.bc.seed_customers(&seed.customers);
-    world.bc.seed_categories(&seed.categories);
-    world.bc.seed_brands(&seed.brands);
-    world.bc.seed_products(&seed.products);
-    world.bc.seed_orders(&seed.orders);
-    world.bc.seed_refunds(&seed.refunds);
+    world.bc.seed(&SeedData {
+        carts: Vec::new(),
+        ..seed.to_seed_data()
+    });
     seed
 }
 

@@ -3,10 +3,12 @@
 //! It answers the paths and shapes the [`crate::Client`] uses (v2 orders and customer
 //! groups with 204 past the last page, v3 customers with cursor paging, catalog, carts,
 //! refunds, shopper profiles, segments, hooks), with real error bodies and status codes,
-//! a per-store quota window with the `X-Rate-Limit-*` headers, optional fault injection, a
-//! seeding API fed by canonical records, mutation helpers and webhook emission with
-//! BigCommerce's retry schedule. Durations in store time (quota window, retry schedule, cart
-//! idle time) are multiplied by [`SimConfig::time_scale`] so tests run fast.
+//! a per-store quota ([`cartograph_sim::Quota`]) with the `X-Rate-Limit-*` headers, fault
+//! injection ([`cartograph_sim::FaultInjector`]: [`SimConfig::faults`] and
+//! [`Simulator::faults`]), a seeding API fed by canonical records, mutation helpers and
+//! webhook emission with BigCommerce's retry schedule. Durations in store time (quota
+//! window, retry schedule, cart idle time) go through [`SimConfig::time_scale`] so tests run
+//! fast; the rate-limit headers report them in real time, the time the connector waits.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -35,11 +37,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use cartograph_http::{RateLimit, RetryPolicy};
-use cartograph_model::{
-    Brand, Cart, Category, Customer, CustomerGroup, Decimal, Order, OrderStatus, Product, Refund,
-};
-use rand::SeedableRng as _;
-use rand::rngs::StdRng;
+use cartograph_model::{Brand, Cart, Category, Customer, CustomerGroup, Order, Product, Refund};
+use cartograph_sim::{FaultInjector, FaultRates, Quota, TimeScale};
 
 pub use cartograph_sim::Exchange;
 pub use state::Delivery;
@@ -48,22 +47,6 @@ pub use state::Delivery;
 pub const RETRY_SCHEDULE_SECS: [u64; 11] = webhooks::RETRY_SCHEDULE_SECS;
 
 use crate::config::{BigCommerceConfig, BigCommerceConfigBuilder};
-
-/// Faults injected into API answers, drawn from a seeded generator (deterministic for a
-/// given request order).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Faults {
-    /// Share of requests answered 429 without rate-limit headers (platform overload).
-    pub overload_rate: f64,
-    /// Share of requests answered 500/502/503.
-    pub server_error_rate: f64,
-    /// Share of requests whose response body is cut off (a dropped connection).
-    pub drop_rate: f64,
-    /// Latency added to every request (real time).
-    pub latency: Duration,
-    /// Seed of the fault generator.
-    pub seed: u64,
-}
 
 /// Simulator settings.
 #[derive(Clone, Debug)]
@@ -79,9 +62,11 @@ pub struct SimConfig {
     /// Quota window (store time; BigCommerce: 30 s).
     pub window: Duration,
     /// Real seconds per store second (0.001 makes the 60 s first webhook retry 60 ms).
-    pub time_scale: f64,
-    /// Injected faults.
-    pub faults: Faults,
+    pub time_scale: TimeScale,
+    /// Random injected faults, drawn from a seeded generator: a 429 is BigCommerce's
+    /// platform overload (no rate-limit headers), 5xx carry a v3 error body, a dropped
+    /// connection cuts the body off; queue single faults with [`Simulator::faults`].
+    pub faults: FaultRates,
     /// Standard Webhooks signing secret (base64, optional `whsec_`); `None` sends unsigned
     /// deliveries (older hooks).
     pub signing_secret: Option<String>,
@@ -99,8 +84,8 @@ impl Default for SimConfig {
             store_id: "1001".into(),
             quota: 150,
             window: Duration::from_secs(30),
-            time_scale: 0.001,
-            faults: Faults::default(),
+            time_scale: TimeScale::new(0.001),
+            faults: FaultRates::default(),
             signing_secret: Some("whsec_c2ltLXNpZ25pbmcta2V5".into()),
             abandon_after: Duration::from_secs(3600),
             allow_http_hooks: true,
@@ -111,16 +96,8 @@ impl Default for SimConfig {
 impl SimConfig {
     /// Scales a store-time duration to real time.
     pub fn scaled(&self, d: Duration) -> Duration {
-        Duration::try_from_secs_f64(d.as_secs_f64() * self.time_scale.max(0.0))
-            .unwrap_or(Duration::ZERO)
+        self.time_scale.real(d)
     }
-}
-
-/// The quota window.
-#[derive(Debug)]
-pub(crate) struct Quota {
-    started: Instant,
-    used: u32,
 }
 
 /// State shared by the server, the helpers and the delivery tasks.
@@ -128,7 +105,7 @@ pub(crate) struct Shared {
     pub(crate) config: SimConfig,
     pub(crate) state: Mutex<state::State>,
     pub(crate) quota: Mutex<Quota>,
-    pub(crate) rng: Mutex<StdRng>,
+    pub(crate) faults: FaultInjector,
     pub(crate) http: reqwest::Client,
     pub(crate) seq: std::sync::atomic::AtomicU64,
 }
@@ -170,13 +147,10 @@ impl Simulator {
     /// When the port cannot be bound.
     pub async fn start(config: SimConfig) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
-            rng: Mutex::new(StdRng::seed_from_u64(config.faults.seed)),
+            faults: FaultInjector::new(config.faults),
+            quota: Mutex::new(Quota::new(config.quota, config.window, config.time_scale)),
             config,
             state: Mutex::new(state::State::default()),
-            quota: Mutex::new(Quota {
-                started: Instant::now(),
-                used: 0,
-            }),
             http: reqwest::Client::new(),
             seq: std::sync::atomic::AtomicU64::new(1),
         });
@@ -207,6 +181,11 @@ impl Simulator {
     /// The answers recorded since [`Simulator::record_answers`], emptying the record.
     pub fn answers(&self) -> Vec<cartograph_sim::Exchange> {
         self.answers.take()
+    }
+
+    /// The fault injector (queue faults for the next requests, change the random rates).
+    pub fn faults(&self) -> &FaultInjector {
+        &self.shared.faults
     }
 
     /// `http://127.0.0.1:<port>`: the gateway root to configure as `base_url`.
@@ -413,45 +392,9 @@ impl Simulator {
         self.shared.state().deliveries.clone()
     }
 
-    /// API requests served so far.
-    pub fn request_count(&self) -> u64 {
-        self.shared.state().requests
-    }
-
     /// Number of customers in the store.
     pub fn customer_count(&self) -> usize {
         self.shared.state().customers.len()
-    }
-
-    /// Places an order (emits `store/order/created`); returns its id.
-    pub fn place_order(&self, order: &Order) -> String {
-        let id = self.seed_orders(std::slice::from_ref(order)).remove(0);
-        webhooks::order_event(&self.shared, "store/order/created", &id, None);
-        id
-    }
-
-    /// Changes an order's status (emits `store/order/statusUpdated`); `false` when absent.
-    pub fn set_order_status(&self, order_id: &str, status: OrderStatus) -> bool {
-        webhooks::set_status(&self.shared, order_id, status)
-    }
-
-    /// Refunds part of an order (emits `store/order/refund/created`); returns the refund id.
-    pub fn refund_order(&self, order_id: &str, amount: Decimal, reason: &str) -> Option<String> {
-        webhooks::refund(&self.shared, order_id, amount, reason)
-    }
-
-    /// Creates a cart (emits `store/cart/created`); it is abandoned after
-    /// [`SimConfig::abandon_after`] without changes (emits `store/cart/abandoned`).
-    pub fn create_cart(&self, cart: &Cart) -> String {
-        let id = self.seed_carts(std::slice::from_ref(cart)).remove(0);
-        {
-            let mut s = self.shared.state();
-            if let Some(rec) = s.carts.get_mut(&id) {
-                rec.abandoned = false;
-            }
-        }
-        webhooks::cart_event(&self.shared, "store/cart/created", &id, None);
-        id
     }
 
     /// Records shopper activity on a cart (resets its idle timer).
@@ -468,12 +411,6 @@ impl Simulator {
             webhooks::cart_event(&self.shared, "store/cart/updated", cart_id, None);
         }
         touched.is_some()
-    }
-
-    /// Turns a cart into an order: the cart is deleted, `store/cart/converted` (with
-    /// `orderId`) and `store/order/created` are emitted. Returns the order id.
-    pub fn convert_cart(&self, cart_id: &str) -> Option<String> {
-        webhooks::convert(&self.shared, cart_id)
     }
 }
 

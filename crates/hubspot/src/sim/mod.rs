@@ -218,12 +218,11 @@ impl HubSpotSim {
         .client_secret(Secret::new(c.client_secret))
         .app_id(c.app_id)
         // The portal's own limits, on the simulator's clock.
-        .limits(crate::config::PortalLimits {
-            burst: c.burst,
-            burst_window: cartograph_sim::TimeScale::new(c.time_scale)
-                .real(std::time::Duration::from_secs(10)),
-            daily: c.daily,
-        }))
+        .rate_limit(cartograph_http::RateLimit::new(
+            c.burst,
+            cartograph_sim::TimeScale::new(c.time_scale).real(std::time::Duration::from_secs(10)),
+        ))
+        .daily_limit(c.daily))
     }
 
     /// Every record of an object type (`contacts`, `deals`, `0-3`...).
