@@ -13,14 +13,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cartograph::harness::{PairConnectors, PipelineOptions, pair_pipeline};
+use cartograph_bigcommerce::BigCommerce;
 use cartograph_bigcommerce::sim::{SimConfig as BcSimConfig, Simulator};
-use cartograph_bigcommerce::{BigCommerce, BigCommerceConfig};
 use cartograph_connector::{
     CommerceSource, CrmSink, NotificationKind, Stream, WebhookNotification,
 };
-use cartograph_http::{RateLimit, RetryPolicy, Secret};
+use cartograph_hubspot::HubSpot;
 use cartograph_hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
-use cartograph_hubspot::{HubSpot, HubSpotAuth, HubSpotConfig};
 use cartograph_model::{RecordKind, SourceRef, Timestamp};
 use cartograph_store_sqlite::SqliteStore;
 use cartograph_sync::{
@@ -44,58 +44,58 @@ fn env() -> Option<Env> {
     })
 }
 
-/// The pipeline both processes build: same store file, same simulators.
+/// The pipeline both processes build: same store file, same simulators, wired by the pair
+/// harness from connectors pointed at the parent's simulators.
 async fn pipeline(env: &Env) -> Pipeline {
     let bc = BigCommerce::new(
-        BigCommerceConfig::builder("simstore", "sim-token")
-            .base_url(env.bc.clone())
-            .retry(
-                RetryPolicy::default()
-                    .with_delays(Duration::from_millis(1), Duration::from_millis(20)),
-            )
-            .rate_limit(RateLimit::new(100_000, Duration::from_secs(1)))
+        BcSimConfig::default()
+            .connector_config_at(&env.bc)
             .build()
             .unwrap(),
     )
     .unwrap();
     let hs = HubSpot::new(
-        HubSpotConfig::builder(HubSpotAuth::PrivateApp {
-            token: Secret::new("sim-private-app-token"),
-        })
-        .base_url(&env.hs)
-        .unwrap()
-        .client_secret(Secret::new("sim-client-secret"))
-        .app_id("54321")
-        .build()
-        .unwrap(),
+        HsSimConfig::default()
+            .connector_config_at(&env.hs)
+            .unwrap()
+            // HubSpot's default portal quota paces the child, so a kill lands mid-run.
+            .rate_limit(cartograph_hubspot::DEFAULT_RATE_LIMIT)
+            .daily_limit(cartograph_hubspot::DEFAULT_DAILY_LIMIT)
+            .build()
+            .unwrap(),
     )
     .unwrap();
-    hs.ensure_properties(&hs.required_properties())
-        .await
-        .unwrap();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&env.db).unwrap());
-    Pipeline::builder()
-        .source(Arc::new(bc) as Arc<dyn CommerceSource>)
-        .sink(Arc::new(hs) as Arc<dyn CrmSink>)
-        .store(store)
-        .engine(EngineConfig {
+    let connectors = PairConnectors {
+        source: Arc::new(bc) as Arc<dyn CommerceSource>,
+        writer: None,
+        sink: Arc::new(hs) as Arc<dyn CrmSink>,
+        crm_source: None,
+    };
+    pair_pipeline(
+        connectors,
+        store,
+        common::rates(),
+        PipelineOptions {
             // A killed process holds its customers this long; the restarted run waits it out.
-            subject_lock_for: Duration::from_secs(2),
-            ..EngineConfig::for_profile(&cartograph_hubspot::profile(), common::rates()).unwrap()
-        })
-        .worker_config(WorkerConfig {
-            batch_size: 5,
-            lease_for: Duration::from_secs(1),
-            retry_base: Duration::from_millis(10),
-            ..WorkerConfig::default()
-        })
-        .list_config(ListConfig {
-            page_size: 5,
-            ..ListConfig::default()
-        })
-        .build()
-        .await
-        .unwrap()
+            tune: Some(Box::new(|engine: &mut EngineConfig| {
+                engine.subject_lock_for = Duration::from_secs(2);
+            })),
+            worker: Some(WorkerConfig {
+                batch_size: 5,
+                lease_for: Duration::from_secs(1),
+                retry_base: Duration::from_millis(10),
+                ..WorkerConfig::default()
+            }),
+            list: Some(ListConfig {
+                page_size: 5,
+                ..ListConfig::default()
+            }),
+            ..PipelineOptions::default()
+        },
+    )
+    .await
+    .unwrap()
 }
 
 /// Child entry point: drains the queue, slowly, until killed.

@@ -94,6 +94,24 @@ impl Default for SimConfig {
 }
 
 impl SimConfig {
+    /// The connector config for a simulator with these settings served at `base_url`
+    /// (also one in another process): what [`Simulator::connector_config`] returns.
+    pub fn connector_config_at(&self, base_url: &str) -> BigCommerceConfigBuilder {
+        let mut b = BigCommerceConfig::builder(self.store_hash.clone(), self.access_token.clone())
+            .base_url(base_url)
+            .retry(
+                RetryPolicy::default()
+                    .with_delays(Duration::from_millis(1), Duration::from_millis(20))
+                    .with_overload_delay(Duration::from_millis(20)),
+            )
+            .rate_limit(RateLimit::new(100_000, Duration::from_secs(1)).with_burst(10_000))
+            .webhook_header_secret(SIM_HEADER_SECRET);
+        if let Some(secret) = &self.signing_secret {
+            b = b.webhook_signing_secret(secret.clone());
+        }
+        b
+    }
+
     /// Scales a store-time duration to real time.
     pub fn scaled(&self, d: Duration) -> Duration {
         self.time_scale.real(d)
@@ -201,20 +219,7 @@ impl Simulator {
     /// A connector config pointing at this simulator (token, hash, signing secret, a
     /// webhook header secret `sim-header-secret`, fast retries, a generous client limiter).
     pub fn connector_config(&self) -> BigCommerceConfigBuilder {
-        let c = &self.shared.config;
-        let mut b = BigCommerceConfig::builder(c.store_hash.clone(), c.access_token.clone())
-            .base_url(self.base_url())
-            .retry(
-                RetryPolicy::default()
-                    .with_delays(Duration::from_millis(1), Duration::from_millis(20))
-                    .with_overload_delay(Duration::from_millis(20)),
-            )
-            .rate_limit(RateLimit::new(100_000, Duration::from_secs(1)).with_burst(10_000))
-            .webhook_header_secret(SIM_HEADER_SECRET);
-        if let Some(secret) = &c.signing_secret {
-            b = b.webhook_signing_secret(secret.clone());
-        }
-        b
+        self.shared.config.connector_config_at(&self.base_url())
     }
 
     /// Seeds customers (ids kept when numeric, else assigned); returns the ids in order.

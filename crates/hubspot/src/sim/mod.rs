@@ -60,6 +60,30 @@ pub struct SimConfig {
     pub seed: u64,
 }
 
+impl SimConfig {
+    /// The connector config for a portal with these settings served at `base_url` (also
+    /// one in another process): the private-app token, client secret and app id, and the
+    /// portal's own limits on the simulator's clock. What [`HubSpotSim::connector_config`]
+    /// returns.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`] naming `base_url` when it is not a URL.
+    pub fn connector_config_at(&self, base_url: &str) -> Result<HubSpotConfigBuilder> {
+        Ok(HubSpotConfig::builder(HubSpotAuth::PrivateApp {
+            token: Secret::new(self.token.clone()),
+        })
+        .base_url(base_url)?
+        .client_secret(Secret::new(self.client_secret.clone()))
+        .app_id(self.app_id.clone())
+        .rate_limit(cartograph_http::RateLimit::new(
+            self.burst,
+            cartograph_sim::TimeScale::new(self.time_scale)
+                .real(std::time::Duration::from_secs(10)),
+        ))
+        .daily_limit(self.daily))
+    }
+}
+
 impl Default for SimConfig {
     fn default() -> Self {
         Self {
@@ -210,19 +234,7 @@ impl HubSpotSim {
     /// # Errors
     /// [`ErrorKind::Config`] (not expected).
     pub fn connector_config(&self) -> Result<HubSpotConfigBuilder> {
-        let c = self.config();
-        Ok(HubSpotConfig::builder(HubSpotAuth::PrivateApp {
-            token: Secret::new(c.token),
-        })
-        .base_url(&self.base_url)?
-        .client_secret(Secret::new(c.client_secret))
-        .app_id(c.app_id)
-        // The portal's own limits, on the simulator's clock.
-        .rate_limit(cartograph_http::RateLimit::new(
-            c.burst,
-            cartograph_sim::TimeScale::new(c.time_scale).real(std::time::Duration::from_secs(10)),
-        ))
-        .daily_limit(c.daily))
+        self.config().connector_config_at(&self.base_url)
     }
 
     /// Every record of an object type (`contacts`, `deals`, `0-3`...).
