@@ -203,7 +203,7 @@ pub async fn start_crm(system: CrmSystem) -> Result<Arc<dyn CrmSimulator>, Harne
             let sim = cartograph_hubspot::sim::HubSpotSim::start_with(
                 cartograph_hubspot::sim::SimConfig {
                     // HubSpot's 190 requests per 10 s, with time running 100x faster.
-                    time_scale: 0.01,
+                    time_scale: cartograph_sim::TimeScale::new(0.01),
                     ..cartograph_hubspot::sim::SimConfig::default()
                 },
             )

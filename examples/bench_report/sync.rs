@@ -146,7 +146,7 @@ async fn sync_run(n: usize, seed: u64, counts: &StatusCounts) -> Result<SyncRun,
     let hs_sim = Arc::new(
         HubSpotSim::start_with(HsSimConfig {
             burst: SYNC_BURST,
-            time_scale: SYNC_TIME_SCALE,
+            time_scale: cartograph_sim::TimeScale::new(SYNC_TIME_SCALE),
             daily: u32::MAX,
             ..HsSimConfig::default()
         })

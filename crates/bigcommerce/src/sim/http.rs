@@ -4,7 +4,6 @@ use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -135,14 +134,7 @@ async fn gate(State(sh): State<Arc<Shared>>, req: Request, next: Next) -> Respon
     );
     h.insert("x-rate-limit-time-window-ms", ms(window));
     if fault == Some(Fault::Drop) && quota.allowed {
-        let (parts, _) = response.into_parts();
-        let cut = futures::stream::once(async {
-            Err::<Bytes, std::io::Error>(std::io::Error::new(
-                std::io::ErrorKind::ConnectionReset,
-                "simulated dropped connection",
-            ))
-        });
-        return Response::from_parts(parts, Body::from_stream(cut));
+        return cartograph_sim::faults::cut_body(response);
     }
     response
 }

@@ -8,9 +8,11 @@
 //! `PROPERTY_DOESNT_EXIST`, wrong-typed value -> 207/400, more than 100 inputs -> 400, two
 //! inputs for one record -> 400), batches half-succeed with 207, search stops at 10,000
 //! results, every response carries the `X-HubSpot-RateLimit-*` headers of a per-portal
-//! limiter (scaled in time), and faults (429, 5xx, latency) can be injected, randomly with
-//! a seed or in order. Contact changes are posted as signed v3 webhooks to a registered
-//! URL.
+//! limiter (a [`cartograph_sim::Quota`] on the simulator's [`TimeScale`]), and faults
+//! (429 `TEN_SECONDLY_ROLLING`, 5xx, latency, dropped connections) are injected by the
+//! shared [`FaultInjector`], randomly with a seed ([`SimConfig::faults`]) or in order
+//! ([`HubSpotSim::faults`]). Contact changes are posted as signed v3 webhooks to a
+//! registered URL.
 
 mod harness;
 mod limits;
@@ -26,8 +28,8 @@ use cartograph_connector::{Error, ErrorKind, Result};
 use cartograph_http::Secret;
 use cartograph_model::Timestamp;
 
-pub use cartograph_sim::Exchange;
-pub use limits::Fault;
+pub use cartograph_sim::{Exchange, Fault};
+use cartograph_sim::{FaultInjector, FaultRates, TimeScale};
 pub use state::{SimList, SimProperty, SimRecord};
 
 use crate::config::{HubSpotAuth, HubSpotConfig, HubSpotConfigBuilder};
@@ -53,11 +55,11 @@ pub struct SimConfig {
     pub burst: u32,
     /// Requests per day.
     pub daily: u32,
-    /// Real seconds per portal second ([`cartograph_sim::TimeScale`]): the 10 s window lasts
-    /// `10 s * time_scale` (0.01 runs the portal 100x faster; 1.0 is real time).
-    pub time_scale: f64,
-    /// Seed of random fault injection.
-    pub seed: u64,
+    /// Real seconds per portal second: the 10 s window lasts `10 s * time_scale`
+    /// (0.01 runs the portal 100x faster; [`TimeScale::REAL`] is real time).
+    pub time_scale: TimeScale,
+    /// Random injected faults (seeded); a 429 is HubSpot's `TEN_SECONDLY_ROLLING`.
+    pub faults: FaultRates,
 }
 
 impl SimConfig {
@@ -77,8 +79,7 @@ impl SimConfig {
         .app_id(self.app_id.clone())
         .rate_limit(cartograph_http::RateLimit::new(
             self.burst,
-            cartograph_sim::TimeScale::new(self.time_scale)
-                .real(std::time::Duration::from_secs(10)),
+            self.time_scale.real(std::time::Duration::from_secs(10)),
         ))
         .daily_limit(self.daily))
     }
@@ -96,8 +97,11 @@ impl Default for SimConfig {
             token_lifetime_secs: 1800,
             burst: 190,
             daily: 1_000_000,
-            time_scale: 1.0,
-            seed: 7,
+            time_scale: TimeScale::REAL,
+            faults: FaultRates {
+                seed: 7,
+                ..FaultRates::default()
+            },
         }
     }
 }
@@ -121,6 +125,7 @@ pub(crate) struct Inner {
 
 pub(crate) struct Shared {
     inner: Mutex<Inner>,
+    pub(crate) faults: FaultInjector,
     http: reqwest::Client,
 }
 
@@ -172,9 +177,9 @@ impl HubSpotSim {
         let addr = listener
             .local_addr()
             .map_err(|e| Error::new(ErrorKind::Network, format!("no local address: {e}")))?;
-        let limiter =
-            limits::Limiter::new(config.burst, config.daily, config.time_scale, config.seed);
+        let limiter = limits::Limiter::new(config.burst, config.daily, config.time_scale);
         let shared = Arc::new(Shared {
+            faults: FaultInjector::new(config.faults),
             inner: Mutex::new(Inner {
                 config,
                 portal: state::Portal::new(),
@@ -459,14 +464,9 @@ impl HubSpotSim {
         self.shared.lock().log.clone()
     }
 
-    /// Answers the next `count` rate-limited requests with `fault`.
-    pub fn fail_next(&self, count: usize, fault: Fault) {
-        self.shared.lock().limiter.fail_next(count, fault);
-    }
-
-    /// Injects `fault` with `probability` per request (deterministic for a seed).
-    pub fn set_fault_rate(&self, probability: f64, fault: Fault) {
-        self.shared.lock().limiter.set_random(probability, fault);
+    /// The fault injector (queue faults for the next requests, change the random rates).
+    pub fn faults(&self) -> &FaultInjector {
+        &self.shared.faults
     }
 
     /// Sets how many requests are left today.

@@ -326,7 +326,7 @@ async fn delta_listing_moves_past_the_10000_search_cap() {
 async fn burst_limit_429s_are_retried_and_daily_limit_parks() {
     let sim = HubSpotSim::start_with(SimConfig {
         burst: 3,
-        time_scale: 0.005,
+        time_scale: cartograph_sim::TimeScale::new(0.005),
         ..SimConfig::default()
     })
     .await
@@ -360,13 +360,14 @@ async fn burst_limit_429s_are_retried_and_daily_limit_parks() {
 async fn injected_server_errors_are_retried() {
     let sim = HubSpotSim::start().await.unwrap();
     let hs = connected(&sim).await;
-    sim.fail_next(2, Fault::ServerError(503));
+    sim.faults().push(Fault::ServerError(503));
+    sim.faults().push(Fault::ServerError(503));
     let out = hs
         .upsert_contacts(&[contact("f", "f@example.com", &[])])
         .await
         .unwrap();
     assert!(out[0].is_ok(), "{:?}", out[0]);
-    sim.fail_next(1, Fault::Latency(Duration::from_millis(20)));
+    sim.faults().push(Fault::Latency(Duration::from_millis(20)));
     assert!(
         hs.find_contacts(&[IdentityKeys {
             email: Some(email("f@example.com")),
