@@ -88,11 +88,14 @@ async fn connectors(
     keep: &mut Vec<Box<dyn std::any::Any + Send>>,
 ) -> Result<(Arc<BigCommerce>, Arc<HubSpot>), BoxError> {
     if sim {
-        let bc = cartograph_bigcommerce::sim::Simulator::start(
+        let bc = cartograph_bigcommerce::sim::BigCommerceSim::start(
             cartograph_bigcommerce::sim::SimConfig::default(),
         )
         .await?;
-        let hs = cartograph_hubspot::sim::HubSpotSim::start().await?;
+        let hs = cartograph_hubspot::sim::HubSpotSim::start(
+            cartograph_hubspot::sim::SimConfig::default(),
+        )
+        .await?;
         let pair = (
             Arc::new(BigCommerce::new(bc.connector_config().build()?)?),
             Arc::new(HubSpot::new(hs.connector_config()?.build()?)?),

@@ -165,7 +165,7 @@ pub async fn start_commerce(
     match system {
         #[cfg(feature = "bigcommerce")]
         CommerceSystem::BigCommerce => {
-            let sim = cartograph_bigcommerce::sim::Simulator::start(
+            let sim = cartograph_bigcommerce::sim::BigCommerceSim::start(
                 cartograph_bigcommerce::sim::SimConfig {
                     time_scale: cartograph_sim::TimeScale::new(0.0005),
                     ..cartograph_bigcommerce::sim::SimConfig::default()
@@ -176,7 +176,7 @@ pub async fn start_commerce(
         }
         #[cfg(feature = "commercetools")]
         CommerceSystem::Commercetools => {
-            let sim = cartograph_commercetools::sim::Simulator::start(
+            let sim = cartograph_commercetools::sim::CommercetoolsSim::start(
                 cartograph_commercetools::sim::SimConfig {
                     time_scale: cartograph_sim::TimeScale::new(0.0005),
                     ..cartograph_commercetools::sim::SimConfig::default()
@@ -200,14 +200,13 @@ pub async fn start_crm(system: CrmSystem) -> Result<Arc<dyn CrmSimulator>, Harne
     match system {
         #[cfg(feature = "hubspot")]
         CrmSystem::HubSpot => {
-            let sim = cartograph_hubspot::sim::HubSpotSim::start_with(
-                cartograph_hubspot::sim::SimConfig {
+            let sim =
+                cartograph_hubspot::sim::HubSpotSim::start(cartograph_hubspot::sim::SimConfig {
                     // HubSpot's 190 requests per 10 s, with time running 100x faster.
                     time_scale: cartograph_sim::TimeScale::new(0.01),
                     ..cartograph_hubspot::sim::SimConfig::default()
-                },
-            )
-            .await?;
+                })
+                .await?;
             Ok(Arc::new(sim))
         }
         #[cfg(feature = "salesforce")]

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use cartograph::harness::{PairConnectors, PipelineOptions, pair_pipeline};
 use cartograph_bigcommerce::BigCommerce;
-use cartograph_bigcommerce::sim::{SimConfig as BcSimConfig, Simulator};
+use cartograph_bigcommerce::sim::{BigCommerceSim, SimConfig as BcSimConfig};
 use cartograph_connector::{
     CommerceSource, CrmSink, NotificationKind, Stream, WebhookNotification,
 };
@@ -120,7 +120,7 @@ async fn crash_child_backfill() {
 
 struct Parent {
     _dir: tempfile::TempDir,
-    bc: Simulator,
+    bc: BigCommerceSim,
     hs: HubSpotSim,
     env: Env,
     order_ids: Vec<String>,
@@ -128,7 +128,7 @@ struct Parent {
 
 async fn parent() -> Parent {
     // Slow store answers stretch the run so the kill lands mid-way.
-    let bc = Simulator::start(BcSimConfig {
+    let bc = BigCommerceSim::start(BcSimConfig {
         faults: cartograph_sim::FaultRates {
             latency: Duration::from_millis(15),
             ..cartograph_sim::FaultRates::default()
@@ -137,7 +137,7 @@ async fn parent() -> Parent {
     })
     .await
     .unwrap();
-    let hs = HubSpotSim::start_with(HsSimConfig {
+    let hs = HubSpotSim::start(HsSimConfig {
         burst: 100_000,
         ..HsSimConfig::default()
     })

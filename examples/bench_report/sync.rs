@@ -12,7 +12,7 @@ use cartograph::harness::{
     CommerceSimulator, CrmSimulator, Harness, PairConnectors, PipelineOptions, pair_pipeline,
 };
 use cartograph_bigcommerce::BigCommerce;
-use cartograph_bigcommerce::sim::{SimConfig as BcSimConfig, Simulator};
+use cartograph_bigcommerce::sim::{BigCommerceSim, SimConfig as BcSimConfig};
 use cartograph_connector::{CommerceSource, CommerceWriter, CrmSink, CrmSource, Stream};
 use cartograph_core::metrics::{Rates, sample};
 use cartograph_http::RateLimit;
@@ -141,10 +141,10 @@ struct SyncRun {
 }
 
 async fn sync_run(n: usize, seed: u64, counts: &StatusCounts) -> Result<SyncRun, BoxError> {
-    let bc_sim = Arc::new(Simulator::start(bc_sim_config()).await?);
+    let bc_sim = Arc::new(BigCommerceSim::start(bc_sim_config()).await?);
     // The connector gets the portal's quota on the simulator's clock (SYNC_BURST per 2 s).
     let hs_sim = Arc::new(
-        HubSpotSim::start_with(HsSimConfig {
+        HubSpotSim::start(HsSimConfig {
             burst: SYNC_BURST,
             time_scale: cartograph_sim::TimeScale::new(SYNC_TIME_SCALE),
             daily: u32::MAX,
@@ -303,8 +303,8 @@ pub(crate) fn child_main(n: usize, bc_url: &str, hs_url: &str) -> Result<(), Box
 
 /// Runs one backfill child per size with the simulators served by this process.
 async fn backfill_size(n: usize) -> Result<Value, BoxError> {
-    let bc_sim = Simulator::start(bc_sim_config()).await?;
-    let hs_sim = HubSpotSim::start_with(HsSimConfig {
+    let bc_sim = BigCommerceSim::start(bc_sim_config()).await?;
+    let hs_sim = HubSpotSim::start(HsSimConfig {
         burst: 1_000_000,
         daily: u32::MAX,
         ..HsSimConfig::default()

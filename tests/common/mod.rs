@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use cartograph::harness::{CommerceSimulator, CrmSimulator, Harness, SeedData};
 use cartograph_bigcommerce::BigCommerce;
-use cartograph_bigcommerce::sim::{SimConfig as BcSimConfig, Simulator};
+use cartograph_bigcommerce::sim::{BigCommerceSim, SimConfig as BcSimConfig};
 use cartograph_core::metrics::Rates;
 use cartograph_hubspot::HubSpot;
 use cartograph_hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
@@ -23,7 +23,7 @@ pub use cartograph::harness::BACKFILL_STREAMS as STREAMS;
 
 pub struct World {
     pub dir: tempfile::TempDir,
-    pub bc: Arc<Simulator>,
+    pub bc: Arc<BigCommerceSim>,
     pub hs: Arc<HubSpotSim>,
     pub bigcommerce: Arc<BigCommerce>,
     pub hubspot: Arc<HubSpot>,
@@ -51,9 +51,9 @@ pub fn bc_config() -> BcSimConfig {
 /// Starts everything through the pair harness; `tune` adjusts the engine configuration
 /// (recipes, thresholds).
 pub async fn world(tune: impl FnOnce(&mut EngineConfig, &HubSpotSim)) -> World {
-    let bc = Arc::new(Simulator::start(bc_config()).await.unwrap());
+    let bc = Arc::new(BigCommerceSim::start(bc_config()).await.unwrap());
     let hs = Arc::new(
-        HubSpotSim::start_with(HsSimConfig {
+        HubSpotSim::start(HsSimConfig {
             burst: 10_000,
             ..HsSimConfig::default()
         })

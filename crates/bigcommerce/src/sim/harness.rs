@@ -8,7 +8,7 @@ use cartograph_model::{Cart, Decimal, Order, OrderStatus};
 use cartograph_sim::harness::delivery_counts;
 use cartograph_sim::{CommerceSimulator, SeedData, Seeded};
 
-use super::{SIM_HEADER_SECRET, Simulator, webhooks};
+use super::{BigCommerceSim, SIM_HEADER_SECRET, webhooks};
 use crate::BigCommerce;
 use crate::config::DEFAULT_SECRET_HEADER;
 
@@ -21,7 +21,7 @@ pub const SCOPES: [&str; 5] = [
     "store/order/refund/created",
 ];
 
-impl Simulator {
+impl BigCommerceSim {
     fn connector(&self) -> Result<Arc<BigCommerce>> {
         Ok(Arc::new(BigCommerce::new(
             self.connector_config().build()?,
@@ -30,13 +30,13 @@ impl Simulator {
 }
 
 #[async_trait]
-impl CommerceSimulator for Simulator {
+impl CommerceSimulator for BigCommerceSim {
     fn system(&self) -> &str {
         "bigcommerce"
     }
 
     fn base_url(&self) -> String {
-        Simulator::base_url(self)
+        BigCommerceSim::base_url(self)
     }
 
     fn source(&self) -> Result<Arc<dyn CommerceSource>> {

@@ -5,7 +5,7 @@
 //! refunds, shopper profiles, segments, hooks), with real error bodies and status codes,
 //! a per-store quota ([`cartograph_sim::Quota`]) with the `X-Rate-Limit-*` headers, fault
 //! injection ([`cartograph_sim::FaultInjector`]: [`SimConfig::faults`] and
-//! [`Simulator::faults`]), a seeding API fed by canonical records, mutation helpers and
+//! [`BigCommerceSim::faults`]), a seeding API fed by canonical records, mutation helpers and
 //! webhook emission with BigCommerce's retry schedule. Durations in store time (quota
 //! window, retry schedule, cart idle time) go through [`SimConfig::time_scale`] so tests run
 //! fast; the rate-limit headers report them in real time, the time the connector waits.
@@ -13,9 +13,9 @@
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use cartograph_bigcommerce::BigCommerce;
-//! use cartograph_bigcommerce::sim::{SimConfig, Simulator};
+//! use cartograph_bigcommerce::sim::{SimConfig, BigCommerceSim};
 //!
-//! let sim = Simulator::start(SimConfig::default()).await?;
+//! let sim = BigCommerceSim::start(SimConfig::default()).await?;
 //! let connector = BigCommerce::new(sim.connector_config().build().expect("valid"))
 //!     .expect("client");
 //! # Ok(()) }
@@ -65,7 +65,7 @@ pub struct SimConfig {
     pub time_scale: TimeScale,
     /// Random injected faults, drawn from a seeded generator: a 429 is BigCommerce's
     /// platform overload (no rate-limit headers), 5xx carry a v3 error body, a dropped
-    /// connection cuts the body off; queue single faults with [`Simulator::faults`].
+    /// connection cuts the body off; queue single faults with [`BigCommerceSim::faults`].
     pub faults: FaultRates,
     /// Standard Webhooks signing secret (base64, optional `whsec_`); `None` sends unsigned
     /// deliveries (older hooks).
@@ -95,7 +95,7 @@ impl Default for SimConfig {
 
 impl SimConfig {
     /// The connector config for a simulator with these settings served at `base_url`
-    /// (also one in another process): what [`Simulator::connector_config`] returns.
+    /// (also one in another process): what [`BigCommerceSim::connector_config`] returns.
     pub fn connector_config_at(&self, base_url: &str) -> BigCommerceConfigBuilder {
         let mut b = BigCommerceConfig::builder(self.store_hash.clone(), self.access_token.clone())
             .base_url(base_url)
@@ -135,22 +135,22 @@ impl Shared {
 }
 
 /// A running simulator; stops when dropped.
-pub struct Simulator {
+pub struct BigCommerceSim {
     addr: SocketAddr,
     shared: Arc<Shared>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     answers: cartograph_sim::ExchangeLog,
 }
 
-impl std::fmt::Debug for Simulator {
+impl std::fmt::Debug for BigCommerceSim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Simulator")
+        f.debug_struct("BigCommerceSim")
             .field("addr", &self.addr)
             .finish_non_exhaustive()
     }
 }
 
-impl Drop for Simulator {
+impl Drop for BigCommerceSim {
     fn drop(&mut self) {
         for task in &self.tasks {
             task.abort();
@@ -158,7 +158,7 @@ impl Drop for Simulator {
     }
 }
 
-impl Simulator {
+impl BigCommerceSim {
     /// Starts a simulator on `127.0.0.1` with a free port.
     ///
     /// # Errors
@@ -191,12 +191,12 @@ impl Simulator {
     }
 
     /// Starts recording every answer (method, path, status, body) for
-    /// [`Simulator::answers`]; off by default.
+    /// [`BigCommerceSim::answers`]; off by default.
     pub fn record_answers(&self) {
         self.answers.start();
     }
 
-    /// The answers recorded since [`Simulator::record_answers`], emptying the record.
+    /// The answers recorded since [`BigCommerceSim::record_answers`], emptying the record.
     pub fn answers(&self) -> Vec<cartograph_sim::Exchange> {
         self.answers.take()
     }
@@ -419,6 +419,6 @@ impl Simulator {
     }
 }
 
-/// The webhook header secret [`Simulator::connector_config`] configures; register hooks
+/// The webhook header secret [`BigCommerceSim::connector_config`] configures; register hooks
 /// with it in their `headers`.
 pub const SIM_HEADER_SECRET: &str = "sim-header-secret";

@@ -2,13 +2,13 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use cartograph_bigcommerce::BigCommerce;
-use cartograph_bigcommerce::sim::{SimConfig, Simulator};
+use cartograph_bigcommerce::sim::{BigCommerceSim, SimConfig};
 use cartograph_model::RecordKind;
 use cartograph_sim::WebhookReceiver;
 use cartograph_testkit::fixtures::Seed;
 
-pub(crate) async fn sim(config: SimConfig) -> (Simulator, BigCommerce) {
-    let sim = Simulator::start(config).await.unwrap();
+pub(crate) async fn sim(config: SimConfig) -> (BigCommerceSim, BigCommerce) {
+    let sim = BigCommerceSim::start(config).await.unwrap();
     let bc = BigCommerce::new(sim.connector_config().build().unwrap()).unwrap();
     (sim, bc)
 }
@@ -43,7 +43,7 @@ pub(crate) fn seed() -> Seed {
 }
 
 /// Loads a seed into the simulator.
-pub(crate) fn load(sim: &Simulator, seed: &Seed) {
+pub(crate) fn load(sim: &BigCommerceSim, seed: &Seed) {
     seed.load_into(sim);
 }
 

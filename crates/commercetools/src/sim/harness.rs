@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::seed::{self, STOREFRONT_CLIENT};
 use super::state::{self, CART, ORDER, PAYMENT};
-use super::{Simulator, created, payment_of, routes_write, store_order};
+use super::{CommercetoolsSim, created, payment_of, routes_write, store_order};
 use crate::Commercetools;
 
 /// Resource types whose messages a pipeline subscribes to.
@@ -23,7 +23,7 @@ pub const MESSAGE_TYPES: [&str; 3] = ["customer", "order", "product"];
 /// interest: abandonment is idleness).
 pub const CHANGE_TYPES: [&str; 1] = ["cart"];
 
-impl Simulator {
+impl CommercetoolsSim {
     fn connector(&self) -> Result<Arc<Commercetools>> {
         Ok(Arc::new(Commercetools::new(
             self.connector_config().build()?,
@@ -32,7 +32,7 @@ impl Simulator {
 }
 
 #[async_trait]
-impl CommerceSimulator for Simulator {
+impl CommerceSimulator for CommercetoolsSim {
     fn system(&self) -> &str {
         "commercetools"
     }

@@ -16,7 +16,7 @@
 //!
 //! The real API publishes no general request-rate limit and sends no rate-limit headers;
 //! the simulator answers 429s (without `Retry-After`) and 502/503s only when injected
-//! ([`SimConfig::faults`], [`Simulator::faults`]) or past an optional [`SimConfig::quota`].
+//! ([`SimConfig::faults`], [`CommercetoolsSim::faults`]) or past an optional [`SimConfig::quota`].
 //! Durations in platform time (token lifetime, delivery retry backoff) go through
 //! [`SimConfig::time_scale`].
 //!
@@ -24,11 +24,11 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use cartograph_commercetools::Commercetools;
-//! use cartograph_commercetools::sim::{SimConfig, Simulator};
+//! use cartograph_commercetools::sim::{SimConfig, CommercetoolsSim};
 //! use cartograph_connector::{CommerceSource, ListRequest};
 //! use cartograph_testkit::fixtures::Seed;
 //!
-//! let sim = Simulator::start(SimConfig::default()).await?;
+//! let sim = CommercetoolsSim::start(SimConfig::default()).await?;
 //! let seed = Seed::builder().customers(3).orders(0).refunds(0).carts(0).build();
 //! sim.seed_customers(&seed.customers);
 //! let source = Commercetools::new(sim.connector_config().build()?)?;
@@ -123,15 +123,15 @@ impl Shared {
 }
 
 /// A running simulator (API and auth hosts); stops when dropped.
-pub struct Simulator {
+pub struct CommercetoolsSim {
     api: SimServer,
     auth: SimServer,
     shared: Arc<Shared>,
 }
 
-impl std::fmt::Debug for Simulator {
+impl std::fmt::Debug for CommercetoolsSim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Simulator")
+        f.debug_struct("CommercetoolsSim")
             .field("api", &self.api.addr())
             .field("auth", &self.auth.addr())
             .field("project_key", &self.shared.config.project_key)
@@ -139,7 +139,7 @@ impl std::fmt::Debug for Simulator {
     }
 }
 
-impl Simulator {
+impl CommercetoolsSim {
     /// Starts both hosts on `127.0.0.1` with free ports.
     ///
     /// # Errors

@@ -1,14 +1,14 @@
 use std::time::Duration;
 
 use cartograph_commercetools::Commercetools;
-use cartograph_commercetools::sim::{SimConfig, Simulator};
+use cartograph_commercetools::sim::{CommercetoolsSim, SimConfig};
 use cartograph_model::RecordKind;
 use cartograph_sim::WebhookReceiver;
 use cartograph_testkit::fixtures::Seed;
 use serde_json::Value;
 
-pub(crate) async fn sim(config: SimConfig) -> (Simulator, Commercetools) {
-    let sim = Simulator::start(config).await.unwrap();
+pub(crate) async fn sim(config: SimConfig) -> (CommercetoolsSim, Commercetools) {
+    let sim = CommercetoolsSim::start(config).await.unwrap();
     let ct = Commercetools::new(sim.connector_config().build().unwrap()).unwrap();
     (sim, ct)
 }
@@ -32,12 +32,12 @@ pub(crate) fn seed() -> Seed {
 }
 
 /// Loads a seed into the simulator.
-pub(crate) fn load(sim: &Simulator, seed: &Seed) {
+pub(crate) fn load(sim: &CommercetoolsSim, seed: &Seed) {
     seed.load_into(sim);
 }
 
 /// A bearer token of the simulator's client, fetched by hand.
-pub(crate) async fn token(sim: &Simulator) -> String {
+pub(crate) async fn token(sim: &CommercetoolsSim) -> String {
     let c = sim.config();
     let body: Value = reqwest::Client::new()
         .post(format!("{}/oauth/token", sim.auth_url()))
@@ -54,7 +54,7 @@ pub(crate) async fn token(sim: &Simulator) -> String {
 
 /// One raw API call: status and JSON body.
 pub(crate) async fn call(
-    sim: &Simulator,
+    sim: &CommercetoolsSim,
     method: reqwest::Method,
     path: &str,
     body: Option<Value>,

@@ -24,7 +24,7 @@ mod webhook;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use cartograph_connector::{Error, ErrorKind, Result};
+use cartograph_connector::Result;
 use cartograph_http::Secret;
 use cartograph_model::Timestamp;
 
@@ -158,25 +158,13 @@ impl Drop for HubSpotSim {
 }
 
 impl HubSpotSim {
-    /// Starts a portal with default settings on `127.0.0.1:0`.
+    /// Starts a portal with `config` on `127.0.0.1` with a free port.
     ///
     /// # Errors
-    /// [`ErrorKind::Network`] when the port cannot be bound.
-    pub async fn start() -> Result<Self> {
-        Self::start_with(SimConfig::default()).await
-    }
-
-    /// Starts a portal with `config`.
-    ///
-    /// # Errors
-    /// [`ErrorKind::Network`] when the port cannot be bound.
-    pub async fn start_with(config: SimConfig) -> Result<Self> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|e| Error::new(ErrorKind::Network, format!("cannot bind simulator: {e}")))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| Error::new(ErrorKind::Network, format!("no local address: {e}")))?;
+    /// When no local port can be bound.
+    pub async fn start(config: SimConfig) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
         let limiter = limits::Limiter::new(config.burst, config.daily, config.time_scale);
         let shared = Arc::new(Shared {
             faults: FaultInjector::new(config.faults),
