@@ -98,7 +98,7 @@ impl CommerceSimulator for BigCommerceSim {
     }
 
     /// Creates a cart (emits `store/cart/created`); it is abandoned after
-    /// [`SimConfig::abandon_after`] without changes (emits `store/cart/abandoned`).
+    /// [`super::SimConfig::abandon_after`] without changes (emits `store/cart/abandoned`).
     fn create_cart(&self, cart: &Cart) -> String {
         let id = self.seed_carts(std::slice::from_ref(cart)).remove(0);
         {

@@ -69,7 +69,7 @@ impl SimConfig {
     /// returns.
     ///
     /// # Errors
-    /// [`ErrorKind::Config`] naming `base_url` when it is not a URL.
+    /// [`cartograph_connector::ErrorKind::Config`] naming `base_url` when it is not a URL.
     pub fn connector_config_at(&self, base_url: &str) -> Result<HubSpotConfigBuilder> {
         Ok(HubSpotConfig::builder(HubSpotAuth::PrivateApp {
             token: Secret::new(self.token.clone()),
@@ -225,7 +225,7 @@ impl HubSpotSim {
     /// id of this portal.
     ///
     /// # Errors
-    /// [`ErrorKind::Config`] (not expected).
+    /// [`cartograph_connector::ErrorKind::Config`] (not expected).
     pub fn connector_config(&self) -> Result<HubSpotConfigBuilder> {
         self.config().connector_config_at(&self.base_url)
     }
