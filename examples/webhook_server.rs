@@ -88,11 +88,14 @@ async fn connectors(
     keep: &mut Vec<Box<dyn std::any::Any + Send>>,
 ) -> Result<(Arc<BigCommerce>, Arc<HubSpot>), BoxError> {
     if sim {
-        let bc = cartograph::bigcommerce::sim::Simulator::start(
+        let bc = cartograph::bigcommerce::sim::BigCommerceSim::start(
             cartograph::bigcommerce::sim::SimConfig::default(),
         )
         .await?;
-        let hs = cartograph::hubspot::sim::HubSpotSim::start().await?;
+        let hs = cartograph::hubspot::sim::HubSpotSim::start(
+            cartograph::hubspot::sim::SimConfig::default(),
+        )
+        .await?;
         let pair = (
             Arc::new(BigCommerce::new(bc.connector_config().build()?)?),
             Arc::new(HubSpot::new(hs.connector_config()?.build()?)?),

@@ -22,7 +22,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use cartograph_connector::{CommerceSource, CrmSink, Stream};
+use cartograph_connector::{CommerceSource, CommerceWriter, CrmSink, CrmSource, Stream};
 use cartograph_core::metrics::Rates;
 use cartograph_sync::{BuildError, EngineConfig, ListConfig, Pipeline, Store, WorkerConfig};
 use tokio::task::JoinHandle;
@@ -165,9 +165,9 @@ pub async fn start_commerce(
     match system {
         #[cfg(feature = "bigcommerce")]
         CommerceSystem::BigCommerce => {
-            let sim = cartograph_bigcommerce::sim::Simulator::start(
+            let sim = cartograph_bigcommerce::sim::BigCommerceSim::start(
                 cartograph_bigcommerce::sim::SimConfig {
-                    time_scale: 0.0005,
+                    time_scale: cartograph_sim::TimeScale::new(0.0005),
                     ..cartograph_bigcommerce::sim::SimConfig::default()
                 },
             )
@@ -176,7 +176,7 @@ pub async fn start_commerce(
         }
         #[cfg(feature = "commercetools")]
         CommerceSystem::Commercetools => {
-            let sim = cartograph_commercetools::sim::Simulator::start(
+            let sim = cartograph_commercetools::sim::CommercetoolsSim::start(
                 cartograph_commercetools::sim::SimConfig {
                     time_scale: cartograph_sim::TimeScale::new(0.0005),
                     ..cartograph_commercetools::sim::SimConfig::default()
@@ -200,14 +200,13 @@ pub async fn start_crm(system: CrmSystem) -> Result<Arc<dyn CrmSimulator>, Harne
     match system {
         #[cfg(feature = "hubspot")]
         CrmSystem::HubSpot => {
-            let sim = cartograph_hubspot::sim::HubSpotSim::start_with(
-                cartograph_hubspot::sim::SimConfig {
+            let sim =
+                cartograph_hubspot::sim::HubSpotSim::start(cartograph_hubspot::sim::SimConfig {
                     // HubSpot's 190 requests per 10 s, with time running 100x faster.
-                    time_scale: 0.01,
+                    time_scale: cartograph_sim::TimeScale::new(0.01),
                     ..cartograph_hubspot::sim::SimConfig::default()
-                },
-            )
-            .await?;
+                })
+                .await?;
             Ok(Arc::new(sim))
         }
         #[cfg(feature = "salesforce")]
@@ -275,7 +274,89 @@ impl Drop for Harness {
     }
 }
 
-type Tune = Box<dyn FnOnce(&mut EngineConfig) + Send>;
+/// An adjustment of the engine config made from the CRM's profile.
+pub type Tune = Box<dyn FnOnce(&mut EngineConfig) + Send>;
+
+/// The connectors of a pair, as [`pair_pipeline`] wires them. [`HarnessBuilder::build`]
+/// takes them from the simulators; a process that talks to simulators served by another
+/// process (the crash tests' children, `bench_report`'s memory child) builds them from the
+/// simulators' URLs (`SimConfig::connector_config_at`).
+pub struct PairConnectors {
+    /// The commerce connector as a source.
+    pub source: Arc<dyn CommerceSource>,
+    /// The same connector as a store-side writer, for CRM-to-store flows.
+    pub writer: Option<Arc<dyn CommerceWriter>>,
+    /// The CRM connector as a sink.
+    pub sink: Arc<dyn CrmSink>,
+    /// The same connector as a CRM source, for CRM-to-store flows.
+    pub crm_source: Option<Arc<dyn CrmSource>>,
+}
+
+/// How [`pair_pipeline`] sets up the pipeline beyond its connectors; every field is
+/// optional.
+#[derive(Default)]
+pub struct PipelineOptions {
+    /// Adjusts the engine config made from the CRM sink's profile (recipes, thresholds).
+    pub tune: Option<Tune>,
+    /// Used instead of the config made from the profile (the pipeline still checks it
+    /// matches the sink).
+    pub engine: Option<EngineConfig>,
+    /// Worker settings.
+    pub worker: Option<WorkerConfig>,
+    /// Listing settings.
+    pub list: Option<ListConfig>,
+}
+
+/// Wires a pair's pipeline as every harness does: the engine config from the CRM sink's
+/// profile (or `options.engine`), adjusted by `options.tune`, the connectors, the store,
+/// and the worker and listing settings.
+///
+/// # Errors
+/// [`HarnessError::NoProfile`] when the sink has no profile; a mapping or build error.
+pub async fn pair_pipeline(
+    connectors: PairConnectors,
+    store: Arc<dyn Store>,
+    rates: Rates,
+    options: PipelineOptions,
+) -> Result<Pipeline, HarnessError> {
+    let PairConnectors {
+        source,
+        writer,
+        sink,
+        crm_source,
+    } = connectors;
+    let mut config = match options.engine {
+        Some(config) => config,
+        None => {
+            let profile = sink
+                .profile()
+                .ok_or_else(|| HarnessError::NoProfile(sink.name().to_owned()))?;
+            EngineConfig::for_profile(&profile, rates)?
+        }
+    };
+    if let Some(tune) = options.tune {
+        tune(&mut config);
+    }
+    let mut builder = Pipeline::builder()
+        .source(source)
+        .sink(sink)
+        .store(store)
+        .engine(config);
+    if let Some(writer) = writer {
+        builder = builder.writer(writer);
+    }
+    if let Some(crm_source) = crm_source {
+        builder = builder.crm_source(crm_source);
+    }
+    if let Some(worker) = options.worker {
+        builder = builder.worker_config(worker);
+    }
+    if let Some(list) = options.list {
+        builder = builder.list_config(list);
+    }
+    // Boxed: the pipeline's build future is large, and every caller would carry it inline.
+    Ok(Box::pin(builder.build()).await?)
+}
 
 /// Builds a [`Harness`].
 pub struct HarnessBuilder {
@@ -283,10 +364,7 @@ pub struct HarnessBuilder {
     crm: Arc<dyn CrmSimulator>,
     store: Arc<dyn Store>,
     rates: Rates,
-    tune: Option<Tune>,
-    engine: Option<EngineConfig>,
-    worker: Option<WorkerConfig>,
-    list: Option<ListConfig>,
+    options: PipelineOptions,
     webhooks: bool,
     writer: bool,
     crm_source: bool,
@@ -305,10 +383,7 @@ impl Harness {
             crm,
             store,
             rates,
-            tune: None,
-            engine: None,
-            worker: None,
-            list: None,
+            options: PipelineOptions::default(),
             webhooks: true,
             writer: true,
             crm_source: true,
@@ -345,7 +420,7 @@ impl HarnessBuilder {
     /// Adjusts the engine config made from the CRM's profile (recipes, thresholds).
     #[must_use]
     pub fn tune(mut self, tune: impl FnOnce(&mut EngineConfig) + Send + 'static) -> Self {
-        self.tune = Some(Box::new(tune));
+        self.options.tune = Some(Box::new(tune));
         self
     }
 
@@ -354,21 +429,21 @@ impl HarnessBuilder {
     /// sink).
     #[must_use]
     pub fn engine(mut self, config: EngineConfig) -> Self {
-        self.engine = Some(config);
+        self.options.engine = Some(config);
         self
     }
 
     /// Sets the worker settings.
     #[must_use]
     pub fn worker_config(mut self, config: WorkerConfig) -> Self {
-        self.worker = Some(config);
+        self.options.worker = Some(config);
         self
     }
 
     /// Sets the listing settings.
     #[must_use]
     pub fn list_config(mut self, config: ListConfig) -> Self {
-        self.list = Some(config);
+        self.options.list = Some(config);
         self
     }
 
@@ -396,38 +471,31 @@ impl HarnessBuilder {
     pub async fn build(self) -> Result<Harness, HarnessError> {
         let source = self.commerce.source()?;
         let sink = self.crm.sink()?;
-        let profile = sink
-            .profile()
-            .ok_or_else(|| HarnessError::NoProfile(sink.name().to_owned()))?;
-        let mut config = match self.engine {
-            Some(config) => config,
-            None => EngineConfig::for_profile(&profile, self.rates)?,
+        let writer = if self.writer {
+            self.commerce.writer()?
+        } else {
+            None
         };
-        if let Some(tune) = self.tune {
-            tune(&mut config);
-        }
-        let mut builder = Pipeline::builder()
-            .source(Arc::clone(&source))
-            .sink(Arc::clone(&sink))
-            .store(Arc::clone(&self.store))
-            .engine(config);
-        if self.writer
-            && let Some(writer) = self.commerce.writer()?
-        {
-            builder = builder.writer(writer);
-        }
-        if self.crm_source
-            && let Some(crm_source) = self.crm.crm_source()?
-        {
-            builder = builder.crm_source(crm_source);
-        }
-        if let Some(worker) = self.worker {
-            builder = builder.worker_config(worker);
-        }
-        if let Some(list) = self.list {
-            builder = builder.list_config(list);
-        }
-        let pipeline = Arc::new(builder.build().await?);
+        let crm_source = if self.crm_source {
+            self.crm.crm_source()?
+        } else {
+            None
+        };
+        let connectors = PairConnectors {
+            source: Arc::clone(&source),
+            writer,
+            sink: Arc::clone(&sink),
+            crm_source,
+        };
+        let pipeline = Arc::new(
+            pair_pipeline(
+                connectors,
+                Arc::clone(&self.store),
+                self.rates,
+                self.options,
+            )
+            .await?,
+        );
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let intake_url = format!("http://{}", listener.local_addr()?);
         let app = cartograph_sync::router::intake_router(Arc::clone(&pipeline));

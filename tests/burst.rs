@@ -23,10 +23,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cartograph::bigcommerce::config::DEFAULT_SECRET_HEADER;
-use cartograph::bigcommerce::sim::Simulator;
+use cartograph::bigcommerce::sim::BigCommerceSim;
 use cartograph::core::metrics::{MetricsConfig, MetricsEngine};
 use cartograph::hubspot::sim::{Fault, HubSpotSim, SimConfig as HsSimConfig};
 use cartograph::model::{Decimal, Timestamp};
+use cartograph::sim::{FaultRates, TimeScale};
 use cartograph::sync::router::{IntakeServerConfig, intake_router, serve_intake};
 use cartograph::sync::{DeadLetterFilter, ListConfig, Pipeline, WorkerConfig};
 use cartograph::testkit::fixtures::Seed;
@@ -134,15 +135,15 @@ async fn a_burst_with_crm_faults_and_two_kills_loses_nothing_and_keeps_metrics_e
         .customers(distinct.div_ceil(ORDERS_PER_CUSTOMER))
         .orders(distinct)
         .build();
-    let bc = Simulator::start(common::bc_config()).await.unwrap();
+    let bc = BigCommerceSim::start(common::bc_config()).await.unwrap();
     bc.seed_customers(&seed.customers);
     let order_ids = bc.seed_orders(&seed.orders);
     assert_eq!(order_ids.len(), distinct);
     // A 10 s window of 40 requests, 20x faster than real time: the connector paces itself
     // by the quota headers, and the simulator adds runs of 429s and 5 % of 503s on top.
-    let hs = HubSpotSim::start_with(HsSimConfig {
+    let hs = HubSpotSim::start(HsSimConfig {
         burst: 40,
-        time_scale: 0.05,
+        time_scale: TimeScale::new(0.05),
         ..HsSimConfig::default()
     })
     .await
@@ -155,8 +156,12 @@ async fn a_burst_with_crm_faults_and_two_kills_loses_nothing_and_keeps_metrics_e
         db: dir.path().join("burst.sqlite").display().to_string(),
     };
     let intake = Arc::new(pipeline(&env).await);
-    hs.set_fault_rate(0.05, Fault::ServerError(503));
-    hs.fail_next(20, Fault::TenSecondly);
+    hs.faults().set_rates(FaultRates {
+        server_error: 0.05,
+        seed: 19,
+        ..FaultRates::default()
+    });
+    fail_next(&hs, 20, Fault::RateLimited(Duration::from_secs(1)));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .unwrap();
@@ -194,13 +199,13 @@ async fn a_burst_with_crm_faults_and_two_kills_loses_nothing_and_keeps_metrics_e
         }
     });
     let first_kill = first.kill_when(&hs, distinct / 4).await;
-    hs.fail_next(20, Fault::TenSecondly);
+    fail_next(&hs, 20, Fault::RateLimited(Duration::from_secs(1)));
     // Timeouts: the client gives up after 1 s, the simulator still applies the write after
     // 1.5 s, and the retry must update that record, not create a second one.
-    hs.fail_next(10, Fault::Latency(Duration::from_millis(1500)));
+    fail_next(&hs, 10, Fault::Latency(Duration::from_millis(1500)));
     let second = env.spawn("burst_child_workers");
     let second_kill = second.kill_when(&hs, distinct * 3 / 5).await;
-    hs.fail_next(20, Fault::TenSecondly);
+    fail_next(&hs, 20, Fault::RateLimited(Duration::from_secs(1)));
     assert!(second_kill < distinct, "killed after the drain was done");
     let answers = sender.await.unwrap();
 
@@ -345,4 +350,11 @@ async fn a_burst_with_crm_faults_and_two_kills_loses_nothing_and_keeps_metrics_e
         elapsed.as_secs_f64()
     );
     drop(bc);
+}
+
+/// Answers the next `count` requests of the portal with `fault`.
+fn fail_next(hs: &HubSpotSim, count: usize, fault: Fault) {
+    for _ in 0..count {
+        hs.faults().push(fault);
+    }
 }

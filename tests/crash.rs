@@ -11,7 +11,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use cartograph::bigcommerce::sim::{Faults, SimConfig as BcSimConfig, Simulator};
+use cartograph::bigcommerce::sim::{BigCommerceSim, SimConfig as BcSimConfig};
 use cartograph::connector::{NotificationKind, Stream, WebhookNotification};
 use cartograph::hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
 use cartograph::model::{RecordKind, SourceRef, Timestamp};
@@ -70,7 +70,7 @@ async fn crash_child_backfill() {
 
 struct Parent {
     _dir: tempfile::TempDir,
-    bc: Simulator,
+    bc: BigCommerceSim,
     hs: HubSpotSim,
     env: ProcessEnv,
     order_ids: Vec<String>,
@@ -78,16 +78,16 @@ struct Parent {
 
 async fn parent() -> Parent {
     // Slow store answers stretch the run so the kill lands mid-way.
-    let bc = Simulator::start(BcSimConfig {
-        faults: Faults {
+    let bc = BigCommerceSim::start(BcSimConfig {
+        faults: cartograph_sim::FaultRates {
             latency: Duration::from_millis(15),
-            ..Faults::default()
+            ..cartograph_sim::FaultRates::default()
         },
         ..common::bc_config()
     })
     .await
     .unwrap();
-    let hs = HubSpotSim::start_with(HsSimConfig {
+    let hs = HubSpotSim::start(HsSimConfig {
         burst: 100_000,
         ..HsSimConfig::default()
     })

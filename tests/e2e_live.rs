@@ -10,6 +10,7 @@
 mod common;
 
 use cartograph::connector::CommerceSource;
+use cartograph::harness::CommerceSimulator as _;
 use cartograph::model::{
     Cart, CartState, Currency, Customer, Decimal, EnrollmentTarget, LineItem, Money, Order,
     OrderStatus, RawStatus, RecordKind, SourceRef, Timestamp,

@@ -56,14 +56,8 @@ fn rates() -> Rates {
 
 fn seed_data(seed: &Seed) -> SeedData {
     SeedData {
-        customer_groups: seed.customer_groups.clone(),
-        categories: seed.categories.clone(),
-        brands: seed.brands.clone(),
-        products: seed.products.clone(),
-        customers: seed.customers.clone(),
-        orders: seed.orders.clone(),
-        refunds: seed.refunds.clone(),
         carts: Vec::new(),
+        ..seed.to_seed_data()
     }
 }
 

@@ -9,7 +9,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cartograph::bigcommerce::sim::Simulator;
+use cartograph::bigcommerce::sim::BigCommerceSim;
 use cartograph::harness::{CommerceSimulator, CrmSimulator, Harness};
 use cartograph::model::{
     Currency, Decimal, LineItem, Money, Order, OrderStatus, RecordKind, SourceRef, Timestamp,
@@ -23,7 +23,7 @@ use common::STREAMS;
 
 struct World {
     _dir: tempfile::TempDir,
-    bc: Arc<Simulator>,
+    bc: Arc<BigCommerceSim>,
     sf: Arc<SalesforceSim>,
     store: Arc<dyn Store>,
     harness: Harness,
@@ -31,7 +31,7 @@ struct World {
 }
 
 async fn world() -> World {
-    let bc = Arc::new(Simulator::start(common::bc_config()).await.unwrap());
+    let bc = Arc::new(BigCommerceSim::start(common::bc_config()).await.unwrap());
     let sf = Arc::new(SalesforceSim::start(SimConfig::fast()).await.unwrap());
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("sf.sqlite")).unwrap());

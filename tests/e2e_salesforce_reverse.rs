@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cartograph::bigcommerce::BigCommerce;
-use cartograph::bigcommerce::sim::Simulator;
+use cartograph::bigcommerce::sim::BigCommerceSim;
 use cartograph::connector::CommerceSource as _;
 use cartograph::harness::{CommerceSimulator, CrmSimulator, Harness};
 use cartograph::model::Timestamp;
@@ -67,7 +67,7 @@ async fn drain(harness: &Harness) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn salesforce_contact_change_moves_the_store_customer_without_echoes() {
-    let bc = Arc::new(Simulator::start(common::bc_config()).await.unwrap());
+    let bc = Arc::new(BigCommerceSim::start(common::bc_config()).await.unwrap());
     let sf = Arc::new(
         SalesforceSim::start(SimConfig {
             time_scale: cartograph::sim::TimeScale::new(0.01),

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cartograph::activecampaign::sim::{ActiveCampaignSim, SimConfig as AcSimConfig};
-use cartograph::bigcommerce::sim::Simulator;
+use cartograph::bigcommerce::sim::BigCommerceSim;
 use cartograph::connector::Stream;
 use cartograph::harness::{CommerceSimulator, CrmSimulator, Harness};
 use cartograph::hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
@@ -36,7 +36,7 @@ const MAX_REQUESTS: u64 = 16;
 
 struct Pair {
     _dir: tempfile::TempDir,
-    bc: Arc<Simulator>,
+    bc: Arc<BigCommerceSim>,
     harness: Harness,
     customer: Customer,
 }
@@ -87,7 +87,7 @@ async fn pair(
     crm: Arc<dyn CrmSimulator>,
     reverse: impl FnOnce(&mut EngineConfig) + Send + 'static,
 ) -> Pair {
-    let bc = Arc::new(Simulator::start(common::bc_config()).await.unwrap());
+    let bc = Arc::new(BigCommerceSim::start(common::bc_config()).await.unwrap());
     let seed = Seed::builder().numeric_ids(true).build();
     bc.seed_customer_groups(&seed.customer_groups);
     bc.seed_customers(&seed.customers);
@@ -185,8 +185,8 @@ async fn assert_settles_without_a_loop(pair: &Pair, crm: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hubspot_property_change_reaches_the_store_and_settles_with_no_echo_writes() {
     let hs = Arc::new(
-        HubSpotSim::start_with(HsSimConfig {
-            time_scale: 0.01,
+        HubSpotSim::start(HsSimConfig {
+            time_scale: cartograph::sim::TimeScale::new(0.01),
             burst: 10_000,
             ..HsSimConfig::default()
         })

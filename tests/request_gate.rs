@@ -48,8 +48,8 @@ fn keys() -> [IdentityKeys; 1] {
 }
 
 async fn bigcommerce(gate: Arc<dyn RequestGate>) -> Probe {
-    use cartograph::bigcommerce::sim::{SimConfig, Simulator};
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    use cartograph::bigcommerce::sim::{BigCommerceSim, SimConfig};
+    let sim = BigCommerceSim::start(SimConfig::default()).await.unwrap();
     let connector =
         cartograph::bigcommerce::BigCommerce::new(sim.connector_config().build().unwrap())
             .unwrap()
@@ -64,8 +64,8 @@ async fn bigcommerce(gate: Arc<dyn RequestGate>) -> Probe {
 }
 
 async fn commercetools(gate: Arc<dyn RequestGate>) -> Probe {
-    use cartograph::commercetools::sim::{SimConfig, Simulator};
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    use cartograph::commercetools::sim::{CommercetoolsSim, SimConfig};
+    let sim = CommercetoolsSim::start(SimConfig::default()).await.unwrap();
     let connector =
         cartograph::commercetools::Commercetools::new(sim.connector_config().build().unwrap())
             .unwrap()
@@ -81,7 +81,9 @@ async fn commercetools(gate: Arc<dyn RequestGate>) -> Probe {
 
 async fn hubspot(gate: Arc<dyn RequestGate>) -> Probe {
     use cartograph::hubspot::sim::HubSpotSim;
-    let sim = HubSpotSim::start().await.unwrap();
+    let sim = HubSpotSim::start(cartograph::hubspot::sim::SimConfig::default())
+        .await
+        .unwrap();
     let connector =
         cartograph::hubspot::HubSpot::new(sim.connector_config().unwrap().build().unwrap())
             .unwrap()

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use cartograph::activecampaign::{ActiveCampaign, ActiveCampaignConfig};
 use cartograph::bigcommerce::config::DEFAULT_SECRET_HEADER;
-use cartograph::bigcommerce::sim::{SimConfig as BcSimConfig, Simulator};
+use cartograph::bigcommerce::sim::{BigCommerceSim, SimConfig as BcSimConfig};
 use cartograph::bigcommerce::{BigCommerce, BigCommerceConfig};
 use cartograph::commercetools::CommercetoolsConfig;
 use cartograph::connector::{CommerceSource, CrmSink, CrmSource, Stream, WebhookRequest};
@@ -117,7 +117,7 @@ async fn no_planted_secret_reaches_logs_errors_debug_dead_letters_or_the_store()
     let mut seen = String::new(); // errors' Display and Debug, configs' Debug
 
     // Simulators that accept only the planted credentials.
-    let bc_sim = Simulator::start(BcSimConfig {
+    let bc_sim = BigCommerceSim::start(BcSimConfig {
         access_token: BC_TOKEN.into(),
         signing_secret: Some(BC_SIGNING.into()),
         ..common::bc_config()
@@ -127,11 +127,11 @@ async fn no_planted_secret_reaches_logs_errors_debug_dead_letters_or_the_store()
     let seed = Seed::builder().numeric_ids(true).build();
     bc_sim.seed_customers(&seed.customers);
     let order_ids = bc_sim.seed_orders(&seed.orders);
-    let hs_sim = HubSpotSim::start_with(HsSimConfig {
+    let hs_sim = HubSpotSim::start(HsSimConfig {
         token: HS_TOKEN.into(),
         client_secret: HS_CLIENT_SECRET.into(),
         burst: 10_000,
-        time_scale: 0.01,
+        time_scale: cartograph::sim::TimeScale::new(0.01),
         ..HsSimConfig::default()
     })
     .await

@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use cartograph::bigcommerce::BigCommerce;
 use cartograph::bigcommerce::config::DEFAULT_SECRET_HEADER;
-use cartograph::bigcommerce::sim::{SIM_HEADER_SECRET, SimConfig, Simulator};
+use cartograph::bigcommerce::sim::{BigCommerceSim, SIM_HEADER_SECRET, SimConfig};
 use cartograph::bigcommerce::webhook::{
     H_WEBHOOK_ID, H_WEBHOOK_SIGNATURE, H_WEBHOOK_TIMESTAMP, decode_signing_secret, sign,
 };
@@ -95,7 +95,7 @@ struct Setup {
     _dir: tempfile::TempDir,
 }
 
-async fn setup(sim: &Simulator) -> Result<Setup, BoxError> {
+async fn setup(sim: &BigCommerceSim) -> Result<Setup, BoxError> {
     let dir = tempfile::tempdir()?;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("intake.sqlite"))?);
     let bc = Arc::new(BigCommerce::new(sim.connector_config().build()?)?);
@@ -158,7 +158,7 @@ fn drain(
 }
 
 async fn http_run(
-    sim: &Simulator,
+    sim: &BigCommerceSim,
     count: usize,
     run: usize,
     drainers: usize,
@@ -229,7 +229,7 @@ async fn http_run(
     })
 }
 
-async fn in_process_run(sim: &Simulator, count: usize, run: usize) -> Result<Run, BoxError> {
+async fn in_process_run(sim: &BigCommerceSim, count: usize, run: usize) -> Result<Run, BoxError> {
     let s = setup(sim).await?;
     let work = Arc::new(deliveries(count, run)?);
     let next = Arc::new(AtomicUsize::new(0));
@@ -312,7 +312,7 @@ fn summarize(runs: &[Run]) -> serde_json::Value {
 
 /// Runs the HTTP and in-process measurements.
 pub(crate) async fn measure(n: usize, runs: usize) -> Result<Vec<Figure>, BoxError> {
-    let sim = Simulator::start(SimConfig::default()).await?;
+    let sim = BigCommerceSim::start(SimConfig::default()).await?;
     // Warm-up run (connection pool, SQLite, allocator), not counted.
     http_run(&sim, n.min(2_000), 999, 0).await?;
     let mut http = Vec::with_capacity(runs);

@@ -41,7 +41,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use cartograph::bigcommerce::BigCommerce;
 use cartograph::bigcommerce::client::{OrderQuery, v2_rows};
-use cartograph::bigcommerce::sim::{SimConfig, Simulator};
+use cartograph::bigcommerce::sim::{BigCommerceSim, SimConfig};
 use cartograph::bigcommerce::wire;
 use cartograph::core::mapping::{Context, Input, MappingFile, Plan, order_record};
 use cartograph::core::metrics::{Rates, sample};
@@ -93,7 +93,7 @@ impl WireOrder {
 
 /// Seeds `n` generated orders into a BigCommerce simulator and reads them back.
 pub(crate) async fn corpus(n: usize) -> Result<Vec<WireOrder>, BoxError> {
-    let sim = Simulator::start(SimConfig {
+    let sim = BigCommerceSim::start(SimConfig {
         quota: 10_000_000,
         ..SimConfig::default()
     })

@@ -13,13 +13,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cartograph_bigcommerce::BigCommerce;
-use cartograph_bigcommerce::sim::{SimConfig, Simulator};
-use cartograph_connector::{CommerceSource, CrmSink, WebhookRequest};
-use cartograph_model::Timestamp;
-use cartograph_store_postgres::{PgConfig, PgStore};
-use cartograph_sync::{DeadLetterFilter, EngineConfig, Pipeline, Store, WorkerConfig};
-use cartograph_testkit::memory::MemoryCrm;
+use cartograph::bigcommerce::BigCommerce;
+use cartograph::bigcommerce::sim::{BigCommerceSim, SimConfig};
+use cartograph::connector::{CommerceSource, CrmSink, WebhookRequest};
+use cartograph::model::Timestamp;
+use cartograph::store_postgres::{PgConfig, PgStore};
+use cartograph::sync::{DeadLetterFilter, EngineConfig, Pipeline, Store, WorkerConfig};
+use cartograph::testkit::memory::MemoryCrm;
 use serde_json::json;
 
 use crate::intake::deliveries_for;
@@ -40,7 +40,7 @@ pub(crate) fn missing(reason: &str) -> Figure {
 async fn pipeline(
     url: &str,
     schema: &str,
-    sim: &Simulator,
+    sim: &BigCommerceSim,
     crm: &Arc<MemoryCrm>,
 ) -> Result<(Arc<Pipeline>, Arc<PgStore>), BoxError> {
     let store = Arc::new(PgStore::open(&PgConfig::new(url).with_schema(schema)).await?);
@@ -50,7 +50,7 @@ async fn pipeline(
         .sink(Arc::clone(crm) as Arc<dyn CrmSink>)
         .store(Arc::clone(&store) as Arc<dyn Store>)
         .engine(EngineConfig::for_profile(
-            &cartograph_hubspot::profile(),
+            &cartograph::hubspot::profile(),
             rates(),
         )?)
         .worker_config(WorkerConfig {
@@ -126,7 +126,7 @@ pub(crate) async fn measure(
     events: usize,
     runs: usize,
 ) -> Result<Figure, BoxError> {
-    let sim = Simulator::start(SimConfig {
+    let sim = BigCommerceSim::start(SimConfig {
         quota: 10_000_000,
         ..SimConfig::default()
     })

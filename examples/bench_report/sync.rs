@@ -1,22 +1,26 @@
 //! `sync_fraction_of_rate_ceiling` and `backfill_peak_rss_mb`.
 //!
 //! Both run the real pipeline (BigCommerce connector -> engine -> HubSpot connector, SQLite
-//! store) against the two simulators, assembled like `tests/common/mod.rs`.
+//! store) against the two simulators, wired by the pair harness (`cartograph::harness`) as
+//! the demo and the end-to-end tests are.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cartograph::bigcommerce::sim::{SIM_HEADER_SECRET, SimConfig as BcSimConfig, Simulator};
-use cartograph::bigcommerce::{BigCommerce, BigCommerceConfig};
+use cartograph::bigcommerce::BigCommerce;
+use cartograph::bigcommerce::sim::{BigCommerceSim, SimConfig as BcSimConfig};
 use cartograph::connector::{CommerceSource, CommerceWriter, CrmSink, CrmSource, Stream};
 use cartograph::core::metrics::{Rates, sample};
-use cartograph::http::{RateLimit, RetryPolicy, Secret};
+use cartograph::harness::{
+    CommerceSimulator, CrmSimulator, Harness, PairConnectors, PipelineOptions, pair_pipeline,
+};
+use cartograph::http::RateLimit;
+use cartograph::hubspot::HubSpot;
 use cartograph::hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
-use cartograph::hubspot::{HubSpot, HubSpotAuth, HubSpotConfig, PortalLimits};
 use cartograph::model::{Currency, Customer, Decimal, Order, RecordKind, SourceRef};
 use cartograph::store_sqlite::SqliteStore;
-use cartograph::sync::{EngineConfig, Pipeline, Store, WorkerConfig};
+use cartograph::sync::{Pipeline, Store, WorkerConfig};
 use cartograph::testkit::generate::{GeneratorConfig, generate};
 use serde_json::{Value, json};
 
@@ -84,58 +88,43 @@ fn bc_sim_config() -> BcSimConfig {
     }
 }
 
-fn bigcommerce(base_url: &str) -> Result<BigCommerce, BoxError> {
-    let c = bc_sim_config();
-    let mut b = BigCommerceConfig::builder(c.store_hash, c.access_token)
-        .base_url(base_url)
-        .retry(
-            RetryPolicy::default()
-                .with_delays(Duration::from_millis(1), Duration::from_millis(20))
-                .with_overload_delay(Duration::from_millis(20)),
-        )
-        .rate_limit(RateLimit::new(100_000, Duration::from_secs(1)).with_burst(10_000))
-        .webhook_header_secret(SIM_HEADER_SECRET);
-    if let Some(s) = c.signing_secret {
-        b = b.webhook_signing_secret(s);
-    }
-    Ok(BigCommerce::new(b.build()?)?)
-}
-
-fn hubspot(base_url: &str, limits: PortalLimits) -> Result<HubSpot, BoxError> {
-    let c = HsSimConfig::default();
-    let config = HubSpotConfig::builder(HubSpotAuth::PrivateApp {
-        token: Secret::new(c.token),
-    })
-    .base_url(base_url)?
-    .client_secret(Secret::new(c.client_secret))
-    .app_id(c.app_id)
-    .limits(limits)
-    .build()?;
-    Ok(HubSpot::new(config)?)
-}
-
-async fn pipeline(
-    bc: &Arc<BigCommerce>,
-    hs: &Arc<HubSpot>,
+/// The pipeline of the backfill child, whose simulators run in the parent: connectors
+/// pointed at their URLs, wired as the harness wires every pair.
+async fn remote_pipeline(
+    bc_url: &str,
+    hs_url: &str,
     store: Arc<dyn Store>,
 ) -> Result<Pipeline, BoxError> {
-    hs.ensure_properties(&hs.required_properties()).await?;
-    Ok(Pipeline::builder()
-        .source(Arc::clone(bc) as Arc<dyn CommerceSource>)
-        .writer(Arc::clone(bc) as Arc<dyn CommerceWriter>)
-        .sink(Arc::clone(hs) as Arc<dyn CrmSink>)
-        .crm_source(Arc::clone(hs) as Arc<dyn CrmSource>)
-        .store(store)
-        .engine(EngineConfig::for_profile(
-            &cartograph::hubspot::profile(),
-            rates(),
-        )?)
-        .worker_config(WorkerConfig {
-            retry_base: Duration::from_millis(10),
-            ..WorkerConfig::default()
-        })
-        .build()
-        .await?)
+    let bc = Arc::new(BigCommerce::new(
+        bc_sim_config().connector_config_at(bc_url).build()?,
+    )?);
+    let hs = Arc::new(HubSpot::new(
+        HsSimConfig::default()
+            .connector_config_at(hs_url)?
+            // No client-side quota to speak of: the figure is memory, not pacing.
+            .rate_limit(RateLimit::new(1_000_000, Duration::from_secs(1)).with_burst(500_000))
+            .daily_limit(0)
+            .build()?,
+    )?);
+    let connectors = PairConnectors {
+        source: Arc::clone(&bc) as Arc<dyn CommerceSource>,
+        writer: Some(bc as Arc<dyn CommerceWriter>),
+        sink: Arc::clone(&hs) as Arc<dyn CrmSink>,
+        crm_source: Some(hs as Arc<dyn CrmSource>),
+    };
+    let options = PipelineOptions {
+        worker: Some(worker_config()),
+        ..PipelineOptions::default()
+    };
+    Ok(pair_pipeline(connectors, store, rates(), options).await?)
+}
+
+/// Fast worker retries (the simulators answer in microseconds).
+fn worker_config() -> WorkerConfig {
+    WorkerConfig {
+        retry_base: Duration::from_millis(10),
+        ..WorkerConfig::default()
+    }
 }
 
 struct SyncRun {
@@ -152,29 +141,34 @@ struct SyncRun {
 }
 
 async fn sync_run(n: usize, seed: u64, counts: &StatusCounts) -> Result<SyncRun, BoxError> {
-    let bc_sim = Simulator::start(bc_sim_config()).await?;
-    let hs_sim = HubSpotSim::start_with(HsSimConfig {
-        burst: SYNC_BURST,
-        time_scale: SYNC_TIME_SCALE,
-        daily: u32::MAX,
-        ..HsSimConfig::default()
-    })
-    .await?;
+    let bc_sim = Arc::new(BigCommerceSim::start(bc_sim_config()).await?);
+    // The connector gets the portal's quota on the simulator's clock (SYNC_BURST per 2 s).
+    let hs_sim = Arc::new(
+        HubSpotSim::start(HsSimConfig {
+            burst: SYNC_BURST,
+            time_scale: cartograph_sim::TimeScale::new(SYNC_TIME_SCALE),
+            daily: u32::MAX,
+            ..HsSimConfig::default()
+        })
+        .await?,
+    );
     let window = Duration::from_secs(10).mul_f64(SYNC_TIME_SCALE);
     let customers = customers(n, seed);
     bc_sim.seed_customers(&customers);
     let dir = tempfile::tempdir()?;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("sync.sqlite"))?);
-    let bc = Arc::new(bigcommerce(&bc_sim.base_url())?);
-    let hs = Arc::new(hubspot(
-        hs_sim.base_url(),
-        PortalLimits {
-            burst: SYNC_BURST,
-            burst_window: window,
-            daily: 0,
-        },
-    )?);
-    let p = pipeline(&bc, &hs, store).await?;
+    let harness = Harness::builder(
+        Arc::clone(&bc_sim) as Arc<dyn CommerceSimulator>,
+        Arc::clone(&hs_sim) as Arc<dyn CrmSimulator>,
+        store,
+        rates(),
+    )
+    .worker_config(worker_config())
+    // Delta listing only: no webhook deliveries compete with the measured requests.
+    .webhooks(false)
+    .build()
+    .await?;
+    let p = &harness.pipeline;
     // Let the quota window used by setup (property checks) expire before timing.
     tokio::time::sleep(window).await;
     let log_start = hs_sim.requests().len();
@@ -285,16 +279,7 @@ pub(crate) fn child_main(n: usize, bc_url: &str, hs_url: &str) -> Result<(), Box
         let rss_start = current_rss_mb();
         let dir = tempfile::tempdir()?;
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("bf.sqlite"))?);
-        let bc = Arc::new(bigcommerce(bc_url)?);
-        let hs = Arc::new(hubspot(
-            hs_url,
-            PortalLimits {
-                burst: 1_000_000,
-                burst_window: Duration::from_secs(1),
-                daily: 0,
-            },
-        )?);
-        let p = pipeline(&bc, &hs, store).await?;
+        let p = remote_pipeline(bc_url, hs_url, store).await?;
         let t = Instant::now();
         let report = p.backfill(&[Stream::Customers, Stream::Orders]).await?;
         p.worker("bench").run_until_idle().await?;
@@ -318,8 +303,8 @@ pub(crate) fn child_main(n: usize, bc_url: &str, hs_url: &str) -> Result<(), Box
 
 /// Runs one backfill child per size with the simulators served by this process.
 async fn backfill_size(n: usize) -> Result<Value, BoxError> {
-    let bc_sim = Simulator::start(bc_sim_config()).await?;
-    let hs_sim = HubSpotSim::start_with(HsSimConfig {
+    let bc_sim = BigCommerceSim::start(bc_sim_config()).await?;
+    let hs_sim = HubSpotSim::start(HsSimConfig {
         burst: 1_000_000,
         daily: u32::MAX,
         ..HsSimConfig::default()

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cartograph::bigcommerce::BigCommerce;
-use cartograph::bigcommerce::sim::{SimConfig as BcSimConfig, Simulator};
+use cartograph::bigcommerce::sim::{BigCommerceSim, SimConfig as BcSimConfig};
 use cartograph::core::metrics::Rates;
-use cartograph::harness::{CommerceSimulator, CrmSimulator, Harness};
+use cartograph::harness::{CommerceSimulator, CrmSimulator, Harness, SeedData};
 use cartograph::hubspot::HubSpot;
 use cartograph::hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
 use cartograph::model::{Currency, Decimal};
@@ -23,7 +23,7 @@ pub use cartograph::harness::BACKFILL_STREAMS as STREAMS;
 
 pub struct World {
     pub dir: tempfile::TempDir,
-    pub bc: Arc<Simulator>,
+    pub bc: Arc<BigCommerceSim>,
     pub hs: Arc<HubSpotSim>,
     pub bigcommerce: Arc<BigCommerce>,
     pub hubspot: Arc<HubSpot>,
@@ -43,7 +43,7 @@ pub fn rates() -> Rates {
 pub fn bc_config() -> BcSimConfig {
     BcSimConfig {
         abandon_after: Duration::from_secs(3600),
-        time_scale: 0.0002,
+        time_scale: cartograph_sim::TimeScale::new(0.0002),
         ..BcSimConfig::default()
     }
 }
@@ -51,9 +51,9 @@ pub fn bc_config() -> BcSimConfig {
 /// Starts everything through the pair harness; `tune` adjusts the engine configuration
 /// (recipes, thresholds).
 pub async fn world(tune: impl FnOnce(&mut EngineConfig, &HubSpotSim)) -> World {
-    let bc = Arc::new(Simulator::start(bc_config()).await.unwrap());
+    let bc = Arc::new(BigCommerceSim::start(bc_config()).await.unwrap());
     let hs = Arc::new(
-        HubSpotSim::start_with(HsSimConfig {
+        HubSpotSim::start(HsSimConfig {
             burst: 10_000,
             ..HsSimConfig::default()
         })
@@ -96,13 +96,10 @@ pub async fn world(tune: impl FnOnce(&mut EngineConfig, &HubSpotSim)) -> World {
 /// The standard seed with BigCommerce-shaped (numeric) ids, loaded into the store simulator.
 pub fn seed(world: &World) -> Seed {
     let seed = Seed::builder().numeric_ids(true).build();
-    world.bc.seed_customer_groups(&seed.customer_groups);
-    world.bc.seed_customers(&seed.customers);
-    world.bc.seed_categories(&seed.categories);
-    world.bc.seed_brands(&seed.brands);
-    world.bc.seed_products(&seed.products);
-    world.bc.seed_orders(&seed.orders);
-    world.bc.seed_refunds(&seed.refunds);
+    world.bc.seed(&SeedData {
+        carts: Vec::new(),
+        ..seed.to_seed_data()
+    });
     seed
 }
 

@@ -7,11 +7,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cartograph::bigcommerce::{BigCommerce, BigCommerceConfig};
+use cartograph::bigcommerce::BigCommerce;
+use cartograph::bigcommerce::sim::SimConfig as BcSimConfig;
 use cartograph::connector::{CommerceSource, CrmSink};
-use cartograph::http::{RateLimit, RetryPolicy, Secret};
-use cartograph::hubspot::sim::HubSpotSim;
-use cartograph::hubspot::{HubSpot, HubSpotAuth, HubSpotConfig};
+use cartograph::harness::{PairConnectors, PipelineOptions, pair_pipeline};
+use cartograph::http::{RateLimit, RetryPolicy};
+use cartograph::hubspot::HubSpot;
+use cartograph::hubspot::sim::{HubSpotSim, SimConfig as HsSimConfig};
 use cartograph::store_sqlite::SqliteStore;
 use cartograph::sync::{EngineConfig, ListConfig, Pipeline, Store, WorkerConfig};
 
@@ -59,41 +61,32 @@ pub struct Tuning {
     pub list: ListConfig,
 }
 
-/// The pipeline every process of a test builds: same store file, same simulators.
+/// The pipeline every process of a test builds: same store file, same simulators, wired by
+/// the pair harness from connectors pointed at the parent's simulators.
 pub async fn pipeline(env: &ProcessEnv, tuning: &Tuning) -> Pipeline {
-    let mut bc = BigCommerceConfig::builder("simstore", "sim-token")
-        .base_url(env.bc.clone())
-        .retry(
-            RetryPolicy::default().with_delays(Duration::from_millis(1), Duration::from_millis(20)),
-        )
-        .rate_limit(RateLimit::new(100_000, Duration::from_secs(1)));
+    let mut bc = BcSimConfig::default().connector_config_at(&env.bc);
     if let Some(secret) = tuning.header_secret {
         bc = bc.webhook_header_secret(secret);
     }
     let bc = BigCommerce::new(bc.build().unwrap()).unwrap();
-    let mut hs = HubSpotConfig::builder(HubSpotAuth::PrivateApp {
-        token: Secret::new("sim-private-app-token"),
-    })
-    .base_url(&env.hs)
-    .unwrap()
-    .client_secret(Secret::new("sim-client-secret"))
-    .app_id("54321");
-    if tuning.faulty_crm {
-        hs = hs
-            .retry(
-                RetryPolicy::default()
-                    .with_max_attempts(4)
-                    .with_delays(Duration::from_millis(5), Duration::from_millis(200))
-                    .with_overload_delay(Duration::from_millis(50)),
-            )
-            .limits(cartograph::hubspot::config::PortalLimits {
-                burst: 100_000,
-                burst_window: Duration::from_secs(1),
-                daily: 0,
-            })
-            // Short enough that the simulator's injected delays become client timeouts.
-            .timeout(Duration::from_secs(1));
-    }
+    let mut hs = HsSimConfig::default().connector_config_at(&env.hs).unwrap();
+    hs = if tuning.faulty_crm {
+        hs.retry(
+            RetryPolicy::default()
+                .with_max_attempts(4)
+                .with_delays(Duration::from_millis(5), Duration::from_millis(200))
+                .with_overload_delay(Duration::from_millis(50)),
+        )
+        // no client-side quota: the simulator's own quota and injected 429s answer
+        .rate_limit(RateLimit::new(100_000, Duration::from_secs(1)))
+        .daily_limit(0)
+        // Short enough that the simulator's injected delays become client timeouts.
+        .timeout(Duration::from_secs(1))
+    } else {
+        // HubSpot's default portal quota paces the child, so a kill lands mid-run.
+        hs.rate_limit(cartograph::hubspot::DEFAULT_RATE_LIMIT)
+            .daily_limit(cartograph::hubspot::DEFAULT_DAILY_LIMIT)
+    };
     let hs = HubSpot::new(hs.build().unwrap()).unwrap();
     // Injected CRM faults hit this call too: a process retries it until it gets through.
     let mut tries = 0;
@@ -103,20 +96,28 @@ pub async fn pipeline(env: &ProcessEnv, tuning: &Tuning) -> Pipeline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&env.db).unwrap());
-    Pipeline::builder()
-        .source(Arc::new(bc) as Arc<dyn CommerceSource>)
-        .sink(Arc::new(hs) as Arc<dyn CrmSink>)
-        .store(store)
-        .engine(EngineConfig {
+    let connectors = PairConnectors {
+        source: Arc::new(bc) as Arc<dyn CommerceSource>,
+        writer: None,
+        sink: Arc::new(hs) as Arc<dyn CrmSink>,
+        crm_source: None,
+    };
+    pair_pipeline(
+        connectors,
+        store,
+        super::rates(),
+        PipelineOptions {
             // A killed process holds its people this long; the next one waits it out.
-            subject_lock_for: Duration::from_secs(2),
-            ..EngineConfig::for_profile(&cartograph::hubspot::profile(), super::rates()).unwrap()
-        })
-        .worker_config(tuning.worker.clone())
-        .list_config(tuning.list.clone())
-        .build()
-        .await
-        .unwrap()
+            tune: Some(Box::new(|engine: &mut EngineConfig| {
+                engine.subject_lock_for = Duration::from_secs(2);
+            })),
+            worker: Some(tuning.worker.clone()),
+            list: Some(tuning.list.clone()),
+            ..PipelineOptions::default()
+        },
+    )
+    .await
+    .unwrap()
 }
 
 /// A child process, killed when dropped (a failing parent leaves no orphan behind).

@@ -52,7 +52,7 @@ impl Default for ConnectionSettings {
 pub struct ActiveCampaignConfig {
     /// Transport settings (`base_url`, `timeout_ms`, `connect_timeout_ms`, `retry`,
     /// `rate_limit`, ...); the rate limit defaults to [`DEFAULT_RATE_LIMIT`].
-    #[serde(flatten)]
+    #[serde(flatten, deserialize_with = "settings_block")]
     pub settings: ConnectorSettings,
     /// The account name (the `{account}` of the API host); unused when `base_url` is set.
     #[serde(default)]
@@ -84,6 +84,12 @@ pub struct ActiveCampaignConfig {
     /// `/import/bulk_import` (ActiveCampaign suggests 10 or more); 0 = never.
     #[serde(default = "default_bulk_min")]
     pub bulk_import_min: usize,
+}
+
+fn settings_block<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<ConnectorSettings, D::Error> {
+    ConnectorSettings::deserialize_for(deserializer, crate::error::CONNECTOR)
 }
 
 const fn default_bulk_min() -> usize {
@@ -135,12 +141,11 @@ impl ActiveCampaignConfig {
             return Ok(url.clone());
         }
         match self.account.as_deref().map(str::trim) {
-            Some(account) if !account.is_empty() => {
-                BaseUrl::parse(&format!("https://{account}.api-us1.com/api/3")).map_err(|e| {
-                    e.with_connector(crate::error::CONNECTOR)
-                        .with_field("account")
-                })
-            }
+            Some(account) if !account.is_empty() => BaseUrl::parse_for(
+                crate::error::CONNECTOR,
+                "account",
+                &format!("https://{account}.api-us1.com/api/3"),
+            ),
             _ => Err(config_error("account", "set the account name or base_url")),
         }
     }
@@ -205,10 +210,11 @@ impl ActiveCampaignConfigBuilder {
     /// # Errors
     /// [`ErrorKind::Config`] when the URL is invalid.
     pub fn base_url(mut self, url: &str) -> Result<Self> {
-        self.config.settings.base_url = Some(BaseUrl::parse(url).map_err(|err| {
-            err.with_connector(crate::error::CONNECTOR)
-                .with_field("base_url")
-        })?);
+        self.config.settings.base_url = Some(BaseUrl::parse_for(
+            crate::error::CONNECTOR,
+            "base_url",
+            url,
+        )?);
         Ok(self)
     }
 

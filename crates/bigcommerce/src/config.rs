@@ -5,12 +5,17 @@ use std::fmt;
 use std::time::Duration;
 
 use cartograph_connector::{Error, ErrorKind, Result};
-use cartograph_http::{BaseUrl, RateLimit, RetryPolicy, Secret};
+use cartograph_http::{BaseUrl, ConnectorSettings, RateLimit, RetryPolicy, Secret};
 use cartograph_model::Currency;
 use serde::Deserialize;
 
+use crate::error::CONNECTOR;
+
 /// The public API gateway (every store is under `/stores/{store_hash}`).
 pub const DEFAULT_BASE_URL: &str = "https://api.bigcommerce.com";
+
+/// The store's default request quota: 150 per 30 s (the Standard/Plus plan).
+pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit::new(150, Duration::from_secs(30));
 
 /// The default header that carries the shared webhook secret (set on each hook as a custom
 /// header when the hook is created).
@@ -18,8 +23,9 @@ pub const DEFAULT_SECRET_HEADER: &str = "X-Cartograph-Webhook-Secret";
 
 /// Settings of a BigCommerce connector.
 ///
-/// Deserializes from a host's config file (durations in milliseconds or seconds as named);
-/// build one in code with [`BigCommerceConfig::builder`].
+/// Deserializes from a host's config file (durations in milliseconds or seconds as named;
+/// the transport keys are the shared [`ConnectorSettings`] block); build one in code with
+/// [`BigCommerceConfig::builder`].
 ///
 /// ```
 /// use cartograph_bigcommerce::BigCommerceConfig;
@@ -38,26 +44,17 @@ pub struct BigCommerceConfig {
     pub store_hash: String,
     /// The API account's access token, sent as `X-Auth-Token`.
     pub access_token: Secret,
-    /// Gateway root; `v2` and `v3` paths go under `<base_url>/stores/{store_hash}`.
-    #[serde(default = "default_base_url")]
-    pub base_url: String,
+    /// Transport settings (`base_url` = the gateway root, `v2` and `v3` paths go under
+    /// `<base_url>/stores/{store_hash}`; `timeout_ms`, `connect_timeout_ms`, `retry` (its
+    /// overload delay is used for a 429 without rate-limit headers), `rate_limit` (default
+    /// [`DEFAULT_RATE_LIMIT`], tightened at run time by the `X-Rate-Limit-*` headers),
+    /// `max_response_bytes`, `user_agent`).
+    #[serde(flatten, deserialize_with = "settings_block")]
+    pub settings: ConnectorSettings,
     /// The system name put on every `SourceRef` (default `bigcommerce`; use
     /// `bigcommerce:<hash>` when a host syncs several stores).
     #[serde(default = "default_system")]
     pub system: String,
-    /// Per-attempt timeout in milliseconds (default 30 000).
-    #[serde(default = "default_timeout_ms")]
-    pub timeout_ms: u64,
-    /// Connect timeout in milliseconds (default 10 000).
-    #[serde(default = "default_connect_timeout_ms")]
-    pub connect_timeout_ms: u64,
-    /// Retry settings (the overload delay is used for a 429 without rate-limit headers).
-    #[serde(default)]
-    pub retry: RetryPolicy,
-    /// The store's request quota (default 150 per 30 s, the Standard/Plus plan); tightened
-    /// at run time by the `X-Rate-Limit-*` headers.
-    #[serde(default = "default_rate_limit")]
-    pub rate_limit: RateLimit,
     /// Page size for listings (clamped to the API maximum of 250; default 50 for v2 orders
     /// and 250 elsewhere when unset).
     #[serde(default)]
@@ -129,11 +126,8 @@ impl fmt::Debug for BigCommerceConfig {
         f.debug_struct("BigCommerceConfig")
             .field("store_hash", &self.store_hash)
             .field("access_token", &self.access_token)
-            .field("base_url", &self.base_url)
+            .field("settings", &self.settings)
             .field("system", &self.system)
-            .field("timeout_ms", &self.timeout_ms)
-            .field("retry", &self.retry)
-            .field("rate_limit", &self.rate_limit)
             .field("page_size", &self.page_size)
             .field("delta_overlap_secs", &self.delta_overlap_secs)
             .field("store_currency", &self.store_currency)
@@ -142,23 +136,16 @@ impl fmt::Debug for BigCommerceConfig {
     }
 }
 
-fn default_base_url() -> String {
-    DEFAULT_BASE_URL.to_owned()
+fn settings_block<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<ConnectorSettings, D::Error> {
+    ConnectorSettings::deserialize_for(deserializer, CONNECTOR)
 }
 const fn default_currency() -> Currency {
     Currency::USD
 }
 fn default_system() -> String {
     "bigcommerce".to_owned()
-}
-const fn default_timeout_ms() -> u64 {
-    30_000
-}
-const fn default_connect_timeout_ms() -> u64 {
-    10_000
-}
-const fn default_rate_limit() -> RateLimit {
-    RateLimit::new(150, Duration::from_secs(30))
 }
 const fn default_overlap_secs() -> u64 {
     300
@@ -180,15 +167,12 @@ impl BigCommerceConfig {
         access_token: impl Into<Secret>,
     ) -> BigCommerceConfigBuilder {
         BigCommerceConfigBuilder {
+            bad_base_url: None,
             config: Self {
                 store_hash: store_hash.into(),
                 access_token: access_token.into(),
-                base_url: default_base_url(),
+                settings: ConnectorSettings::default(),
                 system: default_system(),
-                timeout_ms: default_timeout_ms(),
-                connect_timeout_ms: default_connect_timeout_ms(),
-                retry: RetryPolicy::default(),
-                rate_limit: default_rate_limit(),
                 page_size: None,
                 delta_overlap_secs: default_overlap_secs(),
                 order_detail_concurrency: default_order_concurrency(),
@@ -205,7 +189,7 @@ impl BigCommerceConfig {
     pub fn validate(&self) -> Result<()> {
         let bad = |field: &str, why: &str| {
             Err(Error::new(ErrorKind::Config, why.to_owned())
-                .with_connector("bigcommerce")
+                .with_connector(CONNECTOR)
                 .with_field(field.to_owned()))
         };
         let hash = self.store_hash.trim();
@@ -221,12 +205,7 @@ impl BigCommerceConfig {
         if self.system.trim().is_empty() {
             return bad("system", "system name is empty");
         }
-        if self.timeout_ms == 0 {
-            return bad("timeout_ms", "timeout must be positive");
-        }
-        if self.rate_limit.requests == 0 || self.rate_limit.per.is_zero() {
-            return bad("rate_limit", "rate limit needs requests > 0 and a window");
-        }
+        self.settings.validate(CONNECTOR)?;
         if self.webhooks.secret_header.trim().is_empty() {
             return bad("webhooks.secret_header", "secret header name is empty");
         }
@@ -244,15 +223,31 @@ impl BigCommerceConfig {
         self.api_root().map(|_| ())
     }
 
+    /// The gateway root: `base_url`, else [`DEFAULT_BASE_URL`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`] (not expected: a set `base_url` was checked when it was read).
+    pub fn base_url(&self) -> Result<BaseUrl> {
+        match &self.settings.base_url {
+            Some(url) => Ok(url.clone()),
+            None => BaseUrl::parse_for(CONNECTOR, "base_url", DEFAULT_BASE_URL),
+        }
+    }
+
     /// `<base_url>/stores/{store_hash}`: the root under which `v2` and `v3` live.
     ///
     /// # Errors
-    /// [`ErrorKind::Config`] when the base URL is invalid.
+    /// [`ErrorKind::Config`] naming `store_hash` when the hash does not make a URL path.
     pub fn api_root(&self) -> Result<BaseUrl> {
-        let base = BaseUrl::parse(&self.base_url)
-            .map_err(|e| e.with_connector("bigcommerce").with_field("base_url"))?;
-        let root = base.join(&format!("stores/{}", self.store_hash.trim()))?;
-        BaseUrl::from_url(root)
+        let root = self
+            .base_url()?
+            .join(&format!("stores/{}", self.store_hash.trim()))?;
+        BaseUrl::from_url(root).map_err(|e| e.with_connector(CONNECTOR).with_field("store_hash"))
+    }
+
+    /// The store's request quota: `rate_limit`, else [`DEFAULT_RATE_LIMIT`].
+    pub fn rate_limit(&self) -> RateLimit {
+        self.settings.rate_limit_or(DEFAULT_RATE_LIMIT)
     }
 
     /// The page size for v3 listings (1..=250).
@@ -270,13 +265,34 @@ impl BigCommerceConfig {
 #[derive(Debug)]
 pub struct BigCommerceConfigBuilder {
     config: BigCommerceConfig,
+    /// A `base_url` that did not parse, reported by `build()`.
+    bad_base_url: Option<Error>,
 }
 
 impl BigCommerceConfigBuilder {
-    /// Gateway root (tests point it at a local server).
+    /// Gateway root (tests point it at a local server); an invalid URL is reported by
+    /// [`BigCommerceConfigBuilder::build`], naming the field `base_url`.
     #[must_use]
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.config.base_url = url.into();
+    pub fn base_url(mut self, url: impl AsRef<str>) -> Self {
+        match BaseUrl::parse_for(CONNECTOR, "base_url", url.as_ref()) {
+            Ok(base) => {
+                self.config.settings.base_url = Some(base);
+                self.bad_base_url = None;
+            }
+            Err(err) => self.bad_base_url = Some(err),
+        }
+        self
+    }
+
+    /// The shared transport settings (a `base_url` set before is kept when `settings`
+    /// carries none).
+    #[must_use]
+    pub fn settings(mut self, settings: ConnectorSettings) -> Self {
+        let base = self.config.settings.base_url.take();
+        self.config.settings = settings;
+        if self.config.settings.base_url.is_none() {
+            self.config.settings.base_url = base;
+        }
         self
     }
 
@@ -290,28 +306,28 @@ impl BigCommerceConfigBuilder {
     /// Per-attempt timeout.
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.config.timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        self.config.settings.timeout = timeout;
         self
     }
 
     /// Connect timeout.
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.config.connect_timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        self.config.settings.connect_timeout = timeout;
         self
     }
 
     /// Retry policy.
     #[must_use]
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.config.retry = retry;
+        self.config.settings.retry = retry;
         self
     }
 
     /// Store quota for the client-side limiter.
     #[must_use]
     pub fn rate_limit(mut self, limit: RateLimit) -> Self {
-        self.config.rate_limit = limit;
+        self.config.settings.rate_limit = Some(limit);
         self
     }
 
@@ -383,6 +399,9 @@ impl BigCommerceConfigBuilder {
     /// # Errors
     /// [`ErrorKind::Config`] as for [`BigCommerceConfig::validate`].
     pub fn build(self) -> Result<BigCommerceConfig> {
+        if let Some(err) = self.bad_base_url {
+            return Err(err);
+        }
         self.config.validate()?;
         Ok(self.config)
     }
@@ -405,7 +424,7 @@ mod tests {
             config.api_root().unwrap().as_str(),
             "https://api.bigcommerce.com/stores/abc123"
         );
-        assert_eq!(config.rate_limit.requests, 150);
+        assert_eq!(config.rate_limit().requests, 150);
         let debug = format!("{config:?}");
         assert!(!debug.contains("tok-SECRET"), "{debug}");
         assert!(!debug.contains("hs\""), "{debug}");

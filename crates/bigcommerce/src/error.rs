@@ -9,6 +9,9 @@ use cartograph_http::{RateLimitSignal, VendorPolicy, default_classify};
 
 use crate::wire::{V2Error, V3Error};
 
+/// The connector name on every error.
+pub const CONNECTOR: &str = "bigcommerce";
+
 /// Requests left in the current window.
 pub const H_REQUESTS_LEFT: &str = "x-rate-limit-requests-left";
 /// Milliseconds until the window resets (sleep this long on 429).
@@ -95,7 +98,7 @@ fn first_field_error(errors: Option<&serde_json::Value>) -> (Option<String>, Opt
 
 impl VendorPolicy for BigCommercePolicy {
     fn connector(&self) -> &'static str {
-        "bigcommerce"
+        CONNECTOR
     }
 
     fn classify(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Error {

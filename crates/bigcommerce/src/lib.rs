@@ -13,6 +13,9 @@ pub mod wire;
 pub mod writer;
 
 pub use client::Client;
-pub use config::{BigCommerceConfig, BigCommerceConfigBuilder, WebhookConfig};
+pub use config::{
+    BigCommerceConfig, BigCommerceConfigBuilder, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT,
+    WebhookConfig,
+};
 pub use connector::{BigCommerce, capabilities};
 pub use error::BigCommercePolicy;

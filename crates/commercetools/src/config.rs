@@ -7,6 +7,8 @@ use cartograph_connector::{Error, ErrorKind, Result};
 use cartograph_http::{BaseUrl, ConnectorSettings, Secret};
 use serde::Deserialize;
 
+use crate::error::CONNECTOR;
+
 /// The default region (used when neither `region` nor explicit URLs are given).
 pub const DEFAULT_REGION: &str = "europe-west1.gcp";
 /// Largest `limit` of a query endpoint.
@@ -71,7 +73,7 @@ pub struct CommercetoolsConfig {
     #[serde(default = "default_opt_in_field")]
     pub marketing_opt_in_field: String,
     /// Shared HTTP settings (`base_url` = API host root, timeouts, retry, rate limit).
-    #[serde(flatten)]
+    #[serde(flatten, deserialize_with = "settings_block")]
     pub settings: ConnectorSettings,
 }
 
@@ -116,8 +118,14 @@ fn default_opt_in_field() -> String {
 
 fn bad(field: &str, why: &str) -> Error {
     Error::new(ErrorKind::Config, why.to_owned())
-        .with_connector("commercetools")
+        .with_connector(CONNECTOR)
         .with_field(field.to_owned())
+}
+
+fn settings_block<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<ConnectorSettings, D::Error> {
+    ConnectorSettings::deserialize_for(deserializer, CONNECTOR)
 }
 
 impl CommercetoolsConfig {
@@ -153,7 +161,7 @@ impl CommercetoolsConfig {
     /// # Errors
     /// [`ErrorKind::Config`] naming the bad field.
     pub fn validate(&self) -> Result<()> {
-        self.settings.validate("commercetools")?;
+        self.settings.validate(CONNECTOR)?;
         let key = self.project_key.trim();
         if key.is_empty()
             || !key
@@ -185,8 +193,8 @@ impl CommercetoolsConfig {
         if self.languages.is_empty() {
             return Err(bad("languages", "at least one language is needed"));
         }
-        self.api_root().map_err(|e| bad("base_url", e.message()))?;
-        self.token_url().map_err(|e| bad("auth_url", e.message()))?;
+        self.api_root()?;
+        self.token_url()?;
         Ok(())
     }
 
@@ -195,8 +203,14 @@ impl CommercetoolsConfig {
     /// # Errors
     /// [`ErrorKind::Config`] for an invalid URL.
     pub fn api_host(&self) -> Result<BaseUrl> {
-        self.settings
-            .base_url_or(&format!("https://api.{}.commercetools.com", self.region))
+        match &self.settings.base_url {
+            Some(url) => Ok(url.clone()),
+            None => BaseUrl::parse_for(
+                CONNECTOR,
+                "region",
+                &format!("https://api.{}.commercetools.com", self.region),
+            ),
+        }
     }
 
     /// `<api host>/{projectKey}`, the root every request path is relative to.
@@ -205,7 +219,9 @@ impl CommercetoolsConfig {
     /// [`ErrorKind::Config`] for an invalid URL.
     pub fn api_root(&self) -> Result<BaseUrl> {
         let host = self.api_host()?;
-        BaseUrl::from_url(host.join(&format!("{}/", self.project_key.trim()))?)
+        host.join(&format!("{}/", self.project_key.trim()))
+            .and_then(BaseUrl::from_url)
+            .map_err(|e| e.with_connector(CONNECTOR).with_field("project_key"))
     }
 
     /// The token endpoint: `<auth_url or https://auth.{region}.commercetools.com>/oauth/token`.
@@ -213,11 +229,14 @@ impl CommercetoolsConfig {
     /// # Errors
     /// [`ErrorKind::Config`] for an invalid URL.
     pub fn token_url(&self) -> Result<String> {
-        let root = match &self.auth_url {
-            Some(url) => url.clone(),
-            None => format!("https://auth.{}.commercetools.com", self.region),
+        let base = match &self.auth_url {
+            Some(url) => BaseUrl::parse_for(CONNECTOR, "auth_url", url)?,
+            None => BaseUrl::parse_for(
+                CONNECTOR,
+                "region",
+                &format!("https://auth.{}.commercetools.com", self.region),
+            )?,
         };
-        let base = BaseUrl::parse(&root)?;
         Ok(base.join("oauth/token")?.to_string())
     }
 
@@ -248,7 +267,7 @@ impl CommercetoolsConfig {
 #[derive(Debug, Clone)]
 pub struct CommercetoolsConfigBuilder {
     config: CommercetoolsConfig,
-    bad_api_url: Option<String>,
+    bad_api_url: Option<Error>,
 }
 
 impl CommercetoolsConfigBuilder {
@@ -261,12 +280,12 @@ impl CommercetoolsConfigBuilder {
     /// Explicit API host root (overrides the region).
     #[must_use]
     pub fn api_url(mut self, url: impl AsRef<str>) -> Self {
-        match BaseUrl::parse(url.as_ref()) {
+        match BaseUrl::parse_for(CONNECTOR, "base_url", url.as_ref()) {
             Ok(base) => {
                 self.config.settings.base_url = Some(base);
                 self.bad_api_url = None;
             }
-            Err(err) => self.bad_api_url = Some(err.message().to_owned()),
+            Err(err) => self.bad_api_url = Some(err),
         }
         self
     }
@@ -333,8 +352,8 @@ impl CommercetoolsConfigBuilder {
     /// # Errors
     /// [`ErrorKind::Config`] naming the bad field.
     pub fn build(self) -> Result<CommercetoolsConfig> {
-        if let Some(why) = &self.bad_api_url {
-            return Err(bad("base_url", why));
+        if let Some(err) = self.bad_api_url {
+            return Err(err);
         }
         self.config.validate()?;
         Ok(self.config)

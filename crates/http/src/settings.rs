@@ -23,7 +23,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cartograph_connector::{Error, ErrorKind, Result};
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::auth::Authenticator;
 use crate::client::{DEFAULT_USER_AGENT, HttpConfig};
@@ -46,7 +47,10 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 #[serde(default)]
 pub struct ConnectorSettings {
     /// API root override; tests point it at a local simulator. `None` = the vendor's host.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "base_url_setting"
+    )]
     pub base_url: Option<BaseUrl>,
     /// Timeout of one attempt, connect to last body byte (default 30 s).
     #[serde(rename = "timeout_ms", with = "cartograph_connector::serde_millis")]
@@ -83,7 +87,47 @@ impl Default for ConnectorSettings {
     }
 }
 
+/// `base_url`: the error names the field (serde's own message would not, inside a
+/// flattened block).
+fn base_url_setting<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<BaseUrl>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    BaseUrl::parse(&text)
+        .map(Some)
+        .map_err(|err| D::Error::custom(format_args!("field base_url: {}", err.message())))
+}
+
 impl ConnectorSettings {
+    /// Deserializes the settings block of `connector`'s config; a bad value's error names
+    /// the connector and the field (`hubspot: config: field base_url: invalid base URL ...`).
+    /// Vendor configs call it from `#[serde(flatten, deserialize_with = ...)]`, so all five
+    /// read and report the same block alike.
+    ///
+    /// ```
+    /// use cartograph_http::ConnectorSettings;
+    ///
+    /// let err = ConnectorSettings::deserialize_for(
+    ///     serde_json::json!({"base_url": "ftp://127.0.0.1"}),
+    ///     "examplecrm",
+    /// )
+    /// .unwrap_err()
+    /// .to_string();
+    /// assert!(err.starts_with("examplecrm: config: field base_url:"), "{err}");
+    /// ```
+    ///
+    /// # Errors
+    /// The deserializer's error, prefixed with `{connector}: config: `.
+    pub fn deserialize_for<'de, D: Deserializer<'de>>(
+        deserializer: D,
+        connector: &str,
+    ) -> std::result::Result<Self, D::Error> {
+        Self::deserialize(deserializer)
+            .map_err(|err| D::Error::custom(format_args!("{connector}: config: {err}")))
+    }
+
     /// The configured base URL, or `default` (the vendor's public host).
     ///
     /// # Errors

@@ -40,6 +40,27 @@ impl BaseUrl {
         Self::from_url(url)
     }
 
+    /// Parses a connector's base-URL setting: as [`BaseUrl::parse`], with the error naming
+    /// `connector` and the config `field` it came from, so every connector reports a bad
+    /// URL the same way (`hubspot: config [field base_url]: ...`).
+    ///
+    /// ```
+    /// use cartograph_connector::ErrorKind;
+    /// use cartograph_http::BaseUrl;
+    ///
+    /// let err = BaseUrl::parse_for("examplecrm", "base_url", "ftp://127.0.0.1").unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Config);
+    /// assert_eq!(err.connector(), "examplecrm");
+    /// assert_eq!(err.field(), Some("base_url"));
+    /// assert!(BaseUrl::parse_for("examplecrm", "base_url", "http://127.0.0.1:4010").is_ok());
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`] as for [`BaseUrl::parse`], naming `connector` and `field`.
+    pub fn parse_for(connector: &'static str, field: &str, text: &str) -> Result<Self> {
+        Self::parse(text).map_err(|err| err.with_connector(connector).with_field(field))
+    }
+
     /// Checks an already parsed URL (same rules as [`BaseUrl::parse`]).
     ///
     /// # Errors

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use cartograph_connector::{Error, ErrorKind, Result};
-use cartograph_http::{BaseUrl, RetryPolicy, Secret};
+use cartograph_http::{BaseUrl, ConnectorSettings, RateLimit, RetryPolicy, Secret};
 use cartograph_model::OrderObject;
 use serde::Deserialize;
 use time::UtcOffset;
@@ -14,6 +14,11 @@ use time::UtcOffset;
 pub const DEFAULT_BASE_URL: &str = "https://api.hubapi.com";
 /// HubSpot's documented batch maximum (inputs per batch call).
 pub const MAX_BATCH: usize = 100;
+/// The portal's default burst limit: 100 requests per 10 s (Free/Starter; 190 on
+/// Professional/Enterprise). HubSpot counts per account, shared by all apps of the kind.
+pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit::new(100, Duration::from_secs(10));
+/// The portal's default daily limit (Free/Starter).
+pub const DEFAULT_DAILY_LIMIT: u32 = 250_000;
 
 /// Which path family the connector calls.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize)]
@@ -53,29 +58,6 @@ pub enum HubSpotAuth {
         #[serde(default)]
         token_url: Option<String>,
     },
-}
-
-/// Per-portal request limits (HubSpot counts per account, shared by all apps of the kind).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct PortalLimits {
-    /// Requests per burst window (100 on Free/Starter, 190 on Professional/Enterprise).
-    pub burst: u32,
-    /// The burst window (10 s).
-    #[serde(rename = "burst_window_ms", with = "millis")]
-    pub burst_window: Duration,
-    /// Requests per day (250,000 on Free/Starter); 0 = do not count client-side.
-    pub daily: u32,
-}
-
-impl Default for PortalLimits {
-    fn default() -> Self {
-        Self {
-            burst: 100,
-            burst_window: Duration::from_secs(10),
-            daily: 250_000,
-        }
-    }
 }
 
 /// Property names and defaults the connector writes with.
@@ -146,9 +128,11 @@ impl Default for HubSpotMapping {
 /// and call [`HubSpotConfig::validate`].
 #[derive(Clone, Debug, Deserialize)]
 pub struct HubSpotConfig {
-    /// API host; tests point it at a local server.
-    #[serde(default = "default_base_url", deserialize_with = "base_url_field")]
-    pub base_url: BaseUrl,
+    /// Transport settings (`base_url` = the API host, default [`DEFAULT_BASE_URL`];
+    /// `timeout_ms`, `connect_timeout_ms`, `retry`, `rate_limit` = the portal's burst limit,
+    /// default [`DEFAULT_RATE_LIMIT`], `max_response_bytes`, `user_agent`).
+    #[serde(flatten, deserialize_with = "settings_block")]
+    pub settings: ConnectorSettings,
     /// Credentials.
     pub auth: HubSpotAuth,
     /// Path family.
@@ -165,9 +149,10 @@ pub struct HubSpotConfig {
     /// The app id: webhook events whose `sourceId` names it are our own writes.
     #[serde(default)]
     pub app_id: Option<String>,
-    /// Portal request limits.
-    #[serde(default)]
-    pub limits: PortalLimits,
+    /// Requests per day the portal allows (default [`DEFAULT_DAILY_LIMIT`]); 0 = do not
+    /// count client-side.
+    #[serde(default = "default_daily_limit")]
+    pub daily_limit: u32,
     /// UTC offset of the portal's time zone, where the daily limit resets at midnight
     /// (default UTC; a fixed offset, daylight-saving changes are not followed).
     #[serde(default = "utc", with = "offset")]
@@ -175,17 +160,11 @@ pub struct HubSpotConfig {
     /// Inputs per batch call (1..=100, default 100).
     #[serde(default = "default_batch")]
     pub batch_size: usize,
-    /// Retry policy of the HTTP client.
-    #[serde(default)]
-    pub retry: RetryPolicy,
-    /// Per-attempt timeout.
-    #[serde(default = "default_timeout", rename = "timeout_ms", with = "millis")]
-    pub timeout: Duration,
     /// Largest accepted age of a webhook (5 minutes).
     #[serde(
         default = "default_tolerance",
         rename = "webhook_tolerance_ms",
-        with = "millis"
+        with = "cartograph_connector::serde_millis"
     )]
     pub webhook_tolerance: Duration,
     /// Whether `EnrollmentTarget::Workflow` uses the legacy v2 enroll-by-email endpoint.
@@ -196,29 +175,20 @@ pub struct HubSpotConfig {
     pub mapping: HubSpotMapping,
 }
 
-/// Parses the `base_url` setting; the error names the connector and the field.
-fn parse_base_url(text: &str) -> Result<BaseUrl> {
-    BaseUrl::parse(text).map_err(|err| err.with_connector("hubspot").with_field("base_url"))
+fn settings_block<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<ConnectorSettings, D::Error> {
+    ConnectorSettings::deserialize_for(deserializer, crate::error::CONNECTOR)
 }
 
-fn base_url_field<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<BaseUrl, D::Error> {
-    let text = String::deserialize(d)?;
-    parse_base_url(&text).map_err(serde::de::Error::custom)
-}
-
-fn default_base_url() -> BaseUrl {
-    BaseUrl::parse(DEFAULT_BASE_URL).unwrap_or_else(|_| unreachable!("constant URL is valid"))
+const fn default_daily_limit() -> u32 {
+    DEFAULT_DAILY_LIMIT
 }
 const fn utc() -> UtcOffset {
     UtcOffset::UTC
 }
 const fn default_batch() -> usize {
     MAX_BATCH
-}
-const fn default_timeout() -> Duration {
-    Duration::from_secs(30)
 }
 const fn default_tolerance() -> Duration {
     Duration::from_secs(300)
@@ -242,22 +212,36 @@ impl HubSpotConfig {
     pub fn builder(auth: HubSpotAuth) -> HubSpotConfigBuilder {
         HubSpotConfigBuilder {
             config: Self {
-                base_url: default_base_url(),
+                settings: ConnectorSettings::default(),
                 auth,
                 api_flavor: ApiFlavor::default(),
                 client_secret: None,
                 previous_client_secret: None,
                 app_id: None,
-                limits: PortalLimits::default(),
+                daily_limit: DEFAULT_DAILY_LIMIT,
                 time_zone: UtcOffset::UTC,
                 batch_size: MAX_BATCH,
-                retry: RetryPolicy::default(),
-                timeout: default_timeout(),
                 webhook_tolerance: default_tolerance(),
                 legacy_workflow_enrollment: false,
                 mapping: HubSpotMapping::default(),
             },
         }
+    }
+
+    /// The API host: `base_url`, else [`DEFAULT_BASE_URL`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`] (not expected: a set `base_url` was checked when it was read).
+    pub fn base_url(&self) -> Result<BaseUrl> {
+        match &self.settings.base_url {
+            Some(url) => Ok(url.clone()),
+            None => BaseUrl::parse_for(crate::error::CONNECTOR, "base_url", DEFAULT_BASE_URL),
+        }
+    }
+
+    /// The portal's burst limit: `rate_limit`, else [`DEFAULT_RATE_LIMIT`].
+    pub fn rate_limit(&self) -> RateLimit {
+        self.settings.rate_limit_or(DEFAULT_RATE_LIMIT)
     }
 
     /// Checks the settings.
@@ -267,14 +251,12 @@ impl HubSpotConfig {
     pub fn validate(&self) -> Result<()> {
         let bad = |field: &str, why: &str| {
             Err(Error::new(ErrorKind::Config, why.to_owned())
-                .with_connector("hubspot")
+                .with_connector(crate::error::CONNECTOR)
                 .with_field(field.to_owned()))
         };
+        self.settings.validate(crate::error::CONNECTOR)?;
         if self.batch_size == 0 || self.batch_size > MAX_BATCH {
             return bad("batch_size", "batch size must be between 1 and 100");
-        }
-        if self.limits.burst == 0 || self.limits.burst_window.is_zero() {
-            return bad("limits", "burst limit and window must be non-zero");
         }
         match &self.auth {
             HubSpotAuth::PrivateApp { token } if token.is_empty() => {
@@ -318,8 +300,24 @@ impl HubSpotConfigBuilder {
     /// [`ErrorKind::Config`] naming the connector and the field (`base_url`) when the URL
     /// is invalid.
     pub fn base_url(mut self, url: &str) -> Result<Self> {
-        self.config.base_url = parse_base_url(url)?;
+        self.config.settings.base_url = Some(BaseUrl::parse_for(
+            crate::error::CONNECTOR,
+            "base_url",
+            url,
+        )?);
         Ok(self)
+    }
+
+    /// Sets the shared transport settings (a `base_url` set before is kept when `settings`
+    /// carries none).
+    #[must_use]
+    pub fn settings(mut self, settings: ConnectorSettings) -> Self {
+        let base = self.config.settings.base_url.take();
+        self.config.settings = settings;
+        if self.config.settings.base_url.is_none() {
+            self.config.settings.base_url = base;
+        }
+        self
     }
 
     /// Sets the path family.
@@ -350,10 +348,18 @@ impl HubSpotConfigBuilder {
         self
     }
 
-    /// Sets the portal limits.
+    /// Sets the portal's burst limit (100 per 10 s on Free/Starter, 190 on
+    /// Professional/Enterprise).
     #[must_use]
-    pub fn limits(mut self, limits: PortalLimits) -> Self {
-        self.config.limits = limits;
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.config.settings.rate_limit = Some(limit);
+        self
+    }
+
+    /// Sets the portal's daily request limit (0 = do not count client-side).
+    #[must_use]
+    pub fn daily_limit(mut self, daily: u32) -> Self {
+        self.config.daily_limit = daily;
         self
     }
 
@@ -374,14 +380,14 @@ impl HubSpotConfigBuilder {
     /// Sets the retry policy.
     #[must_use]
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.config.retry = retry;
+        self.config.settings.retry = retry;
         self
     }
 
     /// Sets the per-attempt timeout.
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.config.timeout = timeout;
+        self.config.settings.timeout = timeout;
         self
     }
 
@@ -406,16 +412,6 @@ impl HubSpotConfigBuilder {
     pub fn build(self) -> Result<HubSpotConfig> {
         self.config.validate()?;
         Ok(self.config)
-    }
-}
-
-mod millis {
-    use std::time::Duration;
-
-    use serde::{Deserialize as _, Deserializer};
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        u64::deserialize(d).map(Duration::from_millis)
     }
 }
 
@@ -456,15 +452,19 @@ mod tests {
             "auth": {"kind": "private_app", "token": "pat-x"},
             "api_flavor": "2026-03",
             "time_zone": "-05:00",
-            "limits": {"burst": 190}
+            "rate_limit": {"requests": 190, "per_ms": 10000}
         }))
         .expect("valid");
         assert_eq!(config.api_flavor, ApiFlavor::Dated202603);
         assert_eq!(config.batch_size, 100);
-        assert_eq!(config.limits.burst, 190);
-        assert_eq!(config.limits.burst_window, Duration::from_secs(10));
+        assert_eq!(config.rate_limit().requests, 190);
+        assert_eq!(config.rate_limit().per, Duration::from_secs(10));
+        assert_eq!(config.daily_limit, DEFAULT_DAILY_LIMIT);
         assert_eq!(config.time_zone.whole_hours(), -5);
-        assert_eq!(config.base_url.as_str(), "https://api.hubapi.com/");
+        assert_eq!(
+            config.base_url().expect("default").as_str(),
+            "https://api.hubapi.com/"
+        );
         config.validate().expect("valid");
         assert!(!format!("{config:?}").contains("pat-x"));
     }

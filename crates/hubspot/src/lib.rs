@@ -17,8 +17,8 @@ use cartograph_model::{CrmObjectType, PropertyDefinition, PropertyType};
 
 pub use client::{HubSpotClient, Paths, SearchCursor};
 pub use config::{
-    ApiFlavor, DEFAULT_BASE_URL, HubSpotAuth, HubSpotConfig, HubSpotConfigBuilder, HubSpotMapping,
-    MAX_BATCH, PortalLimits,
+    ApiFlavor, DEFAULT_BASE_URL, DEFAULT_DAILY_LIMIT, DEFAULT_RATE_LIMIT, HubSpotAuth,
+    HubSpotConfig, HubSpotConfigBuilder, HubSpotMapping, MAX_BATCH,
 };
 pub use connector::HubSpot;
 pub use profile::profile;

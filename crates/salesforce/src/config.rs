@@ -128,7 +128,7 @@ impl SalesforceAuth {
 pub struct SalesforceConfig {
     /// Transport settings (`timeout_ms`, `retry`, `rate_limit`, ...). `base_url`, when set,
     /// is the instance URL override (see [`SalesforceConfig::instance_url`]).
-    #[serde(flatten)]
+    #[serde(flatten, deserialize_with = "settings_block")]
     pub settings: ConnectorSettings,
     /// Sandbox or production (required).
     pub environment: Environment,
@@ -214,6 +214,12 @@ pub(crate) fn is_field_name(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+fn settings_block<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<ConnectorSettings, D::Error> {
+    ConnectorSettings::deserialize_for(deserializer, crate::error::CONNECTOR)
+}
+
 impl SalesforceConfig {
     /// A builder with every default.
     ///
@@ -283,12 +289,8 @@ impl SalesforceConfig {
     /// environment.
     pub fn token_url(&self) -> Result<String> {
         let login = self.login_url();
-        let url = url::Url::parse(&login)
-            .map_err(|e| config_error("login_url", format!("invalid login URL: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(config_error("login_url", "login URL must be http(s)"));
-        }
-        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+        let url = BaseUrl::parse_for(crate::error::CONNECTOR, "login_url", &login)?;
+        let host = url.as_url().host_str().unwrap_or("").to_ascii_lowercase();
         let production_host = host == "login.salesforce.com"
             || (host.ends_with(".my.salesforce.com") && !host.contains(".sandbox."));
         let sandbox_host = host == "test.salesforce.com" || host.contains(".sandbox.");
@@ -338,15 +340,15 @@ impl SalesforceConfig {
     /// # Errors
     /// [`ErrorKind::Config`] when the result is not a URL.
     pub fn rest_root(&self, instance: &str) -> Result<BaseUrl> {
-        BaseUrl::parse(&format!(
-            "{}/services/data/{}",
-            instance.trim_end_matches('/'),
-            self.api_version
-        ))
-        .map_err(|e| {
-            e.with_connector(crate::error::CONNECTOR)
-                .with_field("instance_url")
-        })
+        BaseUrl::parse_for(
+            crate::error::CONNECTOR,
+            "instance_url",
+            &format!(
+                "{}/services/data/{}",
+                instance.trim_end_matches('/'),
+                self.api_version
+            ),
+        )
     }
 
     /// The client-side request pacing (default 25 per second).

@@ -5,6 +5,8 @@ use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use axum::body::{Body, Bytes};
+use axum::response::Response;
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 
@@ -121,4 +123,18 @@ impl Inner {
         }
         (!rates.latency.is_zero()).then_some(Fault::Latency(rates.latency))
     }
+}
+
+/// [`Fault::Drop`] rendered: `response`'s status and headers go out, then the body fails
+/// mid-stream as a reset connection would, so the client sees a transport error after the
+/// head.
+pub fn cut_body(response: Response) -> Response {
+    let (parts, _) = response.into_parts();
+    let cut = futures::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "simulated dropped connection",
+        ))
+    });
+    Response::from_parts(parts, Body::from_stream(cut))
 }

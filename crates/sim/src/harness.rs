@@ -113,6 +113,20 @@ pub trait CommerceSimulator: Send + Sync {
     }
 }
 
+/// `(attempted, not answered 2xx)` of a simulator's webhook deliveries, from the status
+/// each attempt got (`None` = no answer: refused connection, timeout): what
+/// [`CommerceSimulator::webhook_deliveries`] reports.
+///
+/// ```
+/// assert_eq!(cartograph_sim::harness::delivery_counts([Some(200), Some(503), None]), (3, 2));
+/// ```
+pub fn delivery_counts(statuses: impl IntoIterator<Item = Option<u16>>) -> (usize, usize) {
+    statuses.into_iter().fold((0, 0), |(all, failed), status| {
+        let ok = status.is_some_and(|s| (200..300).contains(&s));
+        (all + 1, failed + usize::from(!ok))
+    })
+}
+
 /// A CRM record as a simulator holds it, property values as text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SimRecordView {

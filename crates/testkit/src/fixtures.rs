@@ -53,6 +53,28 @@ pub struct Seed {
     pub carts: Vec<cartograph_model::Cart>,
 }
 
+#[cfg(feature = "sim")]
+impl Seed {
+    /// The records as a simulator seed (feature `sim`).
+    pub fn to_seed_data(&self) -> cartograph_sim::SeedData {
+        cartograph_sim::SeedData {
+            customer_groups: self.customer_groups.clone(),
+            categories: self.categories.clone(),
+            brands: self.brands.clone(),
+            products: self.products.clone(),
+            customers: self.customers.clone(),
+            orders: self.orders.clone(),
+            refunds: self.refunds.clone(),
+            carts: self.carts.clone(),
+        }
+    }
+
+    /// Loads every record into a commerce simulator (feature `sim`); the ids it gave them.
+    pub fn load_into(&self, sim: &dyn cartograph_sim::CommerceSimulator) -> cartograph_sim::Seeded {
+        sim.seed(&self.to_seed_data())
+    }
+}
+
 impl Default for Seed {
     /// The standard seed: 12 customers, 2 groups, 16 orders, 4 refunds, 6 products,
     /// 3 categories, 2 brands, 5 carts.

@@ -53,7 +53,8 @@ async fn handle(
         );
     }
     let scale = shared.config.time_scale;
-    match shared.faults.next_fault() {
+    let fault = shared.faults.next_fault();
+    match fault {
         Some(Fault::RateLimited(after)) => {
             return retry_after(
                 reply(429, &json!({"message": "Too Many Requests"})),
@@ -64,16 +65,8 @@ async fn handle(
             return reply(status, &json!({"message": "Service Unavailable"}));
         }
         Some(Fault::Latency(delay)) => tokio::time::sleep(delay).await,
-        Some(Fault::Drop) => {
-            // Rendered as a 503 that closes the connection (the simulator cannot cut a body
-            // mid-stream without a streaming body type).
-            let mut response = reply(503, &json!({"message": "connection dropped"}));
-            response
-                .headers_mut()
-                .insert("connection", HeaderValue::from_static("close"));
-            return response;
-        }
-        None => {}
+        // A dropped connection: the request is served, its answer cut off (below).
+        Some(Fault::Drop) | None => {}
     }
     let quota = shared
         .quota
@@ -128,7 +121,11 @@ async fn handle(
         (status, value, std::mem::take(&mut state.outbox))
     };
     push(outbox);
-    reply(status, &value)
+    let response = reply(status, &value);
+    if fault == Some(Fault::Drop) {
+        return cartograph_sim::faults::cut_body(response);
+    }
+    response
 }
 
 /// Posts push-webhook deliveries in the background (failures are only logged, as the real

@@ -139,6 +139,29 @@ async fn injected_429_and_503_are_retried() {
 }
 
 #[tokio::test]
+async fn a_dropped_connection_serves_the_request_and_cuts_its_answer() {
+    let (sim, _) = start().await;
+    sim.faults().push(Fault::Drop);
+    let http = cartograph_http::reqwest::Client::new();
+    let outcome = async {
+        http.post(format!("{}/contact/sync", sim.api_url()))
+            .header("Api-Token", SimConfig::fast().token)
+            .json(&serde_json::json!({"contact": {"email": "cut@example.com"}}))
+            .send()
+            .await?
+            .bytes()
+            .await
+    }
+    .await;
+    assert!(
+        outcome.is_err(),
+        "a transport error, not an answer: {outcome:?}"
+    );
+    // The write happened: the outcome is unknown to the client, as with a real drop.
+    assert!(sim.contact_by_email("cut@example.com").is_some());
+}
+
+#[tokio::test]
 async fn the_quota_answers_429_past_five_requests_per_second() {
     let sim = ActiveCampaignSim::start(SimConfig {
         time_scale: cartograph_sim::TimeScale::new(100.0),

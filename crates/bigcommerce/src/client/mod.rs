@@ -10,12 +10,9 @@ mod hooks;
 mod orders;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use cartograph_connector::{ErrorKind, Result};
-use cartograph_http::{
-    HeaderToken, HttpClient, HttpConfig, RateLimiter, Request, RequestGate, Secret,
-};
+use cartograph_http::{HeaderToken, HttpClient, RateLimiter, Request, RequestGate, Secret};
 use serde::de::DeserializeOwned;
 
 use crate::config::BigCommerceConfig;
@@ -53,13 +50,12 @@ impl Client {
     pub fn new(config: BigCommerceConfig) -> Result<Self> {
         config.validate()?;
         let auth = HeaderToken::new("X-Auth-Token", Secret::new(config.access_token.expose()))?;
-        let limiter = RateLimiter::shared(config.rate_limit)?;
-        let http_config = HttpConfig::new(config.api_root()?, Arc::new(auth))
-            .with_retry(config.retry.clone())
-            .with_rate_limiter(limiter)
-            .with_timeout(Duration::from_millis(config.timeout_ms))
-            .with_connect_timeout(Duration::from_millis(config.connect_timeout_ms));
-        let policy = BigCommercePolicy::new(config.retry.overload_delay);
+        let limiter = RateLimiter::shared(config.rate_limit())?;
+        let http_config =
+            config
+                .settings
+                .http_config(config.api_root()?, Arc::new(auth), Some(limiter));
+        let policy = BigCommercePolicy::new(config.settings.retry.overload_delay);
         let http = HttpClient::new(http_config, Arc::new(policy))?;
         Ok(Self {
             http,

@@ -5,9 +5,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use cartograph_connector::{CommerceSource, CommerceWriter, Result};
 use cartograph_model::{Cart, Decimal, Order, OrderStatus};
+use cartograph_sim::harness::delivery_counts;
 use cartograph_sim::{CommerceSimulator, SeedData, Seeded};
 
-use super::{SIM_HEADER_SECRET, Simulator};
+use super::{BigCommerceSim, SIM_HEADER_SECRET, webhooks};
 use crate::BigCommerce;
 use crate::config::DEFAULT_SECRET_HEADER;
 
@@ -20,7 +21,7 @@ pub const SCOPES: [&str; 5] = [
     "store/order/refund/created",
 ];
 
-impl Simulator {
+impl BigCommerceSim {
     fn connector(&self) -> Result<Arc<BigCommerce>> {
         Ok(Arc::new(BigCommerce::new(
             self.connector_config().build()?,
@@ -29,13 +30,13 @@ impl Simulator {
 }
 
 #[async_trait]
-impl CommerceSimulator for Simulator {
+impl CommerceSimulator for BigCommerceSim {
     fn system(&self) -> &str {
         "bigcommerce"
     }
 
     fn base_url(&self) -> String {
-        Simulator::base_url(self)
+        BigCommerceSim::base_url(self)
     }
 
     fn source(&self) -> Result<Arc<dyn CommerceSource>> {
@@ -79,36 +80,49 @@ impl CommerceSimulator for Simulator {
         Ok(())
     }
 
+    /// Places an order (emits `store/order/created`); returns its id.
     fn place_order(&self, order: &Order) -> String {
-        Simulator::place_order(self, order)
+        let id = self.seed_orders(std::slice::from_ref(order)).remove(0);
+        webhooks::order_event(&self.shared, "store/order/created", &id, None);
+        id
     }
 
+    /// Changes an order's status (emits `store/order/statusUpdated`); `false` when absent.
     fn set_order_status(&self, order_id: &str, status: OrderStatus) -> bool {
-        Simulator::set_order_status(self, order_id, status)
+        webhooks::set_status(&self.shared, order_id, status)
     }
 
+    /// Refunds part of an order (emits `store/order/refund/created`); returns the refund id.
     fn refund_order(&self, order_id: &str, amount: Decimal, reason: &str) -> Option<String> {
-        Simulator::refund_order(self, order_id, amount, reason)
+        webhooks::refund(&self.shared, order_id, amount, reason)
     }
 
+    /// Creates a cart (emits `store/cart/created`); it is abandoned after
+    /// [`super::SimConfig::abandon_after`] without changes (emits `store/cart/abandoned`).
     fn create_cart(&self, cart: &Cart) -> String {
-        Simulator::create_cart(self, cart)
+        let id = self.seed_carts(std::slice::from_ref(cart)).remove(0);
+        {
+            let mut s = self.shared.state();
+            if let Some(rec) = s.carts.get_mut(&id) {
+                rec.abandoned = false;
+            }
+        }
+        webhooks::cart_event(&self.shared, "store/cart/created", &id, None);
+        id
     }
 
+    /// Turns a cart into an order: the cart is deleted, `store/cart/converted` (with
+    /// `orderId`) and `store/order/created` are emitted. Returns the order id.
     fn convert_cart(&self, cart_id: &str) -> Option<String> {
-        Simulator::convert_cart(self, cart_id)
+        webhooks::convert(&self.shared, cart_id)
     }
 
+    /// API requests served so far.
     fn request_count(&self) -> u64 {
-        Simulator::request_count(self)
+        self.shared.state().requests
     }
 
     fn webhook_deliveries(&self) -> (usize, usize) {
-        let deliveries = self.deliveries();
-        let failed = deliveries
-            .iter()
-            .filter(|d| d.status.is_none_or(|s| s >= 300))
-            .count();
-        (deliveries.len(), failed)
+        delivery_counts(self.deliveries().iter().map(|d| d.status))
     }
 }

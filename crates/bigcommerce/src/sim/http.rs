@@ -1,17 +1,16 @@
 //! Router, the request gate (auth, faults, quota headers) and response helpers.
 
 use std::sync::{Arc, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use cartograph_model::Timestamp;
-use rand::Rng as _;
+use cartograph_sim::Fault;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -76,9 +75,9 @@ pub(crate) fn router(shared: &Arc<Shared>) -> Router {
 /// Auth, injected faults and the quota window, around every API request.
 async fn gate(State(sh): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     sh.state().requests += 1;
-    let faults = &sh.config.faults;
-    if !faults.latency.is_zero() {
-        tokio::time::sleep(faults.latency).await;
+    let fault = sh.faults.next_fault();
+    if let Some(Fault::Latency(latency)) = fault {
+        tokio::time::sleep(latency).await;
     }
     let token_ok = req
         .headers()
@@ -92,41 +91,21 @@ async fn gate(State(sh): State<Arc<Shared>>, req: Request, next: Next) -> Respon
             None,
         );
     }
-    let (overload, server_error, drop) = {
-        let mut rng = sh.rng.lock().unwrap_or_else(PoisonError::into_inner);
-        (
-            rng.random::<f64>() < faults.overload_rate,
-            rng.random::<f64>() < faults.server_error_rate,
-            rng.random::<f64>() < faults.drop_rate,
-        )
-    };
-    if overload {
+    match fault {
         // Platform overload: a 429 without any rate-limit header.
-        return StatusCode::TOO_MANY_REQUESTS.into_response();
-    }
-    if server_error {
-        return v3_error(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", None);
-    }
-    let window = sh
-        .config
-        .scaled(sh.config.window)
-        .max(Duration::from_millis(1));
-    let (allowed, left, reset) = {
-        let mut q = sh.quota.lock().unwrap_or_else(PoisonError::into_inner);
-        let now = Instant::now();
-        if now.duration_since(q.started) >= window {
-            q.started = now;
-            q.used = 0;
+        Some(Fault::RateLimited(_)) => return StatusCode::TOO_MANY_REQUESTS.into_response(),
+        Some(Fault::ServerError(status)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            return v3_error(status, status.canonical_reason().unwrap_or("Error"), None);
         }
-        let reset = window.saturating_sub(now.duration_since(q.started));
-        if q.used >= sh.config.quota {
-            (false, 0, reset)
-        } else {
-            q.used += 1;
-            (true, sh.config.quota - q.used, reset)
-        }
-    };
-    let mut response = if allowed {
+        _ => {}
+    }
+    let quota = sh
+        .quota
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    let mut response = if quota.allowed {
         next.run(req).await
     } else {
         v3_error(
@@ -135,25 +114,27 @@ async fn gate(State(sh): State<Arc<Shared>>, req: Request, next: Next) -> Respon
             None,
         )
     };
+    // The headers in real time: what the connector waits, whatever the time scale.
+    let scale = sh.config.time_scale;
+    let window = scale.real(quota.window).max(Duration::from_millis(1));
     let h = response.headers_mut();
     let ms =
         |d: Duration| HeaderValue::from(u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1));
-    h.insert("x-rate-limit-requests-left", HeaderValue::from(left));
-    h.insert("x-rate-limit-time-reset-ms", ms(reset));
+    h.insert(
+        "x-rate-limit-requests-left",
+        HeaderValue::from(quota.remaining),
+    );
+    h.insert(
+        "x-rate-limit-time-reset-ms",
+        ms(scale.real(quota.reset_after)),
+    );
     h.insert(
         "x-rate-limit-requests-quota",
-        HeaderValue::from(sh.config.quota),
+        HeaderValue::from(quota.limit),
     );
     h.insert("x-rate-limit-time-window-ms", ms(window));
-    if drop && allowed {
-        let (parts, _) = response.into_parts();
-        let cut = futures::stream::once(async {
-            Err::<Bytes, std::io::Error>(std::io::Error::new(
-                std::io::ErrorKind::ConnectionReset,
-                "simulated dropped connection",
-            ))
-        });
-        return Response::from_parts(parts, Body::from_stream(cut));
+    if fault == Some(Fault::Drop) && quota.allowed {
+        return cartograph_sim::faults::cut_body(response);
     }
     response
 }

@@ -3,17 +3,19 @@
 //! It answers the paths and shapes the [`crate::Client`] uses (v2 orders and customer
 //! groups with 204 past the last page, v3 customers with cursor paging, catalog, carts,
 //! refunds, shopper profiles, segments, hooks), with real error bodies and status codes,
-//! a per-store quota window with the `X-Rate-Limit-*` headers, optional fault injection, a
-//! seeding API fed by canonical records, mutation helpers and webhook emission with
-//! BigCommerce's retry schedule. Durations in store time (quota window, retry schedule, cart
-//! idle time) are multiplied by [`SimConfig::time_scale`] so tests run fast.
+//! a per-store quota ([`cartograph_sim::Quota`]) with the `X-Rate-Limit-*` headers, fault
+//! injection ([`cartograph_sim::FaultInjector`]: [`SimConfig::faults`] and
+//! [`BigCommerceSim::faults`]), a seeding API fed by canonical records, mutation helpers and
+//! webhook emission with BigCommerce's retry schedule. Durations in store time (quota
+//! window, retry schedule, cart idle time) go through [`SimConfig::time_scale`] so tests run
+//! fast; the rate-limit headers report them in real time, the time the connector waits.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use cartograph_bigcommerce::BigCommerce;
-//! use cartograph_bigcommerce::sim::{SimConfig, Simulator};
+//! use cartograph_bigcommerce::sim::{SimConfig, BigCommerceSim};
 //!
-//! let sim = Simulator::start(SimConfig::default()).await?;
+//! let sim = BigCommerceSim::start(SimConfig::default()).await?;
 //! let connector = BigCommerce::new(sim.connector_config().build().expect("valid"))
 //!     .expect("client");
 //! # Ok(()) }
@@ -35,11 +37,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use cartograph_http::{RateLimit, RetryPolicy};
-use cartograph_model::{
-    Brand, Cart, Category, Customer, CustomerGroup, Decimal, Order, OrderStatus, Product, Refund,
-};
-use rand::SeedableRng as _;
-use rand::rngs::StdRng;
+use cartograph_model::{Brand, Cart, Category, Customer, CustomerGroup, Order, Product, Refund};
+use cartograph_sim::{FaultInjector, FaultRates, Quota, TimeScale};
 
 pub use cartograph_sim::Exchange;
 pub use state::Delivery;
@@ -48,22 +47,6 @@ pub use state::Delivery;
 pub const RETRY_SCHEDULE_SECS: [u64; 11] = webhooks::RETRY_SCHEDULE_SECS;
 
 use crate::config::{BigCommerceConfig, BigCommerceConfigBuilder};
-
-/// Faults injected into API answers, drawn from a seeded generator (deterministic for a
-/// given request order).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Faults {
-    /// Share of requests answered 429 without rate-limit headers (platform overload).
-    pub overload_rate: f64,
-    /// Share of requests answered 500/502/503.
-    pub server_error_rate: f64,
-    /// Share of requests whose response body is cut off (a dropped connection).
-    pub drop_rate: f64,
-    /// Latency added to every request (real time).
-    pub latency: Duration,
-    /// Seed of the fault generator.
-    pub seed: u64,
-}
 
 /// Simulator settings.
 #[derive(Clone, Debug)]
@@ -79,9 +62,11 @@ pub struct SimConfig {
     /// Quota window (store time; BigCommerce: 30 s).
     pub window: Duration,
     /// Real seconds per store second (0.001 makes the 60 s first webhook retry 60 ms).
-    pub time_scale: f64,
-    /// Injected faults.
-    pub faults: Faults,
+    pub time_scale: TimeScale,
+    /// Random injected faults, drawn from a seeded generator: a 429 is BigCommerce's
+    /// platform overload (no rate-limit headers), 5xx carry a v3 error body, a dropped
+    /// connection cuts the body off; queue single faults with [`BigCommerceSim::faults`].
+    pub faults: FaultRates,
     /// Standard Webhooks signing secret (base64, optional `whsec_`); `None` sends unsigned
     /// deliveries (older hooks).
     pub signing_secret: Option<String>,
@@ -99,8 +84,8 @@ impl Default for SimConfig {
             store_id: "1001".into(),
             quota: 150,
             window: Duration::from_secs(30),
-            time_scale: 0.001,
-            faults: Faults::default(),
+            time_scale: TimeScale::new(0.001),
+            faults: FaultRates::default(),
             signing_secret: Some("whsec_c2ltLXNpZ25pbmcta2V5".into()),
             abandon_after: Duration::from_secs(3600),
             allow_http_hooks: true,
@@ -109,18 +94,28 @@ impl Default for SimConfig {
 }
 
 impl SimConfig {
+    /// The connector config for a simulator with these settings served at `base_url`
+    /// (also one in another process): what [`BigCommerceSim::connector_config`] returns.
+    pub fn connector_config_at(&self, base_url: &str) -> BigCommerceConfigBuilder {
+        let mut b = BigCommerceConfig::builder(self.store_hash.clone(), self.access_token.clone())
+            .base_url(base_url)
+            .retry(
+                RetryPolicy::default()
+                    .with_delays(Duration::from_millis(1), Duration::from_millis(20))
+                    .with_overload_delay(Duration::from_millis(20)),
+            )
+            .rate_limit(RateLimit::new(100_000, Duration::from_secs(1)).with_burst(10_000))
+            .webhook_header_secret(SIM_HEADER_SECRET);
+        if let Some(secret) = &self.signing_secret {
+            b = b.webhook_signing_secret(secret.clone());
+        }
+        b
+    }
+
     /// Scales a store-time duration to real time.
     pub fn scaled(&self, d: Duration) -> Duration {
-        Duration::try_from_secs_f64(d.as_secs_f64() * self.time_scale.max(0.0))
-            .unwrap_or(Duration::ZERO)
+        self.time_scale.real(d)
     }
-}
-
-/// The quota window.
-#[derive(Debug)]
-pub(crate) struct Quota {
-    started: Instant,
-    used: u32,
 }
 
 /// State shared by the server, the helpers and the delivery tasks.
@@ -128,7 +123,7 @@ pub(crate) struct Shared {
     pub(crate) config: SimConfig,
     pub(crate) state: Mutex<state::State>,
     pub(crate) quota: Mutex<Quota>,
-    pub(crate) rng: Mutex<StdRng>,
+    pub(crate) faults: FaultInjector,
     pub(crate) http: reqwest::Client,
     pub(crate) seq: std::sync::atomic::AtomicU64,
 }
@@ -140,22 +135,22 @@ impl Shared {
 }
 
 /// A running simulator; stops when dropped.
-pub struct Simulator {
+pub struct BigCommerceSim {
     addr: SocketAddr,
     shared: Arc<Shared>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     answers: cartograph_sim::ExchangeLog,
 }
 
-impl std::fmt::Debug for Simulator {
+impl std::fmt::Debug for BigCommerceSim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Simulator")
+        f.debug_struct("BigCommerceSim")
             .field("addr", &self.addr)
             .finish_non_exhaustive()
     }
 }
 
-impl Drop for Simulator {
+impl Drop for BigCommerceSim {
     fn drop(&mut self) {
         for task in &self.tasks {
             task.abort();
@@ -163,20 +158,17 @@ impl Drop for Simulator {
     }
 }
 
-impl Simulator {
+impl BigCommerceSim {
     /// Starts a simulator on `127.0.0.1` with a free port.
     ///
     /// # Errors
     /// When the port cannot be bound.
     pub async fn start(config: SimConfig) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
-            rng: Mutex::new(StdRng::seed_from_u64(config.faults.seed)),
+            faults: FaultInjector::new(config.faults),
+            quota: Mutex::new(Quota::new(config.quota, config.window, config.time_scale)),
             config,
             state: Mutex::new(state::State::default()),
-            quota: Mutex::new(Quota {
-                started: Instant::now(),
-                used: 0,
-            }),
             http: reqwest::Client::new(),
             seq: std::sync::atomic::AtomicU64::new(1),
         });
@@ -199,14 +191,19 @@ impl Simulator {
     }
 
     /// Starts recording every answer (method, path, status, body) for
-    /// [`Simulator::answers`]; off by default.
+    /// [`BigCommerceSim::answers`]; off by default.
     pub fn record_answers(&self) {
         self.answers.start();
     }
 
-    /// The answers recorded since [`Simulator::record_answers`], emptying the record.
+    /// The answers recorded since [`BigCommerceSim::record_answers`], emptying the record.
     pub fn answers(&self) -> Vec<cartograph_sim::Exchange> {
         self.answers.take()
+    }
+
+    /// The fault injector (queue faults for the next requests, change the random rates).
+    pub fn faults(&self) -> &FaultInjector {
+        &self.shared.faults
     }
 
     /// `http://127.0.0.1:<port>`: the gateway root to configure as `base_url`.
@@ -222,20 +219,7 @@ impl Simulator {
     /// A connector config pointing at this simulator (token, hash, signing secret, a
     /// webhook header secret `sim-header-secret`, fast retries, a generous client limiter).
     pub fn connector_config(&self) -> BigCommerceConfigBuilder {
-        let c = &self.shared.config;
-        let mut b = BigCommerceConfig::builder(c.store_hash.clone(), c.access_token.clone())
-            .base_url(self.base_url())
-            .retry(
-                RetryPolicy::default()
-                    .with_delays(Duration::from_millis(1), Duration::from_millis(20))
-                    .with_overload_delay(Duration::from_millis(20)),
-            )
-            .rate_limit(RateLimit::new(100_000, Duration::from_secs(1)).with_burst(10_000))
-            .webhook_header_secret(SIM_HEADER_SECRET);
-        if let Some(secret) = &c.signing_secret {
-            b = b.webhook_signing_secret(secret.clone());
-        }
-        b
+        self.shared.config.connector_config_at(&self.base_url())
     }
 
     /// Seeds customers (ids kept when numeric, else assigned); returns the ids in order.
@@ -413,45 +397,9 @@ impl Simulator {
         self.shared.state().deliveries.clone()
     }
 
-    /// API requests served so far.
-    pub fn request_count(&self) -> u64 {
-        self.shared.state().requests
-    }
-
     /// Number of customers in the store.
     pub fn customer_count(&self) -> usize {
         self.shared.state().customers.len()
-    }
-
-    /// Places an order (emits `store/order/created`); returns its id.
-    pub fn place_order(&self, order: &Order) -> String {
-        let id = self.seed_orders(std::slice::from_ref(order)).remove(0);
-        webhooks::order_event(&self.shared, "store/order/created", &id, None);
-        id
-    }
-
-    /// Changes an order's status (emits `store/order/statusUpdated`); `false` when absent.
-    pub fn set_order_status(&self, order_id: &str, status: OrderStatus) -> bool {
-        webhooks::set_status(&self.shared, order_id, status)
-    }
-
-    /// Refunds part of an order (emits `store/order/refund/created`); returns the refund id.
-    pub fn refund_order(&self, order_id: &str, amount: Decimal, reason: &str) -> Option<String> {
-        webhooks::refund(&self.shared, order_id, amount, reason)
-    }
-
-    /// Creates a cart (emits `store/cart/created`); it is abandoned after
-    /// [`SimConfig::abandon_after`] without changes (emits `store/cart/abandoned`).
-    pub fn create_cart(&self, cart: &Cart) -> String {
-        let id = self.seed_carts(std::slice::from_ref(cart)).remove(0);
-        {
-            let mut s = self.shared.state();
-            if let Some(rec) = s.carts.get_mut(&id) {
-                rec.abandoned = false;
-            }
-        }
-        webhooks::cart_event(&self.shared, "store/cart/created", &id, None);
-        id
     }
 
     /// Records shopper activity on a cart (resets its idle timer).
@@ -469,14 +417,8 @@ impl Simulator {
         }
         touched.is_some()
     }
-
-    /// Turns a cart into an order: the cart is deleted, `store/cart/converted` (with
-    /// `orderId`) and `store/order/created` are emitted. Returns the order id.
-    pub fn convert_cart(&self, cart_id: &str) -> Option<String> {
-        webhooks::convert(&self.shared, cart_id)
-    }
 }
 
-/// The webhook header secret [`Simulator::connector_config`] configures; register hooks
+/// The webhook header secret [`BigCommerceSim::connector_config`] configures; register hooks
 /// with it in their `headers`.
 pub const SIM_HEADER_SECRET: &str = "sim-header-secret";

@@ -1,6 +1,7 @@
 use cartograph_bigcommerce::sim::SimConfig;
 use cartograph_connector::{CommerceSource, CommerceWriter, ListRequest, drain};
 use cartograph_model::{CustomerWrite, EmailAddress, OrderStatus};
+use cartograph_sim::CommerceSimulator as _;
 
 use crate::support;
 

@@ -1,7 +1,9 @@
 use std::time::Duration;
 
-use cartograph_bigcommerce::sim::{Faults, SimConfig};
+use cartograph_bigcommerce::sim::SimConfig;
 use cartograph_connector::{CommerceSource, CommerceWriter, ErrorKind, ListRequest};
+use cartograph_sim::CommerceSimulator as _;
+use cartograph_sim::{FaultRates, TimeScale};
 use serde_json::json;
 
 use crate::support;
@@ -11,7 +13,7 @@ async fn quota_headers_count_down_and_429_when_exceeded() {
     let (sim, bc) = support::sim(SimConfig {
         quota: 3,
         window: Duration::from_secs(30),
-        time_scale: 0.02,
+        time_scale: TimeScale::new(0.02),
         ..SimConfig::default()
     })
     .await;
@@ -122,10 +124,10 @@ async fn wrong_token_is_unauthorized() {
 #[tokio::test]
 async fn injected_faults_are_retried_through() {
     let (sim, bc) = support::sim(SimConfig {
-        faults: Faults {
-            overload_rate: 0.2,
-            server_error_rate: 0.2,
-            drop_rate: 0.2,
+        faults: FaultRates {
+            rate_limited: 0.2,
+            server_error: 0.2,
+            dropped: 0.2,
             latency: Duration::from_millis(1),
             seed: 7,
         },

@@ -5,6 +5,7 @@ use cartograph_bigcommerce::config::DEFAULT_SECRET_HEADER;
 use cartograph_bigcommerce::sim::{SIM_HEADER_SECRET, SimConfig};
 use cartograph_connector::{CommerceSource, NotificationKind};
 use cartograph_model::{CommerceEventKind, Decimal, OrderStatus, Origin, RecordKind};
+use cartograph_sim::CommerceSimulator as _;
 
 use crate::support;
 
@@ -14,7 +15,7 @@ async fn order_events_arrive_signed_and_parse_with_the_connector() {
     let seed = support::seed();
     support::load(&sim, &seed);
     let mut rx = support::receiver(200).await;
-    let hook = bc.ensure_hook("store/order/*", &rx.url).await.unwrap();
+    let hook = bc.ensure_hook("store/order/*", rx.url()).await.unwrap();
     assert!(hook.is_active);
     let order = seed.orders[1].clone();
     let mut order = order;
@@ -26,7 +27,10 @@ async fn order_events_arrive_signed_and_parse_with_the_connector() {
         .unwrap();
     let mut kinds = Vec::new();
     for _ in 0..3 {
-        let delivery = rx.next().await;
+        let delivery = rx
+            .next(support::WAIT)
+            .await
+            .expect("a delivery within 10 s");
         assert!(
             delivery
                 .header("webhook-signature")
@@ -60,7 +64,9 @@ async fn order_events_arrive_signed_and_parse_with_the_connector() {
     // A tampered delivery fails verification.
     let mut bad = {
         let _ = sim.set_order_status(&id, OrderStatus::Completed);
-        rx.next().await
+        rx.next(support::WAIT)
+            .await
+            .expect("a delivery within 10 s")
     };
     bad.body.push(b' ');
     assert!(bc.parse_webhook(&bad).is_err());
@@ -70,7 +76,7 @@ async fn order_events_arrive_signed_and_parse_with_the_connector() {
 async fn carts_are_abandoned_after_idle_time_and_converted() {
     let (sim, bc) = support::sim(SimConfig {
         abandon_after: Duration::from_secs(3600),
-        time_scale: 0.0001,
+        time_scale: cartograph_sim::TimeScale::new(0.0001),
         ..SimConfig::default()
     })
     .await;
@@ -80,13 +86,25 @@ async fn carts_are_abandoned_after_idle_time_and_converted() {
         DEFAULT_SECRET_HEADER.to_owned(),
         SIM_HEADER_SECRET.to_owned(),
     )]);
-    sim.register_webhook("store/cart/*", &rx.url, headers);
+    sim.register_webhook("store/cart/*", rx.url(), headers);
     let mut cart = seed.carts[0].clone();
     cart.source.id = "0c0a7000-0000-4000-8000-00000000abcd".into();
     let id = sim.create_cart(&cart);
-    let created = bc.parse_webhook(&rx.next().await).unwrap();
+    let created = bc
+        .parse_webhook(
+            &rx.next(support::WAIT)
+                .await
+                .expect("a delivery within 10 s"),
+        )
+        .unwrap();
     assert_eq!(created[0].kind, NotificationKind::Created);
-    let abandoned = bc.parse_webhook(&rx.next().await).unwrap();
+    let abandoned = bc
+        .parse_webhook(
+            &rx.next(support::WAIT)
+                .await
+                .expect("a delivery within 10 s"),
+        )
+        .unwrap();
     assert!(matches!(
         abandoned[0].kind,
         NotificationKind::Abandoned { token: Some(_) }
@@ -102,7 +120,13 @@ async fn carts_are_abandoned_after_idle_time_and_converted() {
         CommerceEventKind::CartAbandoned { .. }
     ));
     let order_id = sim.convert_cart(&id).unwrap();
-    let converted = bc.parse_webhook(&rx.next().await).unwrap();
+    let converted = bc
+        .parse_webhook(
+            &rx.next(support::WAIT)
+                .await
+                .expect("a delivery within 10 s"),
+        )
+        .unwrap();
     assert_eq!(
         converted[0].kind,
         NotificationKind::Converted {
@@ -126,17 +150,19 @@ async fn carts_are_abandoned_after_idle_time_and_converted() {
 #[tokio::test]
 async fn failed_deliveries_follow_the_retry_schedule_then_deactivate_the_hook() {
     let (sim, bc) = support::sim(SimConfig {
-        time_scale: 0.000_002,
+        time_scale: cartograph_sim::TimeScale::new(0.000_002),
         ..SimConfig::default()
     })
     .await;
     let mut rx = support::receiver(500).await;
-    let hook = bc.ensure_hook("store/order/*", &rx.url).await.unwrap();
+    let hook = bc.ensure_hook("store/order/*", rx.url()).await.unwrap();
     let mut order = support::seed().orders[0].clone();
     order.source.id = "424242".into();
     sim.place_order(&order);
     for _ in 0..12 {
-        rx.next().await;
+        rx.next(support::WAIT)
+            .await
+            .expect("a delivery within 10 s");
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while sim.hook(hook.id).unwrap().is_active {
@@ -151,7 +177,7 @@ async fn failed_deliveries_follow_the_retry_schedule_then_deactivate_the_hook() 
     );
     // Re-enabling through the connector.
     assert!(
-        bc.ensure_hook("store/order/*", &rx.url)
+        bc.ensure_hook("store/order/*", rx.url())
             .await
             .unwrap()
             .is_active

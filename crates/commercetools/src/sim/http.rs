@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -394,14 +394,7 @@ async fn api(
     let q = pairs(uri.query());
     let response = super::routes::dispatch(&sh, &method, &path, &q, &body, &client);
     if drop_body {
-        let (parts, _) = response.into_parts();
-        let cut = futures::stream::once(async {
-            Err::<Bytes, std::io::Error>(std::io::Error::new(
-                std::io::ErrorKind::ConnectionReset,
-                "simulated dropped connection",
-            ))
-        });
-        return Response::from_parts(parts, Body::from_stream(cut));
+        return cartograph_sim::faults::cut_body(response);
     }
     response
 }

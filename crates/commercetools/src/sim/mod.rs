@@ -16,7 +16,7 @@
 //!
 //! The real API publishes no general request-rate limit and sends no rate-limit headers;
 //! the simulator answers 429s (without `Retry-After`) and 502/503s only when injected
-//! ([`SimConfig::faults`], [`Simulator::faults`]) or past an optional [`SimConfig::quota`].
+//! ([`SimConfig::faults`], [`CommercetoolsSim::faults`]) or past an optional [`SimConfig::quota`].
 //! Durations in platform time (token lifetime, delivery retry backoff) go through
 //! [`SimConfig::time_scale`].
 //!
@@ -24,11 +24,11 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use cartograph_commercetools::Commercetools;
-//! use cartograph_commercetools::sim::{SimConfig, Simulator};
+//! use cartograph_commercetools::sim::{SimConfig, CommercetoolsSim};
 //! use cartograph_connector::{CommerceSource, ListRequest};
 //! use cartograph_testkit::fixtures::Seed;
 //!
-//! let sim = Simulator::start(SimConfig::default()).await?;
+//! let sim = CommercetoolsSim::start(SimConfig::default()).await?;
 //! let seed = Seed::builder().customers(3).orders(0).refunds(0).carts(0).build();
 //! sim.seed_customers(&seed.customers);
 //! let source = Commercetools::new(sim.connector_config().build()?)?;
@@ -51,10 +51,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use cartograph_http::{ConnectorSettings, RetryPolicy};
-use cartograph_model::{
-    Cart, Category, Currency, Customer, CustomerGroup, Decimal, Money, Order, OrderStatus,
-    PaymentStatus, Product, Refund, Timestamp,
-};
+use cartograph_model::{Cart, Category, Customer, CustomerGroup, Order, Product, Refund};
 use cartograph_sim::{FaultInjector, FaultRates, Quota, SimServer, TimeScale};
 use serde_json::{Value, json};
 
@@ -126,15 +123,15 @@ impl Shared {
 }
 
 /// A running simulator (API and auth hosts); stops when dropped.
-pub struct Simulator {
+pub struct CommercetoolsSim {
     api: SimServer,
     auth: SimServer,
     shared: Arc<Shared>,
 }
 
-impl std::fmt::Debug for Simulator {
+impl std::fmt::Debug for CommercetoolsSim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Simulator")
+        f.debug_struct("CommercetoolsSim")
             .field("api", &self.api.addr())
             .field("auth", &self.auth.addr())
             .field("project_key", &self.shared.config.project_key)
@@ -142,7 +139,7 @@ impl std::fmt::Debug for Simulator {
     }
 }
 
-impl Simulator {
+impl CommercetoolsSim {
     /// Starts both hosts on `127.0.0.1` with free ports.
     ///
     /// # Errors
@@ -208,11 +205,6 @@ impl Simulator {
     /// The fault injector (queue faults for the next requests).
     pub fn faults(&self) -> &FaultInjector {
         &self.shared.faults
-    }
-
-    /// API requests served so far (token calls not counted).
-    pub fn request_count(&self) -> u64 {
-        self.shared.state().requests
     }
 
     /// `(method, path?query)` of every API request so far, percent-decoded.
@@ -419,123 +411,6 @@ impl Simulator {
             .collect()
     }
 
-    /// Places an order as the storefront would (`OrderCreated` follows); returns its id.
-    pub fn place_order(&self, order: &Order) -> String {
-        let now = Timestamp::now();
-        let mut fresh = order.clone();
-        fresh.created_at = now;
-        fresh.updated_at = Some(now);
-        let id = {
-            let mut s = self.shared.state();
-            let id = store_order(&mut s, &fresh);
-            created(&mut s, &id);
-            id
-        };
-        self.flush();
-        id
-    }
-
-    /// Moves an order to a canonical status through `changeOrderState`,
-    /// `changeShipmentState` and `changePaymentState` (their messages follow); `false` when
-    /// the order is unknown.
-    pub fn set_order_status(&self, order_id: &str, status: OrderStatus) -> bool {
-        let Some(id) = self.shared.state().resolve(ORDER, order_id) else {
-            return false;
-        };
-        let Some(current) = self.resource("order", &id) else {
-            return false;
-        };
-        let payment = match current["paymentState"].as_str() {
-            Some("Failed") => PaymentStatus::Failed,
-            Some("Pending" | "BalanceDue") => PaymentStatus::Pending,
-            Some(_) => PaymentStatus::Paid,
-            None => PaymentStatus::Unknown,
-        };
-        let (order_state, payment_state, shipment_state) = seed::states(status, payment);
-        let mut actions = Vec::new();
-        if current["orderState"].as_str() != Some(order_state) {
-            actions.push(json!({"action": "changeOrderState", "orderState": order_state}));
-        }
-        if let Some(sh) = shipment_state
-            && current["shipmentState"].as_str() != Some(sh)
-        {
-            actions.push(json!({"action": "changeShipmentState", "shipmentState": sh}));
-        }
-        if let Some(p) = payment_state
-            && current["paymentState"].as_str() != Some(p)
-        {
-            actions.push(json!({"action": "changePaymentState", "paymentState": p}));
-        }
-        let done = routes_write::apply(&self.shared, ORDER, &id, None, &actions, STOREFRONT_CLIENT)
-            .is_ok();
-        self.flush();
-        done
-    }
-
-    /// Refunds part of an order: a `Refund` transaction on its payment
-    /// (`PaymentTransactionAdded`), then `addReturnInfo` on the order (`ReturnInfoAdded`).
-    /// Returns the transaction id, `None` when the order is unknown.
-    pub fn refund_order(&self, order_id: &str, amount: Decimal, reason: &str) -> Option<String> {
-        let id = self.shared.state().resolve(ORDER, order_id)?;
-        let order = self.resource("order", &id)?;
-        let currency = Currency::new(order["totalPrice"]["currencyCode"].as_str()?).ok()?;
-        let (tx_id, line) = {
-            let mut s = self.shared.state();
-            let now = s.now();
-            let tx_id = s.uuid();
-            let tx = json!({"id": tx_id, "timestamp": now, "type": "Refund",
-                "amount": seed::money(&Money::new(amount, currency)),
-                "interactionId": reason, "state": "Success"});
-            let payment_id = payment_of(&mut s, &id);
-            let payment = s.get_mut(PAYMENT, &payment_id)?;
-            payment["transactions"].as_array_mut()?.push(tx.clone());
-            let v = payment["version"].as_i64().unwrap_or(1) + 1;
-            payment["version"] = json!(v);
-            payment["lastModifiedAt"] = Value::String(now.clone());
-            let payment = payment.clone();
-            s.message(
-                PAYMENT,
-                &payment,
-                "PaymentTransactionAdded",
-                json!({"transaction": tx}),
-                STOREFRONT_CLIENT,
-            );
-            let line = order["lineItems"][0]["id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            (tx_id, (line, now))
-        };
-        let item = json!({"id": format!("ret-{tx_id}"), "quantity": 1, "type": "LineItemReturnItem",
-            "lineItemId": line.0, "comment": reason, "shipmentState": "Returned",
-            "paymentState": "Refunded", "createdAt": line.1, "lastModifiedAt": line.1});
-        let action = json!({"action": "addReturnInfo", "items": [item], "returnDate": line.1});
-        let applied =
-            routes_write::apply(&self.shared, ORDER, &id, None, &[action], STOREFRONT_CLIENT);
-        self.flush();
-        applied.ok().map(|_| tx_id)
-    }
-
-    /// Creates an `Active` cart as a shopper would (a `ResourceCreated` change follows);
-    /// returns its id.
-    pub fn create_cart(&self, cart: &Cart) -> String {
-        let now = Timestamp::now();
-        let mut fresh = cart.clone();
-        fresh.state = cartograph_model::CartState::Active;
-        fresh.created_at = Some(now);
-        fresh.updated_at = Some(now);
-        let id = {
-            let mut s = self.shared.state();
-            let v = seed::cart(&mut s, &fresh);
-            let id = v["id"].as_str().unwrap_or_default().to_owned();
-            s.put(CART, v.clone());
-            s.change(CART, &v, "ResourceCreated");
-            id
-        };
-        self.flush();
-        id
-    }
-
     /// Records shopper activity on a cart (new version and `lastModifiedAt`; a
     /// `ResourceUpdated` change follows); `false` when unknown.
     pub fn touch_cart(&self, cart_id: &str) -> bool {
@@ -557,55 +432,6 @@ impl Simulator {
         };
         self.flush();
         touched
-    }
-
-    /// Orders a cart: the cart becomes `Ordered`, an order referencing it is created
-    /// (`OrderCreated` with `order.cart`). Returns the order id.
-    pub fn convert_cart(&self, cart_id: &str) -> Option<String> {
-        let order_id = {
-            let mut s = self.shared.state();
-            let id = s.resolve(CART, cart_id)?;
-            let now = s.now();
-            let cart = s.get_mut(CART, &id)?;
-            if cart["cartState"].as_str() != Some("Active") {
-                return None;
-            }
-            let v = cart["version"].as_i64().unwrap_or(1) + 1;
-            cart["version"] = json!(v);
-            cart["cartState"] = Value::String("Ordered".to_owned());
-            cart["lastModifiedAt"] = Value::String(now.clone());
-            let cart = cart.clone();
-            let order_id = s.uuid();
-            let mut order = json!({
-                "id": order_id, "version": 1, "lineItems": cart["lineItems"],
-                "customLineItems": [], "totalPrice": cart["totalPrice"],
-                "taxedPrice": {"totalNet": cart["totalPrice"], "totalGross": cart["totalPrice"],
-                    "totalTax": {"type": "centPrecision",
-                        "currencyCode": cart["totalPrice"]["currencyCode"],
-                        "centAmount": 0, "fractionDigits": cart["totalPrice"]["fractionDigits"]},
-                    "taxPortions": []},
-                "orderState": "Open", "paymentState": "Paid", "shipmentState": "Pending",
-                "taxMode": "Platform", "inventoryMode": "None", "shippingMode": "Single",
-                "shipping": [], "syncInfo": [], "returnInfo": [], "discountCodes": [],
-                "directDiscounts": [], "refusedGifts": [], "itemShippingAddresses": [],
-                "origin": "Customer", "cart": state::reference(CART, &id),
-                "createdAt": now, "lastModifiedAt": now,
-                "createdBy": state::client_logging(STOREFRONT_CLIENT),
-                "lastModifiedBy": state::client_logging(STOREFRONT_CLIENT),
-            });
-            for key in ["customerId", "customerEmail", "anonymousId", "store"] {
-                if let Some(v) = cart.get(key) {
-                    order[key] = v.clone();
-                }
-            }
-            order["orderNumber"] = Value::String(format!("ct-{}", &order_id[24..]));
-            s.put(ORDER, order);
-            s.change(CART, &cart, "ResourceUpdated");
-            created(&mut s, &order_id);
-            order_id
-        };
-        self.flush();
-        Some(order_id)
     }
 }
 

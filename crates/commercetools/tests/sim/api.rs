@@ -4,6 +4,7 @@ use cartograph_commercetools::Commercetools;
 use cartograph_commercetools::sim::SimConfig;
 use cartograph_connector::{CommerceSource, CommerceWriter, ErrorKind, ListRequest, WriteStatus};
 use cartograph_model::{Attributes, CustomerWrite, EmailAddress};
+use cartograph_sim::CommerceSimulator as _;
 use cartograph_sim::{Fault, TimeScale};
 use cartograph_testkit::fixtures::Seed;
 use reqwest::Method;

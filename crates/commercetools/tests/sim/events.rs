@@ -1,4 +1,3 @@
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -6,6 +5,7 @@ use cartograph_commercetools::sim::{CHANGE_TYPES, MESSAGE_TYPES, SimConfig};
 use cartograph_connector::{CommerceSource, ListRequest, NotificationKind};
 use cartograph_model::CommerceEventKind;
 use cartograph_model::{Decimal, OrderStatus, Origin, RecordKind, Timestamp};
+use cartograph_sim::CommerceSimulator as _;
 use serde_json::Value;
 
 use crate::support;
@@ -26,14 +26,17 @@ async fn pubsub_push_deliveries_parse_and_hydrate_into_order_events() {
     let (sim, ct) = support::sim(SimConfig::default()).await;
     let seed = support::seed();
     support::load(&sim, &seed);
-    let mut rx = support::receiver(Arc::new(Mutex::new(200))).await;
-    sim.subscribe_push(&rx.url, &MESSAGE_TYPES, &CHANGE_TYPES, false);
+    let mut rx = support::receiver(200).await;
+    sim.subscribe_push(rx.url(), &MESSAGE_TYPES, &CHANGE_TYPES, false);
 
     let mut order = seed.orders[0].clone();
     order.source.id = "live-1".into();
     order.status = OrderStatus::AwaitingFulfillment;
     let id = sim.place_order(&order);
-    let delivery = rx.next().await;
+    let delivery = rx
+        .next_accepted(support::WAIT)
+        .await
+        .expect("a delivery within 10 s");
     let payload = inner(&delivery);
     assert_eq!(payload["notificationType"], "Message");
     assert_eq!(payload["type"], "OrderCreated");
@@ -56,7 +59,11 @@ async fn pubsub_push_deliveries_parse_and_hydrate_into_order_events() {
     );
 
     assert!(sim.set_order_status(&id, OrderStatus::Shipped));
-    let payload = inner(&rx.next().await);
+    let payload = inner(
+        &rx.next_accepted(support::WAIT)
+            .await
+            .expect("a delivery within 10 s"),
+    );
     assert_eq!(payload["type"], "OrderShipmentStateChanged");
     assert_eq!(payload["sequenceNumber"], 2);
     assert_eq!(payload["resourceVersion"], 2);
@@ -64,7 +71,10 @@ async fn pubsub_push_deliveries_parse_and_hydrate_into_order_events() {
     let refund = sim
         .refund_order(&id, Decimal::new(500, 2), "Damaged")
         .unwrap();
-    let delivery = rx.next().await;
+    let delivery = rx
+        .next_accepted(support::WAIT)
+        .await
+        .expect("a delivery within 10 s");
     assert_eq!(inner(&delivery)["type"], "ReturnInfoAdded");
     let notes = ct.parse_webhook(&delivery).unwrap();
     assert_eq!(
@@ -89,18 +99,25 @@ async fn converted_cart_and_own_writes_and_payload_not_included() {
     .await;
     let seed = support::seed();
     support::load(&sim, &seed);
-    let mut rx = support::receiver(Arc::new(Mutex::new(200))).await;
-    sim.subscribe_push(&rx.url, &MESSAGE_TYPES, &CHANGE_TYPES, false);
+    let mut rx = support::receiver(200).await;
+    sim.subscribe_push(rx.url(), &MESSAGE_TYPES, &CHANGE_TYPES, false);
     let mut cart = seed.carts[0].clone();
     cart.source.id = "live-cart".into();
     let cart_id = sim.create_cart(&cart);
-    let created = inner(&rx.next().await);
+    let created = inner(
+        &rx.next_accepted(support::WAIT)
+            .await
+            .expect("a delivery within 10 s"),
+    );
     assert_eq!(created["notificationType"], "ResourceCreated");
     assert_eq!(created["resource"]["typeId"], "cart");
     let order_id = sim.convert_cart(&cart_id).unwrap();
     let mut kinds = Vec::new();
     for _ in 0..2 {
-        let d = rx.next().await;
+        let d = rx
+            .next_accepted(support::WAIT)
+            .await
+            .expect("a delivery within 10 s");
         let payload = inner(&d);
         if payload["type"] == "OrderCreated" {
             // Too large for the 600-byte limit: delivered without the order.
@@ -142,7 +159,10 @@ async fn converted_cart_and_own_writes_and_payload_not_included() {
     )
     .await
     .unwrap();
-    let d = rx.next().await;
+    let d = rx
+        .next_accepted(support::WAIT)
+        .await
+        .expect("a delivery within 10 s");
     assert_eq!(inner(&d)["type"], "CustomerGroupSet");
     assert_eq!(
         inner(&d)["createdBy"]["clientId"],
@@ -156,16 +176,18 @@ async fn failed_pushes_are_retried_and_messages_can_be_polled() {
     let (sim, ct) = support::sim(SimConfig::default()).await;
     let seed = support::seed();
     support::load(&sim, &seed);
-    let status = Arc::new(Mutex::new(503));
-    let mut rx = support::receiver(Arc::clone(&status)).await;
-    sim.subscribe_push(&rx.url, &MESSAGE_TYPES, &[], false);
+    let mut rx = support::receiver(503).await;
+    sim.subscribe_push(rx.url(), &MESSAGE_TYPES, &[], false);
     let since = Timestamp::now();
     let mut order = seed.orders[1].clone();
     order.status = OrderStatus::AwaitingFulfillment;
     let id = sim.place_order(&order);
     tokio::time::sleep(Duration::from_millis(30)).await;
-    *status.lock().unwrap() = 200;
-    let d = rx.next().await;
+    rx.answer_with(200);
+    let d = rx
+        .next_accepted(support::WAIT)
+        .await
+        .expect("a delivery within 10 s");
     assert_eq!(inner(&d)["resource"]["id"], id.as_str());
     let mut attempts = sim.deliveries();
     for _ in 0..100 {
@@ -202,10 +224,13 @@ async fn cloud_events_format_is_delivered_and_parsed() {
     let (sim, ct) = support::sim(SimConfig::default()).await;
     let seed = support::seed();
     support::load(&sim, &seed);
-    let mut rx = support::receiver(Arc::new(Mutex::new(200))).await;
-    sim.subscribe_push(&rx.url, &["order"], &[], true);
+    let mut rx = support::receiver(200).await;
+    sim.subscribe_push(rx.url(), &["order"], &[], true);
     let id = sim.place_order(&seed.orders[2]);
-    let d = rx.next().await;
+    let d = rx
+        .next_accepted(support::WAIT)
+        .await
+        .expect("a delivery within 10 s");
     let event = inner(&d);
     assert_eq!(event["specversion"], "1.0");
     assert_eq!(

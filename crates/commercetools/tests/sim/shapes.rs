@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use cartograph_commercetools::sim::SimConfig;
 use cartograph_model::OrderStatus;
+use cartograph_sim::CommerceSimulator as _;
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use cartograph_connector::{Error, ErrorKind, RecordOutcome, Result};
 use cartograph_http::{
-    Authenticator, BearerToken, HttpClient, HttpConfig, OAuth2, OAuth2Config, RateLimit,
-    RateLimiter, Request, RequestGate, Response,
+    Authenticator, BearerToken, HttpClient, OAuth2, OAuth2Config, RateLimiter, Request,
+    RequestGate, Response,
 };
 use cartograph_model::Timestamp;
 
@@ -111,10 +111,13 @@ impl HubSpotClient {
     /// # Errors
     /// [`ErrorKind::Config`] when the config is invalid.
     pub fn new(config: HubSpotConfig) -> Result<Self> {
-        let limiter = RateLimiter::shared(
-            RateLimit::new(config.limits.burst, config.limits.burst_window)
-                .with_burst(config.limits.burst / 2),
-        )?;
+        let limit = config.rate_limit();
+        // Half the window's budget may go at once unless the config names a burst.
+        let limit = match limit.burst {
+            Some(_) => limit,
+            None => limit.with_burst(limit.requests / 2),
+        };
+        let limiter = RateLimiter::shared(limit)?;
         Self::with_rate_limiter(config, limiter)
     }
 
@@ -134,7 +137,7 @@ impl HubSpotClient {
             } => {
                 let url = match token_url {
                     Some(url) => url.clone(),
-                    None => config.base_url.join("/oauth/v1/token")?.to_string(),
+                    None => config.base_url()?.join("/oauth/v1/token")?.to_string(),
                 };
                 let oauth = OAuth2Config::refresh_token(
                     &url,
@@ -145,11 +148,10 @@ impl HubSpotClient {
                 Arc::new(OAuth2::new(oauth)?)
             }
         };
-        let gate = Arc::new(DailyGate::new(config.time_zone, config.limits.daily));
-        let http_config = HttpConfig::new(config.base_url.clone(), auth)
-            .with_retry(config.retry.clone())
-            .with_timeout(config.timeout)
-            .with_rate_limiter(limiter);
+        let gate = Arc::new(DailyGate::new(config.time_zone, config.daily_limit));
+        let http_config = config
+            .settings
+            .http_config(config.base_url()?, auth, Some(limiter));
         let http = HttpClient::new(http_config, Arc::new(HubSpotPolicy::new(Arc::clone(&gate))))?;
         Ok(Self {
             http,

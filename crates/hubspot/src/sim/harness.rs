@@ -5,9 +5,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use cartograph_connector::{CrmSink, CrmSource, Result};
 use cartograph_model::EnrollmentTarget;
-use cartograph_sim::{CrmSimulator, SimRecordView};
+use cartograph_sim::{CrmSimulator, FaultRates, SimRecordView};
 
-use super::{Fault, HubSpotSim, SimRecord};
+use super::{HubSpotSim, SimRecord};
 use crate::HubSpot;
 
 fn view(record: SimRecord) -> SimRecordView {
@@ -89,12 +89,11 @@ impl CrmSimulator for HubSpotSim {
     }
 
     fn set_fault_rates(&self, rate_limited: f64, server_errors: f64) {
-        // One random fault kind at a time in this simulator: the larger share wins.
-        if rate_limited >= server_errors {
-            self.set_fault_rate(rate_limited, Fault::TenSecondly);
-        } else {
-            self.set_fault_rate(server_errors, Fault::ServerError(503));
-        }
+        self.faults().set_rates(FaultRates {
+            rate_limited,
+            server_error: server_errors,
+            ..self.config().faults
+        });
     }
 
     fn record_counts(&self) -> Vec<(String, usize)> {

@@ -8,9 +8,11 @@
 //! `PROPERTY_DOESNT_EXIST`, wrong-typed value -> 207/400, more than 100 inputs -> 400, two
 //! inputs for one record -> 400), batches half-succeed with 207, search stops at 10,000
 //! results, every response carries the `X-HubSpot-RateLimit-*` headers of a per-portal
-//! limiter (scaled in time), and faults (429, 5xx, latency) can be injected, randomly with
-//! a seed or in order. Contact changes are posted as signed v3 webhooks to a registered
-//! URL.
+//! limiter (a [`cartograph_sim::Quota`] on the simulator's [`TimeScale`]), and faults
+//! (429 `TEN_SECONDLY_ROLLING`, 5xx, latency, dropped connections) are injected by the
+//! shared [`FaultInjector`], randomly with a seed ([`SimConfig::faults`]) or in order
+//! ([`HubSpotSim::faults`]). Contact changes are posted as signed v3 webhooks to a
+//! registered URL.
 
 mod harness;
 mod limits;
@@ -22,12 +24,12 @@ mod webhook;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use cartograph_connector::{Error, ErrorKind, Result};
+use cartograph_connector::Result;
 use cartograph_http::Secret;
 use cartograph_model::Timestamp;
 
-pub use cartograph_sim::Exchange;
-pub use limits::{Fault, FaultCounts};
+pub use cartograph_sim::{Exchange, Fault};
+use cartograph_sim::{FaultInjector, FaultRates, TimeScale};
 pub use state::{SimList, SimProperty, SimRecord};
 
 use crate::config::{HubSpotAuth, HubSpotConfig, HubSpotConfigBuilder};
@@ -53,11 +55,34 @@ pub struct SimConfig {
     pub burst: u32,
     /// Requests per day.
     pub daily: u32,
-    /// Real seconds per portal second ([`cartograph_sim::TimeScale`]): the 10 s window lasts
-    /// `10 s * time_scale` (0.01 runs the portal 100x faster; 1.0 is real time).
-    pub time_scale: f64,
-    /// Seed of random fault injection.
-    pub seed: u64,
+    /// Real seconds per portal second: the 10 s window lasts `10 s * time_scale`
+    /// (0.01 runs the portal 100x faster; [`TimeScale::REAL`] is real time).
+    pub time_scale: TimeScale,
+    /// Random injected faults (seeded); a 429 is HubSpot's `TEN_SECONDLY_ROLLING`.
+    pub faults: FaultRates,
+}
+
+impl SimConfig {
+    /// The connector config for a portal with these settings served at `base_url` (also
+    /// one in another process): the private-app token, client secret and app id, and the
+    /// portal's own limits on the simulator's clock. What [`HubSpotSim::connector_config`]
+    /// returns.
+    ///
+    /// # Errors
+    /// [`cartograph_connector::ErrorKind::Config`] naming `base_url` when it is not a URL.
+    pub fn connector_config_at(&self, base_url: &str) -> Result<HubSpotConfigBuilder> {
+        Ok(HubSpotConfig::builder(HubSpotAuth::PrivateApp {
+            token: Secret::new(self.token.clone()),
+        })
+        .base_url(base_url)?
+        .client_secret(Secret::new(self.client_secret.clone()))
+        .app_id(self.app_id.clone())
+        .rate_limit(cartograph_http::RateLimit::new(
+            self.burst,
+            self.time_scale.real(std::time::Duration::from_secs(10)),
+        ))
+        .daily_limit(self.daily))
+    }
 }
 
 impl Default for SimConfig {
@@ -72,8 +97,11 @@ impl Default for SimConfig {
             token_lifetime_secs: 1800,
             burst: 190,
             daily: 1_000_000,
-            time_scale: 1.0,
-            seed: 7,
+            time_scale: TimeScale::REAL,
+            faults: FaultRates {
+                seed: 7,
+                ..FaultRates::default()
+            },
         }
     }
 }
@@ -97,7 +125,21 @@ pub(crate) struct Inner {
 
 pub(crate) struct Shared {
     inner: Mutex<Inner>,
+    pub(crate) faults: FaultInjector,
+    pub(crate) answered: Mutex<FaultCounts>,
     http: reqwest::Client,
+}
+
+/// How many requests a portal refused or delayed, by kind (for tests that must see their
+/// faults bite): injected faults and the portal's own limits alike.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FaultCounts {
+    /// Answered 429 (ten-secondly or daily limit, injected or from the quota).
+    pub rate_limited: u64,
+    /// Answered with a 5xx.
+    pub server_errors: u64,
+    /// Answered after an injected latency.
+    pub delayed: u64,
 }
 
 impl Shared {
@@ -129,28 +171,17 @@ impl Drop for HubSpotSim {
 }
 
 impl HubSpotSim {
-    /// Starts a portal with default settings on `127.0.0.1:0`.
+    /// Starts a portal with `config` on `127.0.0.1` with a free port.
     ///
     /// # Errors
-    /// [`ErrorKind::Network`] when the port cannot be bound.
-    pub async fn start() -> Result<Self> {
-        Self::start_with(SimConfig::default()).await
-    }
-
-    /// Starts a portal with `config`.
-    ///
-    /// # Errors
-    /// [`ErrorKind::Network`] when the port cannot be bound.
-    pub async fn start_with(config: SimConfig) -> Result<Self> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|e| Error::new(ErrorKind::Network, format!("cannot bind simulator: {e}")))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| Error::new(ErrorKind::Network, format!("no local address: {e}")))?;
-        let limiter =
-            limits::Limiter::new(config.burst, config.daily, config.time_scale, config.seed);
+    /// When no local port can be bound.
+    pub async fn start(config: SimConfig) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let limiter = limits::Limiter::new(config.burst, config.daily, config.time_scale);
         let shared = Arc::new(Shared {
+            faults: FaultInjector::new(config.faults),
+            answered: Mutex::new(FaultCounts::default()),
             inner: Mutex::new(Inner {
                 config,
                 portal: state::Portal::new(),
@@ -208,22 +239,9 @@ impl HubSpotSim {
     /// id of this portal.
     ///
     /// # Errors
-    /// [`ErrorKind::Config`] (not expected).
+    /// [`cartograph_connector::ErrorKind::Config`] (not expected).
     pub fn connector_config(&self) -> Result<HubSpotConfigBuilder> {
-        let c = self.config();
-        Ok(HubSpotConfig::builder(HubSpotAuth::PrivateApp {
-            token: Secret::new(c.token),
-        })
-        .base_url(&self.base_url)?
-        .client_secret(Secret::new(c.client_secret))
-        .app_id(c.app_id)
-        // The portal's own limits, on the simulator's clock.
-        .limits(crate::config::PortalLimits {
-            burst: c.burst,
-            burst_window: cartograph_sim::TimeScale::new(c.time_scale)
-                .real(std::time::Duration::from_secs(10)),
-            daily: c.daily,
-        }))
+        self.config().connector_config_at(&self.base_url)
     }
 
     /// Every record of an object type (`contacts`, `deals`, `0-3`...).
@@ -448,19 +466,18 @@ impl HubSpotSim {
         self.shared.lock().log.clone()
     }
 
-    /// Answers the next `count` rate-limited requests with `fault`.
-    pub fn fail_next(&self, count: usize, fault: Fault) {
-        self.shared.lock().limiter.fail_next(count, fault);
+    /// The fault injector (queue faults for the next requests, change the random rates).
+    pub fn faults(&self) -> &FaultInjector {
+        &self.shared.faults
     }
 
     /// Requests answered 429 or 5xx, or delayed by an injected latency, so far.
     pub fn fault_counts(&self) -> FaultCounts {
-        self.shared.lock().limiter.answered
-    }
-
-    /// Injects `fault` with `probability` per request (deterministic for a seed).
-    pub fn set_fault_rate(&self, probability: f64, fault: Fault) {
-        self.shared.lock().limiter.set_random(probability, fault);
+        *self
+            .shared
+            .answered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Sets how many requests are left today.

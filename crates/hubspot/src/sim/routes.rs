@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Response};
 use cartograph_model::Timestamp;
 use serde_json::{Value, json};
 
-use super::limits::{Fault, Verdict};
+use cartograph_sim::Fault;
+
+use super::limits::Verdict;
 use super::state::canonical;
 use super::{Shared, meta, objects, webhook};
 
@@ -80,24 +82,18 @@ pub(crate) fn batch_answer(results: Vec<Value>, errors: Vec<Value>, ok: u16) -> 
     }
 }
 
-fn fault_answer(fault: Fault) -> Answer {
-    match fault {
-        Fault::TenSecondly => Answer::json(
-            429,
-            json!({"status": "error", "message": "You have reached your ten_secondly_rolling limit.", "errorType": "RATE_LIMIT", "correlationId": uuid::Uuid::new_v4().to_string(), "policyName": "TEN_SECONDLY_ROLLING", "groupName": "sim"}),
-        ),
-        Fault::Daily => Answer::json(
-            429,
-            json!({"status": "error", "message": "You have reached your daily limit.", "errorType": "RATE_LIMIT", "correlationId": uuid::Uuid::new_v4().to_string(), "policyName": "DAILY", "groupName": "sim"}),
-        ),
-        Fault::ServerError(status) => api_error(
-            status,
-            "INTERNAL_ERROR",
-            "internal error (injected)",
-            vec![],
-        ),
-        Fault::Latency(_) => Answer::empty(200),
-    }
+fn ten_secondly() -> Answer {
+    Answer::json(
+        429,
+        json!({"status": "error", "message": "You have reached your ten_secondly_rolling limit.", "errorType": "RATE_LIMIT", "correlationId": uuid::Uuid::new_v4().to_string(), "policyName": "TEN_SECONDLY_ROLLING", "groupName": "sim"}),
+    )
+}
+
+fn daily() -> Answer {
+    Answer::json(
+        429,
+        json!({"status": "error", "message": "You have reached your daily limit.", "errorType": "RATE_LIMIT", "correlationId": uuid::Uuid::new_v4().to_string(), "policyName": "DAILY", "groupName": "sim"}),
+    )
 }
 
 /// Splits `/crm/v3/x/...` and `/crm/x/2026-03/...` into (family, rest).
@@ -312,18 +308,59 @@ pub(crate) async fn handle(
             true,
         );
     }
-    let verdict = shared.lock().limiter.check(tokio::time::Instant::now());
+    let fault = shared.faults.next_fault();
+    let count = |bump: fn(&mut super::FaultCounts)| {
+        bump(
+            &mut shared
+                .answered
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+    };
+    match fault {
+        Some(Fault::Latency(latency)) => {
+            count(|c| c.delayed += 1);
+            tokio::time::sleep(latency).await;
+        }
+        // An injected 429 is HubSpot's burst limit.
+        Some(Fault::RateLimited(_)) => {
+            count(|c| c.rate_limited += 1);
+            return respond(&shared, ten_secondly(), true);
+        }
+        Some(Fault::ServerError(status)) => {
+            count(|c| c.server_errors += 1);
+            let answer = api_error(
+                status,
+                "INTERNAL_ERROR",
+                "internal error (injected)",
+                vec![],
+            );
+            return respond(&shared, answer, true);
+        }
+        Some(Fault::Drop) | None => {}
+    }
+    let verdict = shared.lock().limiter.check();
     match verdict {
-        Verdict::Fail(fault) => return respond(&shared, fault_answer(fault), true),
-        Verdict::Serve { delay: Some(d) } => tokio::time::sleep(d).await,
-        Verdict::Serve { delay: None } => {}
+        Verdict::TenSecondly => {
+            count(|c| c.rate_limited += 1);
+            return respond(&shared, ten_secondly(), true);
+        }
+        Verdict::Daily => {
+            count(|c| c.rate_limited += 1);
+            return respond(&shared, daily(), true);
+        }
+        Verdict::Serve => {}
     }
     let mut changes = Vec::new();
     let answer = dispatch(&shared, &method, &uri, &parsed, &mut changes);
     if !changes.is_empty() {
         webhook::emit(&shared, &changes, true).await;
     }
-    respond(&shared, answer, true)
+    let response = respond(&shared, answer, true);
+    if fault == Some(Fault::Drop) {
+        return cartograph_sim::faults::cut_body(response);
+    }
+    response
 }
 
 fn respond(shared: &Shared, answer: Answer, limited: bool) -> Response {

@@ -2,7 +2,7 @@
 
 use cartograph_connector::{WebhookRequest, async_trait};
 use cartograph_hubspot::HubSpot;
-use cartograph_hubspot::sim::HubSpotSim;
+use cartograph_hubspot::sim::{HubSpotSim, SimConfig};
 use cartograph_model::EnrollmentTarget;
 use cartograph_testkit::conformance::crm_source::CrmHarness;
 use cartograph_testkit::conformance::{crm_sink, crm_source};
@@ -26,7 +26,7 @@ impl CrmHarness for Harness<'_> {
 }
 
 async fn setup() -> (HubSpotSim, HubSpot, CrmFixture) {
-    let sim = HubSpotSim::start().await.unwrap();
+    let sim = HubSpotSim::start(SimConfig::default()).await.unwrap();
     let hs = HubSpot::new(
         sim.connector_config()
             .unwrap()

@@ -38,7 +38,7 @@ async fn connected(sim: &HubSpotSim) -> HubSpot {
 
 #[tokio::test]
 async fn contacts_are_unique_by_email_case_insensitively() {
-    let sim = HubSpotSim::start().await.unwrap();
+    let sim = HubSpotSim::start(SimConfig::default()).await.unwrap();
     let hs = connected(&sim).await;
     let first = hs
         .upsert_contacts(&[contact("a", "Ada@Example.com", &[("firstname", "Ada")])])
@@ -71,7 +71,7 @@ async fn contacts_are_unique_by_email_case_insensitively() {
 
 #[tokio::test]
 async fn secondary_email_resolves_to_the_existing_contact() {
-    let sim = HubSpotSim::start().await.unwrap();
+    let sim = HubSpotSim::start(SimConfig::default()).await.unwrap();
     let hs = connected(&sim).await;
     let id = sim.insert("contacts", &[("email", "main@example.com")], None);
     sim.add_secondary_email(&id, "Old@Example.com");
@@ -94,7 +94,7 @@ async fn secondary_email_resolves_to_the_existing_contact() {
 
 #[tokio::test]
 async fn unknown_and_wrong_typed_properties_are_rejected_per_record() {
-    let sim = HubSpotSim::start().await.unwrap();
+    let sim = HubSpotSim::start(SimConfig::default()).await.unwrap();
     let hs = connected(&sim).await;
     sim.define_property("contacts", "orders_count", "number", "number", &[], false);
     let mut bad_type = contact("t", "t@example.com", &[]);
@@ -124,7 +124,7 @@ async fn unknown_and_wrong_typed_properties_are_rejected_per_record() {
 
 #[tokio::test]
 async fn simulator_rejects_oversized_and_duplicate_batches() {
-    let sim = HubSpotSim::start().await.unwrap();
+    let sim = HubSpotSim::start(SimConfig::default()).await.unwrap();
     let http = reqwest::Client::new();
     let url = format!("{}/crm/v3/objects/contacts/batch/upsert", sim.base_url());
     let token = sim.config().token;
@@ -166,7 +166,7 @@ async fn simulator_rejects_oversized_and_duplicate_batches() {
 
 #[tokio::test]
 async fn recording_an_order_twice_creates_one_deal() {
-    let sim = HubSpotSim::start().await.unwrap();
+    let sim = HubSpotSim::start(SimConfig::default()).await.unwrap();
     let hs = connected(&sim).await;
     hs.upsert_contacts(&[contact("b", "buyer@example.com", &[])])
         .await
@@ -214,7 +214,7 @@ async fn recording_an_order_twice_creates_one_deal() {
 
 #[tokio::test]
 async fn tasks_and_enrollment_against_the_portal() {
-    let sim = HubSpotSim::start().await.unwrap();
+    let sim = HubSpotSim::start(SimConfig::default()).await.unwrap();
     let hs = connected(&sim).await;
     let out = hs
         .upsert_contacts(&[contact(
@@ -294,7 +294,7 @@ async fn tasks_and_enrollment_against_the_portal() {
 
 #[tokio::test]
 async fn delta_listing_moves_past_the_10000_search_cap() {
-    let sim = HubSpotSim::start().await.unwrap();
+    let sim = HubSpotSim::start(SimConfig::default()).await.unwrap();
     let hs = HubSpot::new(sim.connector_config().unwrap().build().unwrap()).unwrap();
     let base = 1_700_000_000_000_i64;
     for n in 0..10_050_i64 {
@@ -324,9 +324,9 @@ async fn delta_listing_moves_past_the_10000_search_cap() {
 
 #[tokio::test]
 async fn burst_limit_429s_are_retried_and_daily_limit_parks() {
-    let sim = HubSpotSim::start_with(SimConfig {
+    let sim = HubSpotSim::start(SimConfig {
         burst: 3,
-        time_scale: 0.005,
+        time_scale: cartograph_sim::TimeScale::new(0.005),
         ..SimConfig::default()
     })
     .await
@@ -358,15 +358,16 @@ async fn burst_limit_429s_are_retried_and_daily_limit_parks() {
 
 #[tokio::test]
 async fn injected_server_errors_are_retried() {
-    let sim = HubSpotSim::start().await.unwrap();
+    let sim = HubSpotSim::start(SimConfig::default()).await.unwrap();
     let hs = connected(&sim).await;
-    sim.fail_next(2, Fault::ServerError(503));
+    sim.faults().push(Fault::ServerError(503));
+    sim.faults().push(Fault::ServerError(503));
     let out = hs
         .upsert_contacts(&[contact("f", "f@example.com", &[])])
         .await
         .unwrap();
     assert!(out[0].is_ok(), "{:?}", out[0]);
-    sim.fail_next(1, Fault::Latency(Duration::from_millis(20)));
+    sim.faults().push(Fault::Latency(Duration::from_millis(20)));
     assert!(
         hs.find_contacts(&[IdentityKeys {
             email: Some(email("f@example.com")),
@@ -380,7 +381,7 @@ async fn injected_server_errors_are_retried() {
 
 #[tokio::test]
 async fn oauth_tokens_are_refreshed_after_a_401() {
-    let sim = HubSpotSim::start().await.unwrap();
+    let sim = HubSpotSim::start(SimConfig::default()).await.unwrap();
     let c = sim.config();
     let config = HubSpotConfig::builder(HubSpotAuth::OAuth {
         client_id: c.client_id.clone(),
@@ -411,7 +412,7 @@ async fn oauth_tokens_are_refreshed_after_a_401() {
 
 #[tokio::test]
 async fn webhooks_flag_our_own_writes_and_pass_user_changes() {
-    let sim = HubSpotSim::start().await.unwrap();
+    let sim = HubSpotSim::start(SimConfig::default()).await.unwrap();
     let receiver = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/hook"))
@@ -455,7 +456,7 @@ async fn webhooks_flag_our_own_writes_and_pass_user_changes() {
 
 #[tokio::test]
 async fn dated_flavour_works_against_the_simulator() {
-    let sim = HubSpotSim::start().await.unwrap();
+    let sim = HubSpotSim::start(SimConfig::default()).await.unwrap();
     let mapping = cartograph_hubspot::HubSpotMapping {
         order_object: Some(OrderObject::Order),
         ..Default::default()

@@ -22,7 +22,7 @@
 use std::path::{Path, PathBuf};
 
 use cartograph_connector::{CrmSink, CrmSource, ListRequest};
-use cartograph_hubspot::sim::{Exchange, HubSpotSim};
+use cartograph_hubspot::sim::{Exchange, HubSpotSim, SimConfig};
 use cartograph_hubspot::{ApiFlavor, HubSpot, HubSpotMapping};
 use cartograph_model::{
     Association, ContactRef, CrmObjectType, EnrollmentRequest, EnrollmentTarget, OrderObject,
@@ -220,7 +220,7 @@ pub(crate) async fn exercise(
     flavor: ApiFlavor,
     order_object: OrderObject,
 ) -> (Vec<(String, String, Value)>, Vec<Exchange>) {
-    let sim = HubSpotSim::start().await.unwrap();
+    let sim = HubSpotSim::start(SimConfig::default()).await.unwrap();
     sim.record_answers();
     sim.define_association_label(5, "buyer");
     let mut mapping = HubSpotMapping {

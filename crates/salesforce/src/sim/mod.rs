@@ -412,7 +412,8 @@ async fn handle(
             wait,
         );
     }
-    match shared.faults.next_fault() {
+    let fault = shared.faults.next_fault();
+    match fault {
         Some(Fault::RateLimited(after)) => {
             return with_retry_after(
                 reply(
@@ -431,18 +432,8 @@ async fn handle(
             );
         }
         Some(Fault::Latency(delay)) => tokio::time::sleep(delay).await,
-        Some(Fault::Drop) => {
-            let mut response = reply(
-                503,
-                &json!([{"message": "connection dropped", "errorCode": "SERVER_UNAVAILABLE"}]),
-                usage,
-            );
-            response
-                .headers_mut()
-                .insert("connection", HeaderValue::from_static("close"));
-            return response;
-        }
-        None => {}
+        // A dropped connection: the request is served, its answer cut off (below).
+        Some(Fault::Drop) | None => {}
     }
     let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
     let query: BTreeMap<String, String> =
@@ -503,7 +494,11 @@ async fn handle(
         (status, value, events)
     };
     cdc::publish(&shared, events).await;
-    reply(status, &value, usage)
+    let response = reply(status, &value, usage);
+    if fault == Some(Fault::Drop) {
+        return cartograph_sim::faults::cut_body(response);
+    }
+    response
 }
 
 #[async_trait]
