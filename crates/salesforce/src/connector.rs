@@ -19,6 +19,7 @@ use crate::error::{CONNECTOR, from_api_error};
 use crate::map;
 
 mod convert;
+mod revenue;
 
 /// Keys per SOQL `IN (...)` list (keeps the query URL short).
 const QUERY_CHUNK: usize = 100;
@@ -438,6 +439,7 @@ impl CrmSink for Salesforce {
             tasks: true,
             enrollment: vec![EnrollmentMethod::Campaign],
             property_definitions: true,
+            order_read_back: true,
             ..Capabilities::default()
         }
     }
@@ -624,6 +626,17 @@ impl CrmSink for Salesforce {
         )
         .await?;
         Ok(collect(contacts.iter().map(|c| c.key.as_str()), out))
+    }
+
+    async fn read_orders(
+        &self,
+        request: &cartograph_connector::ListRequest,
+    ) -> Result<cartograph_connector::Page<cartograph_connector::CrmOrder>> {
+        self.read_order_page(request).await
+    }
+
+    async fn find_orders(&self, keys: &[String]) -> Result<Vec<cartograph_connector::CrmOrder>> {
+        self.find_orders_by_key(keys).await
     }
 
     async fn record_orders(&self, orders: &[OrderRecord]) -> Result<Vec<RecordOutcome>> {

@@ -306,6 +306,16 @@ impl CrmSimulator for ActiveCampaignSim {
         self.shared.state().order_views()
     }
 
+    fn edit_order_record(&self, id: &str, property: &str, value: &str) -> bool {
+        let value =
+            serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.into()));
+        self.shared.state().edit_order(id, property, value)
+    }
+
+    fn delete_order_record(&self, id: &str) -> bool {
+        self.shared.state().delete_order(id)
+    }
+
     fn tasks(&self) -> Vec<SimRecordView> {
         self.shared.state().note_views()
     }

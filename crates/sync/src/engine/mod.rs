@@ -174,6 +174,23 @@ impl Engine {
         lock(&self.quality).report(self.config.base())
     }
 
+    /// Reads the CRM's order records back through the sink and reconciles them with the
+    /// store's revenue the engine has seen (see [`crate::reconcile`]).
+    ///
+    /// # Errors
+    /// The sink's read errors (`Unsupported` when it cannot read orders back).
+    pub async fn reconcile_with_crm(
+        &self,
+        read_back: &crate::reconcile::ReadBack,
+    ) -> Result<crate::reconcile::CrmReconciliation, Error> {
+        let (store, not_revenue) = {
+            let q = lock(&self.quality);
+            (q.commerce_entries().clone(), q.not_revenue_keys().clone())
+        };
+        crate::reconcile::reconcile_with_crm(self.sink.as_ref(), &store, &not_revenue, read_back)
+            .await
+    }
+
     /// How many people the identity index knows.
     pub fn people(&self) -> usize {
         lock(&self.index).len()

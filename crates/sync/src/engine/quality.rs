@@ -1,6 +1,6 @@
 //! Data-quality figures the engine keeps while it runs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cartograph_core::reconcile::{self, Entry};
 use cartograph_model::Currency;
@@ -57,6 +57,9 @@ pub(crate) struct Quality {
     latencies: Vec<u64>,
     commerce: BTreeMap<String, Entry>,
     crm: BTreeMap<String, Entry>,
+    /// Keys of order records written that are not revenue (cancelled orders, carts): the
+    /// CRM holds them, reconciliation leaves them out.
+    not_revenue: BTreeSet<String>,
 }
 
 /// Latency samples kept (a reservoir would be fairer; the newest are what operators watch).
@@ -71,7 +74,25 @@ impl Quality {
     }
 
     pub(crate) fn commerce_revenue(&mut self, entry: Entry) {
+        self.not_revenue.remove(&entry.key);
         self.commerce.insert(entry.key.clone(), entry);
+    }
+
+    /// An order record written whose order is not (or no longer) revenue.
+    pub(crate) fn not_revenue(&mut self, key: String) {
+        self.commerce.remove(&key);
+        self.crm.remove(&key);
+        self.not_revenue.insert(key);
+    }
+
+    /// The store side of reconciliation: revenue entries of the orders seen, by key.
+    pub(crate) fn commerce_entries(&self) -> &BTreeMap<String, Entry> {
+        &self.commerce
+    }
+
+    /// Keys of order records written that are not revenue.
+    pub(crate) fn not_revenue_keys(&self) -> &BTreeSet<String> {
+        &self.not_revenue
     }
 
     pub(crate) fn crm_revenue(&mut self, entry: Entry) {
