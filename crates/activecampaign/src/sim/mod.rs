@@ -288,7 +288,11 @@ impl CrmSimulator for ActiveCampaignSim {
     }
 
     async fn deliver_webhooks_to(&self, url: &str) -> Result<()> {
-        self.shared.state().add_webhook(url, true);
+        // Idempotent: a second subscription to `url` would deliver every event twice.
+        let mut state = self.shared.state();
+        if !state.has_webhook(url) {
+            state.add_webhook(url, true);
+        }
         Ok(())
     }
 

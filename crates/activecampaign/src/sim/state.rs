@@ -128,6 +128,11 @@ impl State {
         id.to_string()
     }
 
+    /// Whether a webhook posts to `url`.
+    pub(crate) fn has_webhook(&self, url: &str) -> bool {
+        self.webhooks.iter().any(|w| w.url == url)
+    }
+
     pub(crate) fn add_webhook(&mut self, url: &str, push: bool) {
         self.webhooks.push(Webhook {
             url: url.to_owned(),

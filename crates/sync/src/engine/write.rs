@@ -292,7 +292,11 @@ impl Engine {
         for entry in planned.revenue {
             q.commerce_revenue(entry);
         }
+        for key in planned.skipped_orders {
+            q.skipped_order(key);
+        }
         for (key, revenue, entry, with_contact) in crm_revenue {
+            q.order_written(&key);
             if !revenue {
                 // Cancelled, refunded-to-zero or a cart: no longer revenue on either side.
                 q.not_revenue(key);
