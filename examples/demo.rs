@@ -48,6 +48,10 @@ const PRODUCTS: usize = 60;
 const LIVE_ORDERS: usize = 300;
 const BURST_ORDERS: usize = 300;
 const LIVE_CARTS: usize = 120;
+/// One CRM order record in this many has its amount overwritten by a "user" before the
+/// read-back, and one in `DELETE_ONE_IN` is deleted: the drift reconciliation must find.
+const EDIT_ONE_IN: usize = 97;
+const DELETE_ONE_IN: usize = 331;
 
 /// A small deterministic generator (splitmix64), so every run tells the same story.
 struct Rng(u64);
@@ -525,7 +529,21 @@ async fn main() -> Result<(), BoxError> {
     workers.shutdown().await?;
     live.finish_with_message("live traffic drained");
 
-    // 6. Read the CRM back and reconcile it with the store's revenue.
+    // 6. CRM users at work: a few order records edited (amount overwritten) or deleted in
+    // the CRM, as sales reps do; then read the CRM back and reconcile it with the store.
+    let amount_field = harness
+        .sink
+        .profile()
+        .map(|p| p.revenue_fields.amount)
+        .unwrap_or_default();
+    let (mut edited, mut deleted) = (0_usize, 0_usize);
+    for (n, record) in hs.order_records().iter().enumerate() {
+        if n % EDIT_ONE_IN == 5 && hs.edit_order_record(&record.id, &amount_field, "1") {
+            edited += 1;
+        } else if n % DELETE_ONE_IN == 7 && hs.delete_order_record(&record.id) {
+            deleted += 1;
+        }
+    }
     let read_started = Instant::now();
     let read_back = pipeline.reconcile_with_crm(&ReadBack::Full).await?;
     let read_secs = read_started.elapsed().as_secs_f64();
@@ -581,7 +599,7 @@ async fn main() -> Result<(), BoxError> {
         quality.resolved
     );
     println!(
-        "  store orders                  {store_orders:>8}  ({} incomplete orders skipped, checkout never finished: {crm_name} holds {} order records)",
+        "  store orders                  {store_orders:>8}  ({} incomplete orders skipped, checkout never finished, never sent: {} order records written to {crm_name})",
         quality.orders_skipped,
         store_orders.saturating_sub(usize::try_from(quality.orders_skipped).unwrap_or(0))
     );
@@ -637,6 +655,9 @@ async fn main() -> Result<(), BoxError> {
         "                                          store {store_total} vs CRM {crm_total} over {} day/currency lines; {} {crm_name} records read in {read_secs:.1} s",
         read_back.days.len(),
         read_back.crm_records_read
+    );
+    println!(
+        "                                          drift made by {crm_name} users before the read-back: {edited} amounts overwritten, {deleted} records deleted (cancelled orders' records among them are not revenue)"
     );
     for difference in read_back.differences.iter().take(5) {
         println!(
