@@ -536,7 +536,10 @@ async fn opportunities_read_back_page_by_next_records_url_and_by_order_key() {
         description: None,
     });
     let out = sf.ensure_properties(&definitions).await.unwrap();
-    assert!(out.iter().all(|o| o.is_ok()), "{out:?}");
+    assert!(
+        out.iter().all(cartograph_connector::RecordOutcome::is_ok),
+        "{out:?}"
+    );
     let orders: Vec<OrderRecord> = (0..5)
         .map(|n| OrderRecord {
             key: format!("shop/order/{n}"),
@@ -562,7 +565,12 @@ async fn opportunities_read_back_page_by_next_records_url_and_by_order_key() {
         })
         .collect();
     let written = sf.record_orders(&orders).await.unwrap();
-    assert!(written.iter().all(|o| o.is_ok()), "{written:?}");
+    assert!(
+        written
+            .iter()
+            .all(cartograph_connector::RecordOutcome::is_ok),
+        "{written:?}"
+    );
     // An opportunity a sales rep made: no order key, not read back.
     let mut by_hand = serde_json::Map::new();
     by_hand.insert("Name".into(), serde_json::json!("By hand"));
