@@ -15,8 +15,10 @@
 //!    deliveries in the Pub/Sub push shape) for new orders, status changes, refunds, carts
 //!    abandoned and converted to the intake server; workers drain the queue,
 //!    including a burst during which HubSpot answers 429s and 5xx.
-//! 5. Prints what happened: contacts, duplicates prevented, deals, tasks, enrollments, dead
-//!    letters, reconciliation, throughput.
+//! 5. Reads the order records back from the CRM and reconciles them with the store's
+//!    revenue, order by order, exact to the cent.
+//! 6. Prints what happened: contacts, duplicates prevented, orders written and skipped,
+//!    tasks, enrollments, review items, dead letters, latency, reconciliation, throughput.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -33,6 +35,7 @@ use cartograph::model::{
     OrderStatus, PaymentStatus, Product, RawStatus, RecordKind, Refund, SourceRef, Timestamp,
 };
 use cartograph::store_sqlite::SqliteStore;
+use cartograph::sync::reconcile::{DifferenceKind, ReadBack};
 use cartograph::sync::{ListConfig, Store, WorkerConfig};
 use cartograph::testkit::generate::{GeneratorConfig, RecordOrigin, generate};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -45,6 +48,10 @@ const PRODUCTS: usize = 60;
 const LIVE_ORDERS: usize = 300;
 const BURST_ORDERS: usize = 300;
 const LIVE_CARTS: usize = 120;
+/// One CRM order record in this many has its amount overwritten by a "user" before the
+/// read-back, and one in `DELETE_ONE_IN` is deleted: the drift reconciliation must find.
+const EDIT_ONE_IN: usize = 97;
+const DELETE_ONE_IN: usize = 331;
 
 /// A small deterministic generator (splitmix64), so every run tells the same story.
 struct Rng(u64);
@@ -452,9 +459,11 @@ async fn main() -> Result<(), BoxError> {
         live.set_message("idle-cart sweep (delta listing of carts)");
         pipeline.delta(&[Stream::Carts]).await?;
     }
-    for id in carts.iter().step_by(3) {
-        bc.convert_cart(id);
-    }
+    let converted = carts
+        .iter()
+        .step_by(3)
+        .filter(|id| bc.convert_cart(id).is_some())
+        .count();
     // A Black-Friday burst while the CRM sheds load.
     hs.set_fault_rates(0.25, 0.0);
     live.set_message(format!("burst: {crm_name} answering some 429s and 503s"));
@@ -517,10 +526,34 @@ async fn main() -> Result<(), BoxError> {
             eprintln!("{n:>5} {stage}: {msg}");
         }
     }
+    let left = store.queue_stats(Timestamp::now()).await?.total();
     workers.shutdown().await?;
-    live.finish_with_message("live traffic drained");
+    live.finish_with_message(if left == 0 {
+        "live traffic drained".to_owned()
+    } else {
+        format!("stopped waiting with {left} events still queued")
+    });
 
-    // 6. The story.
+    // 6. CRM users at work: a few order records edited (amount overwritten) or deleted in
+    // the CRM, as sales reps do; then read the CRM back and reconcile it with the store.
+    let amount_field = harness
+        .sink
+        .profile()
+        .map(|p| p.revenue_fields.amount)
+        .unwrap_or_default();
+    let (mut edited, mut deleted) = (0_usize, 0_usize);
+    for (n, record) in hs.order_records().iter().enumerate() {
+        if n % EDIT_ONE_IN == 5 && hs.edit_order_record(&record.id, &amount_field, "1") {
+            edited += 1;
+        } else if n % DELETE_ONE_IN == 7 && hs.delete_order_record(&record.id) {
+            deleted += 1;
+        }
+    }
+    let read_started = Instant::now();
+    let read_back = pipeline.reconcile_with_crm(&ReadBack::Full).await?;
+    let read_secs = read_started.elapsed().as_secs_f64();
+
+    // 7. The story.
     let counters = pipeline.counters();
     let quality = pipeline.quality();
     let contacts = hs.contacts();
@@ -544,13 +577,13 @@ async fn main() -> Result<(), BoxError> {
         })
         .collect();
     let (deliveries, failed_deliveries) = bc.webhook_deliveries();
-    let rec = &quality.reconciliation;
-    let (commerce_total, crm_total): (Decimal, Decimal) = rec
+    let (store_total, crm_total): (Decimal, Decimal) = read_back
         .days
         .iter()
         .fold((Decimal::ZERO, Decimal::ZERO), |(a, b), d| {
-            (a + d.commerce.amount(), b + d.crm.amount())
+            (a + d.store.amount(), b + d.crm.amount())
         });
+    let store_orders = orders.len() + LIVE_ORDERS + BURST_ORDERS + converted;
     println!();
     println!("Summary");
     println!(
@@ -565,13 +598,14 @@ async fn main() -> Result<(), BoxError> {
         emails.len()
     );
     println!(
-        "  duplicates prevented          {:>8}  (records matched to an existing person; {:.1} % of {} resolved)",
+        "  duplicates prevented          {:>8}  (distinct records merged into another record's person: {:.1} % of {} records; repeat orders are not counted)",
         quality.duplicates_prevented,
         quality.duplicate_rate * 100.0,
         quality.resolved
     );
     println!(
-        "  ambiguous, sent to review     {reviews:>8}  (shared mailboxes: the order still reaches the email's contact)"
+        "  store orders                  {store_orders:>8}  ({} incomplete orders skipped: checkout never finished, never sent to {crm_name})",
+        quality.orders_skipped
     );
     for (object, count) in hs.record_counts().into_iter().skip(1) {
         println!("  {:<30}{count:>8}", format!("{crm_name} {object}"));
@@ -602,24 +636,49 @@ async fn main() -> Result<(), BoxError> {
         hubspot_transport.retries,
         counters.retried
     );
-    println!("  dead letters                  {dead:>8}");
     println!(
-        "  live latency p50 / p99        {:>5} ms / {} ms",
-        quality.latency.p50_ms, quality.latency.p99_ms
+        "  review items                  {reviews:>8}  (ambiguous identities, shared mailboxes: not failures, the order still reaches the email's contact)"
+    );
+    println!("  dead letters                  {dead:>8}  (failures an operator must look at)");
+    println!(
+        "  live latency p50 / p99        {:>5} ms / {} ms  (store event to CRM write, over {} live events; from the intake's millisecond time where the store's event time has whole seconds)",
+        quality.latency.p50_ms, quality.latency.p99_ms, quality.latency.count
     );
     println!(
-        "  reconciliation                {}  store {commerce_total} vs CRM {crm_total} over {} day/currency lines",
-        if rec.is_balanced() {
-            "balanced"
-        } else {
-            "MISMATCH"
-        },
-        rec.days.len()
+        "  reconciliation (CRM read back) {:>6.2} %  aligned: {} of {} store orders match to the cent; {} missing in CRM, {} amount differs, {} day differs, {} only in CRM",
+        read_back.alignment() * 100.0,
+        read_back.matched,
+        read_back.store_orders,
+        read_back.count(DifferenceKind::MissingInCrm),
+        read_back.count(DifferenceKind::AmountDiffers),
+        read_back.count(DifferenceKind::DayDiffers),
+        read_back.count(DifferenceKind::OnlyInCrm)
+            + read_back.count(DifferenceKind::DuplicateInCrm),
     );
+    println!(
+        "                                          store {store_total} vs CRM {crm_total} over {} day/currency lines; {} {crm_name} records read in {read_secs:.1} s",
+        read_back.days.len(),
+        read_back.crm_records_read
+    );
+    println!(
+        "                                          drift made by {crm_name} users before the read-back: {edited} amounts overwritten, {deleted} records deleted (cancelled orders' records among them are not revenue)"
+    );
+    for difference in read_back.differences.iter().take(5) {
+        println!(
+            "                                          {}: {}",
+            difference.key,
+            difference.kind.as_str()
+        );
+    }
     println!(
         "  live events after backfill    {:>8}",
         counters.read.saturating_sub(after_backfill.read)
     );
+    if left > 0 {
+        println!(
+            "  still queued at the summary   {left:>8}  (the demo stopped waiting after 30 s: figures above leave these events out)"
+        );
+    }
     println!(
         "  total time                    {:>7.1} s",
         started.elapsed().as_secs_f64()

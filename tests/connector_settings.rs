@@ -1,16 +1,16 @@
 //! One settings block for five connectors: the transport keys of every vendor config are the
-//! shared `cartograph_http::ConnectorSettings`, read from the same JSON or TOML block, and a
+//! shared `cartograph::http::ConnectorSettings`, read from the same JSON or TOML block, and a
 //! bad base URL is reported the same way by all five (connector and field named).
 
 use std::time::Duration;
 
-use cartograph_activecampaign::ActiveCampaignConfig;
-use cartograph_bigcommerce::BigCommerceConfig;
-use cartograph_commercetools::CommercetoolsConfig;
-use cartograph_connector::ErrorKind;
-use cartograph_http::{ConnectorSettings, RateLimit, Secret};
-use cartograph_hubspot::{HubSpotAuth, HubSpotConfig};
-use cartograph_salesforce::SalesforceConfig;
+use cartograph::activecampaign::ActiveCampaignConfig;
+use cartograph::bigcommerce::BigCommerceConfig;
+use cartograph::commercetools::CommercetoolsConfig;
+use cartograph::connector::ErrorKind;
+use cartograph::http::{ConnectorSettings, RateLimit, Secret};
+use cartograph::hubspot::{HubSpotAuth, HubSpotConfig};
+use cartograph::salesforce::SalesforceConfig;
 use serde_json::{Value, json};
 
 /// The shared block, as a host's config file would carry it.

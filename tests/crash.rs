@@ -79,9 +79,9 @@ struct Parent {
 async fn parent() -> Parent {
     // Slow store answers stretch the run so the kill lands mid-way.
     let bc = BigCommerceSim::start(BcSimConfig {
-        faults: cartograph_sim::FaultRates {
+        faults: cartograph::sim::FaultRates {
             latency: Duration::from_millis(15),
-            ..cartograph_sim::FaultRates::default()
+            ..cartograph::sim::FaultRates::default()
         },
         ..common::bc_config()
     })

@@ -471,6 +471,31 @@ impl ActiveCampaignClient {
         }))
     }
 
+    /// One page of the ecommerce orders of `connection` (`limit` at most 100, `offset`);
+    /// the orders and the listing's total.
+    ///
+    /// # Errors
+    /// Transport and vendor errors.
+    pub async fn list_ecom_orders(
+        &self,
+        connection: &str,
+        limit: u32,
+        offset: u64,
+    ) -> Result<(Vec<EcomOrder>, Option<u64>)> {
+        let page: EcomOrdersPage = self
+            .http
+            .send_json(
+                Request::get("ecomOrders")
+                    .operation("read_orders")
+                    .query("filters[connectionid]", connection)
+                    .query("limit", limit.to_string())
+                    .query("offset", offset.to_string()),
+            )
+            .await?;
+        let total = page.meta.map(|m| m.total());
+        Ok((page.ecom_orders, total))
+    }
+
     /// `POST /ecomOrders`.
     ///
     /// # Errors

@@ -20,6 +20,7 @@ use crate::error::CONNECTOR;
 use crate::map;
 
 mod ops;
+mod revenue;
 
 /// The ActiveCampaign connector. Build it from an [`ActiveCampaignConfig`].
 #[derive(Debug)]
@@ -285,6 +286,7 @@ impl CrmSink for ActiveCampaign {
             tasks: true,
             enrollment: vec![EnrollmentMethod::Automation, EnrollmentMethod::List],
             property_definitions: true,
+            order_read_back: true,
             ..Capabilities::default()
         }
     }
@@ -333,6 +335,17 @@ impl CrmSink for ActiveCampaign {
             }
         }
         Ok(progress.out)
+    }
+
+    async fn read_orders(
+        &self,
+        request: &cartograph_connector::ListRequest,
+    ) -> Result<cartograph_connector::Page<cartograph_connector::CrmOrder>> {
+        self.read_order_page(request).await
+    }
+
+    async fn find_orders(&self, keys: &[String]) -> Result<Vec<cartograph_connector::CrmOrder>> {
+        self.find_orders_by_key(keys).await
     }
 
     async fn record_orders(&self, orders: &[OrderRecord]) -> Result<Vec<RecordOutcome>> {

@@ -398,6 +398,23 @@ pub struct EcomOrder {
     /// Store cart id.
     #[serde(default, deserialize_with = "opt_id")]
     pub externalcheckoutid: Option<String>,
+    /// Total in cents (a number, or a numeric string in some answers).
+    #[serde(
+        default,
+        rename = "totalPrice",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_price: Option<serde_json::Value>,
+    /// Three-letter currency code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// When the order was placed in the store (ISO 8601).
+    #[serde(
+        default,
+        rename = "externalCreatedDate",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub external_created_date: Option<String>,
 }
 
 /// `GET /ecomOrders`.
@@ -406,6 +423,9 @@ pub struct EcomOrdersPage {
     /// Orders.
     #[serde(default, rename = "ecomOrders")]
     pub ecom_orders: Vec<EcomOrder>,
+    /// Listing meta (`total`).
+    #[serde(default)]
+    pub meta: Option<Meta>,
 }
 
 /// A note (`reltype` `Subscriber` = on a contact).

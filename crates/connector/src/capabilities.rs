@@ -88,6 +88,10 @@ pub struct Capabilities {
     pub enrollment: Vec<EnrollmentMethod>,
     /// Whether custom properties can be created (CRM sinks).
     pub property_definitions: bool,
+    /// Whether order records can be read back for reconciliation (CRM sinks:
+    /// `read_orders` and `find_orders`).
+    #[serde(default)]
+    pub order_read_back: bool,
     /// Whether customers can be written back (commerce writers).
     pub customer_writes: bool,
     /// Whether customer groups can be created and assigned (commerce writers).

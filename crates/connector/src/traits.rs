@@ -18,6 +18,7 @@ use crate::error::ErrorKind;
 use crate::error::{Error, Result};
 use crate::outcome::{RecordOutcome, TransportStats};
 use crate::page::{ListRequest, Page};
+use crate::readback::CrmOrder;
 use crate::webhook::{NotificationKind, WebhookNotification, WebhookRequest};
 
 fn unsupported<T>(name: &str, operation: &'static str) -> Result<T> {
@@ -347,6 +348,21 @@ pub trait CrmSink: Send + Sync {
     /// answered `Unchanged` and never enroll.
     async fn enroll(&self, _requests: &[EnrollmentRequest]) -> Result<Vec<RecordOutcome>> {
         unsupported(self.name(), "enroll")
+    }
+
+    /// Reads the order records (deals, opportunities, ecommerce orders) back, one page at a
+    /// time, for revenue reconciliation: follow `next` with [`ListRequest::at`]; `limit` is
+    /// clamped to the vendor's page maximum and `since` is ignored. Only records carrying
+    /// the integration's order key are returned (not deals made by hand, not abandoned
+    /// carts).
+    async fn read_orders(&self, _request: &ListRequest) -> Result<Page<CrmOrder>> {
+        unsupported(self.name(), "read_orders")
+    }
+
+    /// Looks order records up by order key ([`OrderRecord::key`]), for sampled
+    /// reconciliation: the records found, in any order; keys with no record are absent.
+    async fn find_orders(&self, _keys: &[String]) -> Result<Vec<CrmOrder>> {
+        unsupported(self.name(), "find_orders")
     }
 
     /// Makes sure the integration's custom properties exist with the right types.

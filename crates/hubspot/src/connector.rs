@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use cartograph_connector::{
-    Capabilities, CrmSink, CrmSource, EnrollmentMethod, Error, ErrorKind, ListRequest, Page,
-    RecordOutcome, Result, Stream, WebhookRequest,
+    Capabilities, CrmOrder, CrmSink, CrmSource, EnrollmentMethod, Error, ErrorKind, ListRequest,
+    Page, RecordOutcome, Result, Stream, WebhookRequest,
 };
 use cartograph_http::RateLimiter;
 use cartograph_model::{
@@ -95,6 +95,7 @@ fn caps() -> Capabilities {
             EnrollmentMethod::Workflow,
         ],
         property_definitions: true,
+        order_read_back: true,
         ..Capabilities::default()
     }
 }
@@ -163,6 +164,14 @@ impl CrmSink for HubSpot {
     async fn enroll(&self, requests: &[EnrollmentRequest]) -> Result<Vec<RecordOutcome>> {
         self.refuse_oversized("enroll", requests.len())?;
         self.client.enroll(requests).await
+    }
+
+    async fn read_orders(&self, request: &ListRequest) -> Result<Page<CrmOrder>> {
+        self.client.read_orders(request).await
+    }
+
+    async fn find_orders(&self, keys: &[String]) -> Result<Vec<CrmOrder>> {
+        self.client.find_orders(keys).await
     }
 
     async fn ensure_properties(

@@ -278,6 +278,26 @@ impl SalesforceClient {
         Ok(out)
     }
 
+    /// One page of a SOQL query: the first (`locator` `None`, `GET query?q=`) or the one a
+    /// previous page's `nextRecordsUrl` points at (`locator` = the part after `/query/`).
+    ///
+    /// # Errors
+    /// Transport and vendor errors (`INVALID_QUERY_LOCATOR` is `Invalid`).
+    pub async fn query_page(
+        &self,
+        soql: &str,
+        locator: Option<&str>,
+        operation: &'static str,
+    ) -> Result<QueryPage> {
+        let http = self.http().await?;
+        let request = match locator {
+            None => Request::get("query").operation(operation).query("q", soql),
+            Some(l) => Request::get(format!("query/{}", path_segment(l, "query locator")?))
+                .operation(operation),
+        };
+        http.send_json(request).await
+    }
+
     /// `PATCH /composite/sobjects/{sobject}/{field}` (`allOrNone: false`): upserts up to
     /// 200 records by External ID; one result per record, in order.
     ///

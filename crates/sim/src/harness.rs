@@ -172,6 +172,19 @@ pub trait CrmSimulator: Send + Sync {
     /// Order records (deals, opportunities, ecommerce orders) as stored.
     fn order_records(&self) -> Vec<SimRecordView>;
 
+    /// Changes one property of an order record as a CRM user would (the value as text, in
+    /// the CRM's own form: `"12.50"`, or cents for ActiveCampaign); `false` when there is
+    /// no such record or the simulator cannot edit (the default).
+    fn edit_order_record(&self, _id: &str, _property: &str, _value: &str) -> bool {
+        false
+    }
+
+    /// Deletes an order record as a CRM user would; `false` when there is no such record
+    /// or the simulator cannot delete (the default).
+    fn delete_order_record(&self, _id: &str) -> bool {
+        false
+    }
+
     /// Tasks or cases opened.
     fn tasks(&self) -> Vec<SimRecordView>;
 

@@ -107,6 +107,17 @@ impl CrmSink for DryRunSink {
         self.inner.find_contacts(keys).await
     }
 
+    async fn read_orders(
+        &self,
+        request: &cartograph_connector::ListRequest,
+    ) -> Result<cartograph_connector::Page<cartograph_connector::CrmOrder>> {
+        self.inner.read_orders(request).await
+    }
+
+    async fn find_orders(&self, keys: &[String]) -> Result<Vec<cartograph_connector::CrmOrder>> {
+        self.inner.find_orders(keys).await
+    }
+
     async fn upsert_contacts(&self, contacts: &[ContactUpsert]) -> Result<Vec<RecordOutcome>> {
         Ok(self.record(contacts, |c| c.key.clone(), PlannedWrite::Contact))
     }

@@ -8,6 +8,7 @@ pub mod modes;
 pub mod observe;
 pub mod pipeline;
 pub mod queue_item;
+pub mod reconcile;
 mod renew;
 #[cfg(feature = "axum")]
 pub mod router;

@@ -419,6 +419,19 @@ impl Pipeline {
         self.engine.quality_report()
     }
 
+    /// Revenue reconciliation against the CRM: reads the order records back (in full or a
+    /// sample) and compares them with the store's revenue, per day and currency, order by
+    /// order, exact to the cent (see [`crate::reconcile`]).
+    ///
+    /// # Errors
+    /// The sink's read errors (`Unsupported` when it cannot read orders back).
+    pub async fn reconcile_with_crm(
+        &self,
+        read_back: &crate::reconcile::ReadBack,
+    ) -> Result<crate::reconcile::CrmReconciliation, cartograph_connector::Error> {
+        self.engine.reconcile_with_crm(read_back).await
+    }
+
     /// In a dry run, every write the pipeline would have made.
     pub fn dry_run_log(&self) -> Option<Vec<crate::dry_run::PlannedWrite>> {
         self.dry.as_ref().map(|d| d.log())

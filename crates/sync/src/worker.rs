@@ -22,6 +22,13 @@ use crate::store::{NewDeadLetter, QueuedEvent, Store, StoreResult};
 pub trait Handler: Send + Sync {
     /// Processes a batch; returns one outcome per item, in order.
     async fn handle(&self, items: &[WorkItem]) -> Vec<ItemOutcome>;
+
+    /// Processes a batch leased from the queue, with the time the intake enqueued each
+    /// item (millisecond precision, for latency figures where the vendor's event time has
+    /// whole seconds only). The default ignores the times.
+    async fn handle_queued(&self, items: &[WorkItem], _enqueued: &[Timestamp]) -> Vec<ItemOutcome> {
+        self.handle(items).await
+    }
 }
 
 /// Worker settings.
@@ -219,8 +226,14 @@ impl Worker {
             }
         }
         let ids: Vec<_> = queued.iter().map(|e| e.id).collect();
+        let enqueued: Vec<Timestamp> = queued.iter().map(|e| e.enqueued_at).collect();
         let mut outcomes = self
-            .renewing(&ids, self.handler.handle(&items).instrument(span))
+            .renewing(
+                &ids,
+                self.handler
+                    .handle_queued(&items, &enqueued)
+                    .instrument(span),
+            )
             .await
             .into_iter();
         let mut done = Vec::new();

@@ -488,3 +488,64 @@ async fn a_crm_event_of_an_unhandled_type_is_a_visible_dead_letter() {
         letters[0].message
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicates_prevented_count_records_merged_not_repeat_orders() {
+    let plain = world();
+    let base = {
+        let p = pipeline(&plain, config()).await;
+        p.backfill(&STREAMS).await.unwrap();
+        p.quality()
+    };
+
+    let w = world();
+    let template = w
+        .shop
+        .orders()
+        .into_iter()
+        .find(|o| o.is_revenue() && o.customer.is_some() && o.email.is_some())
+        .unwrap();
+    let guest = |id: &str, email: &str| {
+        let mut o = template.clone();
+        o.source = SourceRef::new(w.shop.name(), RecordKind::Order, id);
+        o.customer = None;
+        o.email = cartograph_model::EmailAddress::new(email);
+        o
+    };
+    // A new guest checks out three times with the same email and name: one record, one
+    // person, no duplicate (the old count said two).
+    for n in 0..3 {
+        w.shop
+            .insert_order(guest(&format!("g-{n}"), "new.guest@example.org"));
+    }
+    // The account holder checks out twice as a guest: one record merged into the
+    // account's person, however many times it orders.
+    let holder = template.email.clone().unwrap();
+    for n in 0..2 {
+        w.shop
+            .insert_order(guest(&format!("h-{n}"), holder.as_str()));
+    }
+    // An incomplete order (checkout never finished) is never written.
+    let mut incomplete = template.clone();
+    incomplete.source = SourceRef::new(w.shop.name(), RecordKind::Order, "inc-1");
+    incomplete.status = OrderStatus::Incomplete;
+    w.shop.insert_order(incomplete);
+
+    let p = pipeline(&w, config()).await;
+    p.backfill(&STREAMS).await.unwrap();
+    let q = p.quality();
+    assert_eq!(q.resolved, base.resolved + 2, "{q:?} vs {base:?}");
+    assert_eq!(
+        q.duplicates_prevented,
+        base.duplicates_prevented + 1,
+        "{q:?} vs {base:?}"
+    );
+    assert_eq!(q.orders_skipped, base.orders_skipped + 1);
+    assert_eq!(q.orders_written, base.orders_written + 5);
+    assert!(
+        w.crm
+            .orders()
+            .iter()
+            .all(|o| !o.record.key.ends_with("inc-1"))
+    );
+}

@@ -218,6 +218,14 @@ async fn a_crm_defined_outside_core_and_sync_runs_a_backfill_and_reconciles() {
     let reconciliation = pipeline.quality().reconciliation;
     assert!(!reconciliation.days.is_empty());
     assert!(reconciliation.is_balanced(), "{reconciliation:?}");
+    // It cannot read orders back (the trait's default): reconciling against the CRM says
+    // so, naming the operation, and the engine's own figures above stay available.
+    let err = pipeline
+        .reconcile_with_crm(&cartograph_sync::reconcile::ReadBack::Full)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), cartograph_connector::ErrorKind::Unsupported);
+    assert!(err.to_string().contains("read_orders"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -644,3 +644,36 @@ async fn a_batch_slower_than_its_lease_is_renewed_and_never_handled_twice() {
         0
     );
 }
+
+/// Records the enqueue times the worker hands over.
+#[derive(Default)]
+struct Timed {
+    seen: Mutex<Vec<Timestamp>>,
+}
+
+#[async_trait]
+impl Handler for Timed {
+    async fn handle(&self, items: &[WorkItem]) -> Vec<ItemOutcome> {
+        items.iter().map(|_| ItemOutcome::Done).collect()
+    }
+
+    async fn handle_queued(&self, items: &[WorkItem], enqueued: &[Timestamp]) -> Vec<ItemOutcome> {
+        self.seen.lock().unwrap().extend_from_slice(enqueued);
+        self.handle(items).await
+    }
+}
+
+#[tokio::test]
+async fn the_worker_hands_each_item_its_enqueue_time_in_milliseconds() {
+    let (_dir, store) = store();
+    let before = Timestamp::now().truncated_to_millis();
+    enqueue(store.as_ref(), &[notification("1"), notification("2")]).await;
+    let after = Timestamp::now();
+    let handler = Arc::new(Timed::default());
+    let (worker, _) = worker(Arc::clone(&store), handler.clone(), 3);
+    worker.run_until_idle().await.unwrap();
+    let seen = handler.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2);
+    // The vendor's time says 1_700_000_000 s; the queue knows when the intake took it.
+    assert!(seen.iter().all(|t| *t >= before && *t <= after), "{seen:?}");
+}

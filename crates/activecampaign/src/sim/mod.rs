@@ -303,7 +303,11 @@ impl CrmSimulator for ActiveCampaignSim {
                 "webhook_secret"
             )?
         );
-        self.shared.state().add_webhook(&url, true);
+        // Idempotent: a second subscription to `url` would deliver every event twice.
+        let mut state = self.shared.state();
+        if !state.has_webhook(&url) {
+            state.add_webhook(&url, true);
+        }
         Ok(())
     }
 
@@ -319,6 +323,16 @@ impl CrmSimulator for ActiveCampaignSim {
 
     fn order_records(&self) -> Vec<SimRecordView> {
         self.shared.state().order_views()
+    }
+
+    fn edit_order_record(&self, id: &str, property: &str, value: &str) -> bool {
+        let value =
+            serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.into()));
+        self.shared.state().edit_order(id, property, value)
+    }
+
+    fn delete_order_record(&self, id: &str) -> bool {
+        self.shared.state().delete_order(id)
     }
 
     fn tasks(&self) -> Vec<SimRecordView> {

@@ -128,6 +128,11 @@ impl State {
         id.to_string()
     }
 
+    /// Whether a webhook posts to `url`.
+    pub(crate) fn has_webhook(&self, url: &str) -> bool {
+        self.webhooks.iter().any(|w| w.url == url)
+    }
+
     pub(crate) fn add_webhook(&mut self, url: &str, push: bool) {
         self.webhooks.push(Webhook {
             url: url.to_owned(),
@@ -282,6 +287,25 @@ impl State {
                 }
             })
             .collect()
+    }
+
+    /// Sets one field of an ecommerce order as a user would; `false` for an unknown order.
+    pub(crate) fn edit_order(&mut self, id: &str, field: &str, value: Value) -> bool {
+        match id.parse().ok().and_then(|i: u64| self.orders.get_mut(&i)) {
+            Some(Value::Object(order)) => {
+                order.insert(field.to_owned(), value);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Deletes an ecommerce order as a user would; `false` for an unknown order.
+    pub(crate) fn delete_order(&mut self, id: &str) -> bool {
+        id.parse()
+            .ok()
+            .and_then(|i: u64| self.orders.remove(&i))
+            .is_some()
     }
 
     pub(crate) fn order_views(&self) -> Vec<SimRecordView> {

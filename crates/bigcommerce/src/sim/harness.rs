@@ -12,13 +12,14 @@ use super::{BigCommerceSim, SIM_HEADER_SECRET, webhooks};
 use crate::BigCommerce;
 use crate::config::DEFAULT_SECRET_HEADER;
 
-/// Every webhook scope a pipeline listens to.
-pub const SCOPES: [&str; 5] = [
+/// Every webhook scope a pipeline listens to. `store/order/*` "fires for all `store/order`
+/// events" (BigCommerce's webhook reference), refunds (`store/order/refund/created`)
+/// included: subscribing to both would deliver every refund twice.
+pub const SCOPES: [&str; 4] = [
     "store/order/*",
     "store/customer/*",
     "store/cart/*",
     "store/product/*",
-    "store/order/refund/created",
 ];
 
 impl BigCommerceSim {
@@ -66,7 +67,20 @@ impl CommerceSimulator for BigCommerceSim {
     }
 
     async fn deliver_webhooks_to(&self, url: &str) -> Result<()> {
-        for scope in SCOPES {
+        // Idempotent: a scope already hooked to `url` is not hooked again (two hooks would
+        // deliver every event twice).
+        let hooked: Vec<String> = self
+            .shared
+            .state()
+            .hooks
+            .values()
+            .filter(|h| h.is_active && h.destination == url)
+            .map(|h| h.scope.clone())
+            .collect();
+        for scope in SCOPES
+            .into_iter()
+            .filter(|s| !hooked.iter().any(|h| h == s))
+        {
             self.register_webhook(
                 scope,
                 url,

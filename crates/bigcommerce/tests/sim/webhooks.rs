@@ -183,3 +183,46 @@ async fn failed_deliveries_follow_the_retry_schedule_then_deactivate_the_hook() 
             .is_active
     );
 }
+
+#[tokio::test]
+async fn the_harness_subscription_delivers_each_event_once_even_when_repeated() {
+    use cartograph_sim::CommerceSimulator;
+    let (sim, _bc) = support::sim(SimConfig::default()).await;
+    let seed = support::seed();
+    support::load(&sim, &seed);
+    let mut rx = support::receiver(200).await;
+    CommerceSimulator::deliver_webhooks_to(&sim, rx.url())
+        .await
+        .unwrap();
+    CommerceSimulator::deliver_webhooks_to(&sim, rx.url())
+        .await
+        .unwrap();
+    let mut order = seed.orders[1].clone();
+    order.source.id = "88888".into();
+    let id = sim.place_order(&order);
+    sim.refund_order(&id, Decimal::new(150, 2), "damaged")
+        .unwrap();
+    // Two events (created, refund created): two deliveries, then silence.
+    let first = rx
+        .next(Duration::from_secs(10))
+        .await
+        .expect("first delivery");
+    let second = rx
+        .next(Duration::from_secs(10))
+        .await
+        .expect("second delivery");
+    let scopes = |r: &cartograph_connector::WebhookRequest| {
+        serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()["scope"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let mut got = vec![scopes(&first), scopes(&second)];
+    got.sort();
+    assert_eq!(got, ["store/order/created", "store/order/refund/created"]);
+    assert!(
+        rx.next(Duration::from_millis(300)).await.is_none(),
+        "an event was delivered twice"
+    );
+    assert_eq!(sim.deliveries().len(), 2);
+}

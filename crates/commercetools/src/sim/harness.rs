@@ -67,7 +67,16 @@ impl CommerceSimulator for CommercetoolsSim {
     }
 
     async fn deliver_webhooks_to(&self, url: &str) -> Result<()> {
-        self.subscribe_push(url, &MESSAGE_TYPES, &CHANGE_TYPES, false);
+        // Idempotent: a second subscription to `url` would deliver every message twice.
+        let subscribed = self
+            .shared
+            .state()
+            .subscriptions
+            .iter()
+            .any(|s| s.endpoint == url);
+        if !subscribed {
+            self.subscribe_push(url, &MESSAGE_TYPES, &CHANGE_TYPES, false);
+        }
         Ok(())
     }
 

@@ -8,6 +8,7 @@ mod enroll;
 mod orders;
 mod properties;
 mod read;
+mod revenue;
 mod tasks;
 
 use std::collections::HashMap;

@@ -60,6 +60,15 @@ impl CrmSimulator for HubSpotSim {
         records.into_iter().map(view).collect()
     }
 
+    fn edit_order_record(&self, id: &str, property: &str, value: &str) -> bool {
+        self.update("deals", id, &[(property, value)])
+            || self.update("orders", id, &[(property, value)])
+    }
+
+    fn delete_order_record(&self, id: &str) -> bool {
+        self.archive("deals", id) || self.archive("orders", id)
+    }
+
     fn tasks(&self) -> Vec<SimRecordView> {
         self.records("tasks").into_iter().map(view).collect()
     }

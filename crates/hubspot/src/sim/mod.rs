@@ -285,6 +285,55 @@ impl HubSpotSim {
         id.to_string()
     }
 
+    /// Changes properties of a record as a HubSpot user would (no webhook); `false` when
+    /// there is no such record.
+    pub fn update(&self, object: &str, id: &str, properties: &[(&str, &str)]) -> bool {
+        let object = state::canonical(object).unwrap_or("contacts");
+        let Ok(id) = id.parse::<u64>() else {
+            return false;
+        };
+        let mut inner = self.shared.lock();
+        if !inner
+            .portal
+            .objects
+            .get(object)
+            .is_some_and(|r| r.contains_key(&id))
+        {
+            return false;
+        }
+        let props = properties
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        inner
+            .portal
+            .write(object, Some(id), &props, Timestamp::now());
+        true
+    }
+
+    /// Deletes (archives) a record as a HubSpot user would (no webhook); `false` when there
+    /// is no such record.
+    pub fn archive(&self, object: &str, id: &str) -> bool {
+        let object = state::canonical(object).unwrap_or("contacts");
+        let Ok(id) = id.parse::<u64>() else {
+            return false;
+        };
+        let mut inner = self.shared.lock();
+        let removed = inner
+            .portal
+            .objects
+            .get_mut(object)
+            .and_then(|r| r.remove(&id));
+        let Some(removed) = removed else {
+            return false;
+        };
+        let mut lookup = inner.portal.lookup.borrow_mut();
+        for property in removed.properties.keys() {
+            lookup.invalidate(object, property);
+        }
+        true
+    }
+
     /// Adds a secondary email to a contact (`hs_additional_emails`).
     pub fn add_secondary_email(&self, contact_id: &str, email: &str) {
         let mut inner = self.shared.lock();

@@ -280,6 +280,65 @@ pub(crate) fn batch_read(portal: &Portal, object: &str, body: &Value) -> Answer 
     batch_answer(results, errors, 200)
 }
 
+/// `GET {objects}/{type}`: records in id order, `limit` (default 10, at most 100), cursor
+/// `after` (the next record id, as HubSpot's opaque `paging.next.after`), `properties` a
+/// comma-separated list (repeated parameters too).
+pub(crate) fn list(portal: &Portal, object: &str, query: &[(String, String)]) -> Answer {
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let limit: usize = match param("limit").map(str::parse) {
+        None => 10,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        Some(_) => {
+            return api_error(
+                400,
+                "VALIDATION_ERROR",
+                "limit must be between 1 and 100",
+                vec![],
+            );
+        }
+    };
+    let after: u64 = match param("after").map(str::parse) {
+        None => 0,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => {
+            return api_error(
+                400,
+                "VALIDATION_ERROR",
+                "after is not a valid cursor",
+                vec![],
+            );
+        }
+    };
+    let wanted: Vec<String> = query
+        .iter()
+        .filter(|(k, _)| k == "properties")
+        .flat_map(|(_, v)| v.split(','))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let Some(records) = portal.objects.get(object) else {
+        return api_error(404, "OBJECT_NOT_FOUND", "unknown object type", vec![]);
+    };
+    let mut ids = records.range(after..).map(|(id, _)| *id);
+    let page: Vec<u64> = ids.by_ref().take(limit).collect();
+    let results: Vec<Value> = page
+        .iter()
+        .filter_map(|id| portal.to_json(object, *id, Some(&wanted)))
+        .collect();
+    let mut body = json!({ "results": results });
+    if let Some(next) = ids.next() {
+        body["paging"] =
+            json!({"next": {"after": next.to_string(), "link": format!("?after={next}")}});
+    }
+    Answer::json(200, body)
+}
+
 #[allow(clippy::cast_precision_loss)] // simulator comparisons of epoch ms and amounts
 fn matches_filter(value: Option<&String>, filter: &Value, numeric: bool) -> bool {
     let op = filter

@@ -204,6 +204,7 @@ fn dispatch(
                 }
                 ("POST", ["batch", "read"]) => objects::batch_read(portal, object, body),
                 ("POST", ["search"]) => objects::search(portal, object, body),
+                ("GET", []) => objects::list(portal, object, &query),
                 ("GET", [id]) => {
                     let id_property = query
                         .iter()

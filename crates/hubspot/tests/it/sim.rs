@@ -484,3 +484,76 @@ async fn dated_flavour_works_against_the_simulator() {
             .all(|(_, p, _)| !p.contains("/v3/") && !p.contains("/v4/"))
     );
 }
+
+#[tokio::test]
+async fn deals_read_back_page_by_page_and_by_order_key() {
+    let sim = HubSpotSim::start(SimConfig::default()).await.unwrap();
+    let hs = connected(&sim).await;
+    hs.upsert_contacts(&[contact("b", "buyer@example.com", &[])])
+        .await
+        .unwrap();
+    let orders: Vec<_> = (0..5)
+        .map(|n| {
+            let mut o = order(&format!("shop/order/{n}"), OrderObject::Deal);
+            o.line_items.clear();
+            o
+        })
+        .collect();
+    let out = hs.record_orders(&orders).await.unwrap();
+    assert!(out.iter().all(|o| o.is_ok()), "{out:?}");
+    // A deal made by hand carries no order key and is not read back.
+    sim.insert("deals", &[("dealname", "By hand"), ("amount", "9")], None);
+
+    let mut pages = 0;
+    let read = drain(&ListRequest::all().with_limit(2), |request| {
+        pages += 1;
+        let hs = &hs;
+        async move { hs.read_orders(&request).await }
+    })
+    .await
+    .unwrap();
+    assert_eq!(pages, 3, "6 deals at 2 a page");
+    let mut keys: Vec<&str> = read.iter().map(|o| o.key.as_str()).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        (0..5)
+            .map(|n| format!("shop/order/{n}"))
+            .collect::<Vec<_>>()
+    );
+    let first = &read[0];
+    assert_eq!(
+        first.amount,
+        Some(cartograph_model::Money::parse("125.50", cartograph_model::Currency::EUR).unwrap())
+    );
+    assert_eq!(first.day, Some(time::macros::date!(2024 - 05 - 01)));
+    let listing = sim
+        .requests()
+        .into_iter()
+        .find(|(m, uri, _)| m == "GET" && uri.contains("/0-3?"))
+        .unwrap();
+    assert!(listing.1.contains("limit=2"), "{listing:?}");
+    assert!(listing.1.contains("cartograph_order_id"), "{listing:?}");
+
+    // An oversized page hint is clamped to HubSpot's 100, which the simulator enforces.
+    let all = hs
+        .read_orders(&ListRequest::all().with_limit(5000))
+        .await
+        .unwrap();
+    assert_eq!(all.items.len(), 5);
+    assert!(all.next.is_none());
+    let refused = reqwest::Client::new()
+        .get(format!("{}/crm/v3/objects/0-3?limit=101", sim.base_url()))
+        .bearer_auth(sim.config().token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+
+    let found = hs
+        .find_orders(&["shop/order/3".into(), "shop/order/404".into()])
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].key, "shop/order/3");
+}

@@ -24,6 +24,7 @@ mod convert;
 mod lines;
 mod orders;
 mod properties;
+mod revenue;
 mod tasks;
 
 pub use accounts::{SUMMARY_FIELDS, account_key, account_summary};
@@ -264,6 +265,7 @@ impl CrmSink for Salesforce {
             tasks: true,
             enrollment: vec![EnrollmentMethod::Campaign],
             property_definitions: true,
+            order_read_back: true,
             ..Capabilities::default()
         }
     }
@@ -307,6 +309,17 @@ impl CrmSink for Salesforce {
 
     async fn upsert_contacts(&self, contacts: &[ContactUpsert]) -> Result<Vec<RecordOutcome>> {
         self.upsert_contacts_impl(contacts).await
+    }
+
+    async fn read_orders(
+        &self,
+        request: &cartograph_connector::ListRequest,
+    ) -> Result<cartograph_connector::Page<cartograph_connector::CrmOrder>> {
+        self.read_order_page(request).await
+    }
+
+    async fn find_orders(&self, keys: &[String]) -> Result<Vec<cartograph_connector::CrmOrder>> {
+        self.find_orders_by_key(keys).await
     }
 
     async fn record_orders(&self, orders: &[OrderRecord]) -> Result<Vec<RecordOutcome>> {

@@ -280,6 +280,37 @@ impl SalesforceSim {
         self.as_user(|state| state.insert_as_user(sobject, fields))
     }
 
+    /// Changes fields of a record as a person in the UI would; `false` when there is no
+    /// such record.
+    pub fn update_as_user(
+        &self,
+        sobject: &str,
+        id: &str,
+        fields: serde_json::Map<String, Value>,
+    ) -> bool {
+        let mut state = self.shared.state();
+        let Some(row) = state
+            .rows
+            .get_mut(sobject)
+            .and_then(|rows| rows.iter_mut().find(|r| r.id == id))
+        else {
+            return false;
+        };
+        row.fields.extend(fields);
+        true
+    }
+
+    /// Deletes a record as a person in the UI would; `false` when there is no such record.
+    pub fn delete_as_user(&self, sobject: &str, id: &str) -> bool {
+        let mut state = self.shared.state();
+        let Some(rows) = state.rows.get_mut(sobject) else {
+            return false;
+        };
+        let before = rows.len();
+        rows.retain(|r| r.id != id);
+        rows.len() != before
+    }
+
     /// Every write's `Sforce-Call-Options` client id, in order.
     pub fn call_clients(&self) -> Vec<String> {
         self.shared.state().call_clients.clone()
@@ -545,6 +576,17 @@ impl CrmSimulator for SalesforceSim {
 
     fn order_records(&self) -> Vec<SimRecordView> {
         self.records("Opportunity")
+    }
+
+    fn edit_order_record(&self, id: &str, property: &str, value: &str) -> bool {
+        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.into()));
+        let mut fields = serde_json::Map::new();
+        fields.insert(property.to_owned(), value);
+        self.update_as_user("Opportunity", id, fields)
+    }
+
+    fn delete_order_record(&self, id: &str) -> bool {
+        self.delete_as_user("Opportunity", id)
     }
 
     fn tasks(&self) -> Vec<SimRecordView> {

@@ -516,3 +516,92 @@ async fn a_phone_only_match_is_found() {
     assert_eq!(found[1], None, "a shared phone identifies nobody");
     assert_eq!(found[2], None);
 }
+
+#[tokio::test]
+async fn opportunities_read_back_page_by_next_records_url_and_by_order_key() {
+    let (sim, sf) = start(SimConfig {
+        query_page_size: 2,
+        ..SimConfig::fast()
+    })
+    .await;
+    let mut definitions = sf.required_properties();
+    definitions.push(PropertyDefinition {
+        object: CrmObjectType::Deal,
+        name: "Ecom_Currency__c".into(),
+        label: "Currency".into(),
+        kind: PropertyType::String,
+        options: Vec::new(),
+        group: None,
+        unique: false,
+        description: None,
+    });
+    let out = sf.ensure_properties(&definitions).await.unwrap();
+    assert!(
+        out.iter().all(cartograph_connector::RecordOutcome::is_ok),
+        "{out:?}"
+    );
+    let orders: Vec<OrderRecord> = (0..5)
+        .map(|n| OrderRecord {
+            key: format!("shop/order/{n}"),
+            object: OrderObject::Deal,
+            contact: None,
+            properties: [
+                (
+                    "Amount".to_owned(),
+                    PropertyValue::Number(cartograph_model::Decimal::new(1_000 + n, 2)),
+                ),
+                (
+                    "CloseDate".to_owned(),
+                    PropertyValue::Date(time::macros::date!(2026 - 03 - 01)),
+                ),
+                (
+                    "Ecom_Currency__c".to_owned(),
+                    PropertyValue::String("EUR".into()),
+                ),
+            ]
+            .into(),
+            line_items: Vec::new(),
+            origin: Origin::Live,
+        })
+        .collect();
+    let written = sf.record_orders(&orders).await.unwrap();
+    assert!(
+        written
+            .iter()
+            .all(cartograph_connector::RecordOutcome::is_ok),
+        "{written:?}"
+    );
+    // An opportunity a sales rep made: no order key, not read back.
+    let mut by_hand = serde_json::Map::new();
+    by_hand.insert("Name".into(), serde_json::json!("By hand"));
+    by_hand.insert("StageName".into(), serde_json::json!("Prospecting"));
+    by_hand.insert("CloseDate".into(), serde_json::json!("2026-03-02"));
+    sim.create_as_user("Opportunity", by_hand);
+
+    let mut pages = 0;
+    let read = cartograph_connector::drain(&cartograph_connector::ListRequest::all(), |request| {
+        pages += 1;
+        let sf = &sf;
+        async move { sf.read_orders(&request).await }
+    })
+    .await
+    .unwrap();
+    assert_eq!(pages, 3, "6 opportunities at 2 a page");
+    assert_eq!(read.len(), 5);
+    let third = read.iter().find(|o| o.key == "shop/order/2").unwrap();
+    assert_eq!(
+        third.amount,
+        Some(cartograph_model::Money::from_minor(
+            1_002,
+            cartograph_model::Currency::EUR
+        ))
+    );
+    assert_eq!(third.day, Some(time::macros::date!(2026 - 03 - 01)));
+
+    let found = sf
+        .find_orders(&["shop/order/4".into(), "shop/order/404".into()])
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].key, "shop/order/4");
+}

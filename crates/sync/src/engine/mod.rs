@@ -22,7 +22,7 @@ use async_trait::async_trait;
 use cartograph_connector::{CommerceSource, CommerceWriter, CrmSink, Error, ErrorKind};
 use cartograph_core::identity::{IdentityIndex, IdentityRecord, PersonId, StoredLink};
 use cartograph_core::mapping::{CompileErrors, Plan};
-use cartograph_model::{CommerceEvent, CrmEvent, Origin};
+use cartograph_model::{CommerceEvent, CrmEvent, Origin, Timestamp};
 
 pub use config::{EngineConfig, OrdersAs, Recipes, ReverseConfig};
 pub use quality::{LatencySummary, QualityReport};
@@ -179,6 +179,23 @@ impl Engine {
         lock(&self.quality).report(self.config.base())
     }
 
+    /// Reads the CRM's order records back through the sink and reconciles them with the
+    /// store's revenue the engine has seen (see [`crate::reconcile`]).
+    ///
+    /// # Errors
+    /// The sink's read errors (`Unsupported` when it cannot read orders back).
+    pub async fn reconcile_with_crm(
+        &self,
+        read_back: &crate::reconcile::ReadBack,
+    ) -> Result<crate::reconcile::CrmReconciliation, Error> {
+        let (store, not_revenue) = {
+            let q = lock(&self.quality);
+            (q.commerce_entries().clone(), q.not_revenue_keys().clone())
+        };
+        crate::reconcile::reconcile_with_crm(self.sink.as_ref(), &store, &not_revenue, read_back)
+            .await
+    }
+
     /// How many people the identity index knows.
     pub fn people(&self) -> usize {
         lock(&self.index).len()
@@ -187,10 +204,11 @@ impl Engine {
     async fn handle_commerce(
         &self,
         events: Vec<(usize, CommerceEvent)>,
+        enqueued: Option<&[Timestamp]>,
         out: &mut [Option<ItemOutcome>],
     ) {
         let holder = self.next_holder();
-        let (planned, locked) = match self.plan(events, &holder).await {
+        let (mut planned, locked) = match self.plan(events, &holder).await {
             Ok(planned) => planned,
             Err(e) => {
                 let err =
@@ -201,6 +219,13 @@ impl Engine {
                 return;
             }
         };
+        if let Some(enqueued) = enqueued {
+            for (i, at) in &mut planned.event_times {
+                if let Some(received) = enqueued.get(*i) {
+                    *at = event_time(*at, *received);
+                }
+            }
+        }
         // Renew the people's locks while the batch writes (a rate-limited write can outlast
         // one lock period); release them once its state is saved.
         let (store, lock_for) = (&self.store, self.config.subject_lock_for);
@@ -231,9 +256,38 @@ impl Engine {
     }
 }
 
+/// The time latency is measured from: the vendor's event time, or, when that has whole
+/// seconds only (BigCommerce's `created_at`) and the intake received the event within that
+/// second, the intake's millisecond time (the event happened in between, so the whole
+/// second would overstate latency by up to a second).
+fn event_time(occurred: Timestamp, received: Timestamp) -> Timestamp {
+    let whole_second =
+        occurred.truncated_to_millis() == occurred && occurred.unix_millis().rem_euclid(1000) == 0;
+    let within = received >= occurred && received - occurred < time::Duration::SECOND;
+    if whole_second && within {
+        received
+    } else {
+        occurred
+    }
+}
+
 #[async_trait]
 impl Handler for Engine {
     async fn handle(&self, items: &[WorkItem]) -> Vec<ItemOutcome> {
+        self.handle_items(items, None).await
+    }
+
+    async fn handle_queued(&self, items: &[WorkItem], enqueued: &[Timestamp]) -> Vec<ItemOutcome> {
+        self.handle_items(items, Some(enqueued)).await
+    }
+}
+
+impl Engine {
+    async fn handle_items(
+        &self,
+        items: &[WorkItem],
+        enqueued: Option<&[Timestamp]>,
+    ) -> Vec<ItemOutcome> {
         let mut out: Vec<Option<ItemOutcome>> = items.iter().map(|_| None).collect();
         let mut commerce = Vec::new();
         let mut crm: Vec<(usize, CrmEvent)> = Vec::new();
@@ -268,7 +322,7 @@ impl Handler for Engine {
         }
         commerce.sort_by_key(|(i, _)| *i);
         if !commerce.is_empty() {
-            self.handle_commerce(commerce, &mut out).await;
+            self.handle_commerce(commerce, enqueued, &mut out).await;
         }
         for (i, event) in crm {
             out[i] = Some(self.handle_crm_event(&event).await);
@@ -300,3 +354,26 @@ pub(crate) mod keys {
 }
 
 pub(crate) type Ledger = BTreeMap<String, PersonState>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ms: i64) -> Timestamp {
+        Timestamp::from_unix_millis(ms).unwrap()
+    }
+
+    #[test]
+    fn latency_starts_at_the_intake_when_the_vendor_time_has_whole_seconds_only() {
+        // BigCommerce's created_at: 12:00:05; received at 12:00:05.730: the event happened in
+        // between, so the whole second would add up to 999 ms of latency that never was.
+        let second = 1_780_000_005_000;
+        assert_eq!(event_time(at(second), at(second + 730)), at(second + 730));
+        // A vendor time with milliseconds is kept as it is.
+        assert_eq!(event_time(at(second + 5), at(second + 730)), at(second + 5));
+        // Received a second or more later (a delayed delivery): the vendor's time stands.
+        assert_eq!(event_time(at(second), at(second + 1_000)), at(second));
+        // A clock skew (received before the event's second): the vendor's time stands.
+        assert_eq!(event_time(at(second), at(second - 20)), at(second));
+    }
+}

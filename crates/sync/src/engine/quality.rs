@@ -1,6 +1,6 @@
 //! Data-quality figures the engine keeps while it runs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cartograph_core::reconcile::{self, Entry};
 use cartograph_model::Currency;
@@ -24,11 +24,14 @@ pub struct LatencySummary {
 /// The data-quality report of a pipeline.
 #[derive(Debug, Clone, Serialize)]
 pub struct QualityReport {
-    /// Records resolved to a person.
+    /// Distinct records resolved to a person: customer accounts, and guest identities (a
+    /// guest's repeat checkouts with the same email and name are one record).
     pub resolved: u64,
-    /// Records that matched an existing person (duplicates prevented).
+    /// Duplicates prevented: distinct records merged into a person another record created
+    /// (an alias or case variant, a guest checkout of an account holder), never a repeat
+    /// order of the same record. Counted by this process since it started.
     pub duplicates_prevented: u64,
-    /// Share of resolved records that matched an existing person.
+    /// Share of resolved records merged into another record's person.
     pub duplicate_rate: f64,
     /// Records routed to review because several people matched.
     pub ambiguous: u64,
@@ -36,6 +39,9 @@ pub struct QualityReport {
     pub orders_with_contact: u64,
     /// Orders written to the CRM.
     pub orders_written: u64,
+    /// Orders never written to the CRM because they are incomplete (checkout not finished)
+    /// or archived, by order: why the CRM holds fewer order records than the store orders.
+    pub orders_skipped: u64,
     /// Share of written orders whose buyer matched a contact.
     pub match_rate: f64,
     /// Live event latency (event time to CRM write).
@@ -57,6 +63,13 @@ pub(crate) struct Quality {
     latencies: Vec<u64>,
     commerce: BTreeMap<String, Entry>,
     crm: BTreeMap<String, Entry>,
+    /// Keys of order records written that are not revenue (cancelled orders, carts): the
+    /// CRM holds them, reconciliation leaves them out.
+    not_revenue: BTreeSet<String>,
+    /// Keys of orders skipped as incomplete or archived (and not written since).
+    skipped_orders: BTreeSet<String>,
+    /// Hashes of the distinct records resolved (see [`QualityReport::resolved`]).
+    identities: std::collections::HashSet<u64>,
 }
 
 /// Latency samples kept (a reservoir would be fairer; the newest are what operators watch).
@@ -71,7 +84,46 @@ impl Quality {
     }
 
     pub(crate) fn commerce_revenue(&mut self, entry: Entry) {
+        self.not_revenue.remove(&entry.key);
         self.commerce.insert(entry.key.clone(), entry);
+    }
+
+    /// An order record written whose order is not (or no longer) revenue.
+    pub(crate) fn not_revenue(&mut self, key: String) {
+        self.commerce.remove(&key);
+        self.crm.remove(&key);
+        self.not_revenue.insert(key);
+    }
+
+    /// An order skipped as incomplete or archived.
+    pub(crate) fn skipped_order(&mut self, key: String) {
+        self.skipped_orders.insert(key);
+    }
+
+    /// An order record written (no longer skipped).
+    pub(crate) fn order_written(&mut self, key: &str) {
+        self.skipped_orders.remove(key);
+    }
+
+    /// A record resolved to a person; `matched` when it joined a person that existed
+    /// before it. Counts it once per distinct record (`identity` hashes the record).
+    pub(crate) fn resolved(&mut self, identity: u64, matched: bool) {
+        if self.identities.insert(identity) {
+            self.resolved += 1;
+            if matched {
+                self.duplicates_prevented += 1;
+            }
+        }
+    }
+
+    /// The store side of reconciliation: revenue entries of the orders seen, by key.
+    pub(crate) fn commerce_entries(&self) -> &BTreeMap<String, Entry> {
+        &self.commerce
+    }
+
+    /// Keys of order records written that are not revenue.
+    pub(crate) fn not_revenue_keys(&self) -> &BTreeSet<String> {
+        &self.not_revenue
     }
 
     pub(crate) fn crm_revenue(&mut self, entry: Entry) {
@@ -105,6 +157,7 @@ impl Quality {
             ambiguous: self.ambiguous,
             orders_with_contact: self.orders_with_contact,
             orders_written: self.orders_written,
+            orders_skipped: self.skipped_orders.len() as u64,
             match_rate: ratio(self.orders_with_contact, self.orders_written),
             latency: LatencySummary {
                 count: sorted.len() as u64,

@@ -219,6 +219,8 @@ impl Engine {
                     // Only orders that count as revenue in the store count on the CRM side.
                     let revenue = planned.revenue_keys.contains(&order.value.key);
                     crm_revenue.push((
+                        order.value.key.clone(),
+                        revenue,
                         revenue
                             .then(|| Entry::from_record(&order.value, fields))
                             .flatten(),
@@ -290,7 +292,15 @@ impl Engine {
         for entry in planned.revenue {
             q.commerce_revenue(entry);
         }
-        for (entry, with_contact) in crm_revenue {
+        for key in planned.skipped_orders {
+            q.skipped_order(key);
+        }
+        for (key, revenue, entry, with_contact) in crm_revenue {
+            q.order_written(&key);
+            if !revenue {
+                // Cancelled, refunded-to-zero or a cart: no longer revenue on either side.
+                q.not_revenue(key);
+            }
             q.orders_written += 1;
             if with_contact {
                 q.orders_with_contact += 1;

@@ -180,6 +180,7 @@ impl Planner<'_> {
             "\"\"".to_owned(),
         ));
         if order.status == OrderStatus::Incomplete || order.is_archived {
+            planned.skipped_orders.push(order.source.to_string());
             return Ok(());
         }
         let base_total = self.base_total(order)?;

@@ -63,6 +63,8 @@ pub(crate) struct Planned {
     pub(crate) revenue: Vec<cartograph_core::reconcile::Entry>,
     /// Keys of the orders in this batch that count as revenue.
     pub(crate) revenue_keys: BTreeSet<String>,
+    /// Keys of orders in this batch not written because incomplete or archived.
+    pub(crate) skipped_orders: Vec<String>,
     /// Event times of the live items, for latency figures.
     pub(crate) event_times: BTreeMap<usize, Timestamp>,
 }

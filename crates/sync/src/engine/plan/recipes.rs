@@ -63,6 +63,7 @@ impl Planner<'_> {
             cart.converted_order = Some(order.source.clone());
         }
         if order.status == OrderStatus::Incomplete || order.is_archived {
+            planned.skipped_orders.push(order_key.clone());
             return Ok(());
         }
         let (high_value, b2b, as_record) = self.order_flags(order, &base_total);

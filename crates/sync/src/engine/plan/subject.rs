@@ -7,7 +7,7 @@ use cartograph_connector::{Error, ErrorKind};
 use cartograph_core::identity::{Decision, IdentityRecord, PersonId};
 use cartograph_model::{
     Address, AddressKind, Cart, CommerceEvent, CommerceEventKind, Customer, EmailAddress, Order,
-    SourceRef,
+    RecordKind, SourceRef,
 };
 
 use super::{Planned, Planner, Subject, dead};
@@ -208,13 +208,7 @@ impl Planner<'_> {
             }
         };
         drop(index);
-        {
-            let mut q = lock(self.quality);
-            q.resolved += 1;
-            if matched.is_some() {
-                q.duplicates_prevented += 1;
-            }
-        }
+        lock(self.quality).resolved(identity_hash(&person, record), matched.is_some());
         let (system, external_id) = record.id.split_once('/').map_or_else(
             || (String::new(), record.id.clone()),
             |(s, rest)| (s.to_owned(), rest.to_owned()),
@@ -227,4 +221,26 @@ impl Planner<'_> {
         });
         Ok(Ok(person))
     }
+}
+
+/// What makes a record distinct for duplicate counting: a customer account by its id; a
+/// guest identity (the record of a guest order or cart) by its normalized email and name,
+/// so a guest's repeat checkouts are one record, not a duplicate each.
+fn identity_hash(person: &PersonId, record: &IdentityRecord) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let norm = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_lowercase();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    person.as_str().hash(&mut h);
+    if record.id.split('/').nth(1) == Some(RecordKind::Customer.as_str()) {
+        ("account", &record.id).hash(&mut h);
+    } else {
+        (
+            "guest",
+            norm(&record.email),
+            norm(&record.first_name),
+            norm(&record.last_name),
+        )
+            .hash(&mut h);
+    }
+    h.finish()
 }
