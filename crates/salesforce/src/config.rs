@@ -176,6 +176,9 @@ pub struct SalesforceConfig {
     /// spent.
     #[serde(default = "default_slow_down")]
     pub slow_down_at_percent: u8,
+    /// Owners of Cases and Tasks per reason (see [`crate::routing`]).
+    #[serde(default)]
+    pub routing: crate::routing::OwnerRouting,
 }
 
 const fn default_slow_down() -> u8 {
@@ -259,6 +262,7 @@ impl SalesforceConfig {
                 cdc_relay_secret: None,
                 source_fields: Vec::new(),
                 slow_down_at_percent: default_slow_down(),
+                routing: crate::routing::OwnerRouting::default(),
             },
         }
     }
@@ -420,6 +424,7 @@ impl SalesforceConfig {
                 ));
             }
         }
+        self.routing.validate()?;
         if self.call_client.trim().is_empty() || self.call_client.contains([',', ' ', '\n']) {
             return Err(config_error(
                 "call_client",
@@ -486,6 +491,13 @@ impl SalesforceConfigBuilder {
     #[must_use]
     pub fn cdc_relay_secret(mut self, secret: Secret) -> Self {
         self.config.cdc_relay_secret = Some(secret);
+        self
+    }
+
+    /// Sets the owners of Cases and Tasks (see [`crate::routing`]).
+    #[must_use]
+    pub fn routing(mut self, routing: crate::routing::OwnerRouting) -> Self {
+        self.config.routing = routing;
         self
     }
 

@@ -12,6 +12,7 @@ mod auth;
 mod conformance;
 mod limits;
 mod mapping;
+mod routing;
 mod sim;
 mod source;
 mod upsert_one;
