@@ -22,22 +22,9 @@
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
+pub use cartograph_model::CampaignRevenue;
 use cartograph_model::{Currency, Money, Order};
-use serde::{Deserialize, Serialize};
 use time::Date;
-
-/// One day's revenue of one coupon code in one currency.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CampaignRevenue {
-    /// The UTC day the orders were placed.
-    pub day: Date,
-    /// The coupon code, trimmed and upper case.
-    pub code: String,
-    /// Sum of the orders' totals, exact.
-    pub revenue: Money,
-    /// Number of orders counted.
-    pub orders: u32,
-}
 
 /// An order the aggregation could not count.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod campaign;
 pub mod cart;
 pub mod catalog;
 pub mod common;
@@ -11,6 +12,7 @@ pub mod money;
 pub mod order;
 pub mod timestamp;
 
+pub use campaign::CampaignRevenue;
 pub use cart::{Cart, CartState};
 pub use catalog::{Availability, Brand, Category, Product, Variant};
 pub use common::{

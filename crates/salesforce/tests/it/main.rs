@@ -9,6 +9,7 @@
 )]
 
 mod auth;
+mod campaigns;
 mod conformance;
 mod limits;
 mod mapping;
