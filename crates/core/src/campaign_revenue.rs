@@ -11,7 +11,9 @@
 //! - an order counts toward each distinct code it carries, in full (an order with two
 //!   coupons adds its total to both codes' rows);
 //! - codes are compared trimmed and case-insensitively, and reported in upper case;
-//! - amounts stay exact decimals; each currency gets its own row (no conversion);
+//! - amounts stay exact decimals, written with the currency's minor digits (`25.3000` from
+//!   the store reads `25.30`; sub-cent digits are kept, never rounded); each currency gets
+//!   its own row (no conversion);
 //! - an order with a blank code, a total in another currency than the order's, or a
 //!   negative total is rejected with a [`CampaignRevenueError`] naming the order and field,
 //!   and adds nothing.
@@ -126,11 +128,22 @@ pub fn daily_campaign_revenue(orders: &[Order]) -> CampaignRevenueReport {
         .map(|((day, code, _), (revenue, orders))| CampaignRevenue {
             day,
             code,
-            revenue,
+            revenue: at_minor_scale(revenue),
             orders,
         })
         .collect();
     CampaignRevenueReport { rows, rejected }
+}
+
+/// The same amount written with the currency's minor digits (`25.3000` -> `25.30`), or
+/// more where they carry value (`0.125` stays): nothing is rounded.
+fn at_minor_scale(money: Money) -> Money {
+    let mut amount = money.amount().normalize();
+    let minor = money.currency().minor_units();
+    if amount.scale() < minor {
+        amount.rescale(minor);
+    }
+    Money::new(amount, money.currency())
 }
 
 fn reject(order: &str, field: &str, reason: impl Into<String>) -> CampaignRevenueError {

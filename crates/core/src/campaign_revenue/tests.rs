@@ -52,6 +52,18 @@ fn sums_per_day_and_code_exactly() {
 }
 
 #[test]
+fn amounts_are_written_at_the_currency_scale_without_rounding() {
+    let report = daily_campaign_revenue(&[
+        order("1", "2026-12-01T10:00:00Z", "25.1000", &["A"]),
+        order("2", "2026-12-01T10:00:00Z", "0.2", &["A"]),
+        order("3", "2026-12-01T10:00:00Z", "1.125", &["B"]),
+        order("4", "2026-12-01T10:00:00Z", "7", &["C"]),
+    ]);
+    let got: Vec<_> = report.rows.iter().map(amount).collect();
+    assert_eq!(got, ["25.30", "1.125", "7.00"]);
+}
+
+#[test]
 fn the_latest_version_counts_once() {
     let first = order("1", "2026-12-01T10:00:00Z", "10.00", &["A"]);
     let mut updated = first.clone();
