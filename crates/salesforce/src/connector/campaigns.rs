@@ -111,7 +111,8 @@ impl Salesforce {
     /// when the Campaign already holds the same figures for that day (a re-run), or a
     /// per-row failure: `NotFound` (no Campaign has the code), `Conflict` (several do, or
     /// the Campaign's days are in another currency), `Invalid` (its day lines were edited
-    /// into something unreadable; nothing is overwritten).
+    /// into something unreadable, nothing is overwritten; or the row repeats another's code,
+    /// day and currency).
     ///
     /// # Errors
     /// More than 200 rows in one call (`Invalid`), credentials, config and exhausted
@@ -158,9 +159,23 @@ impl Salesforce {
         let mut changed: BTreeMap<String, (BTreeMap<Date, Day>, Vec<usize>)> = BTreeMap::new();
         let mut order: Vec<usize> = (0..rows.len()).collect();
         order.sort_by_key(|&i| rows[i].day);
+        let mut seen = std::collections::HashSet::new();
         for i in order {
             let row = &rows[i];
             let key = revenue_key(row);
+            if !seen.insert(key.to_uppercase()) {
+                out[i] = Some(RecordOutcome::failed(
+                    key.clone(),
+                    Error::invalid_field(
+                        key.clone(),
+                        "code",
+                        "the same code, day and currency twice in one call",
+                    )
+                    .with_connector(CONNECTOR)
+                    .with_operation(OP),
+                ));
+                continue;
+            }
             let fail = |kind, why: String| {
                 RecordOutcome::failed(
                     key.clone(),

@@ -9,7 +9,7 @@ use time::macros::date;
 
 const CODE_FIELD: &str = "Coupon_Code__c";
 
-fn row(day: time::Date, code: &str, amount: &str, orders: u32) -> CampaignRevenue {
+pub(crate) fn row(day: time::Date, code: &str, amount: &str, orders: u32) -> CampaignRevenue {
     CampaignRevenue {
         day,
         code: code.into(),

@@ -21,4 +21,5 @@ mod wire;
 
 // The write path: accounts, products, line items.
 mod sim_write;
+mod wire_campaigns;
 mod wire_write;
