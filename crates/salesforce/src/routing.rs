@@ -292,6 +292,33 @@ mod tests {
     }
 
     #[test]
+    fn deserializes_from_config_json() {
+        let routing: OwnerRouting = serde_json::from_value(serde_json::json!({
+            "case_owner": QUEUE,
+            "by_reason": {"failed_payment": USER, "fulfilment_delay": REFUND_QUEUE},
+        }))
+        .expect("valid");
+        assert_eq!(
+            routing
+                .by_reason
+                .get(&CaseReason::FailedPayment)
+                .map(String::as_str),
+            Some(USER)
+        );
+        assert_eq!(
+            routing.owner_for(&request("delay:9", TaskKind::Case, None)),
+            Some(REFUND_QUEUE)
+        );
+        assert!(
+            serde_json::from_value::<OwnerRouting>(
+                serde_json::json!({"by_reason": {"chargeback": USER}})
+            )
+            .is_err(),
+            "an unknown reason is refused"
+        );
+    }
+
+    #[test]
     fn bad_ids_are_refused_by_field() {
         assert!(routing().validate().is_ok());
         let err = OwnerRouting {
