@@ -3,6 +3,7 @@
 pub mod identity;
 pub mod normalize;
 
+pub mod campaign_revenue;
 pub mod change;
 pub mod mapping;
 pub mod metrics;

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod build;
+pub mod campaign;
 pub mod cart;
 pub mod catalog;
 pub mod common;
@@ -13,6 +14,7 @@ pub mod order;
 pub mod timestamp;
 
 pub use build::{InvalidRecord, OrderBuilder};
+pub use campaign::CampaignRevenue;
 pub use cart::{Cart, CartState};
 pub use catalog::{Availability, Brand, Category, Product, Variant};
 pub use common::{

@@ -176,6 +176,21 @@ pub struct SalesforceConfig {
     /// spent.
     #[serde(default = "default_slow_down")]
     pub slow_down_at_percent: u8,
+    /// Owners of Cases and Tasks per reason (see [`crate::routing`]).
+    #[serde(default)]
+    pub routing: crate::routing::OwnerRouting,
+    /// Campaign field matched against coupon codes by
+    /// [`Salesforce::write_campaign_revenue`](crate::Salesforce::write_campaign_revenue)
+    /// (`Coupon_Code__c`, or e.g. `Name`).
+    #[serde(default = "default_campaign_match")]
+    pub campaign_match_field: String,
+}
+
+/// The Campaign field matched against coupon codes by default.
+pub const DEFAULT_CAMPAIGN_MATCH_FIELD: &str = "Coupon_Code__c";
+
+fn default_campaign_match() -> String {
+    DEFAULT_CAMPAIGN_MATCH_FIELD.to_owned()
 }
 
 const fn default_slow_down() -> u8 {
@@ -265,6 +280,8 @@ impl SalesforceConfig {
                 cdc_relay_secret: None,
                 source_fields: Vec::new(),
                 slow_down_at_percent: default_slow_down(),
+                routing: crate::routing::OwnerRouting::default(),
+                campaign_match_field: default_campaign_match(),
             },
         }
     }
@@ -422,6 +439,13 @@ impl SalesforceConfig {
                 ));
             }
         }
+        self.routing.validate()?;
+        if !is_field_name(&self.campaign_match_field) {
+            return Err(config_error(
+                "campaign_match_field",
+                "must be a field API name (e.g. Coupon_Code__c or Name)",
+            ));
+        }
         if self.call_client.trim().is_empty() || self.call_client.contains([',', ' ', '\n']) {
             return Err(config_error(
                 "call_client",
@@ -488,6 +512,20 @@ impl SalesforceConfigBuilder {
     #[must_use]
     pub fn cdc_relay_secret(mut self, secret: Secret) -> Self {
         self.config.cdc_relay_secret = Some(secret);
+        self
+    }
+
+    /// Sets the Campaign field matched against coupon codes.
+    #[must_use]
+    pub fn campaign_match_field(mut self, field: impl Into<String>) -> Self {
+        self.config.campaign_match_field = field.into();
+        self
+    }
+
+    /// Sets the owners of Cases and Tasks (see [`crate::routing`]).
+    #[must_use]
+    pub fn routing(mut self, routing: crate::routing::OwnerRouting) -> Self {
+        self.config.routing = routing;
         self
     }
 

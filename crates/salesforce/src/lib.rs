@@ -10,6 +10,7 @@ pub mod jwt;
 pub mod limits;
 pub mod map;
 pub mod profile;
+pub mod routing;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod source;

@@ -18,6 +18,7 @@ use crate::config::{MAX_BATCH, PersonObject, SalesforceConfig};
 use crate::error::{CONNECTOR, from_api_error};
 
 mod accounts;
+mod campaigns;
 mod catalog;
 mod contacts;
 mod convert;
@@ -28,6 +29,10 @@ mod revenue;
 mod tasks;
 
 pub use accounts::{SUMMARY_FIELDS, account_key, account_summary};
+pub use campaigns::{
+    CURRENCY_FIELD, DAILY_FIELD, LAST_DAY_FIELD, ORDERS_FIELD, TOTAL_FIELD, campaign_body,
+    parse_days, revenue_key,
+};
 pub use lines::{CUSTOM_ITEM_KEY, line_product_key};
 
 /// Keys per SOQL `IN (...)` list (keeps the query URL short).

@@ -42,7 +42,7 @@ impl Salesforce {
             let mut body = Map::new();
             body.insert("Subject".into(), json!(task.subject));
             body.insert("Description".into(), json!(description));
-            if let Some(owner) = &task.owner_id {
+            if let Some(owner) = self.config.routing.owner_for(task) {
                 body.insert("OwnerId".into(), json!(owner));
             }
             let sobject = match task.kind {

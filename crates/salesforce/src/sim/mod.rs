@@ -26,6 +26,7 @@
 //! ```
 
 mod auth;
+mod campaigns;
 mod cdc;
 mod limits;
 mod soql;

@@ -9,9 +9,11 @@
 )]
 
 mod auth;
+mod campaigns;
 mod conformance;
 mod limits;
 mod mapping;
+mod routing;
 mod sim;
 mod source;
 mod upsert_one;
@@ -19,4 +21,5 @@ mod wire;
 
 // The write path: accounts, products, line items.
 mod sim_write;
+mod wire_campaigns;
 mod wire_write;
