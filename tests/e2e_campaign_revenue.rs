@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use cartograph::bigcommerce::BigCommerce;
-use cartograph::bigcommerce::sim::{SimConfig as BcSimConfig, BigCommerceSim};
+use cartograph::bigcommerce::sim::{BigCommerceSim, SimConfig as BcSimConfig};
 use cartograph::connector::{CommerceSource, ListRequest, WriteStatus, drain};
 use cartograph::core::campaign_revenue::daily_campaign_revenue;
 use cartograph::core::metrics::sample;

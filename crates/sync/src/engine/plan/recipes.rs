@@ -52,11 +52,12 @@ impl Planner<'_> {
         }
         if let Some(cart) = state.cart.as_mut()
             && cart.state != CartState::Converted
-            && order.created_at
-                >= cart
-                    .updated_at
+            && order_follows_cart(
+                order.created_at,
+                cart.updated_at
                     .or(cart.created_at)
-                    .unwrap_or(Timestamp::UNIX_EPOCH)
+                    .unwrap_or(Timestamp::UNIX_EPOCH),
+            )
         {
             // An order after the cart ends the abandoned-cart flow.
             cart.state = CartState::Converted;
@@ -173,5 +174,31 @@ impl Planner<'_> {
             OrdersAs::None => false,
         };
         (high_value, b2b, as_record)
+    }
+}
+
+/// Whether an order placed at `order_at` comes after the cart last changed at `cart_at`, at
+/// whole-second resolution: vendors stamp orders in whole seconds (BigCommerce's RFC 2822
+/// dates) while carts carry fractions, so an order placed in the second its cart last
+/// changed would otherwise read as placed before it.
+pub(super) fn order_follows_cart(order_at: Timestamp, cart_at: Timestamp) -> bool {
+    order_at.unix_seconds() >= cart_at.unix_seconds()
+}
+
+#[cfg(test)]
+mod cart_tests {
+    use cartograph_model::Timestamp;
+
+    use super::order_follows_cart;
+
+    #[test]
+    fn an_order_stamped_in_the_second_its_cart_last_changed_follows_it() {
+        let cart_at = Timestamp::from_unix_millis(1_764_806_400_700).unwrap();
+        let same_second = Timestamp::from_unix_seconds(1_764_806_400).unwrap();
+        assert!(order_follows_cart(same_second, cart_at));
+        let later = Timestamp::from_unix_seconds(1_764_806_401).unwrap();
+        assert!(order_follows_cart(later, cart_at));
+        let earlier = Timestamp::from_unix_seconds(1_764_806_399).unwrap();
+        assert!(!order_follows_cart(earlier, cart_at));
     }
 }
