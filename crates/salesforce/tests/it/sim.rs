@@ -535,6 +535,17 @@ async fn opportunities_read_back_page_by_next_records_url_and_by_order_key() {
         unique: false,
         description: None,
     });
+    // The profile reads revenue from the store total (`Amount` becomes the line sum).
+    definitions.push(PropertyDefinition {
+        object: CrmObjectType::Deal,
+        name: "Ecom_Order_Total__c".into(),
+        label: "Order total".into(),
+        kind: PropertyType::Number,
+        options: Vec::new(),
+        group: None,
+        unique: false,
+        description: None,
+    });
     let out = sf.ensure_properties(&definitions).await.unwrap();
     assert!(
         out.iter().all(cartograph_connector::RecordOutcome::is_ok),
@@ -548,6 +559,10 @@ async fn opportunities_read_back_page_by_next_records_url_and_by_order_key() {
             properties: [
                 (
                     "Amount".to_owned(),
+                    PropertyValue::Number(cartograph_model::Decimal::new(1_000 + n, 2)),
+                ),
+                (
+                    "Ecom_Order_Total__c".to_owned(),
                     PropertyValue::Number(cartograph_model::Decimal::new(1_000 + n, 2)),
                 ),
                 (
