@@ -6,9 +6,16 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use common::{STREAMS, seed, world};
+use std::sync::Arc;
+
+use cartograph::harness::{CommerceSimulator, CrmSimulator, Harness};
+use cartograph_bigcommerce::sim::Simulator;
+use cartograph_hubspot::sim::HubSpotSim;
+use cartograph_store_sqlite::SqliteStore;
+use cartograph_sync::{ListConfig, Store};
+use common::{STREAMS, bc_config, load_seed, rates, seed, world};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backfilled_line_items_point_at_their_synced_products() {
@@ -53,4 +60,98 @@ async fn backfilled_line_items_point_at_their_synced_products() {
         checked += 1;
     }
     assert!(checked > 0, "no line item sold a seed product: {lines:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bigcommerce_backfill_gives_the_buyer_a_top_category_with_one_lookup_per_page() {
+    // Small listing pages, so that orders span several pages.
+    let bc = Arc::new(Simulator::start(bc_config()).await.unwrap());
+    let hs = Arc::new(HubSpotSim::start().await.unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("e2e.sqlite")).unwrap());
+    let harness = Harness::builder(
+        Arc::clone(&bc) as Arc<dyn CommerceSimulator>,
+        Arc::clone(&hs) as Arc<dyn CrmSimulator>,
+        store,
+        rates(),
+    )
+    .list_config(ListConfig {
+        page_size: 5,
+        ..ListConfig::default()
+    })
+    .build()
+    .await
+    .unwrap();
+    let seed = load_seed(&bc);
+    bc.record_answers();
+    let report = harness.pipeline.backfill(&STREAMS).await.unwrap();
+    assert_eq!(report.dead_lettered, 0, "{report:?}");
+
+    // The buyer of a paid order of a categorised product has that category among its top
+    // categories (names, as the catalog spells them).
+    let names: BTreeMap<&str, &str> = seed
+        .categories
+        .iter()
+        .map(|c| (c.source.id.as_str(), c.name.as_str()))
+        .collect();
+    let categories_of = |product: &str| -> BTreeSet<&str> {
+        seed.products
+            .iter()
+            .filter(|p| p.source.id == product)
+            .flat_map(|p| {
+                p.category_ids
+                    .iter()
+                    .filter_map(|c| names.get(c.as_str()).copied())
+            })
+            .collect()
+    };
+    let (buyer, bought) = seed
+        .orders
+        .iter()
+        .filter(|o| o.is_revenue() && o.email.is_some())
+        .find_map(|o| {
+            let cats: BTreeSet<&str> = o
+                .line_items
+                .iter()
+                .filter_map(|l| l.product_id.as_deref())
+                .flat_map(categories_of)
+                .collect();
+            (!cats.is_empty()).then_some((o, cats))
+        })
+        .expect("a paid order of a categorised product");
+    let contact = hs
+        .contact_by_email(buyer.email.as_ref().unwrap().as_str())
+        .unwrap();
+    let top = contact
+        .properties
+        .get("ecom_top_categories")
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        top.split("; ").any(|c| bought.contains(c)),
+        "top categories {top:?}, bought {bought:?}"
+    );
+
+    // Requests: one catalog lookup per page of orders, however many lines.
+    let answers = bc.answers();
+    let order_pages = answers
+        .iter()
+        .filter(|a| a.path.ends_with("/v2/orders") && a.status == 200)
+        .count();
+    let lookups = answers
+        .iter()
+        .filter(|a| {
+            a.path.ends_with("/v3/catalog/products")
+                && a.query
+                    .as_deref()
+                    .is_some_and(|q| q.contains("include_fields=categories"))
+        })
+        .count();
+    let lines: usize = seed.orders.iter().map(|o| o.line_items.len()).sum();
+    eprintln!("{lookups} catalog lookups for {order_pages} order pages ({lines} lines)");
+    assert!(order_pages > 1, "{order_pages} order pages");
+    assert!(
+        (1..=order_pages).contains(&lookups) && lookups < lines,
+        "{lookups} catalog lookups for {order_pages} order pages ({lines} lines)"
+    );
 }

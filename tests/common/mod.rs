@@ -95,14 +95,19 @@ pub async fn world(tune: impl FnOnce(&mut EngineConfig, &HubSpotSim)) -> World {
 
 /// The standard seed with BigCommerce-shaped (numeric) ids, loaded into the store simulator.
 pub fn seed(world: &World) -> Seed {
+    load_seed(&world.bc)
+}
+
+/// The standard seed with BigCommerce-shaped (numeric) ids, loaded into `bc`.
+pub fn load_seed(bc: &Simulator) -> Seed {
     let seed = Seed::builder().numeric_ids(true).build();
-    world.bc.seed_customer_groups(&seed.customer_groups);
-    world.bc.seed_customers(&seed.customers);
-    world.bc.seed_categories(&seed.categories);
-    world.bc.seed_brands(&seed.brands);
-    world.bc.seed_products(&seed.products);
-    world.bc.seed_orders(&seed.orders);
-    world.bc.seed_refunds(&seed.refunds);
+    bc.seed_customer_groups(&seed.customer_groups);
+    bc.seed_customers(&seed.customers);
+    bc.seed_categories(&seed.categories);
+    bc.seed_brands(&seed.brands);
+    bc.seed_products(&seed.products);
+    bc.seed_orders(&seed.orders);
+    bc.seed_refunds(&seed.refunds);
     seed
 }
 

@@ -16,6 +16,7 @@ use cartograph_model::{
 };
 use futures::StreamExt as _;
 
+use crate::categories::LineCategories;
 use crate::client::{Client, CustomerQuery, OrderQuery};
 use crate::config::BigCommerceConfig;
 use crate::cursor::{Dedupe, Pos, Position};
@@ -32,6 +33,7 @@ pub struct BigCommerce {
     pub(crate) client: Client,
     dedupe: Mutex<Dedupe>,
     currencies: Mutex<HashMap<u64, Currency>>,
+    line_categories: LineCategories,
 }
 
 impl BigCommerce {
@@ -49,6 +51,7 @@ impl BigCommerce {
             client,
             dedupe: Mutex::new(Dedupe::new(DEDUPE_CAPACITY)),
             currencies: Mutex::new(HashMap::new()),
+            line_categories: LineCategories::default(),
         }
     }
 
@@ -296,9 +299,11 @@ impl CommerceSource for BigCommerce {
             .await
             .into_iter()
             .collect::<Result<_>>()?;
-        let items = self.dedupe(Stream::Orders, request, position.run, items, |o| {
+        let mut items = self.dedupe(Stream::Orders, request, position.run, items, |o| {
             (o.source.id.clone(), o.updated_at)
         });
+        // Line categories for the whole page at once (one catalog lookup, not one per line).
+        self.line_categories.fill(&self.client, &mut items).await?;
         Ok(Page { items, next })
     }
 
@@ -394,7 +399,13 @@ impl CommerceSource for BigCommerce {
             return Ok(None);
         };
         match self.client.get_order(id).await? {
-            Some(o) => self.full_order(o).await.map(Some),
+            Some(o) => {
+                let mut order = self.full_order(o).await?;
+                self.line_categories
+                    .fill(&self.client, std::slice::from_mut(&mut order))
+                    .await?;
+                Ok(Some(order))
+            }
             None => Ok(None),
         }
     }
