@@ -1,8 +1,8 @@
-//! Categories of order lines, from the catalog.
+//! Categories of order and cart lines, from the catalog.
 //!
 //! Order products (`/v2/orders/{id}/products`) carry a `product_id` but no categories. For a
-//! batch of orders (a listing page, or one order), [`LineCategories::fill`] reads the
-//! category ids of the products not seen yet with one `id:in` lookup per
+//! batch of orders (a listing page, or one order) or a cart's lines, [`LineCategories::fill`]
+//! reads the category ids of the products not seen yet with one `id:in` lookup per
 //! [`ID_CHUNK`](crate::client::ID_CHUNK) products, then the names of the categories not seen
 //! yet the same way, and writes each line's category names, most specific last. Both caches
 //! are bounded (oldest entry out first); a product's categories are as the catalog gave them
@@ -13,7 +13,7 @@ use std::hash::Hash;
 use std::sync::{Mutex, PoisonError};
 
 use cartograph_connector::Result;
-use cartograph_model::Order;
+use cartograph_model::{LineItem, Order};
 
 use crate::client::Client;
 
@@ -97,9 +97,27 @@ impl LineCategories {
     /// # Errors
     /// A lookup failed (the orders are left unchanged).
     pub(crate) async fn fill(&self, client: &Client, orders: &mut [Order]) -> Result<()> {
-        let wanted: BTreeSet<u64> = orders
+        self.fill_lines(
+            client,
+            orders
+                .iter_mut()
+                .flat_map(|o| o.line_items.iter_mut())
+                .collect(),
+        )
+        .await
+    }
+
+    /// [`fill`](Self::fill) for any lines (a cart's, an order's).
+    ///
+    /// # Errors
+    /// A lookup failed (the lines are left unchanged).
+    pub(crate) async fn fill_lines(
+        &self,
+        client: &Client,
+        lines: Vec<&mut LineItem>,
+    ) -> Result<()> {
+        let wanted: BTreeSet<u64> = lines
             .iter()
-            .flat_map(|o| &o.line_items)
             .filter(|l| l.categories.is_empty())
             .filter_map(|l| product_id(l.product_id.as_deref()))
             .collect();
@@ -128,7 +146,7 @@ impl LineCategories {
         let names = self
             .names(client, known.values().flatten().copied())
             .await?;
-        for line in orders.iter_mut().flat_map(|o| o.line_items.iter_mut()) {
+        for line in lines {
             if !line.categories.is_empty() {
                 continue;
             }

@@ -429,7 +429,11 @@ impl CommerceSource for BigCommerce {
                 None
             }
         };
-        map::cart(self.system(), &cart, recovery).map(Some)
+        let mut cart = map::cart(self.system(), &cart, recovery)?;
+        self.line_categories
+            .fill_lines(&self.client, cart.items.iter_mut().collect())
+            .await?;
+        Ok(Some(cart))
     }
 
     async fn get_product(&self, id: &str) -> Result<Option<Product>> {

@@ -173,3 +173,48 @@ async fn a_failed_catalog_lookup_fails_the_page_rather_than_dropping_categories(
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_carts_lines_get_their_categories_too() {
+    const CART: &str = "a1b2c3d4-0000-4000-8000-000000000002";
+    let server = support::server().await;
+    Mock::given(method("GET"))
+        .and(path(support::path(&format!("/v3/carts/{CART}"))))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {
+            "id": CART, "customer_id": 7, "email": "shopper@example.com",
+            "currency": {"code": "USD"}, "cart_amount": 10,
+            "line_items": {"physical_items": [
+                {"id": "i1", "product_id": 77, "name": "Saw", "quantity": 1,
+                 "list_price": 10, "sale_price": 10, "extended_sale_price": 10}
+            ]}
+        }, "meta": {}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(support::path(&format!(
+            "/v3/carts/{CART}/redirect_urls"
+        ))))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"data": {
+            "cart_url": "https://shop.example/cart", "checkout_url": "https://shop.example/co"
+        }, "meta": {}})))
+        .mount(&server)
+        .await;
+    catalog(
+        &server,
+        "/v3/catalog/products",
+        json!([{"id": 77, "categories": [11]}]),
+    )
+    .await;
+    catalog(
+        &server,
+        "/v3/catalog/categories",
+        json!([{"id": 11, "parent_id": 0, "name": "Tools"}]),
+    )
+    .await;
+    let cart = support::connector(&server)
+        .get_cart(CART)
+        .await
+        .unwrap()
+        .expect("the cart exists");
+    assert_eq!(cart.items[0].categories, ["Tools"]);
+}
