@@ -30,7 +30,7 @@ fn render(p: &Product, include: &str) -> Product {
 }
 
 /// The rows as JSON, cut to `id` and the `include_fields` when the request names some (as
-/// the API does: "The ID and the specified fields will be returned").
+/// the API does: "The ID and the specified fields will be returned"); applied to one page.
 fn included<T: serde::Serialize>(rows: &[T], q: &Q) -> Vec<serde_json::Value> {
     let fields: Option<Vec<&str>> = param(q, "include_fields").map(|f| {
         f.split(',')
@@ -52,6 +52,7 @@ fn included<T: serde::Serialize>(rows: &[T], q: &Q) -> Vec<serde_json::Value> {
 fn collection<T: serde::Serialize + Clone>(rows: &[T], q: &Q) -> Response {
     let (page, limit) = page_limit(q);
     let (data, pagination) = paginate(rows, page, limit);
+    let data = included(&data, q);
     ok(
         StatusCode::OK,
         &Collection {
@@ -84,7 +85,7 @@ pub(crate) async fn list_products(axum::extract::State(sh): S, Query(q): Query<Q
     if param(&q, "direction") == Some("desc") {
         rows.reverse();
     }
-    collection(&included(&rows, &q), &q)
+    collection(&rows, &q)
 }
 
 pub(crate) async fn get_product(
@@ -118,7 +119,7 @@ pub(crate) async fn list_categories(axum::extract::State(sh): S, Query(q): Query
         .filter(|c| only.as_ref().is_none_or(|o| o.contains(&c.id)))
         .cloned()
         .collect();
-    collection(&included(&rows, &q), &q)
+    collection(&rows, &q)
 }
 
 pub(crate) async fn list_brands(axum::extract::State(sh): S, Query(q): Query<Q>) -> Response {
