@@ -5,8 +5,9 @@
 //! reads the category ids of the products not seen yet with one `id:in` lookup per
 //! [`ID_CHUNK`](crate::client::ID_CHUNK) products, then the names of the categories not seen
 //! yet the same way, and writes each line's category names, most specific last. Both caches
-//! are bounded (oldest entry out first); a product's categories are as the catalog gave them
-//! when the connector first read them (re-read once evicted).
+//! are bounded (oldest entry out first). A product's categories are as the catalog gave them
+//! when the connector last read the product (a line lookup, or the product stream, which
+//! refreshes them); a category's name as when first read (re-read once evicted).
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::Hash;
@@ -155,6 +156,16 @@ impl LineCategories {
             }
         }
         Ok(())
+    }
+
+    /// Records the category ids of products read from the catalog anyway (product
+    /// listings and reads), so that lines of those products need no lookup and a product
+    /// moved to other categories is seen at its next product sync.
+    pub(crate) fn remember(&self, products: impl IntoIterator<Item = (u64, Vec<u64>)>) {
+        let mut cache = self.products.lock().unwrap_or_else(PoisonError::into_inner);
+        for (id, categories) in products {
+            cache.insert(id, categories);
+        }
     }
 
     /// The cached category ids of the products in `wanted`.

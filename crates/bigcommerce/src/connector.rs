@@ -333,6 +333,8 @@ impl CommerceSource for BigCommerce {
         let next = Self::next_page(&position, &page.meta, page.data.len(), limit)
             .map(|p| position.next(p));
         let cur = self.config().store_currency;
+        self.line_categories
+            .remember(page.data.iter().map(|p| (p.id, p.categories.clone())));
         let items = page
             .data
             .iter()
@@ -441,11 +443,12 @@ impl CommerceSource for BigCommerce {
             return Ok(None);
         };
         let cur = self.config().store_currency;
-        self.client
-            .get_product(id)
-            .await?
-            .map(|p| map::product(self.system(), &p, cur))
-            .transpose()
+        let Some(product) = self.client.get_product(id).await? else {
+            return Ok(None);
+        };
+        self.line_categories
+            .remember([(product.id, product.categories.clone())]);
+        map::product(self.system(), &product, cur).map(Some)
     }
 
     fn map_status(&self, raw_status_id: &str) -> Option<OrderStatus> {

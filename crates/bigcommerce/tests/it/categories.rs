@@ -218,3 +218,40 @@ async fn a_carts_lines_get_their_categories_too() {
         .expect("the cart exists");
     assert_eq!(cart.items[0].categories, ["Tools"]);
 }
+
+#[tokio::test]
+async fn products_read_by_the_product_stream_need_no_lookup_for_their_lines() {
+    let server = support::server().await;
+    orders_page(&server, 1, [1, 2], &[77]).await;
+    // The product listing says 77 is in category 11; the catalog lookup must not be asked.
+    Mock::given(method("GET"))
+        .and(path(support::path("/v3/catalog/products")))
+        .and(query_param("include", "variants,images"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [{"id": 77, "name": "Saw", "price": 9.99, "categories": [11],
+                      "inventory_tracking": "none", "availability": "available", "is_visible": true}],
+            "meta": {"pagination": {"total": 1, "count": 1, "per_page": 50, "current_page": 1, "total_pages": 1}}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    catalog(
+        &server,
+        "/v3/catalog/categories",
+        json!([{"id": 11, "parent_id": 0, "name": "Tools"}]),
+    )
+    .await;
+    let bc = support::connector(&server);
+    bc.list_products(&ListRequest::all()).await.unwrap();
+    let page = bc
+        .list_orders(&ListRequest::all().with_limit(2))
+        .await
+        .unwrap();
+    assert_eq!(page.items[0].line_items[0].categories, ["Tools"]);
+    let lookups: Vec<String> = catalog_requests(&server, "/v3/catalog/products")
+        .await
+        .into_iter()
+        .filter(|q| q.contains("include_fields"))
+        .collect();
+    assert!(lookups.is_empty(), "{lookups:?}");
+}
