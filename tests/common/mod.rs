@@ -95,8 +95,13 @@ pub async fn world(tune: impl FnOnce(&mut EngineConfig, &HubSpotSim)) -> World {
 
 /// The standard seed with BigCommerce-shaped (numeric) ids, loaded into the store simulator.
 pub fn seed(world: &World) -> Seed {
+    load_seed(&world.bc)
+}
+
+/// The standard seed with BigCommerce-shaped (numeric) ids, loaded into `bc`.
+pub fn load_seed(bc: &BigCommerceSim) -> Seed {
     let seed = Seed::builder().numeric_ids(true).build();
-    world.bc.seed(&SeedData {
+    bc.seed(&SeedData {
         carts: Vec::new(),
         ..seed.to_seed_data()
     });

@@ -16,6 +16,7 @@ use cartograph_model::{
 };
 use futures::StreamExt as _;
 
+use crate::categories::LineCategories;
 use crate::client::{Client, CustomerQuery, OrderQuery};
 use crate::config::BigCommerceConfig;
 use crate::cursor::{Dedupe, Pos, Position};
@@ -32,6 +33,7 @@ pub struct BigCommerce {
     pub(crate) client: Client,
     dedupe: Mutex<Dedupe>,
     currencies: Mutex<HashMap<u64, Currency>>,
+    line_categories: LineCategories,
 }
 
 impl BigCommerce {
@@ -49,6 +51,7 @@ impl BigCommerce {
             client,
             dedupe: Mutex::new(Dedupe::new(DEDUPE_CAPACITY)),
             currencies: Mutex::new(HashMap::new()),
+            line_categories: LineCategories::default(),
         }
     }
 
@@ -296,9 +299,11 @@ impl CommerceSource for BigCommerce {
             .await
             .into_iter()
             .collect::<Result<_>>()?;
-        let items = self.dedupe(Stream::Orders, request, position.run, items, |o| {
+        let mut items = self.dedupe(Stream::Orders, request, position.run, items, |o| {
             (o.source.id.clone(), o.updated_at)
         });
+        // Line categories for the whole page at once (one catalog lookup, not one per line).
+        self.line_categories.fill(&self.client, &mut items).await?;
         Ok(Page { items, next })
     }
 
@@ -328,6 +333,8 @@ impl CommerceSource for BigCommerce {
         let next = Self::next_page(&position, &page.meta, page.data.len(), limit)
             .map(|p| position.next(p));
         let cur = self.config().store_currency;
+        self.line_categories
+            .remember(page.data.iter().map(|p| (p.id, p.categories.clone())));
         let items = page
             .data
             .iter()
@@ -394,7 +401,13 @@ impl CommerceSource for BigCommerce {
             return Ok(None);
         };
         match self.client.get_order(id).await? {
-            Some(o) => self.full_order(o).await.map(Some),
+            Some(o) => {
+                let mut order = self.full_order(o).await?;
+                self.line_categories
+                    .fill(&self.client, std::slice::from_mut(&mut order))
+                    .await?;
+                Ok(Some(order))
+            }
             None => Ok(None),
         }
     }
@@ -418,7 +431,11 @@ impl CommerceSource for BigCommerce {
                 None
             }
         };
-        map::cart(self.system(), &cart, recovery).map(Some)
+        let mut cart = map::cart(self.system(), &cart, recovery)?;
+        self.line_categories
+            .fill_lines(&self.client, cart.items.iter_mut().collect())
+            .await?;
+        Ok(Some(cart))
     }
 
     async fn get_product(&self, id: &str) -> Result<Option<Product>> {
@@ -426,11 +443,12 @@ impl CommerceSource for BigCommerce {
             return Ok(None);
         };
         let cur = self.config().store_currency;
-        self.client
-            .get_product(id)
-            .await?
-            .map(|p| map::product(self.system(), &p, cur))
-            .transpose()
+        let Some(product) = self.client.get_product(id).await? else {
+            return Ok(None);
+        };
+        self.line_categories
+            .remember([(product.id, product.categories.clone())]);
+        map::product(self.system(), &product, cur).map(Some)
     }
 
     fn map_status(&self, raw_status_id: &str) -> Option<OrderStatus> {

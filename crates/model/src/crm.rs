@@ -167,7 +167,8 @@ pub struct CrmContact {
 pub struct LineItemRecord {
     /// Stable key (unique within the order).
     pub key: String,
-    /// Key of the synced product, when the product is in the CRM.
+    /// Key of the line's product: the key of that product's [`ProductRecord`]
+    /// (`{system}/product/{id}`), by which a sink finds the synced product.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_key: Option<String>,
     /// Properties.

@@ -7,7 +7,13 @@ use cartograph_model::Timestamp;
 
 use super::{Client, MAX_LIMIT};
 use crate::map::v3_filter_time;
-use crate::wire::{Brand, Cart, CartRedirectUrls, Category, Collection, Product, Single};
+use crate::wire::{
+    Brand, Cart, CartRedirectUrls, Category, Collection, Product, ProductCategories, Single,
+};
+
+/// Ids per `id:in` lookup: within a page ([`MAX_LIMIT`]) and a short URL (about 1 kB of
+/// ids).
+pub const ID_CHUNK: usize = 100;
 
 impl Client {
     /// `GET /v3/catalog/products?include=variants,images`.
@@ -44,6 +50,56 @@ impl Client {
             .optional::<Single<Product>>(request)
             .await?
             .map(|s| s.data))
+    }
+
+    /// `GET /v3/catalog/products?id:in=...&include_fields=categories`: the category ids of
+    /// the products `ids`, one request per [`ID_CHUNK`] ids (absent products are left
+    /// out). An empty `ids` asks nothing.
+    pub async fn product_categories(&self, ids: &[u64]) -> Result<Vec<ProductCategories>> {
+        self.by_ids(
+            "/v3/catalog/products",
+            "get_product_categories",
+            ids,
+            Some("categories"),
+        )
+        .await
+    }
+
+    /// `GET /v3/catalog/categories?id:in=...&include_fields=name,parent_id`: the
+    /// categories `ids`, one request per [`ID_CHUNK`] ids (absent categories are left
+    /// out). An empty `ids` asks nothing.
+    pub async fn categories_by_id(&self, ids: &[u64]) -> Result<Vec<Category>> {
+        self.by_ids(
+            "/v3/catalog/categories",
+            "get_categories_by_id",
+            ids,
+            Some("name,parent_id"),
+        )
+        .await
+    }
+
+    /// A v3 `id:in` lookup: one request per [`ID_CHUNK`] ids, each one page sized to hold
+    /// its chunk.
+    async fn by_ids<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &'static str,
+        operation: &'static str,
+        ids: &[u64],
+        fields: Option<&str>,
+    ) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(ID_CHUNK) {
+            let mut request = Request::get(path)
+                .operation(operation)
+                .query("id:in", super::join_ids(chunk))
+                .query("page", "1")
+                .query("limit", chunk.len().to_string());
+            if let Some(fields) = fields {
+                request = request.query("include_fields", fields);
+            }
+            out.extend(self.collection::<T>(request).await?.data);
+        }
+        Ok(out)
     }
 
     /// `GET /v3/catalog/categories`.

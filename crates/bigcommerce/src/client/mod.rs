@@ -19,6 +19,7 @@ use crate::config::BigCommerceConfig;
 use crate::error::BigCommercePolicy;
 use crate::wire::Collection;
 
+pub use catalog::ID_CHUNK;
 pub use customers::CustomerQuery;
 pub use decode::v2_rows;
 pub use orders::OrderQuery;

@@ -29,9 +29,30 @@ fn render(p: &Product, include: &str) -> Product {
     p
 }
 
+/// The rows as JSON, cut to `id` and the `include_fields` when the request names some (as
+/// the API does: "The ID and the specified fields will be returned"); applied to one page.
+fn included<T: serde::Serialize>(rows: &[T], q: &Q) -> Vec<serde_json::Value> {
+    let fields: Option<Vec<&str>> = param(q, "include_fields").map(|f| {
+        f.split(',')
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .collect()
+    });
+    rows.iter()
+        .map(|row| {
+            let mut value = serde_json::to_value(row).unwrap_or_default();
+            if let (Some(fields), Some(object)) = (&fields, value.as_object_mut()) {
+                object.retain(|k, _| k == "id" || fields.contains(&k.as_str()));
+            }
+            value
+        })
+        .collect()
+}
+
 fn collection<T: serde::Serialize + Clone>(rows: &[T], q: &Q) -> Response {
     let (page, limit) = page_limit(q);
     let (data, pagination) = paginate(rows, page, limit);
+    let data = included(&data, q);
     ok(
         StatusCode::OK,
         &Collection {
@@ -90,7 +111,14 @@ pub(crate) async fn get_product(
 }
 
 pub(crate) async fn list_categories(axum::extract::State(sh): S, Query(q): Query<Q>) -> Response {
-    let rows: Vec<_> = sh.state().categories.values().cloned().collect();
+    let only = ids(&q, "id:in");
+    let rows: Vec<_> = sh
+        .state()
+        .categories
+        .values()
+        .filter(|c| only.as_ref().is_none_or(|o| o.contains(&c.id)))
+        .cloned()
+        .collect();
     collection(&rows, &q)
 }
 

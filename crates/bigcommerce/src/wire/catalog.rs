@@ -115,6 +115,16 @@ pub struct OptionValue {
     pub label: String,
 }
 
+/// A v3 product read with `include_fields=categories`: its id and category ids only.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductCategories {
+    /// Id.
+    pub id: u64,
+    /// Category ids.
+    #[serde(default)]
+    pub categories: Vec<u64>,
+}
+
 /// A v3 category.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Category {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 pub use catalog::{
     Brand, Cart, CartCurrency, CartItem, CartLineItems, CartRedirectUrls, Category, CustomUrl,
-    OptionValue, Product, ProductImage, Variant,
+    OptionValue, Product, ProductCategories, ProductImage, Variant,
 };
 pub use decimal::DecimalString;
 pub use order::{

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod carts;
+mod categories;
 mod delta;
 mod errors;
 mod paging;

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod answers;
+mod catalog_lookups;
 mod conformance;
 mod end_to_end;
 mod limits;

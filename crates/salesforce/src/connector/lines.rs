@@ -63,17 +63,16 @@ pub(super) struct OrderWrite {
     pub(super) lines: Vec<LineWrite>,
 }
 
-/// The External ID of a line's product: the product key as the product sync writes it
-/// (`{system}/product/{id}`, the system taken from the order key), else the SKU
-/// (`{system}/sku/{sku}`), else [`CUSTOM_ITEM_KEY`].
+/// The External ID of a line's product: the line's product key, which is the key the
+/// product sync writes (`{system}/product/{id}`), else the SKU (`{system}/sku/{sku}`, the
+/// system taken from the order key), else [`CUSTOM_ITEM_KEY`].
 pub fn line_product_key(order_key: &str, product_key: Option<&str>, sku: Option<&str>) -> String {
     let system = order_key.split('/').next().unwrap_or(order_key);
     match (
         product_key.map(str::trim).filter(|k| !k.is_empty()),
         sku.map(str::trim).filter(|s| !s.is_empty()),
     ) {
-        (Some(k), _) if k.contains('/') => k.to_owned(),
-        (Some(k), _) => format!("{system}/product/{k}"),
+        (Some(k), _) => k.to_owned(),
         (None, Some(s)) => format!("{system}/sku/{s}"),
         (None, None) => CUSTOM_ITEM_KEY.to_owned(),
     }
@@ -445,11 +444,7 @@ mod tests {
     fn line_products_follow_the_product_sync_keys() {
         let order = "bigcommerce/order/100";
         assert_eq!(
-            line_product_key(order, Some("77"), Some("SKU-1")),
-            "bigcommerce/product/77"
-        );
-        assert_eq!(
-            line_product_key(order, Some("bigcommerce/product/77"), None),
+            line_product_key(order, Some("bigcommerce/product/77"), Some("SKU-1")),
             "bigcommerce/product/77"
         );
         assert_eq!(

@@ -39,10 +39,12 @@ fn product(key: &str, name: &str, cents: i64) -> ProductRecord {
     }
 }
 
+/// A line of store product `product` (an id): its product key is that product's record key,
+/// as the mapping writes it.
 fn line(key: &str, product: Option<&str>, quantity: i64, cents: i64) -> LineItemRecord {
     LineItemRecord {
         key: key.into(),
-        product_key: product.map(str::to_owned),
+        product_key: product.map(|id| format!("bigcommerce/product/{id}")),
         properties: [
             (
                 "Quantity".to_owned(),

@@ -159,7 +159,7 @@ fn order_with_line() -> OrderRecord {
         .into(),
         line_items: vec![LineItemRecord {
             key: "1".into(),
-            product_key: Some("77".into()),
+            product_key: Some("bigcommerce/product/77".into()),
             properties: [
                 ("Quantity".to_owned(), PropertyValue::Number(2.into())),
                 (
