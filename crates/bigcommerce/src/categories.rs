@@ -9,57 +9,19 @@
 //! when the connector last read the product (a line lookup, or the product stream, which
 //! refreshes them); a category's name as when first read (re-read once evicted).
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::hash::Hash;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, PoisonError};
 
 use cartograph_connector::Result;
 use cartograph_model::{LineItem, Order};
 
+use crate::bounded::Bounded;
 use crate::client::Client;
 
 /// Products whose category ids are remembered.
 pub(crate) const PRODUCT_CAPACITY: usize = 50_000;
 /// Categories whose names and parents are remembered.
 pub(crate) const CATEGORY_CAPACITY: usize = 10_000;
-
-/// A map holding at most `capacity` entries; inserting past it drops the oldest.
-#[derive(Debug)]
-struct Bounded<K, V> {
-    map: HashMap<K, V>,
-    order: VecDeque<K>,
-    capacity: usize,
-}
-
-impl<K: Eq + Hash + Clone, V> Bounded<K, V> {
-    fn new(capacity: usize) -> Self {
-        Self {
-            map: HashMap::new(),
-            order: VecDeque::new(),
-            capacity: capacity.max(1),
-        }
-    }
-
-    fn get(&self, key: &K) -> Option<&V> {
-        self.map.get(key)
-    }
-
-    fn insert(&mut self, key: K, value: V) {
-        if self.map.insert(key.clone(), value).is_none() {
-            self.order.push_back(key);
-            while self.order.len() > self.capacity {
-                if let Some(old) = self.order.pop_front() {
-                    self.map.remove(&old);
-                }
-            }
-        }
-    }
-
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.map.len()
-    }
-}
 
 /// What the catalog says of a category: its name (`None` when the catalog does not have
 /// it, e.g. deleted) and parent (0 = top level).

@@ -1,10 +1,11 @@
 //! Listing positions (opaque [`Cursor`] text) and the delta de-duplication memory.
 
-use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use cartograph_connector::{Cursor, Error, ErrorKind, Result, Stream};
 use cartograph_model::Timestamp;
+
+use crate::bounded::Bounded;
 
 /// Where a listing continues.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,17 +82,14 @@ impl Position {
 /// run with the same `since` gets the same answer.
 #[derive(Debug)]
 pub(crate) struct Dedupe {
-    seen: HashMap<(Stream, String), (i64, u64)>,
-    order: VecDeque<(Stream, String)>,
-    capacity: usize,
+    /// (stream, id) -> (version in ms, listing run).
+    seen: Bounded<(Stream, String), (i64, u64)>,
 }
 
 impl Dedupe {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
-            seen: HashMap::new(),
-            order: VecDeque::new(),
-            capacity: capacity.max(1),
+            seen: Bounded::new(capacity),
         }
     }
 
@@ -112,17 +110,8 @@ impl Dedupe {
         }
         let key = (stream, id.to_owned());
         let version = updated.unix_millis();
-        if let Some((seen_version, seen_run)) = self.seen.get(&key) {
-            if *seen_version == version && *seen_run == run {
-                return false;
-            }
-        } else {
-            self.order.push_back(key.clone());
-            while self.order.len() > self.capacity {
-                if let Some(old) = self.order.pop_front() {
-                    self.seen.remove(&old);
-                }
-            }
+        if self.seen.get(&key) == Some(&(version, run)) {
+            return false;
         }
         self.seen.insert(key, (version, run));
         true
