@@ -423,8 +423,10 @@ fn raw_payload(request: &WebhookRequest) -> String {
     .to_string()
 }
 
-/// FNV-1a over the body: tells apart two bad deliveries that arrive in the same millisecond.
-fn fnv1a(bytes: &[u8]) -> u64 {
+/// A stable 64-bit FNV-1a hash, the same in every process and build: intake tells apart
+/// two bad deliveries that arrive in the same millisecond by it, and sampled reconciliation
+/// picks the same orders everywhere.
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
         (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })

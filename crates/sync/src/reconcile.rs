@@ -49,16 +49,11 @@ impl ReadBack {
     fn includes(&self, key: &str) -> bool {
         match self {
             Self::Full => true,
-            Self::Sample { one_in } => fnv1a(key) % u64::from((*one_in).max(1)) == 0,
+            Self::Sample { one_in } => {
+                crate::intake::fnv1a(key.as_bytes()) % u64::from((*one_in).max(1)) == 0
+            }
         }
     }
-}
-
-/// A stable 64-bit FNV-1a hash (sampling must pick the same orders in every process).
-fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// Page size asked of the CRM for full reads (clamped by each connector).
